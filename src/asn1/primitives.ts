@@ -27,14 +27,19 @@ function checkMinimalInteger(v: Buffer): void {
 /** INTEGER (X.690 8.3) of any size as a bigint. */
 export function decodeBigInteger(v: Buffer): bigint {
   checkMinimalInteger(v);
-  let n = 0n;
-  for (const b of v) n = (n << 8n) | BigInt(b);
+  // Hexadecimal conversion is linear in the length; shifting byte by byte would be quadratic.
+  let n = BigInt(`0x${v.toString('hex')}`);
   if ((v[0]! & 0x80) !== 0) n -= 1n << BigInt(v.length * 8);
   return n;
 }
 
 /** INTEGER that must fit in a JavaScript safe integer. */
 export function decodeInteger(v: Buffer): number {
+  // A minimal encoding of 8 or more bytes has a magnitude of at least 2^55: never safe.
+  if (v.length > 7) {
+    checkMinimalInteger(v);
+    invalid('INTEGER too large for this field');
+  }
   const n = decodeBigInteger(v);
   if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) {
     invalid('INTEGER too large for this field');
@@ -71,25 +76,37 @@ export function decodeNull(v: Buffer): null {
   return null;
 }
 
+/** Longest subidentifier accepted, in septets (224 bits: UUID arcs under 2.25 need 19). */
+const MAX_OID_SEPTETS = 32;
+
 /** OBJECT IDENTIFIER (X.690 8.19) in dotted form. */
 export function decodeOid(v: Buffer): string {
   if (v.length === 0) invalid('empty OBJECT IDENTIFIER');
   if ((v[v.length - 1]! & 0x80) !== 0) invalid('OBJECT IDENTIFIER ends inside a subidentifier');
-  const arcs: bigint[] = [];
-  let cur = 0n;
-  let fresh = true;
-  for (const b of v) {
-    if (fresh && b === 0x80) invalid('OBJECT IDENTIFIER subidentifier with a leading zero septet');
-    cur = (cur << 7n) | BigInt(b & 0x7f);
-    fresh = (b & 0x80) === 0;
-    if (fresh) {
-      arcs.push(cur);
-      cur = 0n;
+  const arcs: string[] = [];
+  let start = 0;
+  for (let i = 0; i < v.length; i++) {
+    if ((v[i]! & 0x80) !== 0) continue;
+    if (v[start] === 0x80) invalid('OBJECT IDENTIFIER subidentifier with a leading zero septet');
+    const septets = i + 1 - start;
+    if (septets > MAX_OID_SEPTETS) invalid('OBJECT IDENTIFIER subidentifier too large');
+    if (arcs.length === 0) {
+      // The first subidentifier encodes the first two arcs (X.690 8.19.4).
+      let x = 0n;
+      for (let j = start; j <= i; j++) x = (x << 7n) | BigInt(v[j]! & 0x7f);
+      arcs.push(...(x < 40n ? ['0', String(x)] : x < 80n ? ['1', String(x - 40n)] : ['2', String(x - 80n)]));
+    } else if (septets <= 7) {
+      let n = 0;
+      for (let j = start; j <= i; j++) n = n * 128 + (v[j]! & 0x7f);
+      arcs.push(String(n));
+    } else {
+      let x = 0n;
+      for (let j = start; j <= i; j++) x = (x << 7n) | BigInt(v[j]! & 0x7f);
+      arcs.push(String(x));
     }
+    start = i + 1;
   }
-  const first = arcs[0]!;
-  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
-  return [...head, ...arcs.slice(1)].map(String).join('.');
+  return arcs.join('.');
 }
 
 export function encodeOid(oid: string): Buffer {
@@ -130,8 +147,8 @@ export function encodeBitString(bits: BitString): Buffer {
 /** Named-bit BIT STRING (X.690 11.2.2: trailing zero bits removed in DER) as a set of bit positions. */
 export function decodeNamedBits(v: Buffer): number[] {
   const { bytes, unusedBits } = decodeBitString(v);
-  if (bytes.length > 0 && bytes[bytes.length - 1] === 0) invalid('named BIT STRING with trailing zero bytes');
-  if (bytes.length > 0 && unusedBits > 0 && (bytes[bytes.length - 1]! & (1 << unusedBits)) === 0) {
+  // X.690 11.2.2: the last used bit must be a one (this also excludes trailing zero bytes).
+  if (bytes.length > 0 && (bytes[bytes.length - 1]! & (1 << unusedBits)) === 0) {
     invalid('named BIT STRING with trailing zero bits');
   }
   const set: number[] = [];
@@ -201,7 +218,10 @@ export function decodeGeneralizedTime(v: Buffer): Date {
 }
 
 function makeDate(year: number, [month, day, hour, minute, second]: number[], text: string): Date {
-  const d = new Date(Date.UTC(year, month! - 1, day, hour, minute, second));
+  const d = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not map the years 0..99 to 1900..1999.
+  d.setUTCFullYear(year, month! - 1, day);
+  d.setUTCHours(hour!, minute, second);
   if (
     d.getUTCFullYear() !== year ||
     d.getUTCMonth() !== month! - 1 ||
@@ -232,10 +252,12 @@ function timeDigits(d: Date): string {
 
 export function encodeUtcTime(d: Date): Buffer {
   const y = d.getUTCFullYear();
-  if (y < 1950 || y > 2049) throw new Asn1Error('ENCODE_ERROR', `year ${y} outside UTCTime range`);
+  if (!(y >= 1950 && y <= 2049)) throw new Asn1Error('ENCODE_ERROR', `year ${y} outside UTCTime range`);
   return Buffer.from(pad(y % 100, 2) + timeDigits(d), 'latin1');
 }
 
 export function encodeGeneralizedTime(d: Date): Buffer {
+  const y = d.getUTCFullYear();
+  if (!(y >= 0 && y <= 9999)) throw new Asn1Error('ENCODE_ERROR', `year ${y} outside GeneralizedTime range`);
   return Buffer.from(pad(d.getUTCFullYear(), 4) + timeDigits(d), 'latin1');
 }

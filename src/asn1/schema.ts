@@ -243,21 +243,21 @@ export function sequence<T extends object>(name: string, fields: readonly Field[
         f = j + 1;
         k++;
       }
-      for (let m = f; m < fields.length; m++) {
-        if (!fields[m]!.optional) {
-          throw new Asn1Error('MISSING_COMPONENT', `${name}.${fields[m]!.key} is missing`, tlv.offset, ctx.path);
-        }
-      }
-      if (k < kids.length) {
-        const rest = kids.slice(k);
+      const rest = kids.slice(k);
+      if (rest.length > 0) {
         const known = rest.findIndex((r) => fields.some((fd) => fd.codec.matches(r.tag)));
         if (!options.extensible || known >= 0) {
           const bad = rest[0]!;
           const why = known >= 0 ? 'unknown or out-of-order component before known ones' : 'unknown component';
           throw new Asn1Error('UNKNOWN_COMPONENT', `${name}: ${why} with tag ${tagHex(bad.tag)}`, bad.offset, ctx.path);
         }
-        for (const r of rest) ctx.unknown.push({ path: ctx.path || name, tag: tagHex(r.tag), offset: r.offset });
       }
+      for (let m = f; m < fields.length; m++) {
+        if (!fields[m]!.optional) {
+          throw new Asn1Error('MISSING_COMPONENT', `${name}.${fields[m]!.key} is missing`, tlv.offset, ctx.path);
+        }
+      }
+      for (const r of rest) ctx.unknown.push({ path: ctx.path || name, tag: tagHex(r.tag), offset: r.offset });
       return out as T;
     },
     (value) => {

@@ -161,7 +161,7 @@ function decodeAt(state: DecodeState, pos: number, end: number, depth: number, p
   const path = parentPath ? `${parentPath}/${tagHex(h.tag)}` : tagHex(h.tag);
   let children: Tlv[] | undefined;
   if (h.constructed) {
-    if (depth >= state.limits.maxDepth) {
+    if (depth > state.limits.maxDepth) {
       throw new Asn1Error('DEPTH_EXCEEDED', `nesting deeper than ${state.limits.maxDepth}`, pos, path);
     }
     children = [];

@@ -1,0 +1,218 @@
+// `mcim pki`: issue an SGP.26-style test PKI (SGP.22 4.5.2.1 profiles) and validate chains (SGP.22 4.5.2.2, SGP.32 eIM).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { McimError } from '../../errors.js';
+import type { EcCurve } from '../../crypto/ecdsa.js';
+import { certificatesFromFile, parseCertificate, type GsmaCertificate } from '../../pki/certificate.js';
+import { eidCheckDigits, isValidEid } from '../../pki/eid.js';
+import { PkiError } from '../../pki/errors.js';
+import { issueTestPki, writeTestPki, type WrittenFile } from '../../pki/testPki.js';
+import { CERTIFICATE_USES, validateChain, type CertificateUse, type ChainValidationResult } from '../../pki/validateChain.js';
+
+const CURVES: Readonly<Record<string, EcCurve>> = { p256: 'P-256', brainpool: 'brainpoolP256r1' };
+
+function badInput(message: string): McimError {
+  return new McimError('INVALID_ARGUMENT', message);
+}
+
+// ---- init ----
+
+export interface PkiInitOptions {
+  readonly curve?: string;
+  readonly eid?: string;
+  readonly smdpAddress?: string;
+}
+
+export interface PkiInitReport {
+  readonly dir: string;
+  readonly curve: EcCurve;
+  readonly eid: string;
+  readonly smdpAddress: string;
+  readonly ciKeyId: string;
+  readonly files: readonly WrittenFile[];
+}
+
+/** Issues the test PKI into `dir`. Throws McimError for bad options or when a file already exists. */
+export function pkiInit(dir: string, options: PkiInitOptions = {}): PkiInitReport {
+  const curveName = options.curve ?? 'p256';
+  const curve = Object.hasOwn(CURVES, curveName) ? CURVES[curveName] : undefined;
+  if (curve === undefined) throw badInput(`unknown curve '${curveName}': use p256 or brainpool`);
+  if (options.eid !== undefined && !isValidEid(options.eid)) {
+    const hint = /^\d{32}$/.test(options.eid) ? ` (its check digits would be ${eidCheckDigits(options.eid)})` : '';
+    throw badInput(`'${options.eid}' is not an EID: 32 digits with valid check digits${hint}`);
+  }
+  if (options.smdpAddress !== undefined && !/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(options.smdpAddress)) {
+    throw badInput(`'${options.smdpAddress}' is not a host name`);
+  }
+  const pki = issueTestPki({ curve, eid: options.eid, smdpAddress: options.smdpAddress });
+  const files = writeTestPki(pki, dir);
+  return {
+    dir: resolve(dir),
+    curve,
+    eid: pki.eid,
+    smdpAddress: pki.smdpAddress,
+    ciKeyId: pki.ci.certificate.subjectKeyIdentifier!.toString('hex'),
+    files,
+  };
+}
+
+export function formatPkiInit(report: PkiInitReport, json: boolean): string {
+  if (json) return `${JSON.stringify(report, null, 2)}\n`;
+  const lines = [
+    `test PKI (${report.curve}) written to ${report.dir}`,
+    `  EID:          ${report.eid}`,
+    `  SM-DP+:       ${report.smdpAddress}`,
+    `  CI key id:    ${report.ciKeyId}`,
+    ...report.files.map((f) => `  ${f.kind.padEnd(16)}${f.path}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- verify ----
+
+export interface PkiVerifyOptions {
+  readonly chain?: readonly string[];
+  readonly ci: readonly string[];
+  readonly role?: string;
+  readonly at?: string;
+}
+
+export type PkiVerifyOutcome =
+  | { readonly valid: true; readonly result: ChainValidationResult }
+  | { readonly valid: false; readonly error: PkiError };
+
+function readCertificates(path: string): Buffer[] {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    throw badInput(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return certificatesFromFile(data);
+}
+
+function inferRole(leaf: GsmaCertificate): CertificateUse {
+  const candidates = CERTIFICATE_USES.filter((use) => (leaf.roles as readonly string[]).includes(use));
+  if (candidates.length !== 1) {
+    throw badInput(`cannot infer the role of '${leaf.subject.text}' (GSMA roles: ${leaf.roles.join(', ') || 'none'}): pass --role`);
+  }
+  return candidates[0]!;
+}
+
+function parseAt(at: string | undefined): Date {
+  if (at === undefined) return new Date();
+  const d = new Date(at);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(d.getTime())) throw badInput(`'${at}' is not an ISO 8601 time`);
+  return d;
+}
+
+/**
+ * Validates the certificate in `certPath` (PEM or DER; further certificates in the file join the chain).
+ * Bad arguments throw McimError; a certificate that does not validate is a `valid: false` outcome.
+ */
+export function pkiVerify(certPath: string, options: PkiVerifyOptions): PkiVerifyOutcome {
+  if (options.role !== undefined && !(CERTIFICATE_USES as readonly string[]).includes(options.role)) {
+    throw badInput(`unknown role '${options.role}': use one of ${CERTIFICATE_USES.join(', ')}`);
+  }
+  if (options.ci.length === 0) throw badInput('at least one trusted CI certificate (--ci) is needed');
+  const at = parseAt(options.at);
+  const [leafDer, ...rest] = readCertificates(certPath);
+  const chain = [...rest, ...(options.chain ?? []).flatMap(readCertificates)];
+  const cis = options.ci.flatMap(readCertificates);
+  try {
+    const leaf = parseCertificate(leafDer!);
+    const role = (options.role as CertificateUse | undefined) ?? inferRole(leaf);
+    return { valid: true, result: validateChain(leaf, chain, { role, trustedCis: cis, at }) };
+  } catch (e) {
+    if (e instanceof PkiError) return { valid: false, error: e };
+    throw e;
+  }
+}
+
+export function formatPkiVerify(outcome: PkiVerifyOutcome, json: boolean): string {
+  if (!outcome.valid) {
+    const { code, message } = outcome.error;
+    return json ? `${JSON.stringify({ valid: false, code, message }, null, 2)}\n` : `INVALID ${code}: ${message}\n`;
+  }
+  const r = outcome.result;
+  if (json) {
+    const report = {
+      valid: true,
+      role: r.role,
+      at: r.at.toISOString(),
+      subject: r.leaf.subject.text,
+      eid: r.eid,
+      curve: r.leaf.publicKey.curve,
+      ciKeyId: r.ciKeyId.toString('hex'),
+      path: r.path.map((c) => ({
+        subject: c.subject.text,
+        serialNumber: c.serialNumber.toString('hex'),
+        keyId: c.subjectKeyIdentifier?.toString('hex'),
+        roles: c.roles,
+        notBefore: c.notBefore.toISOString(),
+        notAfter: c.notAfter.toISOString(),
+      })),
+    };
+    return `${JSON.stringify(report, null, 2)}\n`;
+  }
+  const lines = [
+    `VALID ${r.role} certificate at ${r.at.toISOString()}`,
+    `  subject:    ${r.leaf.subject.text}`,
+    ...(r.eid !== undefined ? [`  EID:        ${r.eid}`] : []),
+    `  curve:      ${r.leaf.publicKey.curve}`,
+    `  valid:      ${r.leaf.notBefore.toISOString()} .. ${r.leaf.notAfter.toISOString()}`,
+    `  path:       ${r.path.map((c) => `'${c.subject.text}'`).join(' <- ')}`,
+    `  CI key id:  ${r.ciKeyId.toString('hex')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- registration ----
+
+export function registerPki(program: Command): void {
+  const pki = program.command('pki').description('GSMA RSP test PKI: issue certificates and validate certificate chains');
+
+  pki
+    .command('init')
+    .description('issue a test PKI (CI, EUM, eUICC, SM-DP+ auth/pb/TLS, eIM) into DIR: DER and PEM certificates, PKCS#8 keys')
+    .argument('<dir>', 'output directory (created if missing; existing files are never overwritten)')
+    .addOption(new Option('--curve <curve>', 'curve of the CI and the signing keys (TLS keys are P-256)').choices(['p256', 'brainpool']).default('p256'))
+    .option('--eid <eid>', 'EID of the eUICC (32 digits, valid check digits); the EUM is constrained to its first 8 digits')
+    .option('--smdp-address <host>', 'SM-DP+ address of the TLS certificate')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ mcim pki init ./pki
+  $ mcim pki init ./pki-brp --curve brainpool --eid 89049032123451234512345678901235
+  $ mcim pki init ./pki --smdp-address smdp.example.org --json`,
+    )
+    .action((dir: string, opts: PkiInitOptions & { json?: boolean }) => {
+      process.stdout.write(formatPkiInit(pkiInit(dir, opts), opts.json === true));
+    });
+
+  pki
+    .command('verify')
+    .description('validate a certificate chain up to a trusted CI (exit 1 with the reason when it does not validate)')
+    .argument('<cert>', 'certificate to validate (PEM or DER)')
+    .option('--chain <cert...>', 'intermediate certificates, e.g. the EUM certificate of an eUICC')
+    .requiredOption('--ci <cert...>', 'trusted CI certificates')
+    .addOption(new Option('--role <role>', 'use to validate for (default: the GSMA role the certificate carries)').choices([...CERTIFICATE_USES]))
+    .option('--at <time>', 'validation time, ISO 8601 (default: now)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ mcim pki verify pki/euicc.pem --chain pki/eum.pem --ci pki/ci.pem
+  $ mcim pki verify pki/dp-auth.der --ci pki/ci.der --role dp-auth --at 2027-01-01T00:00:00Z
+  $ mcim pki verify pki/eim.pem --ci pki/ci.pem --role eim --json`,
+    )
+    .action((cert: string, opts: PkiVerifyOptions & { json?: boolean }) => {
+      const outcome = pkiVerify(cert, opts);
+      process.stdout.write(formatPkiVerify(outcome, opts.json === true));
+      if (!outcome.valid) process.exitCode = 1;
+    });
+}

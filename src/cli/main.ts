@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// The `mcim` command: entry point of every role and tool (DESIGN.md "Roles and layers").
+import { Command, CommanderError } from 'commander';
+import { McimError } from '../errors.js';
+import { registerAka } from './commands/aka.js';
+import { registerAsn1 } from './commands/asn1.js';
+import { registerPki } from './commands/pki.js';
+import { registerSelfcheck } from './commands/selfcheck.js';
+import { registerSuci } from './commands/suci.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mcim')
+    .description('Remote provisioning of subscription credentials for M2M/IoT fleets (GSMA SGP.22/SGP.32, 3GPP AKA)')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerSelfcheck(program);
+  registerAka(program);
+  registerSuci(program);
+  registerPki(program);
+  registerAsn1(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof McimError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);

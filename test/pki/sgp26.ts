@@ -1,0 +1,39 @@
+// SGP.26 test PKI fixtures for the PKI tests, and the validation time derived from the certificates themselves.
+import type { GsmaCertificate } from '../../src/pki/certificate.js';
+import { readFixture } from '../helpers/fixtures.js';
+
+export type Sgp26Curve = 'NIST' | 'BRP';
+
+export interface Sgp26Set {
+  readonly ci: Buffer;
+  readonly eum: Buffer;
+  readonly euicc: Buffer;
+  readonly dpAuth: Buffer;
+  readonly dpPb: Buffer;
+  readonly dpTls: Buffer;
+  readonly dp2Auth: Buffer;
+  readonly dp2Pb: Buffer;
+}
+
+export const SGP26_EID = '89049032123451234512345678901235';
+
+export function sgp26(curve: Sgp26Curve): Sgp26Set {
+  return {
+    ci: readFixture('sgp26', 'CertificateIssuer', `CERT_CI_ECDSA_${curve}.der`),
+    eum: readFixture('sgp26', 'EUM', `CERT_EUM_ECDSA_${curve}.der`),
+    euicc: readFixture('sgp26', 'eUICC', `CERT_EUICC_ECDSA_${curve}.der`),
+    dpAuth: readFixture('sgp26', 'DPauth', `CERT_S_SM_DPauth_ECDSA_${curve}.der`),
+    dpPb: readFixture('sgp26', 'DPpb', `CERT_S_SM_DPpb_ECDSA_${curve}.der`),
+    dpTls: readFixture('sgp26', 'DPtls', `CERT_S_SM_DP_VARO_TLS_${curve}.der`),
+    dp2Auth: readFixture('sgp26', 'DPauth', `CERT_S_SM_DP2auth_ECDSA_${curve}.der`),
+    dp2Pb: readFixture('sgp26', 'DPpb', `CERT_S_SM_DP2pb_ECDSA_${curve}.der`),
+  };
+}
+
+/** The middle of the period in which all the given certificates are valid (fails if there is none). */
+export function commonValidityMidpoint(certs: readonly GsmaCertificate[]): Date {
+  const start = Math.max(...certs.map((c) => c.notBefore.getTime()));
+  const end = Math.min(...certs.map((c) => c.notAfter.getTime()));
+  if (start >= end) throw new Error('the certificates have no common validity period');
+  return new Date(start + Math.floor((end - start) / 2));
+}
