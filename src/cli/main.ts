@@ -6,6 +6,8 @@ import { registerAka } from './commands/aka.js';
 import { registerAsn1 } from './commands/asn1.js';
 import { registerPki } from './commands/pki.js';
 import { registerSelfcheck } from './commands/selfcheck.js';
+import { registerServe } from './commands/serve.js';
+import { registerSmdpp } from './commands/smdpp.js';
 import { registerSuci } from './commands/suci.js';
 
 export function buildProgram(): Command {
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .description('Remote provisioning of subscription credentials for M2M/IoT fleets (GSMA SGP.22/SGP.32, 3GPP AKA)')
     .version('0.1.0')
     .showHelpAfterError();
+  registerServe(program);
+  registerSmdpp(program);
   registerSelfcheck(program);
   registerAka(program);
   registerSuci(program);

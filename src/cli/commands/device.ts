@@ -1,0 +1,316 @@
+// `mcim device`: a simulated device (SGP.22 3.1.3 download, 3.2 local profile management, 3.5 notifications): the IPA driving a software eUICC over APDUs.
+import { createPrivateKey, randomBytes, randomInt } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { X509_OID } from '../../asn1/definitions/x509.js';
+import type { EcCurve } from '../../crypto/ecdsa.js';
+import { McimError } from '../../errors.js';
+import { Card } from '../../euicc/card.js';
+import { Euicc, identityFromTestPki, type EuiccIdentity } from '../../euicc/euicc.js';
+import { distinguishedName, nameAttribute, parseCertificate } from '../../pki/certificate.js';
+import { makeEid } from '../../pki/eid.js';
+import { issueTestCertificate, issueTestPki, type IssuedCertificate } from '../../pki/testPki.js';
+import { Es10Client } from '../../ipa/es10Client.js';
+import { getEid } from '../../ipa/getEid.js';
+import { parseConnectOverride, type HttpsClientOptions } from '../../ipa/httpsClient.js';
+import { listProfiles, manageProfile, type ProfileOperation, type ProfileOperationResult, type ProfileSummary } from '../../ipa/localProfileManagement.js';
+import { listPendingNotifications, sendPendingNotifications, type DeliveryReport, type NotificationSummary } from '../../ipa/notifications.js';
+import { downloadProfile, type DownloadResult } from '../../ipa/profileDownload.js';
+
+const CURVES: Readonly<Record<string, EcCurve>> = { p256: 'P-256', brainpool: 'brainpoolP256r1' };
+const SECRET_ENV = 'MCIM_DEVICE_SECRET';
+const SECRET_LENGTH = 32;
+
+function badInput(message: string): McimError {
+  return new McimError('INVALID_ARGUMENT', message);
+}
+
+// ---- the device secret and the eUICC ----
+
+export interface DeviceOptions {
+  /** The eUICC's sealed state file. */
+  readonly state: string;
+  /** File holding the device secret (hex); default `<state>.secret`. */
+  readonly secretFile?: string;
+  /** STORE DATA block size, 120 to 255. */
+  readonly segmentSize?: number;
+}
+
+function secretPath(o: DeviceOptions): string {
+  return o.secretFile ?? `${o.state}.secret`;
+}
+
+function parseSecret(text: string, where: string): Buffer {
+  const hex = text.trim();
+  if (!/^(?:[0-9A-Fa-f]{2}){32,}$/.test(hex)) throw badInput(`the device secret in ${where} must be at least ${SECRET_LENGTH} bytes of hex`);
+  return Buffer.from(hex, 'hex');
+}
+
+/**
+ * The device secret: $MCIM_DEVICE_SECRET (hex), else the secret file. With `create`, a missing
+ * secret file is created with a fresh random secret, mode 600 (for test devices).
+ */
+export function deviceSecret(o: DeviceOptions, create = false): Buffer {
+  const fromEnv = process.env[SECRET_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return parseSecret(fromEnv, `$${SECRET_ENV}`);
+  const path = secretPath(o);
+  if (!existsSync(path)) {
+    if (!create) throw badInput(`no device secret: ${path} does not exist and $${SECRET_ENV} is not set`);
+    const secret = randomBytes(SECRET_LENGTH);
+    writeFileSync(path, `${secret.toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+    chmodSync(path, 0o600);
+    return secret;
+  }
+  return parseSecret(readFileSync(path, 'utf8'), path);
+}
+
+/** Opens the eUICC from its state file, puts it on a card and opens an ES10 session with its ISD-R. */
+export async function withDevice<T>(o: DeviceOptions, run: (es10: Es10Client) => Promise<T>): Promise<T> {
+  const euicc = Euicc.open(o.state, deviceSecret(o));
+  const card = new Card();
+  euicc.attach(card);
+  const es10 = await Es10Client.open({ transmit: (apdu) => card.transmit(apdu) }, { segmentSize: o.segmentSize });
+  try {
+    return await run(es10);
+  } finally {
+    await es10.close();
+  }
+}
+
+// ---- init ----
+
+export interface DeviceInitOptions extends DeviceOptions {
+  /** A test PKI directory (pki.json, ci.der, eum.der, eum.key.pem): the new eUICC is issued by its EUM. */
+  readonly pki?: string;
+  /** Curve of a new test PKI (without `pki`). */
+  readonly curve?: string;
+  /** The EID (default: random within the EUM's EID prefix). */
+  readonly eid?: string;
+}
+
+export interface DeviceInitReport {
+  readonly state: string;
+  readonly secretFile?: string;
+  readonly eid: string;
+  readonly curve: EcCurve;
+  readonly ciKeyIds: readonly string[];
+}
+
+/** The EID prefix an EUM certificate's name constraints permit (SGP.22 4.5.2.1.0.2). */
+function eumEidPrefix(eum: IssuedCertificate): string {
+  for (const base of eum.certificate.nameConstraints?.permitted ?? []) {
+    if (base.type !== 'directoryName') continue;
+    const prefix = nameAttribute(distinguishedName(base.value), X509_OID.serialNumber);
+    if (prefix !== undefined) return prefix;
+  }
+  throw badInput('the EUM certificate permits no EID prefix');
+}
+
+function randomEid(prefix: string): string {
+  let filler = '';
+  for (let i = prefix.length; i < 30; i++) filler += String(randomInt(10));
+  return makeEid(prefix, filler);
+}
+
+function identityFromPkiDir(dir: string, eid: string | undefined): { identity: EuiccIdentity; curve: EcCurve } {
+  const read = (name: string): Buffer => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (e) {
+      throw badInput(`cannot read ${join(dir, name)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const ciDer = read('ci.der');
+  const eumDer = read('eum.der');
+  const eum: IssuedCertificate = {
+    entity: 'eum',
+    der: eumDer,
+    certificate: parseCertificate(eumDer),
+    privateKey: createPrivateKey(read('eum.key.pem')),
+  };
+  const euicc = issueTestCertificate('euicc', eum, { eid: eid ?? randomEid(eumEidPrefix(eum)) });
+  const identity: EuiccIdentity = {
+    eid: euicc.certificate.eid!,
+    euiccCertificate: euicc.der,
+    euiccPrivateKey: euicc.privateKey,
+    eumCertificate: eum.der,
+    ciCertificates: [ciDer],
+  };
+  return { identity, curve: eum.certificate.publicKey.curve };
+}
+
+/** Personalises a new eUICC into the state file. */
+export function deviceInit(o: DeviceInitOptions): DeviceInitReport {
+  if (existsSync(o.state)) throw new McimError('FILE_EXISTS', `${o.state} already exists`);
+  let identity: EuiccIdentity;
+  let curve: EcCurve;
+  if (o.pki !== undefined) {
+    if (o.curve !== undefined) throw badInput('--curve applies to a new test PKI, not to --pki (whose EUM decides)');
+    ({ identity, curve } = identityFromPkiDir(o.pki, o.eid));
+  } else {
+    const curveName = o.curve ?? 'p256';
+    const c = Object.hasOwn(CURVES, curveName) ? CURVES[curveName] : undefined;
+    if (c === undefined) throw badInput(`unknown curve '${curveName}': use p256 or brainpool`);
+    curve = c;
+    identity = identityFromTestPki(issueTestPki({ curve, eid: o.eid }));
+  }
+  const usesFile = !process.env[SECRET_ENV];
+  Euicc.create(o.state, deviceSecret(o, true), identity);
+  return {
+    state: o.state,
+    ...(usesFile ? { secretFile: secretPath(o) } : {}),
+    eid: identity.eid,
+    curve,
+    ciKeyIds: identity.ciCertificates.map((der) => parseCertificate(der).subjectKeyIdentifier?.toString('hex') ?? ''),
+  };
+}
+
+// ---- the commands ----
+
+interface CommonCliOptions {
+  state: string;
+  secretFile?: string;
+  segmentSize?: number;
+  json?: boolean;
+}
+
+interface NetworkCliOptions extends CommonCliOptions {
+  ca?: string[];
+  connect?: string;
+}
+
+function deviceOptions(o: CommonCliOptions): DeviceOptions {
+  return { state: o.state, secretFile: o.secretFile, segmentSize: o.segmentSize };
+}
+
+/** HTTPS options from --ca (PEM files, each possibly holding several certificates) and --connect. */
+export function httpOptions(o: { ca?: readonly string[]; connect?: string }): HttpsClientOptions {
+  const ca = (o.ca ?? []).map((path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw badInput(`cannot read CA file ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  return { ...(ca.length > 0 ? { ca } : {}), ...(o.connect ? { connect: parseConnectOverride(o.connect) } : {}) };
+}
+
+function parseSegmentSize(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 120 || n > 255) throw badInput(`--segment-size is 120 to 255, got '${v}'`);
+  return n;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function write(text: string): void {
+  process.stdout.write(text);
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function formatProfiles(profiles: readonly ProfileSummary[]): string {
+  if (profiles.length === 0) return 'no profiles\n';
+  return profiles
+    .map((p) => `${p.iccid ?? '-'}  ${(p.state ?? '-').padEnd(8)}  ${p.profileClass ?? '-'}  ${p.serviceProviderName ?? ''}: ${p.profileName ?? ''}${p.nickname ? ` (${p.nickname})` : ''}\n`)
+    .join('');
+}
+
+function formatNotification(n: NotificationSummary | DeliveryReport): string {
+  const fate = 'delivered' in n ? (n.delivered ? '  delivered' : `  NOT delivered: ${n.error ?? ''}`) : '';
+  return `#${n.seqNumber}  ${n.events.join(',')}  ${n.iccid ?? '-'}  -> ${n.notificationAddress}${fate}\n`;
+}
+
+function formatDownload(r: DownloadResult): string {
+  const n = r.notification;
+  return [
+    `installed ${r.iccid} '${r.profileName}' by ${r.serviceProviderName} (ISD-P ${r.isdpAid})`,
+    n.delivered ? `installation result #${n.seqNumber} delivered` : `installation result #${n.seqNumber} still pending: ${n.error ?? ''}`,
+  ].join('\n') + '\n';
+}
+
+function formatOperation(r: ProfileOperationResult): string {
+  return `${r.operation}d ${r.iccid}\n${r.notifications.map(formatNotification).join('')}`;
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .requiredOption('--state <file>', "the eUICC's sealed state file")
+    .option('--secret-file <file>', `the device secret (hex; default <state>.secret; or $${SECRET_ENV})`)
+    .addOption(new Option('--segment-size <bytes>', 'STORE DATA block size, 120 to 255').argParser(parseSegmentSize))
+    .option('--json', 'print JSON');
+}
+
+function addNetwork(cmd: Command): Command {
+  return cmd
+    .option('--ca <pem>', 'trusted CA certificate file for TLS (repeatable)', collect)
+    .option('--connect <host:port>', 'connect there instead of resolving the server address');
+}
+
+export function registerDevice(program: Command): void {
+  const device = program.command('device').description('a simulated device: its IPA driving a software eUICC over APDUs (SGP.22 LPA functions)');
+
+  device
+    .command('init')
+    .description('personalise a new software eUICC into a sealed state file')
+    .requiredOption('--state <file>', "the eUICC's sealed state file to create")
+    .option('--secret-file <file>', `the device secret (created if missing, mode 600; default <state>.secret; or $${SECRET_ENV})`)
+    .option('--pki <dir>', "a test PKI directory (as `mcim pki init` or `mcim serve` write): its EUM issues the eUICC")
+    .addOption(new Option('--curve <curve>', 'curve of a new test PKI (without --pki)').choices(Object.keys(CURVES)))
+    .option('--eid <eid>', 'the EID (default: random within the EUM prefix)')
+    .option('--json', 'print JSON')
+    .action((o: { state: string; secretFile?: string; pki?: string; curve?: string; eid?: string; json?: boolean }) => {
+      const r = deviceInit(o);
+      write(o.json ? json(r) : `eUICC ${r.eid} (${r.curve}) created in ${r.state}${r.secretFile ? `, secret in ${r.secretFile}` : ''}\n`);
+    });
+
+  addNetwork(addCommon(device.command('download').description('download and install a profile from an activation code (SGP.22 3.1.3)')))
+    .requiredOption('--ac <code>', "activation code 'LPA:1$<SM-DP+ address>$<matching ID>[$<OID>$<1>]'")
+    .option('--cc <code>', 'confirmation code')
+    .action(async (o: NetworkCliOptions & { ac: string; cc?: string }) => {
+      const http = httpOptions(o);
+      const r = await withDevice(deviceOptions(o), (es10) =>
+        downloadProfile(es10, {
+          activationCode: o.ac,
+          confirmationCode: o.cc,
+          http,
+          onProgress: o.json ? undefined : (step, detail) => process.stderr.write(`${step}: ${detail}\n`),
+        }),
+      );
+      write(o.json ? json(r) : formatDownload(r));
+    });
+
+  addCommon(device.command('info').description('the EID (ES10c.GetEID)')).action(async (o: CommonCliOptions) => {
+    const eid = await withDevice(deviceOptions(o), (es10) => getEid(es10));
+    write(o.json ? json({ eid }) : `${eid}\n`);
+  });
+
+  addCommon(device.command('profiles').description('list the installed profiles (ES10c.GetProfilesInfo)')).action(async (o: CommonCliOptions) => {
+    const profiles = await withDevice(deviceOptions(o), (es10) => listProfiles(es10));
+    write(o.json ? json(profiles) : formatProfiles(profiles));
+  });
+
+  for (const operation of ['enable', 'disable', 'delete'] as const satisfies readonly ProfileOperation[]) {
+    addNetwork(addCommon(device.command(`${operation} <iccid>`).description(`${operation} a profile (ES10c), then deliver the notifications`)))
+      .option('--no-notify', 'leave the notifications pending')
+      .action(async (iccid: string, o: NetworkCliOptions & { notify: boolean }) => {
+        const http = httpOptions(o);
+        const r = await withDevice(deviceOptions(o), (es10) => manageProfile(es10, operation, iccid, { notify: o.notify, http }));
+        write(o.json ? json(r) : formatOperation(r));
+      });
+  }
+
+  addNetwork(addCommon(device.command('notifications').description('list the pending notifications; --send delivers and removes them (SGP.22 3.5)')))
+    .option('--send', 'deliver each to its address (ES9+ handleNotification) and remove it')
+    .action(async (o: NetworkCliOptions & { send?: boolean }) => {
+      const http = httpOptions(o);
+      const list = await withDevice(deviceOptions(o), (es10) => (o.send ? sendPendingNotifications(es10, http) : listPendingNotifications(es10)));
+      write(o.json ? json(list) : list.length === 0 ? 'no pending notifications\n' : list.map(formatNotification).join(''));
+      if (list.some((n) => 'delivered' in n && !n.delivered)) process.exitCode = 1;
+    });
+}

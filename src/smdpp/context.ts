@@ -1,0 +1,80 @@
+// What every ES9+ function of the SM-DP+ works with: its identity, its per-curve credentials, the store and the clock.
+import type { KeyObject } from 'node:crypto';
+import { encodeTlv } from '../asn1/tlv.js';
+import type { EcCurve } from '../crypto/ecdsa.js';
+import type { GsmaCertificate } from '../pki/certificate.js';
+import type { SmdpStore } from '../store/smdpStore.js';
+
+/** A certificate with its private key. */
+export interface KeyedCertificate {
+  readonly certificate: GsmaCertificate;
+  readonly privateKey: KeyObject;
+}
+
+/** The SM-DP+'s keys under one CI (SGP.22 4.5.2.1): CERT.DPauth.ECDSA and CERT.DPpb.ECDSA on the CI's curve. */
+export interface SmdpCredential {
+  readonly curve: EcCurve;
+  readonly ci: GsmaCertificate;
+  readonly dpAuth: KeyedCertificate;
+  readonly dpPb: KeyedCertificate;
+}
+
+export interface SmdpOptions {
+  /** The SM-DP+ address (FQDN, optionally :port) that activation codes and serverSigned1 carry. */
+  readonly address: string;
+  /** The SM-DP+ OID (registeredID of its certificates): CancelSession and PIRs name it. */
+  readonly oid: string;
+  readonly credentials: readonly SmdpCredential[];
+  readonly store: SmdpStore;
+  /** Lifetime of an RSP session from initiateAuthentication (default 5 minutes). */
+  readonly sessionTtlMs?: number;
+  /** Wrong confirmation codes accepted before the order goes to error (default 3). */
+  readonly maxConfirmationCodeAttempts?: number;
+  /** Protect the profile with profile protection keys (ReplaceSessionKeys) instead of the session keys (default true). */
+  readonly useProfileProtectionKeys?: boolean;
+  /** Milliseconds since the epoch (injectable for tests). */
+  readonly clock?: () => number;
+}
+
+/** The resolved configuration the functions share. */
+export interface SmdpContext {
+  readonly address: string;
+  readonly oid: string;
+  readonly credentials: readonly SmdpCredential[];
+  readonly store: SmdpStore;
+  readonly sessionTtlMs: number;
+  readonly maxConfirmationCodeAttempts: number;
+  readonly useProfileProtectionKeys: boolean;
+  readonly now: () => number;
+}
+
+export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
+export const DEFAULT_MAX_CC_ATTEMPTS = 3;
+
+export function smdpContext(o: SmdpOptions): SmdpContext {
+  return {
+    address: o.address,
+    oid: o.oid,
+    credentials: o.credentials,
+    store: o.store,
+    sessionTtlMs: o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+    maxConfirmationCodeAttempts: o.maxConfirmationCodeAttempts ?? DEFAULT_MAX_CC_ATTEMPTS,
+    useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
+    now: o.clock ?? Date.now,
+  };
+}
+
+/** The credential issued under the CI with this subject key identifier. */
+export function credentialForCi(ctx: SmdpContext, ciKeyIdHex: string): SmdpCredential | undefined {
+  return ctx.credentials.find((c) => c.ci.subjectKeyIdentifier?.toString('hex') === ciKeyIdHex);
+}
+
+/** A plain r || s signature as its TLV, tag 5F37. */
+export function signatureTlv(signature: Uint8Array): Buffer {
+  return encodeTlv(0x5f37, signature);
+}
+
+/** Host names compare case-insensitively (SGP.22 5.6.1: the SM-DP+ address). */
+export function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

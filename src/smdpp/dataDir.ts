@@ -1,0 +1,102 @@
+// An SM-DP+ data directory: its configuration, test PKI for both curves (SGP.22 4.5.2.1 profiles), database and secret key.
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EcCurve } from '../crypto/ecdsa.js';
+import { McimError } from '../errors.js';
+import { parseCertificate } from '../pki/certificate.js';
+import { DEFAULT_SMDP_OID, issueTestPki, writeTestPki } from '../pki/testPki.js';
+import { openDatabase } from '../store/database.js';
+import { SecretBox } from '../store/secretBox.js';
+import { SmdpStore } from '../store/smdpStore.js';
+import type { KeyedCertificate, SmdpCredential } from './context.js';
+
+export const DEFAULT_SMDP_ADDRESS = 'localhost:8443';
+const CONFIG_FILE = 'smdpp.json';
+const CURVE_DIRS: readonly (readonly [EcCurve, string])[] = [
+  ['P-256', 'p256'],
+  ['brainpoolP256r1', 'brainpool'],
+];
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+export interface SmdpDataDir {
+  readonly dir: string;
+  /** host[:port] as activation codes carry it. */
+  readonly address: string;
+  readonly oid: string;
+  readonly credentials: readonly SmdpCredential[];
+  /** CERT.DP.TLS (P-256) and its key, PEM. */
+  readonly tls: { readonly key: Buffer; readonly cert: Buffer };
+  /** The CI certificates (PEM) devices trust, by curve directory name; p256's also anchors TLS. */
+  readonly ciCertificateFiles: Readonly<Record<string, string>>;
+  /** Test PKI directories (with an EUM that can issue eUICCs), by curve directory name. */
+  readonly pkiDirs: Readonly<Record<string, string>>;
+  readonly created: boolean;
+}
+
+/** Splits host[:port] and checks the host is a DNS name (the TLS certificate names it). */
+export function parseAddress(address: string): { host: string; port: number | undefined } {
+  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(address);
+  const port = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (m === null || !HOST_NAME.test(m[1]!) || (port !== undefined && (port < 1 || port > 65535))) {
+    throw new McimError('INVALID_ARGUMENT', `'${address}' is not an SM-DP+ address (host name[:port])`);
+  }
+  return { host: m[1]!, port };
+}
+
+function keyed(dir: string, entity: string): KeyedCertificate {
+  return {
+    certificate: parseCertificate(readFileSync(join(dir, `${entity}.der`))),
+    privateKey: createPrivateKey(readFileSync(join(dir, `${entity}.key.pem`))),
+  };
+}
+
+/**
+ * Opens the data directory, creating it on first use: `smdpp.json` (address, OID), `pki/p256` and `pki/brainpool`
+ * (CI, EUM, eUICC, DPauth, DPpb, DPtls for the address's host). An address given for an existing directory must match.
+ */
+export function initSmdpDataDir(dirOption: string, address?: string): SmdpDataDir {
+  const dir = resolve(dirOption);
+  const configPath = join(dir, CONFIG_FILE);
+  let created = false;
+  if (!existsSync(configPath)) {
+    const wanted = address ?? DEFAULT_SMDP_ADDRESS;
+    const { host } = parseAddress(wanted);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const [curve, name] of CURVE_DIRS) {
+      writeTestPki(issueTestPki({ curve, smdpAddress: host, smdpOid: DEFAULT_SMDP_OID }), join(dir, 'pki', name));
+    }
+    writeFileSync(configPath, `${JSON.stringify({ address: wanted, oid: DEFAULT_SMDP_OID }, null, 2)}\n`, { flag: 'wx' });
+    created = true;
+  }
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { address: string; oid: string };
+  if (address !== undefined && address.toLowerCase() !== config.address.toLowerCase()) {
+    throw new McimError('INVALID_ARGUMENT', `${dir} serves '${config.address}' (its TLS certificate names it); use another data directory for '${address}'`);
+  }
+  const credentials: SmdpCredential[] = [];
+  const ciCertificateFiles: Record<string, string> = {};
+  const pkiDirs: Record<string, string> = {};
+  for (const [curve, name] of CURVE_DIRS) {
+    const pkiDir = join(dir, 'pki', name);
+    pkiDirs[name] = pkiDir;
+    ciCertificateFiles[name] = join(pkiDir, 'ci.pem');
+    credentials.push({ curve, ci: parseCertificate(readFileSync(join(pkiDir, 'ci.der'))), dpAuth: keyed(pkiDir, 'dp-auth'), dpPb: keyed(pkiDir, 'dp-pb') });
+  }
+  const tlsDir = join(dir, 'pki', 'p256');
+  return {
+    dir,
+    address: config.address,
+    oid: config.oid,
+    credentials,
+    tls: { key: readFileSync(join(tlsDir, 'dp-tls.key.pem')), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
+    ciCertificateFiles,
+    pkiDirs,
+    created,
+  };
+}
+
+/** The SQLite database `mcim.sqlite` and the sealing key `secret.key` of a data directory. */
+export async function openSmdpStore(data: SmdpDataDir): Promise<SmdpStore> {
+  const db = await openDatabase({ engine: 'sqlite', file: join(data.dir, 'mcim.sqlite') });
+  return new SmdpStore(db, SecretBox.fromKeyFile(join(data.dir, 'secret.key')));
+}

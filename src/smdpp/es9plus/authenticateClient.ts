@@ -1,0 +1,62 @@
+// ES9+.AuthenticateClient (SGP.22 5.6.3, procedure 3.1.2/3.1.3): verifies the eUICC, binds the session to it and its order, signs smdpSigned2.
+import { decode, encode } from '../../asn1/schema.js';
+import { AuthenticateServerResponse, SmdpSigned2, StoreMetadataRequest } from '../../asn1/definitions/rsp.js';
+import { signPlain, verifyPlain } from '../../crypto/ecdsa.js';
+import { parseField, type RequestFields } from '../../http/jsonBinding.js';
+import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '../context.js';
+import { profileMetadata } from '../profileMetadata.js';
+import { activeSession } from '../session.js';
+import { FIELD_SUBJECT, fail } from '../statusCodes.js';
+import { verifyEuiccChain } from '../verifyEuicc.js';
+
+export async function authenticateClient(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
+  const transactionId = fields.hex('transactionId', FIELD_SUBJECT.transactionId, 16);
+  const response = parseField('authenticateServerResponse', FIELD_SUBJECT.euicc, () =>
+    decode(AuthenticateServerResponse, fields.base64('authenticateServerResponse', FIELD_SUBJECT.euicc)),
+  );
+  const session = await activeSession(ctx, transactionId, ['initiated']);
+  if (response.type === 'authenticateResponseError') {
+    throw fail('euiccVerificationFailed', `the eUICC refused the server authentication (error ${response.value.authenticateErrorCode})`);
+  }
+  const ok = response.value;
+  const signed = ok.euiccSigned1.value;
+  if (!signed.transactionId.equals(transactionId)) throw fail('unknownTransaction', 'euiccSigned1 belongs to another transaction');
+
+  const chain = verifyEuiccChain(ctx, ok.euiccCertificate, ok.eumCertificate);
+  if (!verifyPlain(chain.leaf.publicKey.key, ok.euiccSigned1.der, ok.euiccSignature1)) {
+    throw fail('euiccVerificationFailed', 'euiccSignature1 does not verify');
+  }
+  if (!signed.serverChallenge.equals(session.serverChallenge)) throw fail('euiccVerificationFailed', 'serverChallenge is not the one this SM-DP+ sent');
+  if (!sameAddress(signed.serverAddress, ctx.address)) throw fail('invalidSmdpAddress', `euiccSigned1 names the SM-DP+ '${signed.serverAddress}'`);
+
+  const matchingId = signed.ctxParams1.value.matchingId;
+  if (matchingId === undefined || matchingId === '') throw fail('matchingIdRefused', 'no matchingId: this SM-DP+ serves orders by matching ID only');
+  const order = await ctx.store.getOrder(matchingId);
+  if (order === undefined) throw fail('matchingIdRefused', 'unknown matchingId');
+  if (order.eid !== undefined && order.eid !== chain.eid) throw fail('eidRefused', 'the order is for another eUICC');
+  if (order.state === 'downloaded' || order.state === 'installed') throw fail('profileUnavailable', 'the profile has already been delivered');
+  if (order.state === 'error' && order.ccHash !== undefined && order.ccAttempts >= ctx.maxConfirmationCodeAttempts) {
+    throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
+  }
+  if (order.state !== 'released') throw fail('profileNotReleased', `the profile is not released (${order.state})`);
+
+  const credential = credentialForCi(ctx, session.ciKeyId);
+  if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
+  const smdpSigned2 = encode(SmdpSigned2, { transactionId, ccRequiredFlag: order.ccHash !== undefined });
+  const smdpSignature2 = signPlain(credential.dpPb.privateKey, Buffer.concat([smdpSigned2, signatureTlv(ok.euiccSignature1)]));
+  const bound = await ctx.store.authenticateSession(
+    session.transactionId,
+    { eid: chain.eid, euiccCertificate: chain.leaf.der, matchingId, smdpSignature2 },
+    ctx.now(),
+  );
+  if (!bound) throw fail('unknownTransaction', 'the session has already been authenticated or has expired');
+  return {
+    body: {
+      transactionId: session.transactionId,
+      profileMetadata: encode(StoreMetadataRequest, profileMetadata(order, ctx.address)).toString('base64'),
+      smdpSigned2: smdpSigned2.toString('base64'),
+      smdpSignature2: signatureTlv(smdpSignature2).toString('base64'),
+      smdpCertificate: credential.dpPb.certificate.der.toString('base64'),
+    },
+  };
+}

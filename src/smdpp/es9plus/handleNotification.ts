@@ -1,0 +1,98 @@
+// ES9+.HandleNotification (SGP.22 5.6.4, procedure 3.5): verifies PIRs and other signed notifications, moves the order once; always HTTP 204.
+import { decode } from '../../asn1/schema.js';
+import {
+  NotificationEvent,
+  PendingNotification,
+  namedBitList,
+  type OtherSignedNotification,
+  type ProfileInstallationResult,
+} from '../../asn1/definitions/rsp.js';
+import { iccidDigitsFromEf } from '../../asn1/definitions/saip.js';
+import { verifyPlain } from '../../crypto/ecdsa.js';
+import { McimError } from '../../errors.js';
+import { parseCertificate } from '../../pki/certificate.js';
+import { parseField, type RequestFields } from '../../http/jsonBinding.js';
+import type { SmdpContext } from '../context.js';
+import { FIELD_SUBJECT } from '../statusCodes.js';
+import { verifyEuiccChain } from '../verifyEuicc.js';
+
+/** What became of a notification: applied, a replay (nothing changed), or discarded for the reason given. */
+export type NotificationResult =
+  | { readonly outcome: 'recorded' | 'replayed' }
+  | { readonly outcome: 'discarded'; readonly reason: string };
+
+const OPERATIONS: Readonly<Record<number, string>> = {
+  [NotificationEvent.notificationInstall]: 'install',
+  [NotificationEvent.notificationEnable]: 'enable',
+  [NotificationEvent.notificationDisable]: 'disable',
+  [NotificationEvent.notificationDelete]: 'delete',
+};
+
+function iccidOf(iccid: Buffer | undefined): string | undefined {
+  if (iccid === undefined) return undefined;
+  try {
+    return iccidDigitsFromEf(iccid);
+  } catch {
+    return undefined;
+  }
+}
+
+async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResult): Promise<NotificationResult> {
+  const data = pir.profileInstallationResultData.value;
+  const transactionId = data.transactionId.toString('hex').toUpperCase();
+  const session = await ctx.store.getSession(transactionId);
+  if (session?.euiccCertificate === undefined || session.eid === undefined) return { outcome: 'discarded', reason: 'unknown transactionId' };
+  if (data.smdpOid !== ctx.oid) return { outcome: 'discarded', reason: `the PIR names the SM-DP+ OID ${data.smdpOid}` };
+  const key = parseCertificate(session.euiccCertificate).publicKey.key;
+  if (!verifyPlain(key, pir.profileInstallationResultData.der, pir.euiccSignPIR)) return { outcome: 'discarded', reason: 'euiccSignPIR does not verify' };
+  const success = data.finalResult.type === 'successResult';
+  const outcome = await ctx.store.recordInstallationResult(
+    transactionId,
+    session.eid,
+    data.notificationMetadata.seqNumber,
+    iccidOf(data.notificationMetadata.iccid),
+    success,
+    ctx.now(),
+  );
+  return { outcome };
+}
+
+async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification): Promise<NotificationResult> {
+  let eid: string;
+  try {
+    const chain = verifyEuiccChain(ctx, n.euiccCertificate, n.eumCertificate);
+    if (!verifyPlain(chain.leaf.publicKey.key, n.tbsOtherNotification.der, n.euiccNotificationSignature)) {
+      return { outcome: 'discarded', reason: 'euiccNotificationSignature does not verify' };
+    }
+    eid = chain.eid;
+  } catch (e) {
+    if (e instanceof McimError) return { outcome: 'discarded', reason: e.message };
+    throw e;
+  }
+  const metadata = n.tbsOtherNotification.value;
+  const bits = namedBitList(metadata.profileManagementOperation);
+  const operation = bits.length === 1 ? OPERATIONS[bits[0]!] : undefined;
+  if (operation === undefined) return { outcome: 'discarded', reason: 'profileManagementOperation names no single operation' };
+  const outcome = await ctx.store.recordOtherNotification(eid, metadata.seqNumber, operation, iccidOf(metadata.iccid), ctx.now());
+  return { outcome };
+}
+
+/**
+ * Notifications that do not verify are discarded without changing anything (the eUICC learns nothing: HTTP 204 in
+ * every case); a malformed request is a Failed status.
+ */
+export async function handleNotification(
+  ctx: SmdpContext,
+  fields: RequestFields,
+  onResult: (result: NotificationResult) => void,
+): Promise<{ noContent: true }> {
+  const notification = parseField('pendingNotification', FIELD_SUBJECT.euicc, () =>
+    decode(PendingNotification, fields.base64('pendingNotification', FIELD_SUBJECT.euicc)),
+  );
+  const result =
+    notification.type === 'profileInstallationResult'
+      ? await installationResult(ctx, notification.value)
+      : await otherNotification(ctx, notification.value);
+  onResult(result);
+  return { noContent: true };
+}

@@ -1,0 +1,18 @@
+// Looking up the RSP session a transactionId names (SGP.22 3.1.2/3.1.3: one transaction, one session, one eUICC).
+import type { SessionState } from '../store/database.js';
+import type { Session } from '../store/smdpStore.js';
+import type { SmdpContext } from './context.js';
+import { fail } from './statusCodes.js';
+
+/** The session in one of `states` and not expired; 8.10.1/3.9 otherwise (an expired session is marked so). */
+export async function activeSession(ctx: SmdpContext, transactionId: Buffer, states: readonly SessionState[]): Promise<Session> {
+  const id = transactionId.toString('hex').toUpperCase();
+  const session = await ctx.store.getSession(id);
+  if (session === undefined) throw fail('unknownTransaction', `unknown transactionId ${id}`);
+  if (session.expiresAt < ctx.now()) {
+    await ctx.store.setSessionState(id, ['initiated', 'authenticated'], 'expired');
+    throw fail('unknownTransaction', `the session of transactionId ${id} has expired`);
+  }
+  if (!states.includes(session.state)) throw fail('unknownTransaction', `transactionId ${id} is not expected here (session ${session.state})`);
+  return session;
+}

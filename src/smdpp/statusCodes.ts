@@ -1,0 +1,68 @@
+// ES9+ status codes the SM-DP+ returns (SGP.22 5.6.1-5.6.5 per function; subject/reason code tables of SGP.22 5.2.6).
+import { FunctionFailure } from '../http/jsonBinding.js';
+
+/**
+ * The subject code / reason code pairs mcim's SM-DP+ answers with, by function:
+ *
+ * | condition                                                  | function(s)                      | subject | reason |
+ * |------------------------------------------------------------|----------------------------------|---------|--------|
+ * | smdpAddress is not this SM-DP+                             | initiateAuthentication           | 8.8.1   | 3.8    |
+ * | no CI of euiccInfo1 is supported                           | initiateAuthentication           | 8.8.2   | 3.1    |
+ * | unknown, ended, replayed or expired transactionId;         | authenticateClient, getBPP,      | 8.10.1  | 3.9    |
+ * |   transactionId of the signed data differs from the call   |   cancelSession                  |         |        |
+ * | eUICC signature (1, 2, cancel) invalid; serverChallenge    | authenticateClient, getBPP,      | 8.1     | 6.1    |
+ * |   not the one sent; the eUICC answered with an error       |   cancelSession                  |         |        |
+ * | EUM certificate invalid                                    | authenticateClient               | 8.1.2   | 6.1    |
+ * | eUICC certificate invalid (chain, role, EID range)         | authenticateClient               | 8.1.3   | 6.1    |
+ * | eUICC or EUM certificate expired / not yet valid           | authenticateClient               | 8.1.3   | 6.3    |
+ * | the eUICC's chain ends at a CI this SM-DP+ does not trust  | authenticateClient               | 8.11.1  | 3.9    |
+ * | matchingId absent or unknown                               | authenticateClient               | 8.2.6   | 3.8    |
+ * | the order names another EID                                | authenticateClient               | 8.1.1   | 3.8    |
+ * | the profile is not released (error, installed...)          | authenticateClient               | 8.2     | 1.2    |
+ * | the profile was already delivered (no new binding)         | authenticateClient, getBPP       | 8.2     | 3.7    |
+ * | confirmation code required but hashCc absent               | getBoundProfilePackage           | 8.2.7   | 2.2    |
+ * | confirmation code wrong                                    | getBoundProfilePackage           | 8.2.7   | 3.8    |
+ * | confirmation code attempts exhausted (order now in error)  | authenticateClient, getBPP       | 8.2.7   | 6.4    |
+ * | smdpOid of the signed cancel response is not this SM-DP+   | cancelSession                    | 8.8     | 3.10   |
+ * | malformed field (JSON type, base64, hex, ASN.1)            | all                              | field's | 2.1    |
+ * | mandatory field missing                                    | all                              | field's | 2.2    |
+ * | request body is not a JSON object                          | all                              | 1.1     | 2.1    |
+ * | X-Admin-Protocol is not gsma/rsp/v2.x.y (HTTP 400)         | all                              | 8.8.3   | 3.1    |
+ * | internal error (HTTP 500, no detail)                       | all                              | 1.2     | 4.2    |
+ *
+ * The field's subject code: 8.10.1 for transactionId, 8.8.1 for smdpAddress, 8.1 for what the eUICC produced
+ * (euiccChallenge, euiccInfo1, authenticateServerResponse, prepareDownloadResponse, pendingNotification,
+ * cancelSessionResponse).
+ */
+export const ES9_STATUS = {
+  invalidSmdpAddress: ['8.8.1', '3.8'],
+  ciNotSupported: ['8.8.2', '3.1'],
+  unknownTransaction: ['8.10.1', '3.9'],
+  euiccVerificationFailed: ['8.1', '6.1'],
+  eumCertificateInvalid: ['8.1.2', '6.1'],
+  euiccCertificateInvalid: ['8.1.3', '6.1'],
+  euiccCertificateExpired: ['8.1.3', '6.3'],
+  unknownCi: ['8.11.1', '3.9'],
+  matchingIdRefused: ['8.2.6', '3.8'],
+  eidRefused: ['8.1.1', '3.8'],
+  profileNotReleased: ['8.2', '1.2'],
+  profileUnavailable: ['8.2', '3.7'],
+  ccMissing: ['8.2.7', '2.2'],
+  ccRefused: ['8.2.7', '3.8'],
+  ccAttemptsExceeded: ['8.2.7', '6.4'],
+  invalidSmdpOid: ['8.8', '3.10'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type Es9Condition = keyof typeof ES9_STATUS;
+
+/** Subject codes under which malformed fields are reported. */
+export const FIELD_SUBJECT = {
+  transactionId: '8.10.1',
+  smdpAddress: '8.8.1',
+  euicc: '8.1',
+} as const;
+
+export function fail(condition: Es9Condition, message: string, cause?: unknown): FunctionFailure {
+  const [subject, reason] = ES9_STATUS[condition];
+  return new FunctionFailure(subject, reason, message, cause === undefined ? undefined : { cause });
+}

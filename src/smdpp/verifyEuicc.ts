@@ -1,0 +1,36 @@
+// Verifying the eUICC (SGP.22 3.1.2 step 13+, 4.5.2.2): its certificate chain CI -> EUM -> eUICC, mapped to ES9+ status codes.
+import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
+import { PkiError } from '../pki/errors.js';
+import { validateChain, type ChainValidationResult } from '../pki/validateChain.js';
+import type { FunctionFailure } from '../http/jsonBinding.js';
+import type { SmdpContext } from './context.js';
+import { fail } from './statusCodes.js';
+
+function chainFailure(e: PkiError): FunctionFailure {
+  switch (e.code) {
+    case 'UNKNOWN_CI':
+      return fail('unknownCi', e.message, e);
+    case 'EXPIRED':
+    case 'NOT_YET_VALID':
+      return fail('euiccCertificateExpired', e.message, e);
+    default:
+      return fail('euiccCertificateInvalid', e.message, e);
+  }
+}
+
+/** Validates the eUICC certificate through the EUM certificate to one of this SM-DP+'s CIs; returns the EID. */
+export function verifyEuiccChain(ctx: SmdpContext, euiccCertificate: Buffer, eumCertificate: Buffer): ChainValidationResult & { eid: string } {
+  let eum: GsmaCertificate;
+  try {
+    eum = parseCertificate(eumCertificate);
+  } catch (e) {
+    throw fail('eumCertificateInvalid', `the EUM certificate is malformed: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  try {
+    const result = validateChain(euiccCertificate, [eum], { role: 'euicc', trustedCis: ctx.credentials.map((c) => c.ci), at: new Date(ctx.now()) });
+    return { ...result, eid: result.eid! };
+  } catch (e) {
+    if (e instanceof PkiError) throw chainFailure(e);
+    throw e;
+  }
+}

@@ -1,0 +1,58 @@
+// Schema migrations shared by SQLite and PostgreSQL: portable types only (text, integer, bigint, blob/bytea).
+import type { Kysely, Migration } from 'kysely';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/** The migrations in order; binary columns are BLOB on SQLite and BYTEA on PostgreSQL. */
+export function migrations(engine: Engine): Record<string, Migration> {
+  const bin = engine === 'sqlite' ? 'blob' : 'bytea';
+  return {
+    '0001_smdp': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('smdp_orders')
+          .addColumn('matching_id', 'text', (c) => c.primaryKey())
+          .addColumn('iccid', 'text', (c) => c.notNull())
+          .addColumn('eid', 'text')
+          .addColumn('cc_hash', 'text')
+          .addColumn('cc_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('error_reason', 'text')
+          .addColumn('profile_name', 'text', (c) => c.notNull())
+          .addColumn('service_provider_name', 'text', (c) => c.notNull())
+          .addColumn('profile_class', 'integer', (c) => c.notNull())
+          .addColumn('package_sealed', bin, (c) => c.notNull())
+          .addColumn('transaction_id', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('smdp_orders_iccid').on('smdp_orders').column('iccid').execute();
+        await db.schema
+          .createTable('smdp_sessions')
+          .addColumn('transaction_id', 'text', (c) => c.primaryKey())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('curve', 'text', (c) => c.notNull())
+          .addColumn('ci_key_id', 'text', (c) => c.notNull())
+          .addColumn('euicc_challenge', bin, (c) => c.notNull())
+          .addColumn('server_challenge', bin, (c) => c.notNull())
+          .addColumn('eid', 'text')
+          .addColumn('euicc_certificate', bin)
+          .addColumn('matching_id', 'text')
+          .addColumn('smdp_signature2', bin)
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('smdp_notifications')
+          .addColumn('notification_key', 'text', (c) => c.primaryKey())
+          .addColumn('eid', 'text', (c) => c.notNull())
+          .addColumn('seq_number', 'integer', (c) => c.notNull())
+          .addColumn('operation', 'text', (c) => c.notNull())
+          .addColumn('iccid', 'text')
+          .addColumn('transaction_id', 'text')
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}

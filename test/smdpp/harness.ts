@@ -1,0 +1,128 @@
+// Test harness: an SM-DP+ on 127.0.0.1 (random port) over HTTPS with a P-256 and a brainpool test PKI, and an ES9+ JSON client.
+import { request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { certificateToPem } from '../../src/pki/certificate.js';
+import { makeEid } from '../../src/pki/eid.js';
+import { issueTestPki, type TestPki } from '../../src/pki/testPki.js';
+import { openDatabase, type DatabaseConfig } from '../../src/store/database.js';
+import { SecretBox } from '../../src/store/secretBox.js';
+import { SmdpStore } from '../../src/store/smdpStore.js';
+import { createSmdpServer, ES9PLUS_PATH, type SmdpServer } from '../../src/smdpp/server.js';
+import type { SmdpCredential } from '../../src/smdpp/context.js';
+import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
+
+export const SMDP_ADDRESS = 'testsmdpplus1.example.com';
+export const SMDP_OID = '2.999.10';
+
+export interface Es9Response {
+  status: number;
+  body: Record<string, unknown> & {
+    header?: { functionExecutionStatus: { status: string; statusCodeData?: { subjectCode: string; reasonCode: string; message?: string } } };
+  };
+}
+
+export interface Harness {
+  readonly p256: TestPki;
+  readonly brainpool: TestPki;
+  readonly server: SmdpServer;
+  readonly store: SmdpStore;
+  readonly notifications: NotificationResult[];
+  /** The clock the SM-DP+ reads: tests move it. */
+  now: number;
+  call(fn: string, body: unknown, headers?: Record<string, string>): Promise<Es9Response>;
+  close(): Promise<void>;
+}
+
+function credential(pki: TestPki): SmdpCredential {
+  return {
+    curve: pki.curve,
+    ci: pki.ci.certificate,
+    dpAuth: { certificate: pki.dpAuth.certificate, privateKey: pki.dpAuth.privateKey },
+    dpPb: { certificate: pki.dpPb.certificate, privateKey: pki.dpPb.privateKey },
+  };
+}
+
+let cachedPkis: { p256: TestPki; brainpool: TestPki } | undefined;
+
+export function testPkis(): { p256: TestPki; brainpool: TestPki } {
+  cachedPkis ??= {
+    p256: issueTestPki({ curve: 'P-256', eid: makeEid('89049032', '1000000000000000000000000001'), smdpAddress: SMDP_ADDRESS, smdpOid: SMDP_OID }),
+    brainpool: issueTestPki({ curve: 'brainpoolP256r1', eid: makeEid('89049032', '2000000000000000000000000002'), smdpAddress: SMDP_ADDRESS, smdpOid: SMDP_OID }),
+  };
+  return cachedPkis;
+}
+
+export async function startHarness(options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig } = {}): Promise<Harness> {
+  const { p256, brainpool } = testPkis();
+  const dir = mkdtempSync(join(tmpdir(), 'mcim-smdpp-'));
+  const db = await openDatabase(options.database ?? { engine: 'sqlite', file: join(dir, 'mcim.sqlite') });
+  const store = new SmdpStore(db, SecretBox.fromKeyFile(join(dir, 'secret.key')));
+  const notifications: NotificationResult[] = [];
+  const internalErrors: unknown[] = [];
+  const harness = {
+    p256,
+    brainpool,
+    store,
+    notifications,
+    now: Date.now(),
+  } as Harness;
+  const server = createSmdpServer({
+    address: SMDP_ADDRESS,
+    oid: SMDP_OID,
+    credentials: [credential(p256), credential(brainpool)],
+    store,
+    tls: { key: p256.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: certificateToPem(p256.dpTls.der) },
+    clock: () => harness.now,
+    useProfileProtectionKeys: options.useProfileProtectionKeys ?? true,
+    sessionTtlMs: options.sessionTtlMs,
+    onNotification: (r) => notifications.push(r),
+    onInternalError: (e) => internalErrors.push(e),
+  });
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (server.app.server.address() as AddressInfo).port;
+  const ca = certificateToPem(p256.ci.der);
+  Object.assign(harness, {
+    server,
+    call(fn: string, body: unknown, headers: Record<string, string> = {}): Promise<Es9Response> {
+      const payload = typeof body === 'string' ? body : JSON.stringify(body);
+      return new Promise((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            servername: SMDP_ADDRESS,
+            ca,
+            method: 'POST',
+            path: `${ES9PLUS_PATH}/${fn}`,
+            headers: {
+              'Content-Type': 'application/json',
+              'X-Admin-Protocol': 'gsma/rsp/v2.5.0',
+              'User-Agent': 'gsma-rsp-lpad',
+              ...headers,
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              resolve({ status: res.statusCode ?? 0, body: text === '' ? {} : (JSON.parse(text) as Es9Response['body']) });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    },
+    async close(): Promise<void> {
+      await server.app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+      if (internalErrors.length > 0) throw new Error(`internal errors: ${internalErrors.map(String).join('; ')}`);
+    },
+  });
+  return harness;
+}
