@@ -1,0 +1,57 @@
+// SGP.22 v2.5 5.7.5 ES10b.PrepareDownload: the eUICC verifies the SM-DP+'s binding signature and generates its one-time key pair.
+import { capture, decode, encode } from '../../asn1/schema.js';
+import { DownloadErrorCode, EUICCSigned2, PrepareDownloadRequest, PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
+import { generateKeyPair, pointFromPublicKey, verifyPlain } from '../../crypto/ecdsa.js';
+import { signatureTlv, type EuiccCore, type PreparedDownload } from '../core.js';
+import { checkServerCertificate } from './serverCertificate.js';
+
+function failure(transactionId: Buffer, code: number): Buffer {
+  return encode(PrepareDownloadResponse, { type: 'downloadResponseError', value: { transactionId, downloadErrorCode: code } });
+}
+
+export function prepareDownload(core: EuiccCore, command: Buffer): Buffer {
+  const request = decode(PrepareDownloadRequest, command);
+  const smdpSigned2 = request.smdpSigned2.value;
+  const session = core.session;
+  if (session === undefined) return failure(smdpSigned2.transactionId, DownloadErrorCode.noSessionContext);
+
+  const certificate = checkServerCertificate(core, request.smdpCertificate, 'dp-pb');
+  if (!certificate.ok) {
+    return failure(
+      smdpSigned2.transactionId,
+      certificate.failure === 'unsupportedCurve' ? DownloadErrorCode.unsupportedCurve : DownloadErrorCode.invalidCertificate,
+    );
+  }
+  const dpPb = certificate.result.leaf;
+  const signed = Buffer.concat([request.smdpSigned2.der, signatureTlv(session.euiccSignature1)]);
+  if (!verifyPlain(dpPb.publicKey.key, signed, request.smdpSignature2)) {
+    return failure(smdpSigned2.transactionId, DownloadErrorCode.invalidSignature);
+  }
+  if (!smdpSigned2.transactionId.equals(session.transactionId)) {
+    return failure(smdpSigned2.transactionId, DownloadErrorCode.invalidTransactionId);
+  }
+  // The LPA computes hashCc = SHA-256(SHA-256(confirmation code) || transactionId) (SGP.22 3.1.3); the eUICC signs it over.
+  if (smdpSigned2.ccRequiredFlag && request.hashCc === undefined) {
+    return failure(smdpSigned2.transactionId, DownloadErrorCode.undefinedError);
+  }
+
+  // A retry of the same download (bppEuiccOtpk, SGP.22 3.1.3.2) keeps the one-time key pair it was bound to.
+  const previous = session.prepared;
+  const reuse = previous !== undefined && smdpSigned2.bppEuiccOtpk !== undefined && previous.otPk.equals(smdpSigned2.bppEuiccOtpk);
+  let prepared: PreparedDownload;
+  if (reuse) {
+    prepared = { ...previous, dpPb, smdpOid: certificate.smdpOid };
+  } else {
+    const pair = generateKeyPair(core.curve);
+    prepared = { otSk: pair.privateKey, otPk: pointFromPublicKey(pair.publicKey), dpPb, smdpOid: certificate.smdpOid };
+  }
+  session.prepared = prepared;
+
+  const euiccSigned2 = capture(EUICCSigned2, {
+    transactionId: session.transactionId,
+    euiccOtpk: prepared.otPk,
+    ...(smdpSigned2.ccRequiredFlag ? { hashCc: request.hashCc } : {}),
+  });
+  const euiccSignature2 = core.sign(Buffer.concat([euiccSigned2.der, signatureTlv(request.smdpSignature2)]));
+  return encode(PrepareDownloadResponse, { type: 'downloadResponseOk', value: { euiccSigned2, euiccSignature2 } });
+}

@@ -1,0 +1,168 @@
+// SGP.22 v2.5 5.7.5 PrepareDownload and 5.7.6 LoadBoundProfilePackage error cases over APDUs: DownloadErrorCode and PIR errorResult per failure, nothing installed.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { decode } from '../../src/asn1/schema.js';
+import {
+  BppCommandId,
+  DownloadErrorCode,
+  ErrorReason,
+  InitialiseSecureChannelRequest,
+  PrepareDownloadResponse,
+  ProfileInstallationResult,
+  type PrepareDownloadResponseOk,
+} from '../../src/asn1/definitions/rsp.js';
+import { makeEid } from '../../src/pki/eid.js';
+import { issueTestCertificate } from '../../src/pki/testPki.js';
+import { StatusWordError } from './es10Client.js';
+import { assertPirError, assertSuccess, challenge, download, downloadTs48, prepare, profiles, rig, ts48, type Rig } from './harness.js';
+import { assembleBpp, metadataFor, type BppParts, type SmdpSimulator } from './smdpSimulator.js';
+
+const rigs: Rig[] = [];
+after(() => rigs.forEach((r) => r.cleanup()));
+function newRig(o: Parameters<typeof rig>[0] = {}): Rig {
+  const r = rig(o);
+  rigs.push(r);
+  return r;
+}
+
+const NAME = 'TS48V1-A-UNIQUE';
+const UPP = ts48(NAME);
+const METADATA = metadataFor(UPP, NAME);
+
+function prepareWith(r: Rig, options: Parameters<SmdpSimulator['prepareDownloadRequest']>[1]): PrepareDownloadResponse {
+  const asResponse = r.client.command(r.smdp.authenticateServerRequest(challenge(r.client)));
+  return decode(PrepareDownloadResponse, r.client.command(r.smdp.prepareDownloadRequest(asResponse, options)));
+}
+
+function downloadErrorCode(response: PrepareDownloadResponse): number {
+  assert.equal(response.type, 'downloadResponseError');
+  return (response.value as { downloadErrorCode: number }).downloadErrorCode;
+}
+
+/** Loads tampered parts; expects the PIR error, no profile, and a working eUICC afterwards. */
+function expectPirError(r: Rig, parts: BppParts, bppCommandId: number, errorReason: number): void {
+  const pir = decode(ProfileInstallationResult, r.client.loadBoundProfilePackage(assembleBpp(parts)));
+  assertPirError(pir, bppCommandId, errorReason);
+  assert.equal(profiles(r.client).length, 0, 'nothing installed');
+  assertSuccess(download(r, UPP, METADATA));
+}
+
+function flip(segment: Buffer, index = segment.length - 12): Buffer {
+  const out = Buffer.from(segment);
+  out[index]! ^= 0x01;
+  return out;
+}
+
+describe('ES10b.PrepareDownload errors', () => {
+  it('tampered smdpSignature2: invalidSignature', () => {
+    const r = newRig();
+    assert.equal(downloadErrorCode(prepareWith(r, { signingKey: r.pki.dpAuth.privateKey })), DownloadErrorCode.invalidSignature);
+  });
+
+  it('transactionId of another session: invalidTransactionId', () => {
+    const r = newRig();
+    assert.equal(downloadErrorCode(prepareWith(r, { transactionId: Buffer.alloc(16, 7) })), DownloadErrorCode.invalidTransactionId);
+  });
+
+  it('DPauth certificate as DPpb: invalidCertificate', () => {
+    const r = newRig();
+    const response = prepareWith(r, { smdpCertificate: r.pki.dpAuth.der, signingKey: r.pki.dpAuth.privateKey });
+    assert.equal(downloadErrorCode(response), DownloadErrorCode.invalidCertificate);
+  });
+
+  it('without an authenticated session: noSessionContext', () => {
+    const r = newRig();
+    const asResponse = r.client.command(r.smdp.authenticateServerRequest(challenge(r.client)));
+    const request = r.smdp.prepareDownloadRequest(asResponse);
+    challenge(r.client); // a new challenge ends the session
+    assert.equal(downloadErrorCode(decode(PrepareDownloadResponse, r.client.command(request))), DownloadErrorCode.noSessionContext);
+  });
+
+  it('confirmation code: hashCc is required when ccRequiredFlag is set, and signed over in EUICCSigned2', () => {
+    const r = newRig();
+    assert.equal(downloadErrorCode(prepareWith(r, { ccRequired: true })), DownloadErrorCode.undefinedError);
+    const hashCc = createHash('sha256').update('whatever').digest();
+    const response = prepareWith(r, { ccRequired: true, hashCc });
+    assert.equal(response.type, 'downloadResponseOk');
+    assert.deepEqual((response.value as PrepareDownloadResponseOk).euiccSigned2.value.hashCc, hashCc);
+  });
+});
+
+describe('ES10b.LoadBoundProfilePackage errors: PIR errorResult, nothing installed', () => {
+  it('tampered profile segment (86): loadProfileElements, scp03tSecurityError', () => {
+    const r = newRig();
+    const parts = prepare(r, UPP, METADATA);
+    expectPirError(r, { ...parts, a3: parts.a3.map((s, i) => (i === 2 ? flip(s) : s)) }, BppCommandId.loadProfileElements, ErrorReason.scp03tSecurityError);
+  });
+
+  it('tampered StoreMetadata segment (88): storeMetadata, scp03tSecurityError', () => {
+    const r = newRig();
+    const parts = prepare(r, UPP, METADATA);
+    expectPirError(r, { ...parts, a1: parts.a1.map((s) => flip(s, 4)) }, BppCommandId.storeMetadata, ErrorReason.scp03tSecurityError);
+  });
+
+  it('profile segments reordered: scp03tSecurityError', () => {
+    const r = newRig();
+    const parts = prepare(r, UPP, METADATA);
+    const a3 = [...parts.a3];
+    [a3[1], a3[2]] = [a3[2]!, a3[1]!];
+    expectPirError(r, { ...parts, a3 }, BppCommandId.loadProfileElements, ErrorReason.scp03tSecurityError);
+  });
+
+  it('truncated BPP (last profile segment missing): installFailedDueToPEProcessingError', () => {
+    const r = newRig();
+    const parts = prepare(r, UPP, METADATA);
+    expectPirError(r, { ...parts, a3: parts.a3.slice(0, -1) }, BppCommandId.loadProfileElements, ErrorReason.installFailedDueToPEProcessingError);
+  });
+
+  it('tampered smdpSign of InitialiseSecureChannel: invalidSignature', () => {
+    const r = newRig();
+    const parts = prepare(r, UPP, METADATA);
+    expectPirError(r, { ...parts, isc: flip(parts.isc, parts.isc.length - 1) }, BppCommandId.initialiseSecureChannel, ErrorReason.invalidSignature);
+  });
+
+  it('InitialiseSecureChannel for another transaction: invalidTransactionId', () => {
+    const r = newRig();
+    const asResponse = r.client.command(r.smdp.authenticateServerRequest(challenge(r.client)));
+    const pdResponse = r.client.command(r.smdp.prepareDownloadRequest(asResponse));
+    const parts = r.smdp.bindProfile(pdResponse, UPP, METADATA, { transactionId: Buffer.alloc(16, 9) });
+    expectPirError(r, parts, BppCommandId.initialiseSecureChannel, ErrorReason.invalidTransactionId);
+  });
+
+  it('ICCID already installed: installFailedDueToIccidAlreadyExistsOnEuicc; metadata ICCID not the profile\'s: installFailedDueToDataMismatch', () => {
+    const r = newRig();
+    assertSuccess(downloadTs48(r, NAME));
+    assertPirError(downloadTs48(r, NAME), BppCommandId.storeMetadata, ErrorReason.installFailedDueToIccidAlreadyExistsOnEuicc);
+    const other = ts48('TS48V1-B-UNIQUE');
+    assertPirError(download(r, other, { ...METADATA, iccid: Buffer.from('98001032547698103254', 'hex') }), BppCommandId.loadProfileElements, ErrorReason.installFailedDueToDataMismatch);
+    assert.equal(profiles(r.client).length, 1);
+  });
+
+  it('a BPP replayed into another eUICC is refused (smdpSign covers the first one-time key); keys derived for another EID fail the MAC', () => {
+    const a = newRig();
+    const eum = issueTestCertificate('eum', a.pki.ci);
+    const eid = makeEid('89049032', '9876598765987654321098765432');
+    const b = newRig({ pki: { ...a.pki, eid, eum, euicc: issueTestCertificate('euicc', eum, { eid }) } });
+    const smdp = a.smdp;
+    const partsA = prepare({ client: a.client, smdp }, UPP, METADATA);
+    const transactionId = decode(InitialiseSecureChannelRequest, partsA.isc).transactionId;
+    const sessionOnB = (): Buffer => {
+      const asResponse = b.client.command(smdp.authenticateServerRequest(challenge(b.client), { transactionId }));
+      return b.client.command(smdp.prepareDownloadRequest(asResponse));
+    };
+    sessionOnB();
+    expectPirError(b, partsA, BppCommandId.initialiseSecureChannel, ErrorReason.invalidSignature);
+    const partsForOtherEid = smdp.bindProfile(sessionOnB(), UPP, METADATA, { eid: Buffer.from(a.pki.eid, 'hex') });
+    const pir = decode(ProfileInstallationResult, b.client.loadBoundProfilePackage(assembleBpp(partsForOtherEid)));
+    assertPirError(pir, BppCommandId.configureISDP, ErrorReason.scp03tSecurityError);
+    assert.equal(profiles(b.client).length, 1, 'only the download of expectPirError');
+  });
+
+  it('LoadBoundProfilePackage without a prepared session: 6985', () => {
+    const r = newRig();
+    const parts = prepare(newRig(), UPP, METADATA);
+    assert.throws(() => r.client.loadBoundProfilePackage(assembleBpp(parts)), (e: unknown) => e instanceof StatusWordError && e.sw === 0x6985);
+    assertSuccess(download(r, UPP, METADATA));
+  });
+});
