@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { McimError } from '../errors.js';
 import { registerAka } from './commands/aka.js';
 import { registerAsn1 } from './commands/asn1.js';
+import { registerDevice } from './commands/device.js';
+import { registerEuicc } from './commands/euicc.js';
 import { registerPki } from './commands/pki.js';
 import { registerSelfcheck } from './commands/selfcheck.js';
 import { registerServe } from './commands/serve.js';
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerSmdpp(program);
+  registerDevice(program);
+  registerEuicc(program);
   registerSelfcheck(program);
   registerAka(program);
   registerSuci(program);

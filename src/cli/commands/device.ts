@@ -206,10 +206,6 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function write(text: string): void {
-  process.stdout.write(text);
-}
-
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -252,7 +248,8 @@ function addNetwork(cmd: Command): Command {
     .option('--connect <host:port>', 'connect there instead of resolving the server address');
 }
 
-export function registerDevice(program: Command): void {
+/** Registers `mcim device`; `write` receives what the commands print (default: stdout). */
+export function registerDevice(program: Command, write: (text: string) => void = (text) => void process.stdout.write(text)): void {
   const device = program.command('device').description('a simulated device: its IPA driving a software eUICC over APDUs (SGP.22 LPA functions)');
 
   device

@@ -1,0 +1,80 @@
+// The stdio APDU/HTTP bridge (docs/lpa-bridge.md) with a scripted LPA child process and a card running a trivial ISD-R application.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { certificateToPem } from '../../src/pki/certificate.js';
+import { issueTestPki } from '../../src/pki/testPki.js';
+import { answerApdu, runStdioBridge } from '../../src/ipa/stdioBridge.js';
+import { SCRIPTED_LPA, sink } from './bridgeHelpers.js';
+import { TEST_ICCID, testCard } from './testCard.js';
+
+describe('stdio bridge', () => {
+  const pki = issueTestPki();
+  let server: Server;
+  let port = 0;
+
+  before(async () => {
+    server = createServer({ cert: certificateToPem(pki.dpTls.der), key: pki.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }) }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ path: req.url, got: JSON.parse(Buffer.concat(chunks).toString('utf8')), admin: req.headers['x-admin-protocol'] }));
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((ok) => server.close(() => ok())));
+
+  it('serves channel, APDU and HTTP requests and passes the LPA output through', async () => {
+    const t = testCard();
+    const out = sink();
+    let batches = 0;
+    const code = await runStdioBridge({
+      command: process.execPath,
+      args: [SCRIPTED_LPA, 'list', `enable:${TEST_ICCID}`, 'list', `disable:${TEST_ICCID}`, 'bad-close', `http:https://${pki.smdpAddress}/gsma/rsp2/es9plus/x`],
+      card: t.card,
+      http: { ca: [certificateToPem(pki.ci.der)], connect: { host: '127.0.0.1', port } },
+      output: out.stream,
+      afterApdu: () => {
+        batches++;
+      },
+    });
+    assert.equal(code, 0);
+    const lines = out.lines() as { type: string; payload: { code: number; message: string; data: unknown } }[];
+    assert.deepEqual(lines.filter((l) => l.type === 'progress').map((l) => l.payload.message), ['channel', 'list', 'enable', 'list', 'disable', 'bad-close', 'http']);
+    const result = lines.at(-1)!;
+    assert.equal(result.type, 'lpa');
+    assert.equal(result.payload.code, 0);
+    const [list1, enabled, list2, disabled, badClose, http] = result.payload.data as unknown[];
+    assert.equal((list1 as { state: string }[])[0]!.state, 'disabled');
+    assert.equal(enabled, `enabled ${TEST_ICCID}`);
+    assert.equal((list2 as { state: string }[])[0]!.state, 'enabled');
+    assert.equal(disabled, `disabled ${TEST_ICCID}`);
+    assert.deepEqual(badClose, { ecode: -1 });
+    assert.deepEqual(http, { rcode: 200, rx: JSON.stringify({ path: '/gsma/rsp2/es9plus/x', got: { ping: 1 }, admin: 'gsma/rsp/v2.5.0' }) });
+    assert.ok(batches >= 8, `afterApdu called per APDU request (${batches})`);
+    assert.equal(t.profile.state, 0);
+  });
+
+  it("exits with the LPA's exit code", async () => {
+    const out = sink();
+    const code = await runStdioBridge({ command: process.execPath, args: [SCRIPTED_LPA, 'nonsense'], card: testCard().card, output: out.stream });
+    assert.equal(code, 3);
+    assert.match(JSON.stringify(out.lines().at(-1)), /unknown step nonsense/);
+  });
+
+  it('answers bad APDU requests with ecode -1', async () => {
+    const { card } = testCard();
+    assert.deepEqual(await answerApdu(card, 'logic_channel_open', 'A000000000'), { ecode: -1 });
+    assert.deepEqual(await answerApdu(card, 'logic_channel_open', 'zz'), { ecode: -1 });
+    assert.deepEqual(await answerApdu(card, 'transmit', null), { ecode: -1 });
+    assert.deepEqual(await answerApdu(card, 'reboot', null), { ecode: -1 });
+    assert.deepEqual(await answerApdu(card, 'transmit', '00A4040000'), { ecode: 0, data: '6700' });
+    // Opening after a failed open still gets channel 1: the failed one was closed again.
+    assert.deepEqual(await answerApdu(card, 'logic_channel_open', 'A0000005591010FFFFFFFF8900000100'), { ecode: 1 });
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '1'), { ecode: 0 });
+  });
+});
