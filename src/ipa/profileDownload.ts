@@ -87,11 +87,6 @@ function singleElement(bytes: Buffer, tag: number, what: string): Buffer {
   return bytes;
 }
 
-/** Host part of an SM-DP+ address (without :port), lower case. */
-function hostOf(address: string): string {
-  return address.replace(/:\d+$/, '').toLowerCase();
-}
-
 /**
  * Downloads and installs the profile an activation code points to. On an eUICC error result the
  * error response is relayed to the SM-DP+ (which ends the session); on any other failure after
@@ -115,8 +110,8 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
     if (!signed1.euiccChallenge.equals(euiccChallenge)) {
       throw new IpaError('INVALID_SERVER_RESPONSE', 'serverSigned1 does not carry the eUICC challenge');
     }
-    // SGP.22 3.0.1: the LPAd checks that the SM-DP+ names the address it was reached at (host names, case-insensitively).
-    if (hostOf(signed1.serverAddress) !== hostOf(ac.smdpAddress)) {
+    // SGP.22 3.0.1: the LPAd checks that the SM-DP+ names the address it was reached at (case-insensitively, port included).
+    if (signed1.serverAddress.toLowerCase() !== ac.smdpAddress.toLowerCase()) {
       throw new IpaError('INVALID_SERVER_RESPONSE', `the SM-DP+ calls itself '${signed1.serverAddress}', not '${ac.smdpAddress}'`);
     }
     const transactionId = init.transactionId;

@@ -115,6 +115,13 @@ export async function answerHttp(http: HttpsClient, payload: Record<string, unkn
   }
 }
 
+/** The LPA gets APDU access only: the secret that unseals the eUICC's state never reaches its environment. */
+function withoutDeviceSecret(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy['MCIM_DEVICE_SECRET'];
+  return copy;
+}
+
 /**
  * Runs the LPA as a child process and serves its requests, one at a time in the order sent, until
  * it exits. Resolves with its exit code (128 + signal number when a signal ended it).
@@ -122,7 +129,7 @@ export async function answerHttp(http: HttpsClient, payload: Record<string, unkn
 export async function runStdioBridge(options: StdioBridgeOptions): Promise<number> {
   const child = spawn(options.command, [...options.args], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: options.env ?? process.env,
+    env: withoutDeviceSecret(options.env ?? process.env),
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   const http = new HttpsClient(options.http);

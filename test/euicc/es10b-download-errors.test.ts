@@ -71,6 +71,13 @@ describe('ES10b.PrepareDownload errors', () => {
     assert.equal(downloadErrorCode(response), DownloadErrorCode.invalidCertificate);
   });
 
+  it('DPpb of another SM-DP+ (other OID) than the authenticated one: invalidCertificate', () => {
+    const r = newRig();
+    const otherDpPb = issueTestCertificate('dp-pb', r.pki.ci, { smdpOid: '2.999.77' });
+    const response = prepareWith(r, { smdpCertificate: otherDpPb.der, signingKey: otherDpPb.privateKey });
+    assert.equal(downloadErrorCode(response), DownloadErrorCode.invalidCertificate);
+  });
+
   it('without an authenticated session: noSessionContext', () => {
     const r = newRig();
     const asResponse = r.client.command(r.smdp.authenticateServerRequest(challenge(r.client)));

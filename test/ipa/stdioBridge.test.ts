@@ -66,6 +66,20 @@ describe('stdio bridge', () => {
     assert.match(JSON.stringify(out.lines().at(-1)), /unknown step nonsense/);
   });
 
+  it('keeps the device secret out of the LPA environment', async () => {
+    const out = sink();
+    const report = "process.stdout.write(JSON.stringify({ type: 'lpa', payload: { secret: process.env.MCIM_DEVICE_SECRET ?? null, other: process.env.MCIM_OTHER ?? null } }) + '\\n')";
+    const code = await runStdioBridge({
+      command: process.execPath,
+      args: ['-e', report],
+      card: testCard().card,
+      output: out.stream,
+      env: { ...process.env, MCIM_DEVICE_SECRET: 'aa'.repeat(32), MCIM_OTHER: 'kept' },
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(out.lines().at(-1), { type: 'lpa', payload: { secret: null, other: 'kept' } });
+  });
+
   it('answers bad APDU requests with ecode -1', async () => {
     const { card } = testCard();
     assert.deepEqual(await answerApdu(card, 'logic_channel_open', 'A000000000'), { ecode: -1 });

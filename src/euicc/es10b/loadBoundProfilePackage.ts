@@ -72,6 +72,9 @@ const CONTAINERS: Readonly<Record<'a0' | 'a1' | 'a2-or-a3' | 'a3', Readonly<Reco
   a3: { 0xa3: 'in-a3' },
 };
 
+/** ConfigureISDP, StoreMetadata and ReplaceSessionKeys are small; their containers are capped (the profile has its own limit). */
+const MAX_COMMAND_CONTAINER = 16 * 1024;
+
 interface Load {
   readonly session: RspSession;
   readonly prepared: PreparedDownload;
@@ -268,6 +271,10 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     }
     if (load.stage !== 'in-a3') {
       load.parts.push(data);
+      const length = load.parts.reduce((n, p) => n + p.length, 0);
+      if (length > MAX_COMMAND_CONTAINER) {
+        throw new BppFailure(command, ErrorReason.scp03tStructureError, `more than ${MAX_COMMAND_CONTAINER} bytes in one BPP command container`);
+      }
       return;
     }
     load.profileLength += data.length;

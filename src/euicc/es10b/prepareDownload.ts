@@ -22,6 +22,10 @@ export function prepareDownload(core: EuiccCore, command: Buffer): Buffer {
       certificate.failure === 'unsupportedCurve' ? DownloadErrorCode.unsupportedCurve : DownloadErrorCode.invalidCertificate,
     );
   }
+  // CERT.DPpb must belong to the SM-DP+ authenticated with CERT.DPauth: same SM-DP+ OID, same CI.
+  if (certificate.smdpOid !== session.smdpOid || !certificate.result.ciKeyId.equals(session.ciKeyId)) {
+    return failure(smdpSigned2.transactionId, DownloadErrorCode.invalidCertificate);
+  }
   const dpPb = certificate.result.leaf;
   const signed = Buffer.concat([request.smdpSigned2.der, signatureTlv(session.euiccSignature1)]);
   if (!verifyPlain(dpPb.publicKey.key, signed, request.smdpSignature2)) {
