@@ -4,6 +4,7 @@ import { encodeTlv } from '../asn1/tlv.js';
 import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
+import { CertificateCache } from './certificateCache.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -46,6 +47,8 @@ export interface SmdpContext {
   readonly maxConfirmationCodeAttempts: number;
   readonly useProfileProtectionKeys: boolean;
   readonly now: () => number;
+  /** eUICC and EUM certificates parsed recently (derived data, per process). */
+  readonly certificates: CertificateCache;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
@@ -61,6 +64,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     maxConfirmationCodeAttempts: o.maxConfirmationCodeAttempts ?? DEFAULT_MAX_CC_ATTEMPTS,
     useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
     now: o.clock ?? Date.now,
+    certificates: new CertificateCache(),
   };
 }
 

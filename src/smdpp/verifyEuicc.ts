@@ -1,5 +1,5 @@
 // Verifying the eUICC (SGP.22 3.1.2 step 13+, 4.5.2.2): its certificate chain CI -> EUM -> eUICC, mapped to ES9+ status codes.
-import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
+import type { GsmaCertificate } from '../pki/certificate.js';
 import { PkiError } from '../pki/errors.js';
 import { validateChain, type ChainValidationResult } from '../pki/validateChain.js';
 import type { FunctionFailure } from '../http/jsonBinding.js';
@@ -22,12 +22,12 @@ function chainFailure(e: PkiError): FunctionFailure {
 export function verifyEuiccChain(ctx: SmdpContext, euiccCertificate: Buffer, eumCertificate: Buffer): ChainValidationResult & { eid: string } {
   let eum: GsmaCertificate;
   try {
-    eum = parseCertificate(eumCertificate);
+    eum = ctx.certificates.parse(eumCertificate);
   } catch (e) {
     throw fail('eumCertificateInvalid', `the EUM certificate is malformed: ${e instanceof Error ? e.message : String(e)}`, e);
   }
   try {
-    const result = validateChain(euiccCertificate, [eum], { role: 'euicc', trustedCis: ctx.credentials.map((c) => c.ci), at: new Date(ctx.now()) });
+    const result = validateChain(ctx.certificates.parse(euiccCertificate), [eum], { role: 'euicc', trustedCis: ctx.credentials.map((c) => c.ci), at: new Date(ctx.now()) });
     return { ...result, eid: result.eid! };
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e);

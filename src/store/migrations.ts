@@ -54,5 +54,12 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // The installation result finds its order by transaction ID: without an index that is a scan of every order,
+    // reading each sealed package (stored before transaction_id) from its overflow pages.
+    '0002_smdp_orders_transaction_id': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.createIndex('smdp_orders_transaction_id').on('smdp_orders').column('transaction_id').execute();
+      },
+    },
   };
 }

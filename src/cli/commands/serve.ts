@@ -1,6 +1,10 @@
 // `mcim serve`: the SM-DP+'s ES9+ over HTTPS (SGP.22 5.6), with a test PKI and SQLite database in its data directory.
+// With --workers N > 1 the primary prepares the data directory once and forks N workers sharing the port (src/smdpp/cluster.ts).
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { McimError } from '../../errors.js';
+import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
 import { activationCode } from '../../smdpp/importProfile.js';
@@ -10,13 +14,52 @@ export interface ServeCliOptions {
   readonly address?: string;
   readonly port?: string;
   readonly listen: string;
+  readonly workers?: string;
 }
 
 const DEFAULT_PORT = 8443;
+const MAX_WORKERS = 256;
 
+/** A TCP port; 0 asks the system for a free one (the usage text names it). */
 function parsePort(text: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new McimError('INVALID_ARGUMENT', `'${text}' is not a TCP port`);
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new McimError('INVALID_ARGUMENT', `'${text}' is not a TCP port`);
   return Number(text);
+}
+
+function parseWorkers(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > MAX_WORKERS) {
+    throw new McimError('INVALID_ARGUMENT', `--workers is 1 to ${MAX_WORKERS}, got '${text}'`);
+  }
+  return Number(text);
+}
+
+function logError(e: unknown): void {
+  process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+}
+
+/** Opens the store and serves ES9+ on host:port until closed; returns the port listened on. */
+async function startServer(data: SmdpDataDir, host: string, port: number): Promise<ClusterService & { port: number }> {
+  const store = await openSmdpStore(data);
+  try {
+    const { app } = createSmdpServer({
+      address: data.address,
+      oid: data.oid,
+      credentials: data.credentials,
+      store,
+      tls: data.tls,
+      onInternalError: logError,
+    });
+    await app.listen({ host, port });
+    const address = app.server.address();
+    return {
+      port: typeof address === 'object' && address !== null ? address.port : port,
+      close: () => app.close().then(() => store.close()),
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
 }
 
 /** How to get a profile onto a simulated device from this SM-DP+. */
@@ -46,24 +89,32 @@ export function registerServe(program: Command): void {
     .option('--address <host[:port]>', `the SM-DP+ address activation codes carry (first start only; default ${DEFAULT_SMDP_ADDRESS})`)
     .option('--port <n>', 'TCP port to listen on (default: the address port, else 8443)')
     .option('--listen <ip>', 'interface to listen on', '127.0.0.1')
+    .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)')
     .action(async (o: ServeCliOptions) => {
+      const workers = parseWorkers(o.workers);
       const data = initSmdpDataDir(o.data, o.address);
       const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
-      const store = await openSmdpStore(data);
-      const { app } = createSmdpServer({
-        address: data.address,
-        oid: data.oid,
-        credentials: data.credentials,
-        store,
-        tls: data.tls,
-        onInternalError: (e) => process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
+      if (cluster.isWorker) {
+        await runClusterWorker(() => startServer(data, o.listen, port), logError);
+        return;
+      }
+      if (workers === 1) {
+        const server = await startServer(data, o.listen, port);
+        process.stdout.write(usageText(data, o.listen, server.port));
+        const stop = (): void => {
+          void server.close();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        return;
+      }
+      // The primary brings the database to its latest migration once, before the workers open it.
+      await (await openSmdpStore(data)).close();
+      const primary = runClusterPrimary({
+        workers,
+        onListening: (listeningPort) => process.stdout.write(`${usageText(data, o.listen, listeningPort)}(${workers} worker processes)\n`),
+        log: (line) => process.stderr.write(`mcim serve: ${line}\n`),
       });
-      await app.listen({ host: o.listen, port });
-      process.stdout.write(usageText(data, o.listen, port));
-      const stop = (): void => {
-        void app.close().then(() => store.close());
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.exitCode = await primary.done;
     });
 }

@@ -2,7 +2,6 @@
 import { decode } from '../../asn1/schema.js';
 import { CancelSessionReason, CancelSessionResponse } from '../../asn1/definitions/rsp.js';
 import { verifyPlain } from '../../crypto/ecdsa.js';
-import { parseCertificate } from '../../pki/certificate.js';
 import { parseField, type RequestFields } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
 import { activeSession } from '../session.js';
@@ -24,7 +23,7 @@ export async function cancelSession(ctx: SmdpContext, fields: RequestFields): Pr
   const ok = response.value;
   const signed = ok.euiccCancelSessionSigned.value;
   if (!signed.transactionId.equals(transactionId)) throw fail('unknownTransaction', 'euiccCancelSessionSigned belongs to another transaction');
-  const key = parseCertificate(session.euiccCertificate!).publicKey.key;
+  const key = ctx.certificates.parse(session.euiccCertificate!).publicKey.key;
   if (!verifyPlain(key, ok.euiccCancelSessionSigned.der, ok.euiccCancelSessionSignature)) {
     throw fail('euiccVerificationFailed', 'euiccCancelSessionSignature does not verify');
   }

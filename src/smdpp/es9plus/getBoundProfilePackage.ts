@@ -4,7 +4,6 @@ import { decode } from '../../asn1/schema.js';
 import { PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
 import { verifyPlain, type EcCurve } from '../../crypto/ecdsa.js';
 import { CryptoError } from '../../crypto/errors.js';
-import { parseCertificate } from '../../pki/certificate.js';
 import { parseField, type RequestFields } from '../../http/jsonBinding.js';
 import { bindProfilePackage } from '../bindProfilePackage.js';
 import { credentialForCi, signatureTlv, type SmdpContext } from '../context.js';
@@ -46,7 +45,7 @@ export async function getBoundProfilePackage(ctx: SmdpContext, fields: RequestFi
   const ok = response.value;
   const signed = ok.euiccSigned2.value;
   if (!signed.transactionId.equals(transactionId)) throw fail('unknownTransaction', 'euiccSigned2 belongs to another transaction');
-  const euiccKey = parseCertificate(session.euiccCertificate!).publicKey.key;
+  const euiccKey = ctx.certificates.parse(session.euiccCertificate!).publicKey.key;
   const signedData = Buffer.concat([ok.euiccSigned2.der, signatureTlv(session.smdpSignature2!)]);
   if (!verifyPlain(euiccKey, signedData, ok.euiccSignature2)) throw fail('euiccVerificationFailed', 'euiccSignature2 does not verify');
 

@@ -10,7 +10,6 @@ import {
 import { iccidDigitsFromEf } from '../../asn1/definitions/saip.js';
 import { verifyPlain } from '../../crypto/ecdsa.js';
 import { McimError } from '../../errors.js';
-import { parseCertificate } from '../../pki/certificate.js';
 import { parseField, type RequestFields } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
 import { FIELD_SUBJECT } from '../statusCodes.js';
@@ -43,7 +42,7 @@ async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResu
   const session = await ctx.store.getSession(transactionId);
   if (session?.euiccCertificate === undefined || session.eid === undefined) return { outcome: 'discarded', reason: 'unknown transactionId' };
   if (data.smdpOid !== ctx.oid) return { outcome: 'discarded', reason: `the PIR names the SM-DP+ OID ${data.smdpOid}` };
-  const key = parseCertificate(session.euiccCertificate).publicKey.key;
+  const key = ctx.certificates.parse(session.euiccCertificate).publicKey.key;
   if (!verifyPlain(key, pir.profileInstallationResultData.der, pir.euiccSignPIR)) return { outcome: 'discarded', reason: 'euiccSignPIR does not verify' };
   const success = data.finalResult.type === 'successResult';
   const outcome = await ctx.store.recordInstallationResult(

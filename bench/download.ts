@@ -1,0 +1,360 @@
+// SGP.22 3.1.3 download sessions end to end on 127.0.0.1: `mcim serve --workers 2` (child process) against software eUICCs
+// in device processes (bench/downloadDevice.ts), each session one fresh eUICC over one TLS connection, initiateAuthentication
+// through handleNotification of the installation result. Figures: sessions/s, latency, SM-DP+ CPU per session, and
+// sessions per SM-DP+ CPU-second beside the bound of the server's public-key operations measured by `openssl speed`.
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initSmdpDataDir, openSmdpStore } from '../src/smdpp/dataDir.js';
+import { importProfile } from '../src/smdpp/importProfile.js';
+import type { DeviceCommand, DeviceReply } from './downloadDevice.js';
+import { opensslEcdh, opensslEcdsa, report } from './lib.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DEVICE_SCRIPT = fileURLToPath(new URL('./downloadDevice.js', import.meta.url));
+const PROFILE = fileURLToPath(new URL('../../test/fixtures/ts48/TS48V2-SAIP2-1-BERTLV-UNIQUE.der', import.meta.url));
+const SERVER_WORKERS = 2;
+/** The whole benchmark (setup, every phase, teardown) stops starting sessions after this. */
+const TOTAL_CAP_MS = 60_000;
+
+interface Phase {
+  readonly name: string;
+  readonly sessions: number;
+  readonly concurrency: number;
+  readonly deviceProcesses: number;
+  readonly capMs: number;
+  readonly measured: boolean;
+}
+
+const PHASES: readonly Phase[] = [
+  { name: 'warm-up', sessions: 40, concurrency: 4, deviceProcesses: 2, capMs: 10_000, measured: false },
+  { name: 'sequential', sessions: 200, concurrency: 1, deviceProcesses: 1, capMs: 12_000, measured: true },
+  { name: '8 concurrent', sessions: 400, concurrency: 8, deviceProcesses: 2, capMs: 12_000, measured: true },
+  { name: '32 concurrent', sessions: 1000, concurrency: 32, deviceProcesses: 2, capMs: 15_000, measured: true },
+];
+
+// ---- CPU accounting from /proc ----
+
+const CLK_TCK = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** The fields of /proc/<pid>/stat after the command name: [0] state, [1] ppid, [11] utime, [12] stime. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds of a process (0 once it is gone). */
+function cpuSeconds(pid: number): number {
+  const f = statFields(pid);
+  return f === undefined ? 0 : (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** System (kernel) CPU seconds of a process. */
+function sysSeconds(pid: number): number {
+  const f = statFields(pid);
+  return f === undefined ? 0 : Number(f[12]) / CLK_TCK;
+}
+
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((p) => statFields(p)?.[1] === String(pid));
+}
+
+/** Busy and total CPU seconds of the machine (all cores) from /proc/stat. */
+function machineSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+// ---- child processes ----
+
+const children = new Set<ChildProcess>();
+const killAll = (): void => {
+  for (const c of children) {
+    if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) continue;
+    for (const w of childrenOf(c.pid)) {
+      try {
+        process.kill(w, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    c.kill('SIGKILL');
+  }
+};
+
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Starts the SM-DP+; resolves with its port once every worker listens. */
+function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  // e.g. MCIM_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the primary and its workers.
+  const nodeArgs = (process.env['MCIM_BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--data', dataDir, '--listen', '127.0.0.1', '--port', '0', '--workers', String(SERVER_WORKERS)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the SM-DP+ did not start within 15 s: ${err}`)), 15_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*worker processes/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), stderr: () => err });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the SM-DP+ exited (${code}): ${err}`));
+    });
+  });
+}
+
+/** A device process and a way to wait for its next reply. */
+interface DeviceProcess {
+  readonly child: ChildProcess;
+  send(command: DeviceCommand): void;
+  next<T extends DeviceReply['type']>(type: T, ms: number): Promise<Extract<DeviceReply, { type: T }>>;
+}
+
+function startDevice(): DeviceProcess {
+  const child = fork(DEVICE_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  const queue: DeviceReply[] = [];
+  let exitCode: number | null | undefined;
+  let wake: (() => void) | undefined;
+  child.on('message', (m: DeviceReply) => {
+    queue.push(m);
+    wake?.();
+  });
+  child.once('exit', (code) => {
+    exitCode = code;
+    wake?.();
+  });
+  return {
+    child,
+    send: (command) => child.send(command),
+    next: (type, ms) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          wake = undefined;
+          reject(new Error(`device process: no '${type}' within ${ms} ms`));
+        }, ms);
+        const check = (): void => {
+          const m = queue.shift();
+          if (m === undefined && exitCode === undefined) {
+            wake = check;
+            return;
+          }
+          wake = undefined;
+          clearTimeout(timer);
+          if (m === undefined) reject(new Error(`device process exited (${exitCode})`));
+          else if (m.type === type) resolve(m as Extract<DeviceReply, { type: typeof type }>);
+          else reject(new Error(`device process: '${m.type}' where '${type}' was due`));
+        };
+        check();
+      }),
+  };
+}
+
+// ---- figures ----
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+/** CPU-seconds of one session's public-key operations on the SM-DP+, at `openssl speed` rates on one core. */
+function serverCryptoSeconds(): { seconds: number; text: string } {
+  const ecdsa = opensslEcdsa('P-256');
+  const ecdh = opensslEcdh('P-256');
+  // ES9+: serverSignature1, smdpSignature2, smdpSign (3 signs); EUM and eUICC certificates, euiccSignature1,
+  // euiccSignature2, euiccSignPIR (5 verifies); the one-time key pair (counted as 1 sign) and its ECKA (1 ECDH).
+  // TLS: the handshake's ECDHE (1 ECDH) and CertificateVerify with the TLS key (1 sign).
+  const signs = 3 + 1 + 1;
+  const verifies = 5;
+  const ecdhs = 1 + 1;
+  const seconds = signs / ecdsa.sign + verifies / ecdsa.verify + ecdhs / ecdh;
+  const text =
+    `openssl speed P-256: ${Math.round(ecdsa.sign)} signs/s, ${Math.round(ecdsa.verify)} verifies/s, ${Math.round(ecdh)} ECDH/s; ` +
+    `per session ${signs} signs + ${verifies} verifies + ${ecdhs} ECDH = ${(seconds * 1000).toFixed(3)} ms`;
+  return { seconds, text };
+}
+
+interface PhaseResult {
+  readonly phase: Phase;
+  readonly completed: number;
+  readonly failures: number;
+  readonly firstError?: string;
+  readonly elapsedS: number;
+  readonly latencies: number[];
+  readonly serverCpuS: number;
+  readonly serverSysS: number;
+  readonly deviceCpuS: number;
+  readonly machineBusyS: number;
+  readonly machineTotalS: number;
+}
+
+function serverPids(primary: number): number[] {
+  return [primary, ...childrenOf(primary)];
+}
+
+async function runPhase(phase: Phase, ids: readonly string[], devices: readonly DeviceProcess[], serverPid: number): Promise<PhaseResult> {
+  const used = devices.slice(0, phase.deviceProcesses);
+  used.forEach((d, i) => d.send({ type: 'prepare', matchingIds: ids.filter((_, k) => k % used.length === i) }));
+  for (const d of used) await d.next('prepared', 60_000);
+  const pids = serverPids(serverPid);
+  const server0 = pids.reduce((a, p) => a + cpuSeconds(p), 0);
+  const serverSys0 = pids.reduce((a, p) => a + sysSeconds(p), 0);
+  const device0 = used.reduce((a, d) => a + cpuSeconds(d.child.pid!), 0);
+  const machine0 = machineSeconds();
+  const t0 = performance.now();
+  used.forEach((d, i) => {
+    const lanes = Math.floor(phase.concurrency / used.length) + (i < phase.concurrency % used.length ? 1 : 0);
+    d.send({ type: 'run', concurrency: lanes, deadlineMs: phase.capMs });
+  });
+  const results = await Promise.all(used.map((d) => d.next('result', phase.capMs + 60_000)));
+  const elapsedS = (performance.now() - t0) / 1000;
+  const server1 = serverPids(serverPid).reduce((a, p) => a + cpuSeconds(p), 0);
+  const serverSys1 = serverPids(serverPid).reduce((a, p) => a + sysSeconds(p), 0);
+  const device1 = used.reduce((a, d) => a + cpuSeconds(d.child.pid!), 0);
+  const machine1 = machineSeconds();
+  const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const firstError = results.find((r) => r.firstError !== undefined)?.firstError;
+  return {
+    phase,
+    completed: latencies.length,
+    failures: results.reduce((a, r) => a + r.failures, 0),
+    ...(firstError === undefined ? {} : { firstError }),
+    elapsedS,
+    latencies,
+    serverCpuS: server1 - server0,
+    serverSysS: serverSys1 - serverSys0,
+    deviceCpuS: device1 - device0,
+    machineBusyS: machine1.busy - machine0.busy,
+    machineTotalS: machine1.total - machine0.total,
+  };
+}
+
+export async function benchDownload(): Promise<void> {
+  if (process.platform !== 'linux') {
+    console.log('download: skipped (reads process CPU times from /proc)');
+    return;
+  }
+  const started = Date.now();
+  const crypto = serverCryptoSeconds();
+  const bound = 1 / crypto.seconds;
+  const tmp = mkdtempSync(join(tmpdir(), 'mcim-bench-download-'));
+  const onExit = (): void => killAll();
+  process.on('exit', onExit);
+  try {
+    const dataDir = join(tmp, 'smdp');
+    const server = await startServer(dataDir);
+    const serverPid = server.child.pid!;
+    const data = initSmdpDataDir(dataDir);
+
+    const total = PHASES.reduce((a, p) => a + p.sessions, 0);
+    const profile = readFileSync(PROFILE);
+    const t = performance.now();
+    const store = await openSmdpStore(data);
+    try {
+      for (let i = 0; i < total; i++) await importProfile(store, profile, { matchingId: `BENCH-${i}` }, Date.now());
+    } finally {
+      await store.close();
+    }
+    const importMs = performance.now() - t;
+
+    const devices = [startDevice(), startDevice()];
+    for (const d of devices) {
+      d.send({ type: 'setup', pkiDir: data.pkiDirs.p256!, stateDir: tmp, ca: readFileSync(data.ciCertificateFiles.p256!, 'utf8'), connect: { host: '127.0.0.1', port: server.port }, address: data.address });
+    }
+    for (const d of devices) await d.next('ready', 30_000);
+
+    console.log(`\nSGP.22 download sessions end to end (mcim serve --workers ${SERVER_WORKERS}, TS.48 profile ${profile.length} bytes, P-256, 127.0.0.1)`);
+    console.log(`${total} orders imported in ${(importMs / 1000).toFixed(1)} s; each session: a fresh eUICC, one TLS connection, initiateAuthentication .. handleNotification`);
+    console.log(crypto.text);
+    console.log(
+      `${'phase'.padEnd(14)} ${'sessions'.padStart(8)} ${'failed'.padStart(6)} ${'sessions/s'.padStart(10)} ${'median ms'.padStart(9)} ${'p99 ms'.padStart(8)} ` +
+        `${'server CPU ms/session'.padStart(21)} ${'device CPU ms/session'.padStart(21)}  machine busy (other load)`,
+    );
+    let next = 0;
+    const measured: PhaseResult[] = [];
+    for (const phase of PHASES) {
+      if (Date.now() - started > TOTAL_CAP_MS - phase.capMs) {
+        console.log(`${phase.name}: skipped (time cap)`);
+        continue;
+      }
+      const ids = Array.from({ length: phase.sessions }, () => `BENCH-${next++}`);
+      const r = await runPhase(phase, ids, devices, serverPid);
+      const cores = r.machineTotalS / r.elapsedS;
+      const otherS = r.machineBusyS - r.serverCpuS - r.deviceCpuS;
+      console.log(
+        `${phase.name.padEnd(14)} ${String(r.completed).padStart(8)} ${String(r.failures).padStart(6)} ${(r.completed / r.elapsedS).toFixed(1).padStart(10)} ` +
+          `${percentile(r.latencies, 0.5).toFixed(1).padStart(9)} ${percentile(r.latencies, 0.99).toFixed(1).padStart(8)} ` +
+          `${`${((r.serverCpuS * 1000) / Math.max(1, r.completed)).toFixed(2)} (${((100 * r.serverSysS) / Math.max(r.serverCpuS, 1e-9)).toFixed(0)}% sys)`.padStart(21)} ${((r.deviceCpuS * 1000) / Math.max(1, r.completed)).toFixed(2).padStart(21)}  ` +
+          `${((100 * r.machineBusyS) / r.machineTotalS).toFixed(0)}% of ${cores.toFixed(0)} cores (${((100 * Math.max(0, otherS)) / r.machineTotalS).toFixed(0)}% other)`,
+      );
+      if (r.firstError !== undefined) console.log(`  first failure: ${r.firstError}`);
+      if (phase.measured) measured.push(r);
+    }
+    console.log('');
+    for (const r of measured) {
+      report({
+        name: `download ${r.phase.name}: sessions/SM-DP+ CPU-s`,
+        value: r.completed / Math.max(r.serverCpuS, 1e-9),
+        unit: 'sessions/s',
+        limitName: 'openssl P-256 ops of a session',
+        limit: bound,
+      });
+    }
+    const best = measured.reduce<PhaseResult | undefined>((b, r) => (b === undefined || r.completed / r.elapsedS > b.completed / b.elapsedS ? r : b), undefined);
+    if (best !== undefined) {
+      console.log(`download end to end: ${(best.completed / best.elapsedS).toFixed(1)} sessions/s (${best.phase.name}; target 300/s, SM-DP+ and devices sharing the machine)`);
+    }
+    for (const d of devices) d.send({ type: 'exit' });
+    await Promise.all(devices.map((d) => exited(d.child, 5_000)));
+    server.child.kill('SIGTERM');
+    if (!(await exited(server.child, 10_000))) console.log('download: the SM-DP+ did not stop within 10 s on SIGTERM');
+    const errors = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^mcim serve: SIG(TERM|INT): stopping/.test(line))
+      .join('\n');
+    if (errors !== '') console.log(`SM-DP+ stderr:\n${errors.split('\n').slice(0, 10).join('\n')}`);
+  } finally {
+    killAll();
+    process.removeListener('exit', onExit);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

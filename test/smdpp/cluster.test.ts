@@ -1,0 +1,164 @@
+// `mcim serve --workers 2`: two worker processes share the port and the database; downloads through the CLI and a session
+// whose every ES9+ call opens a new connection (so successive calls land on different workers); SIGTERM stops it all.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCertificate } from '../../src/pki/certificate.js';
+import type { TestPki } from '../../src/pki/testPki.js';
+import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
+import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const PROFILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
+const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-'));
+const data = join(dir, 'smdp');
+let server: ChildProcess | undefined;
+
+after(() => {
+  if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function mcim(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`mcim ${args.join(' ')}: ${error.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Starts `mcim serve --workers 2` on a free port; resolves with the port once both workers listen. */
+function startServer(): Promise<number> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = child;
+  let out = '';
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start within 10 s: ${out}${err}`)), 10_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*\(2 worker processes\)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening: ${out}${err}`));
+    });
+  });
+}
+
+/** Child processes of `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return children;
+}
+
+/** One ES9+ call on a connection of its own (no keep-alive): round-robin hands it to the next worker. */
+function post(port: number, ca: Buffer, fn: string, body: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca,
+        agent: false,
+        method: 'POST',
+        path: `${ES9PLUS_PATH}/${fn}`,
+        headers: { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.2.0', Connection: 'close' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>)));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** The test PKI the data directory holds, as the simulator wants it. */
+function pkiFromDir(pkiDir: string): TestPki {
+  const load = (entity: string) => {
+    const der = readFileSync(join(pkiDir, `${entity}.der`));
+    return { entity, der, certificate: parseCertificate(der), privateKey: createPrivateKey(readFileSync(join(pkiDir, `${entity}.key.pem`))) };
+  };
+  const manifest = JSON.parse(readFileSync(join(pkiDir, 'pki.json'), 'utf8')) as { curve: TestPki['curve']; eid: string };
+  return { curve: manifest.curve, eid: manifest.eid, ci: load('ci'), eum: load('eum'), euicc: load('euicc') } as unknown as TestPki;
+}
+
+describe('mcim serve --workers 2', () => {
+  it('downloads through both workers and stops on SIGTERM', { timeout: 30_000 }, async () => {
+    const port = await startServer();
+    const pid = server!.pid!;
+    if (existsSync('/proc/self/stat')) assert.equal(childrenOf(pid).length, 2, 'two worker processes');
+    const pki = initSmdpDataDir(data);
+
+    // The CLI: import, a new device, its download over one TLS connection, its profile list.
+    const imported = JSON.parse(await mcim(['smdpp', 'import', PROFILE, '--matching-id', 'CLUSTER-1', '--data', data, '--json'])) as { iccid: string; activationCode: string };
+    const state = join(dir, 'device.state');
+    await mcim(['device', 'init', '--state', state, '--pki', pki.pkiDirs.p256!]);
+    const downloaded = JSON.parse(
+      await mcim(['device', 'download', '--state', state, '--ac', imported.activationCode, '--ca', pki.ciCertificateFiles.p256!, '--connect', `127.0.0.1:${port}`, '--json']),
+    ) as { iccid: string; notification: { delivered: boolean } };
+    assert.equal(downloaded.iccid, imported.iccid);
+    assert.equal(downloaded.notification.delivered, true);
+    const profiles = JSON.parse(await mcim(['device', 'profiles', '--state', state, '--json'])) as { iccid: string; state: string }[];
+    assert.deepEqual(profiles.map((p) => [p.iccid, p.state]), [[imported.iccid, 'disabled']]);
+
+    // A session spread over connections, hence over the workers: the session lives in the database.
+    await mcim(['smdpp', 'import', PROFILE, '--matching-id', 'CLUSTER-2', '--data', data]);
+    const ca = readFileSync(pki.ciCertificateFiles.p256!);
+    const euicc = new EuiccSimulator(pkiFromDir(pki.pkiDirs.p256!));
+    const b64 = (b: Buffer): string => b.toString('base64');
+    const init = (await post(port, ca, 'initiateAuthentication', { euiccChallenge: b64(euicc.euiccChallenge), euiccInfo1: b64(euicc.euiccInfo1()), smdpAddress: pki.address })) as unknown as InitiateAuthenticationOk;
+    assert.equal(typeof init.transactionId, 'string', JSON.stringify(init));
+    const auth = (await post(port, ca, 'authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(euicc.authenticateServer(init, 'CLUSTER-2')) })) as unknown as AuthenticateClientOk;
+    assert.equal(auth.transactionId, init.transactionId, JSON.stringify(auth));
+    const bpp = await post(port, ca, 'getBoundProfilePackage', { transactionId: init.transactionId, prepareDownloadResponse: b64(euicc.prepareDownload(auth)) });
+    assert.ok(euicc.loadBoundProfilePackage(Buffer.from(bpp.boundProfilePackage as string, 'base64')).profilePackage.equals(readFileSync(PROFILE)));
+
+    const store = await openSmdpStore(pki);
+    try {
+      assert.equal((await store.getOrder('CLUSTER-1'))?.state, 'installed', 'the PIR reached a worker');
+      assert.equal((await store.getOrder('CLUSTER-2'))?.state, 'downloaded');
+    } finally {
+      await store.close();
+    }
+
+    const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
+    const stoppedBy = Date.now() + 10_000;
+    server!.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref())]);
+    assert.equal(code, 0, 'the primary exits cleanly on SIGTERM');
+    assert.ok(Date.now() < stoppedBy);
+    assert.deepEqual(childrenOf(pid), [], 'no worker is left');
+  });
+});
