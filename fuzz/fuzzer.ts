@@ -1,4 +1,5 @@
 // Mutation fuzzer for the X.690 TLV layer and the typed SGP.22/SAIP/X.509 codecs: the only acceptable failure is an Asn1Error.
+import { roleTargets } from './roleTargets.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -535,6 +536,8 @@ export async function defaultTargets(seed: number): Promise<FuzzTarget[]> {
   });
   const x509 = await loadCertificateCodec();
   if (x509) targets.push(codecTarget('x509.Certificate', x509, [...repeat(certs, 3), allRsp[0]!]));
+  const requests = [...rspSeeds.entries()].filter(([name]) => name.endsWith('Request')).flatMap(([, seeds]) => seeds);
+  targets.push(...roleTargets(certs, requests));
   return targets;
 }
 
