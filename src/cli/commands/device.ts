@@ -250,7 +250,21 @@ function addNetwork(cmd: Command): Command {
 
 /** Registers `mcim device`; `write` receives what the commands print (default: stdout). */
 export function registerDevice(program: Command, write: (text: string) => void = (text) => void process.stdout.write(text)): void {
-  const device = program.command('device').description('a simulated device: its IPA driving a software eUICC over APDUs (SGP.22 LPA functions)');
+  const device = program
+    .command('device')
+    .description('a simulated device: its IPA driving a software eUICC over APDUs (SGP.22 LPA functions)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  $ mcim device init --state device.state --pki data/pki/p256',
+        "  $ mcim device download --state device.state --ac 'LPA:1$localhost:8443$TS48V2' --ca data/pki/p256/ci.pem --connect 127.0.0.1:8443",
+        '  $ mcim device profiles --state device.state --json',
+        '  $ mcim device enable 8949449999999990049 --state device.state --ca data/pki/p256/ci.pem',
+        '  $ mcim device notifications --state device.state --send --ca data/pki/p256/ci.pem',
+      ].join('\n'),
+    );
 
   device
     .command('init')
@@ -310,4 +324,20 @@ export function registerDevice(program: Command, write: (text: string) => void =
       write(o.json ? json(list) : list.length === 0 ? 'no pending notifications\n' : list.map(formatNotification).join(''));
       if (list.some((n) => 'delivered' in n && !n.delivered)) process.exitCode = 1;
     });
+
+  const network = '--ca data/pki/p256/ci.pem --connect 127.0.0.1:8443';
+  const examples: Record<string, string> = {
+    init: 'mcim device init --state device.state --pki data/pki/p256',
+    download: `mcim device download --state device.state --ac 'LPA:1$localhost:8443$TS48V2' ${network}`,
+    info: 'mcim device info --state device.state',
+    profiles: 'mcim device profiles --state device.state --json',
+    enable: `mcim device enable 8949449999999990049 --state device.state ${network}`,
+    disable: `mcim device disable 8949449999999990049 --state device.state ${network}`,
+    delete: `mcim device delete 8949449999999990049 --state device.state ${network}`,
+    notifications: `mcim device notifications --state device.state --send ${network}`,
+  };
+  for (const command of device.commands) {
+    const example = examples[command.name()];
+    if (example) command.addHelpText('after', `\nExample:\n  $ ${example}`);
+  }
 }

@@ -35,6 +35,10 @@ export function registerEuicc(program: Command): void {
   euicc
     .command('attach')
     .description('run an LPA tool speaking the stdio APDU/HTTP bridge with this eUICC as its card (docs/lpa-bridge.md)')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  $ mcim euicc attach --state device.state -- my-lpa profile list\n  $ mcim euicc attach --state device.state --ca data/pki/p256/ci.pem --connect 127.0.0.1:8443 -- my-lpa profile download -a 'LPA:1$localhost:8443$TS48V2'",
+    )
     .argument('<command...>', 'the LPA command line, after --')
     .requiredOption('--state <file>', "the eUICC's sealed state file")
     .option('--secret-file <file>', 'the device secret (hex; default <state>.secret; or $MCIM_DEVICE_SECRET)')

@@ -85,6 +85,10 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the SM-DP+ (ES9+ over HTTPS); creates a test PKI and database in the data directory on first start')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mcim serve\n  $ mcim serve --data /var/lib/mcim --address smdp.example.net:8443 --workers 2\n  $ mcim serve --port 0 --workers 1   # any free port, one process',
+    )
     .option('--data <dir>', 'data directory', './data')
     .option('--address <host[:port]>', `the SM-DP+ address activation codes carry (first start only; default ${DEFAULT_SMDP_ADDRESS})`)
     .option('--port <n>', 'TCP port to listen on (default: the address port, else 8443)')

@@ -57,6 +57,10 @@ export function registerSmdpp(program: Command): void {
   smdpp
     .command('import <file>')
     .description('make a profile package (SAIP DER) downloadable under a matching ID; prints the activation code')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mcim smdpp import profile.der --matching-id TS48V2 --data ./data\n  $ mcim smdpp import profile.der --matching-id ORDER-7 --eid 89049032123451234512345678901235 --confirmation-code 1234',
+    )
     .requiredOption('--matching-id <id>', 'the matching ID of the activation code')
     .option('--eid <eid>', 'only this eUICC may download it')
     .option('--confirmation-code <code>', 'the end user must enter this code')
