@@ -7,7 +7,7 @@ import { X509_OID } from '../../asn1/definitions/x509.js';
 import type { EcCurve } from '../../crypto/ecdsa.js';
 import { McimError } from '../../errors.js';
 import { Card } from '../../euicc/card.js';
-import { Euicc, identityFromTestPki, type EuiccIdentity } from '../../euicc/euicc.js';
+import { Euicc, identityFromSgp26, identityFromTestPki, type EuiccIdentity } from '../../euicc/euicc.js';
 import { distinguishedName, nameAttribute, parseCertificate } from '../../pki/certificate.js';
 import { makeEid } from '../../pki/eid.js';
 import { issueTestCertificate, issueTestPki, type IssuedCertificate } from '../../pki/testPki.js';
@@ -83,7 +83,9 @@ export async function withDevice<T>(o: DeviceOptions, run: (es10: Es10Client) =>
 export interface DeviceInitOptions extends DeviceOptions {
   /** A test PKI directory (pki.json, ci.der, eum.der, eum.key.pem): the new eUICC is issued by its EUM. */
   readonly pki?: string;
-  /** Curve of a new test PKI (without `pki`). */
+  /** The GSMA SGP.26 test set (a folder with eUICC/, EUM/, CertificateIssuer/): its eUICC identity, to talk to SM-DP+ servers on SGP.26. */
+  readonly sgp26?: string;
+  /** Curve of a new test PKI (without `pki`), or of the SGP.26 identity. */
   readonly curve?: string;
   /** The EID (default: random within the EUM's EID prefix). */
   readonly eid?: string;
@@ -145,7 +147,14 @@ export function deviceInit(o: DeviceInitOptions): DeviceInitReport {
   if (existsSync(o.state)) throw new McimError('FILE_EXISTS', `${o.state} already exists`);
   let identity: EuiccIdentity;
   let curve: EcCurve;
-  if (o.pki !== undefined) {
+  if (o.sgp26 !== undefined) {
+    if (o.pki !== undefined || o.eid !== undefined) throw badInput('--sgp26 brings its own EUM and EID: not with --pki or --eid');
+    const curveName = o.curve ?? 'p256';
+    const c = Object.hasOwn(CURVES, curveName) ? CURVES[curveName] : undefined;
+    if (c === undefined) throw badInput(`unknown curve '${curveName}': use p256 or brainpool`);
+    curve = c;
+    identity = identityFromSgp26(o.sgp26, curve === 'P-256' ? 'NIST' : 'BRP');
+  } else if (o.pki !== undefined) {
     if (o.curve !== undefined) throw badInput('--curve applies to a new test PKI, not to --pki (whose EUM decides)');
     ({ identity, curve } = identityFromPkiDir(o.pki, o.eid));
   } else {
@@ -272,10 +281,11 @@ export function registerDevice(program: Command, write: (text: string) => void =
     .requiredOption('--state <file>', "the eUICC's sealed state file to create")
     .option('--secret-file <file>', `the device secret (created if missing, mode 600; default <state>.secret; or $${SECRET_ENV})`)
     .option('--pki <dir>', "a test PKI directory (as `mcim pki init` or `mcim serve` write): its EUM issues the eUICC")
-    .addOption(new Option('--curve <curve>', 'curve of a new test PKI (without --pki)').choices(Object.keys(CURVES)))
+    .option('--sgp26 <dir>', 'take the eUICC identity (EID, keys, EUM, CI) of the GSMA SGP.26 test set in this folder')
+    .addOption(new Option('--curve <curve>', 'curve of a new test PKI (without --pki) or of the SGP.26 identity').choices(Object.keys(CURVES)))
     .option('--eid <eid>', 'the EID (default: random within the EUM prefix)')
     .option('--json', 'print JSON')
-    .action((o: { state: string; secretFile?: string; pki?: string; curve?: string; eid?: string; json?: boolean }) => {
+    .action((o: { state: string; secretFile?: string; pki?: string; sgp26?: string; curve?: string; eid?: string; json?: boolean }) => {
       const r = deviceInit(o);
       write(o.json ? json(r) : `eUICC ${r.eid} (${r.curve}) created in ${r.state}${r.secretFile ? `, secret in ${r.secretFile}` : ''}\n`);
     });
