@@ -28,6 +28,9 @@ export function createHttpsServer(options: HttpsOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // A client that trickles its request or holds a socket idle cannot pin server resources for long.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
     https: { key: options.key, cert: options.cert, minVersion: 'TLSv1.2' },
   });
   // Bodies that are not JSON get the binding's invalid-format status instead of fastify's default error.

@@ -15,9 +15,11 @@ import { FunctionFailure } from '../http/jsonBinding.js';
  * | EUM certificate invalid                                    | authenticateClient               | 8.1.2   | 6.1    |
  * | eUICC certificate invalid (chain, role, EID range)         | authenticateClient               | 8.1.3   | 6.1    |
  * | eUICC or EUM certificate expired / not yet valid           | authenticateClient               | 8.1.3   | 6.3    |
- * | the eUICC's chain ends at a CI this SM-DP+ does not trust  | authenticateClient               | 8.11.1  | 3.9    |
+ * | the eUICC's chain does not end at the CI of the session    | authenticateClient               | 8.11.1  | 3.9    |
+ * |   (euiccCiPKIdToBeUsed), even if the SM-DP+ trusts its CI  |                                  |         |        |
  * | matchingId absent or unknown                               | authenticateClient               | 8.2.6   | 3.8    |
- * | the order names another EID                                | authenticateClient               | 8.1.1   | 3.8    |
+ * | the order names another EID (also: a delivered profile     | authenticateClient               | 8.1.1   | 3.8    |
+ * |   re-released by cancelSession is for its eUICC only)      |                                  |         |        |
  * | the profile is not released (error, installed...)          | authenticateClient               | 8.2     | 1.2    |
  * | the profile was already delivered (no new binding)         | authenticateClient, getBPP       | 8.2     | 3.7    |
  * | confirmation code required but hashCc absent               | getBoundProfilePackage           | 8.2.7   | 2.2    |

@@ -18,8 +18,16 @@ function chainFailure(e: PkiError): FunctionFailure {
   }
 }
 
-/** Validates the eUICC certificate through the EUM certificate to one of this SM-DP+'s CIs; returns the EID. */
-export function verifyEuiccChain(ctx: SmdpContext, euiccCertificate: Buffer, eumCertificate: Buffer): ChainValidationResult & { eid: string } {
+/**
+ * Validates the eUICC certificate through the EUM certificate to one of `trustedCis`; returns the EID. In an RSP
+ * session that is the CI of the session alone (euiccCiPKIdToBeUsed): a chain under another CI is 8.11.1/3.9.
+ */
+export function verifyEuiccChain(
+  ctx: SmdpContext,
+  euiccCertificate: Buffer,
+  eumCertificate: Buffer,
+  trustedCis: readonly GsmaCertificate[],
+): ChainValidationResult & { eid: string } {
   let eum: GsmaCertificate;
   try {
     eum = ctx.certificates.parse(eumCertificate);
@@ -27,7 +35,7 @@ export function verifyEuiccChain(ctx: SmdpContext, euiccCertificate: Buffer, eum
     throw fail('eumCertificateInvalid', `the EUM certificate is malformed: ${e instanceof Error ? e.message : String(e)}`, e);
   }
   try {
-    const result = validateChain(ctx.certificates.parse(euiccCertificate), [eum], { role: 'euicc', trustedCis: ctx.credentials.map((c) => c.ci), at: new Date(ctx.now()) });
+    const result = validateChain(ctx.certificates.parse(euiccCertificate), [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
     return { ...result, eid: result.eid! };
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e);

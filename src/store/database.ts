@@ -14,7 +14,10 @@ export interface OrdersTable {
   matching_id: string;
   iccid: string;
   eid: string | null;
-  /** SHA-256 of the confirmation code (the eUICC sends SHA-256(SHA-256(CC) || transactionId)), hex. */
+  /**
+   * SHA-256 of the confirmation code (the eUICC sends SHA-256(SHA-256(CC) || transactionId)), sealed with the
+   * at-rest key, hex. Rows written before sealing hold the bare 32-byte hash (64 hex digits) and stay readable.
+   */
   cc_hash: string | null;
   cc_attempts: Generated<number>;
   state: OrderState;
@@ -25,6 +28,8 @@ export interface OrdersTable {
   /** The profile package, sealed with AES-256-GCM (it holds K and OPc). */
   package_sealed: Buffer;
   transaction_id: string | null;
+  /** The EID of the eUICC the bound profile package was delivered to: only it may report on the profile. */
+  delivered_eid: string | null;
   created_at: number | string;
   updated_at: number | string;
 }

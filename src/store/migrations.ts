@@ -1,5 +1,5 @@
 // Schema migrations shared by SQLite and PostgreSQL: portable types only (text, integer, bigint, blob/bytea).
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -59,6 +59,15 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0002_smdp_orders_transaction_id': {
       async up(db: Kysely<unknown>): Promise<void> {
         await db.schema.createIndex('smdp_orders_transaction_id').on('smdp_orders').column('transaction_id').execute();
+      },
+    },
+    // Notifications about a profile are accepted only from the eUICC it was delivered to; sessions are purged once
+    // expired, so the delivery EID lives on the order (backfilled from the delivering session where it still exists).
+    '0003_smdp_orders_delivered_eid': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('smdp_orders').addColumn('delivered_eid', 'text').execute();
+        await sql`UPDATE smdp_orders SET delivered_eid = (SELECT s.eid FROM smdp_sessions s WHERE s.transaction_id = smdp_orders.transaction_id AND s.state = 'delivered') WHERE transaction_id IS NOT NULL AND state IN ('downloaded', 'installed', 'deleted')`.execute(db);
+        await db.schema.createIndex('smdp_sessions_expires_at').on('smdp_sessions').column('expires_at').execute();
       },
     },
   };

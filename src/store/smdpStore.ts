@@ -1,4 +1,5 @@
 // The SM-DP+'s persistent state: profile orders, ES9+ sessions, notifications seen. Each change is one conditional statement or one transaction.
+import { sql } from 'kysely';
 import { McimError } from '../errors.js';
 import { timeOf, type Database, type OrderState, type SessionState } from './database.js';
 import type { SecretBox } from './secretBox.js';
@@ -7,7 +8,7 @@ export interface NewOrder {
   readonly matchingId: string;
   readonly iccid: string;
   readonly eid?: string;
-  /** SHA-256 of the confirmation code. */
+  /** SHA-256 of the confirmation code (stored sealed with the at-rest key). */
   readonly ccHash?: Buffer;
   readonly profileName: string;
   readonly serviceProviderName: string;
@@ -27,6 +28,8 @@ export interface Order {
   readonly serviceProviderName: string;
   readonly profileClass: number;
   readonly transactionId: string | undefined;
+  /** The eUICC the bound profile package was last delivered to (only it may report on the profile). */
+  readonly deliveredEid: string | undefined;
   readonly updatedAt: number;
 }
 
@@ -62,9 +65,23 @@ export interface CcFailure {
 
 export type NotificationOutcome = 'recorded' | 'replayed';
 
+export interface SmdpStoreOptions {
+  /** Run `purgeSessions` after this many new sessions (default 100; 0 disables the opportunistic purge). */
+  readonly purgeSessionsEvery?: number;
+}
+
+export const DEFAULT_PURGE_SESSIONS_EVERY = 100;
+
 function packageAad(matchingId: string): string {
   return `mcim:smdp_orders:${matchingId}:package`;
 }
+
+function ccAad(matchingId: string): string {
+  return `mcim:smdp_orders:${matchingId}:cc_hash`;
+}
+
+/** Length of a bare SHA-256 in hex: cc_hash as written before it was sealed. */
+const LEGACY_CC_HEX_LENGTH = 64;
 
 function rows(n: bigint | undefined): number {
   return n === undefined ? 0 : Number(n);
@@ -73,10 +90,19 @@ function rows(n: bigint | undefined): number {
 export class SmdpStore {
   readonly db: Database;
   readonly #box: SecretBox;
+  readonly #purgeEvery: number;
+  #sessionsSincePurge = 0;
 
-  constructor(db: Database, box: SecretBox) {
+  constructor(db: Database, box: SecretBox, options: SmdpStoreOptions = {}) {
     this.db = db;
     this.#box = box;
+    this.#purgeEvery = options.purgeSessionsEvery ?? DEFAULT_PURGE_SESSIONS_EVERY;
+  }
+
+  /** The confirmation code hash from its column: sealed (bound to the order), or a bare hash from before sealing. */
+  #openCcHash(matchingId: string, stored: string): Buffer {
+    if (stored.length === LEGACY_CC_HEX_LENGTH) return Buffer.from(stored, 'hex');
+    return this.#box.open(Buffer.from(stored, 'hex'), ccAad(matchingId));
   }
 
   /** Stores a released order; ORDER_EXISTS when the matching ID is taken. */
@@ -87,7 +113,7 @@ export class SmdpStore {
         matching_id: order.matchingId,
         iccid: order.iccid,
         eid: order.eid ?? null,
-        cc_hash: order.ccHash?.toString('hex') ?? null,
+        cc_hash: order.ccHash === undefined ? null : this.#box.seal(order.ccHash, ccAad(order.matchingId)).toString('hex'),
         state: 'released',
         error_reason: null,
         profile_name: order.profileName,
@@ -95,6 +121,7 @@ export class SmdpStore {
         profile_class: order.profileClass,
         package_sealed: this.#box.seal(order.profilePackage, packageAad(order.matchingId)),
         transaction_id: null,
+        delivered_eid: null,
         created_at: now,
         updated_at: now,
       })
@@ -112,7 +139,7 @@ export class SmdpStore {
       matchingId: r.matching_id,
       iccid: r.iccid,
       eid: r.eid ?? undefined,
-      ccHash: r.cc_hash === null ? undefined : Buffer.from(r.cc_hash, 'hex'),
+      ccHash: r.cc_hash === null ? undefined : this.#openCcHash(r.matching_id, r.cc_hash),
       ccAttempts: Number(r.cc_attempts),
       state: r.state,
       errorReason: r.error_reason ?? undefined,
@@ -120,6 +147,7 @@ export class SmdpStore {
       serviceProviderName: r.service_provider_name,
       profileClass: Number(r.profile_class),
       transactionId: r.transaction_id ?? undefined,
+      deliveredEid: r.delivered_eid ?? undefined,
       updatedAt: timeOf(r.updated_at),
     };
   }
@@ -131,6 +159,7 @@ export class SmdpStore {
     return this.#box.open(r.package_sealed, packageAad(matchingId));
   }
 
+  /** Opens a session; every `purgeSessionsEvery` sessions, purges the expired ones (unauthenticated calls must not grow the database). */
   async createSession(s: NewSession, now: number): Promise<void> {
     await this.db
       .insertInto('smdp_sessions')
@@ -149,6 +178,38 @@ export class SmdpStore {
         created_at: now,
       })
       .execute();
+    if (this.#purgeEvery > 0 && ++this.#sessionsSincePurge >= this.#purgeEvery) {
+      this.#sessionsSincePurge = 0;
+      await this.purgeSessions(now);
+    }
+  }
+
+  /**
+   * Deletes the sessions expired before `now`, whatever their state (an expired session can no longer be used, and
+   * an ended one is unusable anyway), except a delivering session whose order still awaits its installation result:
+   * the PIR is verified with that session's eUICC certificate. What outlives the session is on the order (its
+   * delivery EID) and in smdp_notifications (replay detection). Returns the number of sessions deleted.
+   */
+  async purgeSessions(now: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('smdp_sessions')
+      .where('expires_at', '<', now)
+      .where((eb) =>
+        eb.or([
+          eb('state', '!=', 'delivered'),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('smdp_orders')
+                .select(sql<number>`1`.as('one'))
+                .whereRef('smdp_orders.transaction_id', '=', 'smdp_sessions.transaction_id')
+                .where('smdp_orders.state', '=', 'downloaded'),
+            ),
+          ),
+        ]),
+      )
+      .executeTakeFirst();
+    return rows(r.numDeletedRows);
   }
 
   async getSession(transactionId: string): Promise<Session | undefined> {
@@ -219,7 +280,10 @@ export class SmdpStore {
     });
   }
 
-  /** authenticated session + released order -> delivered + downloaded, atomically; false when either moved on. */
+  /**
+   * authenticated session + released order -> delivered + downloaded, atomically, recording on the order the EID
+   * the profile went to; false when either moved on.
+   */
   async deliver(transactionId: string, matchingId: string, now: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const s = await trx
@@ -228,11 +292,13 @@ export class SmdpStore {
         .where('transaction_id', '=', transactionId)
         .where('state', '=', 'authenticated')
         .where('expires_at', '>=', now)
+        .returning('eid')
         .executeTakeFirst();
-      if (rows(s.numUpdatedRows) !== 1) return false;
+      if (s === undefined) return false;
+      if (s.eid === null) throw new Error(`session ${transactionId} was authenticated without an EID`);
       const o = await trx
         .updateTable('smdp_orders')
-        .set({ state: 'downloaded', transaction_id: transactionId, updated_at: now })
+        .set({ state: 'downloaded', transaction_id: transactionId, delivered_eid: s.eid, updated_at: now })
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
         .executeTakeFirst();
@@ -245,8 +311,10 @@ export class SmdpStore {
   }
 
   /**
-   * Ends a session on the eUICC's signed CancelSession. The order goes to `orderState` if it was released or
-   * delivered by this session; false when the session had already ended.
+   * Ends a session on the eUICC's signed CancelSession; false when the session had already ended. The order goes
+   * to `orderState` if it was released, or downloaded by this session. An order whose bound profile package this
+   * session delivered is released again only to the same eUICC (its EID is written on the order): the profile's
+   * ICCID and keys have left the SM-DP+ for that eUICC and must never be bound for another one.
    */
   async cancel(transactionId: string, orderState: 'released' | 'error', reason: string, now: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
@@ -255,16 +323,27 @@ export class SmdpStore {
         .set({ state: 'cancelled' })
         .where('transaction_id', '=', transactionId)
         .where('state', 'in', ['initiated', 'authenticated', 'delivered'])
-        .returning('matching_id')
+        .returning(['matching_id', 'eid'])
         .executeTakeFirst();
       if (s === undefined) return false;
       if (s.matching_id !== null) {
+        const errorReason = orderState === 'error' ? reason : null;
         await trx
           .updateTable('smdp_orders')
-          .set({ state: orderState, error_reason: orderState === 'error' ? reason : null, updated_at: now })
+          .set({ state: orderState, error_reason: errorReason, updated_at: now })
           .where('matching_id', '=', s.matching_id)
-          .where((eb) => eb.or([eb('state', '=', 'released'), eb.and([eb('state', '=', 'downloaded'), eb('transaction_id', '=', transactionId)])]))
+          .where('state', '=', 'released')
           .execute();
+        const delivered = await trx
+          .updateTable('smdp_orders')
+          .set({ state: orderState, error_reason: errorReason, updated_at: now, ...(orderState === 'released' ? { eid: s.eid } : {}) })
+          .where('matching_id', '=', s.matching_id)
+          .where('state', '=', 'downloaded')
+          .where('transaction_id', '=', transactionId)
+          .executeTakeFirst();
+        if (orderState === 'released' && rows(delivered.numUpdatedRows) === 1 && s.eid === null) {
+          throw new Error(`session ${transactionId} delivered a profile without an EID`);
+        }
       }
       return true;
     });
@@ -307,20 +386,40 @@ export class SmdpStore {
     });
   }
 
-  /** Records a verified enable/disable/delete notification once; delete moves the installed order to deleted. */
-  async recordOtherNotification(eid: string, seqNumber: number, operation: string, iccid: string | undefined, now: number): Promise<NotificationOutcome> {
+  /**
+   * Records a verified enable/disable/delete notification once; delete moves the installed order to deleted.
+   * 'foreign' (nothing recorded) when no profile with this ICCID was delivered to this EID: an eUICC reports only on
+   * the profiles it received.
+   */
+  async recordOtherNotification(
+    eid: string,
+    seqNumber: number,
+    operation: string,
+    iccid: string | undefined,
+    now: number,
+  ): Promise<NotificationOutcome | 'foreign'> {
+    if (iccid === undefined) return 'foreign';
     return this.db.transaction().execute(async (trx) => {
+      const ours = await trx
+        .selectFrom('smdp_orders')
+        .select('matching_id')
+        .where('iccid', '=', iccid)
+        .where('delivered_eid', '=', eid)
+        .limit(1)
+        .executeTakeFirst();
+      if (ours === undefined) return 'foreign';
       const inserted = await trx
         .insertInto('smdp_notifications')
-        .values({ notification_key: `${eid}:${seqNumber}`, eid, seq_number: seqNumber, operation, iccid: iccid ?? null, transaction_id: null, received_at: now })
+        .values({ notification_key: `${eid}:${seqNumber}`, eid, seq_number: seqNumber, operation, iccid, transaction_id: null, received_at: now })
         .onConflict((oc) => oc.column('notification_key').doNothing())
         .executeTakeFirst();
       if (rows(inserted.numInsertedOrUpdatedRows) !== 1) return 'replayed';
-      if (operation === 'delete' && iccid !== undefined) {
+      if (operation === 'delete') {
         await trx
           .updateTable('smdp_orders')
           .set({ state: 'deleted', updated_at: now })
           .where('iccid', '=', iccid)
+          .where('delivered_eid', '=', eid)
           .where('state', '=', 'installed')
           .execute();
       }

@@ -1,17 +1,26 @@
 // ES9+ end to end over HTTPS (SGP.22 3.1.2/3.1.3, 5.6): happy paths on both curves, and the server-side negative matrix with the spec's codes.
+import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '../../src/asn1/schema.js';
-import { NotificationEvent, StoreMetadataRequest } from '../../src/asn1/definitions/rsp.js';
+import { CancelSessionReason, NotificationEvent, StoreMetadataRequest } from '../../src/asn1/definitions/rsp.js';
 import { encodeIccid } from '../../src/asn1/definitions/saip.js';
 import { importProfile } from '../../src/smdpp/importProfile.js';
-import type { TestPki } from '../../src/pki/testPki.js';
+import { makeEid } from '../../src/pki/eid.js';
+import { issueTestCertificate, type TestPki } from '../../src/pki/testPki.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
 import { SMDP_ADDRESS, SMDP_OID, startHarness, type Es9Response, type Harness } from './harness.js';
 
 const PROFILE = readFixture('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 let counter = 0;
+
+/** Another eUICC under the same CI and EUM as `pki`, with an EID no other test uses (so it has received nothing). */
+function sibling(pki: TestPki): TestPki {
+  const eid = makeEid('89049032', Array.from({ length: 22 }, () => randomInt(10)).join(''));
+  // Valid from an hour ago: the harness clock stands at its start time, before this certificate is issued.
+  return { ...pki, eid, euicc: issueTestCertificate('euicc', pki.eum, { eid, notBefore: new Date(Date.now() - 3_600_000) }) };
+}
 
 function b64(b: Buffer): string {
   return b.toString('base64');
@@ -146,6 +155,119 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
     const del = euicc.otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
     assert.equal((await h.call('handleNotification', { pendingNotification: b64(del) })).status, 204);
     assert.equal((await h.store.getOrder(matchingId))?.state, 'deleted');
+  });
+
+  describe('security review fixes', () => {
+    it('H2: a delete notification from another eUICC than the one the profile was delivered to is discarded', async () => {
+      const owner = new EuiccSimulator(p256);
+      const stranger = new EuiccSimulator(sibling(p256));
+      const { matchingId, iccid } = await order(h);
+      assertSuccess((await download(h, owner, matchingId)).bpp);
+      await h.call('handleNotification', { pendingNotification: b64(owner.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), true)) });
+      assert.equal((await h.store.getOrder(matchingId))?.state, 'installed');
+      h.notifications.length = 0;
+      for (const event of [NotificationEvent.notificationDelete, NotificationEvent.notificationDisable]) {
+        const forged = stranger.otherNotification(event, SMDP_ADDRESS, encodeIccid(iccid));
+        assert.equal((await h.call('handleNotification', { pendingNotification: b64(forged) })).status, 204);
+      }
+      assert.deepEqual(
+        h.notifications.map((n) => n.outcome),
+        ['discarded', 'discarded'],
+      );
+      assert.match((h.notifications[0] as { reason: string }).reason, /was delivered/);
+      assert.equal((await h.store.getOrder(matchingId))?.state, 'installed');
+      const del = owner.otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
+      assert.equal((await h.call('handleNotification', { pendingNotification: b64(del) })).status, 204);
+      assert.equal((await h.store.getOrder(matchingId))?.state, 'deleted');
+    });
+
+    it('H2: a PIR signed by another eUICC than the one of the delivering session is discarded', async () => {
+      const owner = new EuiccSimulator(p256);
+      const stranger = new EuiccSimulator(sibling(p256));
+      const { matchingId, iccid } = await order(h);
+      const { transactionId } = await download(h, owner, matchingId);
+      h.notifications.length = 0;
+      const forged = stranger.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), false, { transactionId: Buffer.from(transactionId, 'hex') });
+      assert.equal((await h.call('handleNotification', { pendingNotification: b64(forged) })).status, 204);
+      assert.equal(h.notifications[0]?.outcome, 'discarded');
+      assert.equal((await h.store.getOrder(matchingId))?.state, 'downloaded');
+    });
+
+    it('H3: a postponed cancelSession after delivery re-releases the order to the same eUICC only', async () => {
+      const owner = new EuiccSimulator(p256);
+      const other = new EuiccSimulator(sibling(p256));
+      const { matchingId } = await order(h);
+      const first = await download(h, owner, matchingId);
+      assertSuccess(first.bpp);
+      const cancel = await h.call('cancelSession', {
+        transactionId: first.transactionId,
+        cancelSessionResponse: b64(owner.cancelSession(CancelSessionReason.postponed, SMDP_OID)),
+      });
+      assertSuccess(cancel);
+      const o = await h.store.getOrder(matchingId);
+      assert.equal(o?.state, 'released');
+      assert.equal(o?.eid, p256.eid);
+      assertFailed((await authenticate(h, other, matchingId)).auth, '8.1.1', '3.8');
+      assertSuccess((await download(h, owner, matchingId)).bpp);
+      assert.equal((await h.store.getOrder(matchingId))?.state, 'downloaded');
+    });
+
+    it('H3: a timeout cancelSession before delivery keeps the order open to any eUICC', async () => {
+      const owner = new EuiccSimulator(p256);
+      const { matchingId } = await order(h);
+      const { init } = await authenticate(h, owner, matchingId);
+      assertSuccess(await h.call('cancelSession', { transactionId: init.transactionId, cancelSessionResponse: b64(owner.cancelSession(CancelSessionReason.timeout, SMDP_OID)) }));
+      assert.equal((await h.store.getOrder(matchingId))?.eid, undefined);
+      assertSuccess((await download(h, new EuiccSimulator(brainpool), matchingId)).bpp);
+    });
+
+    it('M1: an eUICC chain under a trusted CI other than the session\'s: 8.11.1/3.9', async () => {
+      // euiccInfo1 offers only the P-256 CI, so the session runs under it; the chain presented is brainpool's.
+      const euicc = new EuiccSimulator(brainpool, [p256.ci.certificate.subjectKeyIdentifier!]);
+      const { matchingId } = await order(h);
+      const { init, auth } = await authenticate(h, euicc, matchingId);
+      assert.ok(Buffer.from(init.euiccCiPKIdToBeUsed, 'base64').includes(p256.ci.certificate.subjectKeyIdentifier!));
+      assertFailed(auth, '8.11.1', '3.9');
+      assert.equal((await h.store.getSession(init.transactionId))?.state, 'initiated');
+    });
+
+    it('M3: expired sessions are purged (not one awaiting its PIR) and a download still completes', async () => {
+      const owner = new EuiccSimulator(p256);
+      const { matchingId, iccid } = await order(h);
+      const delivered = await download(h, owner, matchingId);
+      assertSuccess(delivered.bpp);
+      const idle: string[] = [];
+      for (let i = 0; i < 3; i++) idle.push(((await initiate(h, new EuiccSimulator(p256))).body as unknown as InitiateAuthenticationOk).transactionId);
+      const start = h.now;
+      h.now += h.server.context.sessionTtlMs + 1;
+      try {
+        assert.ok((await h.store.purgeSessions(h.now)) >= idle.length);
+        for (const id of idle) assert.equal(await h.store.getSession(id), undefined, `session ${id} purged`);
+        assert.equal((await h.store.getSession(delivered.transactionId))?.state, 'delivered', 'kept for its PIR');
+        const pir = owner.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), true);
+        assert.equal((await h.call('handleNotification', { pendingNotification: b64(pir) })).status, 204);
+        assert.equal((await h.store.getOrder(matchingId))?.state, 'installed');
+        await h.store.purgeSessions(h.now);
+        assert.equal(await h.store.getSession(delivered.transactionId), undefined);
+        // The order keeps what the notifications need: the owner can still delete, a stranger still cannot.
+        h.notifications.length = 0;
+        const forged = new EuiccSimulator(sibling(p256)).otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
+        await h.call('handleNotification', { pendingNotification: b64(forged) });
+        assert.equal(h.notifications[0]?.outcome, 'discarded');
+        const del = owner.otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
+        await h.call('handleNotification', { pendingNotification: b64(del) });
+        assert.equal((await h.store.getOrder(matchingId))?.state, 'deleted');
+        const next = await order(h);
+        assertSuccess((await download(h, new EuiccSimulator(p256), next.matchingId)).bpp);
+      } finally {
+        h.now = start;
+      }
+    });
+
+    it('M3: the HTTPS server bounds request and idle connection time', () => {
+      assert.equal(h.server.app.server.requestTimeout, 30_000);
+      assert.equal(h.server.app.server.timeout, 30_000);
+    });
   });
 
   describe('negative matrix', () => {

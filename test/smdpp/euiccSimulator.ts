@@ -203,10 +203,16 @@ export class EuiccSimulator {
   }
 
   /** A signed Profile Installation Result for the current session, as ES9+.HandleNotification carries it. */
-  installationResult(smdpOid: string, notificationAddress: string, iccid: Buffer, success: boolean, tweak: { tamperSignature?: boolean } = {}): Buffer {
+  installationResult(
+    smdpOid: string,
+    notificationAddress: string,
+    iccid: Buffer,
+    success: boolean,
+    tweak: { tamperSignature?: boolean; transactionId?: Buffer } = {},
+  ): Buffer {
     const metadata: NotificationMetadata = { seqNumber: this.#seq++, profileManagementOperation: namedBitString([0]), notificationAddress, iccid };
     const data = capture(ProfileInstallationResultData, {
-      transactionId: this.#transactionId!,
+      transactionId: tweak.transactionId ?? this.#transactionId!,
       notificationMetadata: metadata,
       smdpOid,
       finalResult: success

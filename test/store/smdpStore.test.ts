@@ -6,8 +6,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { McimError } from '../../src/errors.js';
-import { openDatabase, type DatabaseConfig } from '../../src/store/database.js';
+import { openDatabase, type DatabaseConfig, type McimTables, type OrderState } from '../../src/store/database.js';
+import { migrations } from '../../src/store/migrations.js';
 import { SecretBox } from '../../src/store/secretBox.js';
 import { SmdpStore, type NewOrder } from '../../src/store/smdpStore.js';
 
@@ -77,6 +80,34 @@ describe('SecretBox', () => {
     assert.throws(() => a.open(sealed, 'row-2'), (e: unknown) => e instanceof McimError && e.code === 'SEALED_DATA_INVALID');
     sealed[20]! ^= 1;
     assert.throws(() => a.open(sealed, 'row-1'), (e: unknown) => e instanceof McimError && e.code === 'SEALED_DATA_INVALID');
+  });
+});
+
+describe('migration 0003 on an existing database', () => {
+  it('backfills the delivery EID of delivered orders from their session', async () => {
+    const file = join(dir, 'legacy.sqlite');
+    const legacy = new Kysely<McimTables>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+    const all = migrations('sqlite');
+    const old = { '0001_smdp': all['0001_smdp']!, '0002_smdp_orders_transaction_id': all['0002_smdp_orders_transaction_id']! };
+    const { error } = await new Migrator({ db: legacy, provider: { getMigrations: () => Promise.resolve(old) } }).migrateToLatest();
+    assert.equal(error, undefined);
+    const order = (id: string, state: OrderState, tx: string | null): Record<string, unknown> => ({
+      matching_id: id, iccid: '8949000000000000033', eid: null, cc_hash: null, state, error_reason: null, profile_name: 'p',
+      service_provider_name: 's', profile_class: 2, package_sealed: Buffer.alloc(1), transaction_id: tx, created_at: NOW, updated_at: NOW,
+    });
+    await sql`INSERT INTO smdp_sessions (transaction_id, state, curve, ci_key_id, euicc_challenge, server_challenge, eid, expires_at, created_at)
+      VALUES ('TX1', 'delivered', 'P-256', 'aa', ${Buffer.alloc(16)}, ${Buffer.alloc(16)}, 'OWNER', ${NOW}, ${NOW})`.execute(legacy);
+    for (const o of [order('M1', 'installed', 'TX1'), order('M2', 'released', null)]) {
+      await legacy.insertInto('smdp_orders').values(o as never).execute();
+    }
+    await legacy.destroy();
+    const store = new SmdpStore(await openDatabase({ engine: 'sqlite', file }), box);
+    try {
+      assert.equal((await store.getOrder('M1'))?.deliveredEid, 'OWNER');
+      assert.equal((await store.getOrder('M2'))?.deliveredEid, undefined);
+    } finally {
+      await store.close();
+    }
   });
 });
 
@@ -157,10 +188,86 @@ for (const engine of ENGINES) {
 
     it('other notifications are recorded once; delete moves an installed order', async () => {
       await store.insertOrder(newOrder('F1', { iccid: '8949000000000000017' }), NOW);
-      await store.db.updateTable('smdp_orders').set({ state: 'installed' }).where('matching_id', '=', 'F1').execute();
+      await store.db.updateTable('smdp_orders').set({ state: 'installed', delivered_eid: 'E9' }).where('matching_id', '=', 'F1').execute();
       assert.equal(await store.recordOtherNotification('E9', 7, 'delete', '8949000000000000017', NOW), 'recorded');
       assert.equal(await store.recordOtherNotification('E9', 7, 'delete', '8949000000000000017', NOW), 'replayed');
       assert.equal((await store.getOrder('F1'))?.state, 'deleted');
+    });
+
+    it('H2: delivery records the EID; notifications from another EID change and record nothing', async () => {
+      await store.insertOrder(newOrder('G1', { iccid: '8949000000000000025' }), NOW);
+      await session(store, 'T6');
+      await store.authenticateSession('T6', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'G1', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.deliver('T6', 'G1', NOW), true);
+      assert.equal((await store.getOrder('G1'))?.deliveredEid, 'OWNER');
+      assert.equal(await store.recordInstallationResult('T6', 'OWNER', 1, '8949000000000000025', true, NOW), 'recorded');
+      assert.equal(await store.recordOtherNotification('THIEF', 1, 'delete', '8949000000000000025', NOW), 'foreign');
+      assert.equal(await store.recordOtherNotification('THIEF', 2, 'disable', '8949000000000000025', NOW), 'foreign');
+      assert.equal((await store.getOrder('G1'))?.state, 'installed');
+      const recorded = await store.db.selectFrom('smdp_notifications').select('notification_key').where('eid', '=', 'THIEF').execute();
+      assert.deepEqual(recorded, []);
+      assert.equal(await store.recordOtherNotification('OWNER', 2, 'delete', '8949000000000000025', NOW), 'recorded');
+      assert.equal((await store.getOrder('G1'))?.state, 'deleted');
+    });
+
+    it('H3: cancel after delivery re-releases the order bound to the delivering EID', async () => {
+      await store.insertOrder(newOrder('H1'), NOW);
+      await session(store, 'T7');
+      await store.authenticateSession('T7', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'H1', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.deliver('T7', 'H1', NOW), true);
+      assert.equal(await store.cancel('T7', 'released', 'postponed', NOW), true);
+      const o = await store.getOrder('H1');
+      assert.deepEqual([o?.state, o?.eid], ['released', 'OWNER']);
+      // Cancelled before delivery: released as it was, for any eUICC.
+      await store.insertOrder(newOrder('H2'), NOW);
+      await session(store, 'T8');
+      await store.authenticateSession('T8', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'H2', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.cancel('T8', 'released', 'postponed', NOW), true);
+      const o2 = await store.getOrder('H2');
+      assert.deepEqual([o2?.state, o2?.eid], ['released', undefined]);
+    });
+
+    it('M3: purgeSessions deletes expired sessions, keeps live ones and a delivering one awaiting its PIR; createSession purges every N', async () => {
+      const later = NOW + 120_000;
+      await store.insertOrder(newOrder('P1'), NOW);
+      await session(store, 'P-DELIVERED');
+      await store.authenticateSession('P-DELIVERED', { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'P1', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.deliver('P-DELIVERED', 'P1', NOW), true);
+      await session(store, 'P-INITIATED');
+      await session(store, 'P-CANCELLED');
+      await store.setSessionState('P-CANCELLED', ['initiated'], 'cancelled');
+      await session(store, 'P-LIVE', later + 60_000);
+      assert.ok((await store.purgeSessions(later)) >= 2);
+      assert.equal(await store.getSession('P-INITIATED'), undefined);
+      assert.equal(await store.getSession('P-CANCELLED'), undefined);
+      assert.equal((await store.getSession('P-LIVE'))?.state, 'initiated');
+      assert.equal((await store.getSession('P-DELIVERED'))?.state, 'delivered', 'the PIR is verified with this session');
+      assert.equal(await store.recordInstallationResult('P-DELIVERED', 'E', 9, undefined, true, later), 'recorded');
+      await store.purgeSessions(later);
+      assert.equal(await store.getSession('P-DELIVERED'), undefined);
+      assert.equal((await store.getOrder('P1'))?.deliveredEid, 'E');
+
+      const frequent = new SmdpStore(store.db, box, { purgeSessionsEvery: 2 });
+      await frequent.createSession({ transactionId: 'P-OLD', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW }, NOW);
+      await frequent.createSession({ transactionId: 'P-NEW1', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: later + 1 }, later);
+      assert.equal(await store.getSession('P-OLD'), undefined, 'purged by the second insert');
+      assert.equal((await store.getSession('P-NEW1'))?.state, 'initiated');
+    });
+
+    it('L6: the confirmation code hash is sealed at rest, bound to its order; a bare legacy hash stays readable', async () => {
+      const cc = Buffer.alloc(32, 0x5a);
+      await store.insertOrder(newOrder('L1', { ccHash: cc }), NOW);
+      await store.insertOrder(newOrder('L2', { ccHash: cc }), NOW);
+      const raw = async (id: string): Promise<string> =>
+        (await store.db.selectFrom('smdp_orders').select('cc_hash').where('matching_id', '=', id).executeTakeFirstOrThrow()).cc_hash!;
+      const sealed = await raw('L1');
+      assert.equal(sealed.includes(cc.toString('hex')), false);
+      assert.notEqual(sealed, await raw('L2'), 'no two orders store the same value for the same code');
+      assert.ok((await store.getOrder('L1'))?.ccHash?.equals(cc));
+      await store.db.updateTable('smdp_orders').set({ cc_hash: sealed }).where('matching_id', '=', 'L2').execute();
+      await assert.rejects(store.getOrder('L2'), (e: unknown) => e instanceof McimError && e.code === 'SEALED_DATA_INVALID');
+      await store.db.updateTable('smdp_orders').set({ cc_hash: Buffer.alloc(32, 7).toString('hex') }).where('matching_id', '=', 'L2').execute();
+      assert.ok((await store.getOrder('L2'))?.ccHash?.equals(Buffer.alloc(32, 7)));
     });
 
     it('reopening runs no migration twice', async () => {

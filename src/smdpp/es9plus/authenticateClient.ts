@@ -22,7 +22,10 @@ export async function authenticateClient(ctx: SmdpContext, fields: RequestFields
   const signed = ok.euiccSigned1.value;
   if (!signed.transactionId.equals(transactionId)) throw fail('unknownTransaction', 'euiccSigned1 belongs to another transaction');
 
-  const chain = verifyEuiccChain(ctx, ok.euiccCertificate, ok.eumCertificate);
+  const credential = credentialForCi(ctx, session.ciKeyId);
+  if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
+  // Only the CI chosen for this session (euiccCiPKIdToBeUsed) anchors the eUICC's chain, not any CI we hold.
+  const chain = verifyEuiccChain(ctx, ok.euiccCertificate, ok.eumCertificate, [credential.ci]);
   if (!verifyPlain(chain.leaf.publicKey.key, ok.euiccSigned1.der, ok.euiccSignature1)) {
     throw fail('euiccVerificationFailed', 'euiccSignature1 does not verify');
   }
@@ -40,8 +43,6 @@ export async function authenticateClient(ctx: SmdpContext, fields: RequestFields
   }
   if (order.state !== 'released') throw fail('profileNotReleased', `the profile is not released (${order.state})`);
 
-  const credential = credentialForCi(ctx, session.ciKeyId);
-  if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
   const smdpSigned2 = encode(SmdpSigned2, { transactionId, ccRequiredFlag: order.ccHash !== undefined });
   const smdpSignature2 = signPlain(credential.dpPb.privateKey, Buffer.concat([smdpSigned2, signatureTlv(ok.euiccSignature1)]));
   const bound = await ctx.store.authenticateSession(

@@ -7,7 +7,12 @@ import type { SmdpContext } from '../context.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 
-/** Reasons after which the order stays available for a later download; any other reason puts it in error. */
+/**
+ * Reasons after which the order stays available for a later download; any other reason puts it in error. Once the
+ * bound profile package has been delivered (SGP.22 3.1.3, 5.6.5), "available" means to the same eUICC only: the
+ * store writes the session's EID on the re-released order, so no other eUICC can obtain the same ICCID and keys
+ * (8.1.1/3.8 at authenticateClient), while the eUICC that postponed can retry.
+ */
 const ORDER_KEPT: ReadonlySet<number> = new Set([CancelSessionReason.postponed, CancelSessionReason.timeout]);
 
 export async function cancelSession(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {

@@ -36,6 +36,7 @@ function iccidOf(iccid: Buffer | undefined): string | undefined {
   }
 }
 
+/** The PIR is verified with the certificate of the eUICC the session authenticated: only it can move the order. */
 async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResult): Promise<NotificationResult> {
   const data = pir.profileInstallationResultData.value;
   const transactionId = data.transactionId.toString('hex').toUpperCase();
@@ -59,7 +60,7 @@ async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResu
 async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification): Promise<NotificationResult> {
   let eid: string;
   try {
-    const chain = verifyEuiccChain(ctx, n.euiccCertificate, n.eumCertificate);
+    const chain = verifyEuiccChain(ctx, n.euiccCertificate, n.eumCertificate, ctx.credentials.map((c) => c.ci));
     if (!verifyPlain(chain.leaf.publicKey.key, n.tbsOtherNotification.der, n.euiccNotificationSignature)) {
       return { outcome: 'discarded', reason: 'euiccNotificationSignature does not verify' };
     }
@@ -72,7 +73,11 @@ async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification): 
   const bits = namedBitList(metadata.profileManagementOperation);
   const operation = bits.length === 1 ? OPERATIONS[bits[0]!] : undefined;
   if (operation === undefined) return { outcome: 'discarded', reason: 'profileManagementOperation names no single operation' };
-  const outcome = await ctx.store.recordOtherNotification(eid, metadata.seqNumber, operation, iccidOf(metadata.iccid), ctx.now());
+  const iccid = iccidOf(metadata.iccid);
+  // A valid eUICC signature proves who speaks, not that the profile is theirs: only the eUICC the profile was
+  // delivered to may report on it.
+  const outcome = await ctx.store.recordOtherNotification(eid, metadata.seqNumber, operation, iccid, ctx.now());
+  if (outcome === 'foreign') return { outcome: 'discarded', reason: `no profile with ICCID ${iccid ?? '(none)'} was delivered to the eUICC ${eid}` };
   return { outcome };
 }
 
