@@ -14,7 +14,7 @@ import {
 } from '../../src/asn1/definitions/rsp.js';
 import { makeEid } from '../../src/pki/eid.js';
 import { issueTestCertificate } from '../../src/pki/testPki.js';
-import { StatusWordError } from './es10Client.js';
+import { Es10Client, StatusWordError } from './es10Client.js';
 import { assertPirError, assertSuccess, challenge, download, downloadTs48, prepare, profiles, rig, ts48, type Rig } from './harness.js';
 import { assembleBpp, metadataFor, type BppParts, type SmdpSimulator } from './smdpSimulator.js';
 
@@ -164,6 +164,20 @@ describe('ES10b.LoadBoundProfilePackage errors: PIR errorResult, nothing install
     const pir = decode(ProfileInstallationResult, b.client.loadBoundProfilePackage(assembleBpp(partsForOtherEid)));
     assertPirError(pir, BppCommandId.configureISDP, ErrorReason.scp03tSecurityError);
     assert.equal(profiles(b.client).length, 1, 'only the download of expectPirError');
+  });
+
+  it('a second BPP load on another logical channel is refused (6985) and leaves the first one intact', () => {
+    const r = newRig();
+    const commands = Es10Client.bppCommands(assembleBpp(prepare(r, UPP, METADATA)));
+    for (const c of commands.slice(0, 2)) assert.equal(r.client.command(c).length, 0);
+    const opened = r.card.transmit(Buffer.from('0070000001', 'hex'));
+    assert.equal(opened.subarray(1).toString('hex'), '9000');
+    const other = new Es10Client(r.card, { channel: opened[0]! });
+    other.selectIsdR();
+    assert.equal(other.transmit(commands[0]!).sw, 0x6985);
+    assert.equal(r.card.transmit(Buffer.from([0x00, 0x70, 0x80, opened[0]!])).toString('hex'), '9000');
+    assertSuccess(decode(ProfileInstallationResult, r.client.loadBoundProfilePackage(Buffer.alloc(0), commands.slice(2))));
+    assert.equal(profiles(r.client).length, 1);
   });
 
   it('LoadBoundProfilePackage without a prepared session: 6985', () => {

@@ -76,6 +76,8 @@ const CONTAINERS: Readonly<Record<'a0' | 'a1' | 'a2-or-a3' | 'a3', Readonly<Reco
 const MAX_COMMAND_CONTAINER = 16 * 1024;
 
 interface Load {
+  /** The logical channel the BPP arrives on. */
+  readonly channel: number;
   readonly session: RspSession;
   readonly prepared: PreparedDownload;
   stage: Stage;
@@ -117,10 +119,16 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     this.#core = core;
   }
 
-  onData(chunk: Buffer, position: StreamPosition, _ctx: CommandContext): StreamStep {
-    if (position.offset === 0) this.#load = this.#begin(chunk, position);
+  onData(chunk: Buffer, position: StreamPosition, ctx: CommandContext): StreamStep {
+    if (position.offset === 0) {
+      // One download session, one BPP: a second load on another logical channel must not disturb the first.
+      if (this.#load !== undefined && this.#load.channel !== ctx.channel) {
+        throw new CardError('CONDITIONS_OF_USE_NOT_SATISFIED', `a BPP load is in progress on channel ${this.#load.channel}`);
+      }
+      this.#load = this.#begin(chunk, position, ctx.channel);
+    }
     const load = this.#load;
-    if (load === undefined) throw new CardError('CONDITIONS_OF_USE_NOT_SATISFIED', 'no BPP load in progress');
+    if (load === undefined || load.channel !== ctx.channel) throw new CardError('CONDITIONS_OF_USE_NOT_SATISFIED', 'no BPP load in progress');
     try {
       if (position.offset === 0) {
         const header = peekTlvHeader(chunk)!;
@@ -140,11 +148,11 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     }
   }
 
-  onAbort(): void {
-    this.#load = undefined;
+  onAbort(ctx: CommandContext): void {
+    if (this.#load?.channel === ctx.channel) this.#load = undefined;
   }
 
-  #begin(chunk: Buffer, position: StreamPosition): Load {
+  #begin(chunk: Buffer, position: StreamPosition, channel: number): Load {
     const session = this.#core.session;
     const prepared = session?.prepared;
     if (session === undefined || prepared === undefined) {
@@ -154,7 +162,7 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     if (header === undefined || header.totalLength !== position.totalLength) throw new CardError('INCORRECT_DATA', 'BF36 header');
     // The one-time key pair serves this load only: the session ends whatever the outcome.
     this.#core.session = undefined;
-    return { session, prepared, stage: 'isc', pending: Buffer.alloc(0), containerRemaining: 0, parts: [], profile: [], profileLength: 0 };
+    return { channel, session, prepared, stage: 'isc', pending: Buffer.alloc(0), containerRemaining: 0, parts: [], profile: [], profileLength: 0 };
   }
 
   /** Consumes every complete header and element of `load.pending`. */
