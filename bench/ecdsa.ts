@@ -1,5 +1,5 @@
 // ECDSA sign/verify (plain r||s, TR-03111) and ECKA-DH per second on both curves, against `openssl speed`.
-import { ecka } from '../src/crypto/ecka.js';
+import { OneTimeEckaKeyPair, ecka } from '../src/crypto/ecka.js';
 import { generateKeyPair, pointFromPublicKey, signPlain, verifyPlain, type EcCurve } from '../src/crypto/ecdsa.js';
 import { measure, opensslEcdh, opensslEcdsa, report } from './lib.js';
 
@@ -27,12 +27,21 @@ export function benchEcdsa(seconds: number): void {
       limitName: 'openssl speed',
       limit: native.verify,
     });
+    const ecdh = opensslEcdh(curve);
     report({
       name: `ECKA-DH ${curve}`,
       value: measure(() => ecka(privateKey, peerPoint, curve), seconds),
       unit: 'ops/s',
       limitName: 'openssl speed',
-      limit: opensslEcdh(curve),
+      limit: ecdh,
+    });
+    // The SM-DP+'s side of a BPP: a fresh one-time key pair, then one agreement with otPK.EUICC.
+    report({
+      name: `ECKA-DH ${curve} one-time pair + agree`,
+      value: measure(() => new OneTimeEckaKeyPair(curve).agree(peerPoint), seconds),
+      unit: 'ops/s',
+      limitName: 'openssl speed (agree only)',
+      limit: ecdh,
     });
   }
 }

@@ -4,11 +4,13 @@ import { benchAka } from './aka.js';
 import { benchBsp } from './bsp.js';
 import { benchDownload } from './download.js';
 import { benchEcdsa } from './ecdsa.js';
+import { benchStore } from './store.js';
 
 const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<void>>> = {
   aka: benchAka,
   ecdsa: benchEcdsa,
   bsp: benchBsp,
+  store: () => benchStore(),
   download: () => benchDownload(),
 };
 

@@ -1,5 +1,5 @@
 // BPP protection BSP (SCP03t-like): X9.63 key derivation, AES-128-CBC ciphering, AES-CMAC chaining (SGP.22 2.6.4).
-import { createCipheriv, createDecipheriv, createSecretKey, timingSafeEqual, type Cipher, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, timingSafeEqual, type Cipher, type Decipher, type KeyObject } from 'node:crypto';
 import { AesCmac } from './cmac.js';
 import { CryptoError } from './errors.js';
 import { x963Kdf } from './x963Kdf.js';
@@ -113,11 +113,28 @@ function maxValueLength(limit: number): number {
   return best;
 }
 
-/** Cipher state of one key set; the ECB cipher that computes ICVs is kept for the key set's lifetime. */
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+
+function xorInto(target: Buffer, a: Uint8Array, b: Uint8Array): void {
+  for (let i = 0; i < BLOCK; i++) target[i] = (target[i] ?? 0) ^ (a[i] ?? 0) ^ (b[i] ?? 0);
+}
+
+/**
+ * Cipher state of one key set, kept for the key set's lifetime: the ECB cipher that computes ICVs, the CMAC, and one
+ * AES-128-CBC context per direction (creating a context costs more than ciphering a segment). A kept CBC context
+ * chains from the last block it saw, so a segment's first block is corrected by that block and the segment's ICV: the
+ * result is exactly AES-CBC(S-ENC, ICV, segment), as with a fresh context per segment.
+ */
 class KeySet {
   readonly enc: KeyObject;
   readonly icvCipher: Cipher;
   readonly cmac: AesCmac;
+  #encryptor: Cipher | undefined;
+  /** The last ciphertext block the encryptor produced. */
+  #encryptChain: Buffer = ZERO_BLOCK;
+  #decryptor: Decipher | undefined;
+  /** The last ciphertext block the decryptor was given. */
+  #decryptChain: Buffer = ZERO_BLOCK;
 
   constructor(keys: BspKeys) {
     requireLength('initial MAC chaining value', keys.initialMcv, BLOCK);
@@ -126,6 +143,24 @@ class KeySet {
     this.enc = createSecretKey(keys.sEnc);
     this.icvCipher = createCipheriv('aes-128-ecb', this.enc, null).setAutoPadding(false);
     this.cmac = new AesCmac(keys.sMac);
+  }
+
+  /** AES-CBC(S-ENC, icv) of `padded` (whole blocks, at least one), which it overwrites. */
+  encrypt(icv: Buffer, padded: Buffer): Buffer {
+    this.#encryptor ??= createCipheriv('aes-128-cbc', this.enc, ZERO_BLOCK).setAutoPadding(false);
+    xorInto(padded, icv, this.#encryptChain);
+    const ciphertext = this.#encryptor.update(padded);
+    this.#encryptChain = Buffer.from(ciphertext.subarray(ciphertext.length - BLOCK));
+    return ciphertext;
+  }
+
+  /** AES-CBC⁻¹(S-ENC, icv) of `ciphertext` (whole blocks, at least one), left unchanged. */
+  decrypt(icv: Buffer, ciphertext: Uint8Array): Buffer {
+    this.#decryptor ??= createDecipheriv('aes-128-cbc', this.enc, ZERO_BLOCK).setAutoPadding(false);
+    const padded = this.#decryptor.update(ciphertext);
+    xorInto(padded, icv, this.#decryptChain);
+    this.#decryptChain = Buffer.from(ciphertext.subarray(ciphertext.length - BLOCK));
+    return padded;
   }
 }
 
@@ -201,8 +236,7 @@ export class BspSession {
     const padded = Buffer.alloc((Math.floor(plaintext.length / BLOCK) + 1) * BLOCK);
     padded.set(plaintext);
     padded[plaintext.length] = 0x80;
-    const ciphertext = createCipheriv('aes-128-cbc', this.#keys.enc, this.#icv()).setAutoPadding(false).update(padded);
-    return this.#seal(tag, ciphertext);
+    return this.#seal(tag, this.#keys.encrypt(this.#icv(), padded));
   }
 
   /** MACs one segment without encryption: tag || len || data || C-MAC. */
@@ -245,8 +279,7 @@ export class BspSession {
       const valueStart = this.#verify(segment, expectedTag, true);
       const icv = this.#icv();
       const ciphertext = segment.subarray(valueStart, segment.length - C_MAC_LENGTH);
-      const padded = createDecipheriv('aes-128-cbc', this.#keys.enc, icv).setAutoPadding(false).update(ciphertext);
-      return stripPadding(padded);
+      return stripPadding(this.#keys.decrypt(icv, ciphertext));
     } catch (error) {
       this.#aborted = true;
       throw error;

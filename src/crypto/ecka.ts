@@ -1,6 +1,6 @@
 // Elliptic curve key agreement ECKA-DH: the shared secret is the x-coordinate of d·Q (BSI TR-03111 4.3.1; SGP.22 2.6.4.1).
-import { diffieHellman, type KeyObject } from 'node:crypto';
-import { curveOfKey, publicKeyFromPoint, type EcCurve } from './ecdsa.js';
+import { createECDH, diffieHellman, type ECDH, type KeyObject } from 'node:crypto';
+import { checkUncompressedPoint, curveOfKey, opensslCurveName, publicKeyFromPoint, type EcCurve } from './ecdsa.js';
 import { CryptoError } from './errors.js';
 
 /**
@@ -15,4 +15,40 @@ export function ecka(privateKey: KeyObject, peerPoint: Uint8Array, curve: EcCurv
     throw new CryptoError('INVALID_KEY', `private key is on ${keyCurve}, the peer point on ${curve}`);
   }
   return diffieHellman({ privateKey, publicKey: publicKeyFromPoint(curve, peerPoint) });
+}
+
+/**
+ * A one-time ECKA key pair (otSK/otPK, SGP.22 2.6.4.1) that agrees once: a node:crypto ECDH object, so neither the
+ * key pair nor the peer's point goes through a KeyObject (OpenSSL's DER encoder and decoder cost more than the
+ * agreement). The private scalar never leaves OpenSSL and is dropped after the agreement.
+ */
+export class OneTimeEckaKeyPair {
+  readonly curve: EcCurve;
+  /** otPK as the uncompressed point 04 || x || y (65 bytes). */
+  readonly publicPoint: Buffer;
+  #ecdh: ECDH | undefined;
+
+  constructor(curve: EcCurve) {
+    this.curve = curve;
+    this.#ecdh = createECDH(opensslCurveName(curve));
+    this.publicPoint = this.#ecdh.generateKeys();
+  }
+
+  /**
+   * The 32-byte x-coordinate of otSK·peerPoint. INVALID_POINT for a point that is malformed, has a coordinate out of
+   * range or is not on the curve (OpenSSL's EC_POINT_oct2point checks both); INVALID_KEY once the pair has agreed.
+   */
+  agree(peerPoint: Uint8Array): Buffer {
+    const ecdh = this.#ecdh;
+    if (ecdh === undefined) throw new CryptoError('INVALID_KEY', 'this one-time key pair has already been used');
+    checkUncompressedPoint(this.curve, peerPoint);
+    let secret: Buffer;
+    try {
+      secret = ecdh.computeSecret(peerPoint);
+    } catch (cause) {
+      throw new CryptoError('INVALID_POINT', `not a valid ${this.curve} point (coordinate out of range or not on the curve)`, { cause });
+    }
+    this.#ecdh = undefined;
+    return secret;
+  }
 }

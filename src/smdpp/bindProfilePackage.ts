@@ -12,8 +12,8 @@ import {
 } from '../asn1/definitions/rsp.js';
 import { capture } from '../asn1/schema.js';
 import { BSP_KEY_LENGTH, BSP_KEY_TYPE_AES, BspSession, deriveBspKeys } from '../crypto/bsp.js';
-import { generateKeyPair, pointFromPublicKey, signPlain, type EcCurve } from '../crypto/ecdsa.js';
-import { ecka } from '../crypto/ecka.js';
+import { signPlain, type EcCurve } from '../crypto/ecdsa.js';
+import { OneTimeEckaKeyPair } from '../crypto/ecka.js';
 import type { KeyObject } from 'node:crypto';
 
 /** remoteOpId installBoundProfilePackage (SGP.22 RemoteOpId). */
@@ -41,9 +41,9 @@ export interface BindingInput {
  * [A2 {87 ReplaceSessionKeys}], A3 {86 profile segments}. The one-time private key lives only in this call.
  */
 export function bindProfilePackage(input: BindingInput): Buffer {
-  const otKeys = generateKeyPair(input.curve);
-  const smdpOtpk = pointFromPublicKey(otKeys.publicKey);
-  const sharedSecret = ecka(otKeys.privateKey, input.euiccOtpk, input.curve);
+  const otKeys = new OneTimeEckaKeyPair(input.curve);
+  const smdpOtpk = otKeys.publicPoint;
+  const sharedSecret = otKeys.agree(input.euiccOtpk);
   const hostId = randomBytes(HOST_ID_LENGTH);
   const crt: ControlRefTemplate = { keyType: Buffer.of(BSP_KEY_TYPE_AES), keyLen: Buffer.of(BSP_KEY_LENGTH), hostId };
 

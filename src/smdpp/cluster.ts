@@ -14,6 +14,14 @@ export interface ClusterPrimaryOptions {
   readonly onListening?: (port: number) => void;
   /** Operational messages (worker deaths, restarts, shutdown). */
   readonly log?: (line: string) => void;
+  /**
+   * Who hands connections to workers (default 'os'): 'os' lets every worker accept on the shared socket itself, the
+   * kernel picking one per connection (a busy worker is not waiting in accept, so an idle one takes it); 'round-robin'
+   * has the primary accept each connection and pass it over IPC (node's default outside Windows), which costs the
+   * primary and the worker CPU per connection, and every ES9+ session opens one. NODE_CLUSTER_SCHED_POLICY, when set,
+   * takes precedence over both.
+   */
+  readonly scheduling?: 'os' | 'round-robin';
 }
 
 export interface ClusterPrimary {
@@ -135,6 +143,10 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
     log(`worker ${worker.process.pid ?? '?'} exited (${how}): restarted as ${next.process.pid ?? '?'}`);
   }
 
+  // Read by the first fork only: set before it, unless the environment chose.
+  if (process.env['NODE_CLUSTER_SCHED_POLICY'] === undefined) {
+    cluster.schedulingPolicy = (options.scheduling ?? 'os') === 'os' ? cluster.SCHED_NONE : cluster.SCHED_RR;
+  }
   cluster.on('listening', onListening);
   cluster.on('exit', onExit);
   process.on('SIGINT', onSignal);

@@ -1,7 +1,7 @@
 // One data layer over two engines (DESIGN.md "One data layer, two engines"): SQLite (embedded, WAL) and PostgreSQL.
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Generated } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Generated, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { McimError } from '../errors.js';
 import { migrations } from './migrations.js';
 
@@ -80,6 +80,47 @@ export type DatabaseConfig =
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** Prepared statements kept per SQLite connection: the store issues a few dozen distinct SQL texts. */
+export const DEFAULT_STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The better-sqlite3 database as kysely's SqliteDialect sees it, with its prepared statements kept by SQL text (bounded,
+ * least recently used out): kysely prepares every query it runs, and preparing costs more than running most of ours.
+ * A better-sqlite3 statement is reusable: each run binds its own parameters and runs to completion synchronously; one
+ * still busy (a kysely stream iterating it) is not handed out again, a fresh one is prepared instead. SQLite re-prepares
+ * a cached statement itself when the schema changes (sqlite3_prepare_v2).
+ */
+export class StatementCachingDatabase implements SqliteDatabase {
+  readonly #db: BetterSqlite3.Database;
+  readonly #max: number;
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(db: BetterSqlite3.Database, max = DEFAULT_STATEMENT_CACHE_SIZE) {
+    this.#db = db;
+    this.#max = max;
+  }
+
+  prepare(sqlText: string): SqliteStatement {
+    const hit = this.#statements.get(sqlText);
+    if (hit !== undefined && !hit.busy) {
+      this.#statements.delete(sqlText);
+      this.#statements.set(sqlText, hit);
+      return hit;
+    }
+    const statement = this.#db.prepare(sqlText);
+    if (this.#max > 0 && hit === undefined) {
+      if (this.#statements.size >= this.#max) this.#statements.delete(this.#statements.keys().next().value!);
+      this.#statements.set(sqlText, statement);
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
+
 /** Opens the database and brings its schema to the latest migration. */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   let db: Database;
@@ -88,7 +129,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    db = new Kysely<McimTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<McimTables>({ dialect: new SqliteDialect({ database: new StatementCachingDatabase(sqlite) }) });
   } else {
     if (config.schema !== undefined && !SCHEMA_NAME.test(config.schema)) {
       throw new McimError('INVALID_ARGUMENT', `'${config.schema}' is not a valid schema name`);

@@ -1,7 +1,7 @@
 // The SM-DP+'s persistent state: profile orders, ES9+ sessions, notifications seen. Each change is one conditional statement or one transaction.
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { McimError } from '../errors.js';
-import { timeOf, type Database, type OrderState, type SessionState } from './database.js';
+import { timeOf, type Database, type OrderState, type OrdersTable, type SessionState } from './database.js';
 import type { SecretBox } from './secretBox.js';
 
 export interface NewOrder {
@@ -80,6 +80,25 @@ function ccAad(matchingId: string): string {
   return `mcim:smdp_orders:${matchingId}:cc_hash`;
 }
 
+/** Every column of an order but its (large) sealed package. */
+const ORDER_COLUMNS = [
+  'matching_id',
+  'iccid',
+  'eid',
+  'cc_hash',
+  'cc_attempts',
+  'state',
+  'error_reason',
+  'profile_name',
+  'service_provider_name',
+  'profile_class',
+  'transaction_id',
+  'delivered_eid',
+  'updated_at',
+] as const satisfies readonly (keyof OrdersTable)[];
+
+type OrderRow = Pick<Selectable<OrdersTable>, (typeof ORDER_COLUMNS)[number]>;
+
 /** Length of a bare SHA-256 in hex: cc_hash as written before it was sealed. */
 const LEGACY_CC_HEX_LENGTH = 64;
 
@@ -133,8 +152,26 @@ export class SmdpStore {
   }
 
   async getOrder(matchingId: string): Promise<Order | undefined> {
-    const r = await this.db.selectFrom('smdp_orders').selectAll().where('matching_id', '=', matchingId).executeTakeFirst();
+    const r = await this.db.selectFrom('smdp_orders').select(ORDER_COLUMNS).where('matching_id', '=', matchingId).executeTakeFirst();
+    return r === undefined ? undefined : this.#order(r);
+  }
+
+  /**
+   * The order and, in the same read, its sealed profile package: `openProfilePackage()` decrypts it when the caller has
+   * decided to bind it (one statement instead of getOrder then openProfilePackage).
+   */
+  async getOrderWithPackage(matchingId: string): Promise<{ order: Order; openProfilePackage: () => Buffer } | undefined> {
+    const r = await this.db
+      .selectFrom('smdp_orders')
+      .select([...ORDER_COLUMNS, 'package_sealed'])
+      .where('matching_id', '=', matchingId)
+      .executeTakeFirst();
     if (r === undefined) return undefined;
+    const sealed = r.package_sealed;
+    return { order: this.#order(r), openProfilePackage: () => this.#box.open(sealed, packageAad(matchingId)) };
+  }
+
+  #order(r: OrderRow): Order {
     return {
       matchingId: r.matching_id,
       iccid: r.iccid,

@@ -50,8 +50,9 @@ export async function getBoundProfilePackage(ctx: SmdpContext, fields: RequestFi
   if (!verifyPlain(euiccKey, signedData, ok.euiccSignature2)) throw fail('euiccVerificationFailed', 'euiccSignature2 does not verify');
 
   const matchingId = session.matchingId!;
-  const order = await ctx.store.getOrder(matchingId);
-  if (order === undefined) throw fail('matchingIdRefused', 'the order of this session no longer exists');
+  const found = await ctx.store.getOrderWithPackage(matchingId);
+  if (found === undefined) throw fail('matchingIdRefused', 'the order of this session no longer exists');
+  const order = found.order;
   if (order.state === 'error' && order.ccHash !== undefined && order.ccAttempts >= ctx.maxConfirmationCodeAttempts) {
     throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
   }
@@ -60,7 +61,7 @@ export async function getBoundProfilePackage(ctx: SmdpContext, fields: RequestFi
 
   const credential = credentialForCi(ctx, session.ciKeyId);
   if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
-  const profilePackage = await ctx.store.openProfilePackage(matchingId);
+  const profilePackage = found.openProfilePackage();
   let bpp: Buffer;
   try {
     bpp = bindProfilePackage({
