@@ -287,7 +287,12 @@ const FIELD_OF: Readonly<Record<TestEntity, keyof Pick<TestPki, 'ci' | 'eum' | '
  * Writes the PKI into `dir` (created if needed): `<entity>.der` and `<entity>.pem` certificates, `<entity>.key.pem`
  * PKCS#8 private keys (mode 600) and `pki.json` describing them. Refuses to overwrite existing files.
  */
-export function writeTestPki(pki: TestPki, dir: string): WrittenFile[] {
+export interface WriteTestPkiOptions {
+  /** Private keys of these entities are written as encrypted PKCS#8 (AES-256-CBC, PBKDF2) under `passphrase`. */
+  readonly encrypt?: { readonly passphrase: string; readonly entities: readonly TestEntity[] };
+}
+
+export function writeTestPki(pki: TestPki, dir: string, options: WriteTestPkiOptions = {}): WrittenFile[] {
   const planned: { file: WrittenFile; data: string | Buffer; mode?: number }[] = [];
   const files: Record<string, { certificateDer: string; certificatePem: string; privateKey: string }> = {};
   for (const entity of TEST_ENTITIES) {
@@ -299,7 +304,9 @@ export function writeTestPki(pki: TestPki, dir: string): WrittenFile[] {
       { file: { entity, kind: 'certificate-pem', path: join(dir, names.certificatePem) }, data: certificateToPem(issued.der) },
       {
         file: { entity, kind: 'private-key-pem', path: join(dir, names.privateKey) },
-        data: issued.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        data: options.encrypt?.entities.includes(entity)
+          ? issued.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: options.encrypt.passphrase })
+          : issued.privateKey.export({ type: 'pkcs8', format: 'pem' }),
         mode: 0o600,
       },
     );

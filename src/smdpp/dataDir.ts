@@ -1,5 +1,5 @@
 // An SM-DP+ data directory: its configuration, test PKI for both curves (SGP.22 4.5.2.1 profiles), database and secret key.
-import { createPrivateKey } from 'node:crypto';
+import { createHmac, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EcCurve } from '../crypto/ecdsa.js';
@@ -44,11 +44,24 @@ export function parseAddress(address: string): { host: string; port: number | un
   return { host: m[1]!, port };
 }
 
-function keyed(dir: string, entity: string): KeyedCertificate {
-  return {
-    certificate: parseCertificate(readFileSync(join(dir, `${entity}.der`))),
-    privateKey: createPrivateKey(readFileSync(join(dir, `${entity}.key.pem`))),
-  };
+/** The at-rest key file of a data directory (32 random bytes, mode 600). */
+const SECRET_KEY_FILE = 'secret.key';
+
+/** The SM-DP+'s own private keys (and the test CI's) are encrypted at rest; the EUM key stays readable for `mcim device init --pki`. */
+const ENCRYPTED_KEYS = ['ci', 'dp-auth', 'dp-pb', 'dp-tls'] as const;
+
+/** The passphrase of the encrypted key files, derived from the data directory's at-rest key (`secret.key`). */
+function keyPassphrase(dir: string): string {
+  SecretBox.fromKeyFile(join(dir, SECRET_KEY_FILE));
+  return createHmac('sha256', readFileSync(join(dir, SECRET_KEY_FILE))).update('mcim data directory private keys v1').digest('hex');
+}
+
+function privateKeyOf(dir: string, entity: string, passphrase: string) {
+  return createPrivateKey({ key: readFileSync(join(dir, `${entity}.key.pem`)), format: 'pem', passphrase });
+}
+
+function keyed(dir: string, entity: string, passphrase: string): KeyedCertificate {
+  return { certificate: parseCertificate(readFileSync(join(dir, `${entity}.der`))), privateKey: privateKeyOf(dir, entity, passphrase) };
 }
 
 /**
@@ -63,8 +76,9 @@ export function initSmdpDataDir(dirOption: string, address?: string): SmdpDataDi
     const wanted = address ?? DEFAULT_SMDP_ADDRESS;
     const { host } = parseAddress(wanted);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const encrypt = { passphrase: keyPassphrase(dir), entities: ENCRYPTED_KEYS };
     for (const [curve, name] of CURVE_DIRS) {
-      writeTestPki(issueTestPki({ curve, smdpAddress: host, smdpOid: DEFAULT_SMDP_OID }), join(dir, 'pki', name));
+      writeTestPki(issueTestPki({ curve, smdpAddress: host, smdpOid: DEFAULT_SMDP_OID }), join(dir, 'pki', name), { encrypt });
     }
     writeFileSync(configPath, `${JSON.stringify({ address: wanted, oid: DEFAULT_SMDP_OID }, null, 2)}\n`, { flag: 'wx' });
     created = true;
@@ -73,6 +87,7 @@ export function initSmdpDataDir(dirOption: string, address?: string): SmdpDataDi
   if (address !== undefined && address.toLowerCase() !== config.address.toLowerCase()) {
     throw new McimError('INVALID_ARGUMENT', `${dir} serves '${config.address}' (its TLS certificate names it); use another data directory for '${address}'`);
   }
+  const passphrase = keyPassphrase(dir);
   const credentials: SmdpCredential[] = [];
   const ciCertificateFiles: Record<string, string> = {};
   const pkiDirs: Record<string, string> = {};
@@ -80,7 +95,7 @@ export function initSmdpDataDir(dirOption: string, address?: string): SmdpDataDi
     const pkiDir = join(dir, 'pki', name);
     pkiDirs[name] = pkiDir;
     ciCertificateFiles[name] = join(pkiDir, 'ci.pem');
-    credentials.push({ curve, ci: parseCertificate(readFileSync(join(pkiDir, 'ci.der'))), dpAuth: keyed(pkiDir, 'dp-auth'), dpPb: keyed(pkiDir, 'dp-pb') });
+    credentials.push({ curve, ci: parseCertificate(readFileSync(join(pkiDir, 'ci.der'))), dpAuth: keyed(pkiDir, 'dp-auth', passphrase), dpPb: keyed(pkiDir, 'dp-pb', passphrase) });
   }
   const tlsDir = join(dir, 'pki', 'p256');
   return {
@@ -88,7 +103,8 @@ export function initSmdpDataDir(dirOption: string, address?: string): SmdpDataDi
     address: config.address,
     oid: config.oid,
     credentials,
-    tls: { key: readFileSync(join(tlsDir, 'dp-tls.key.pem')), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
+    // The TLS key is decrypted into memory only.
+    tls: { key: Buffer.from(privateKeyOf(tlsDir, 'dp-tls', passphrase).export({ type: 'pkcs8', format: 'pem' })), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
     ciCertificateFiles,
     pkiDirs,
     created,
@@ -98,5 +114,5 @@ export function initSmdpDataDir(dirOption: string, address?: string): SmdpDataDi
 /** The SQLite database `mcim.sqlite` and the sealing key `secret.key` of a data directory. */
 export async function openSmdpStore(data: SmdpDataDir): Promise<SmdpStore> {
   const db = await openDatabase({ engine: 'sqlite', file: join(data.dir, 'mcim.sqlite') });
-  return new SmdpStore(db, SecretBox.fromKeyFile(join(data.dir, 'secret.key')));
+  return new SmdpStore(db, SecretBox.fromKeyFile(join(data.dir, SECRET_KEY_FILE)));
 }

@@ -24,7 +24,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function pkiFromDir(pkiDir: string): TestPki {
   const load = (entity: string) => {
     const der = readFileSync(join(pkiDir, `${entity}.der`));
-    return { entity, der, certificate: parseCertificate(der), privateKey: createPrivateKey(readFileSync(join(pkiDir, `${entity}.key.pem`))) };
+    // The CI's key is encrypted at rest in a data directory; the simulator needs only the EUM's and the eUICC's.
+    const privateKey = entity === 'ci' ? undefined : createPrivateKey(readFileSync(join(pkiDir, `${entity}.key.pem`)));
+    return { entity, der, certificate: parseCertificate(der), privateKey };
   };
   const manifest = JSON.parse(readFileSync(join(pkiDir, 'pki.json'), 'utf8')) as { curve: TestPki['curve']; eid: string };
   return { curve: manifest.curve, eid: manifest.eid, ci: load('ci'), eum: load('eum'), euicc: load('euicc') } as unknown as TestPki;
