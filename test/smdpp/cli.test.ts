@@ -1,36 +1,22 @@
 // `mcim smdpp import` and the data directory `mcim serve` runs on: PKI for both curves, activation codes, a download through it.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { McimError } from '../../src/errors.js';
-import { parseCertificate } from '../../src/pki/certificate.js';
-import type { TestPki } from '../../src/pki/testPki.js';
 import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
 import { createSmdpServer, ES9PLUS_PATH } from '../../src/smdpp/server.js';
 import { smdppImport } from '../../src/cli/commands/smdpp.js';
 import { usageText } from '../../src/cli/commands/serve.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
+import { pkiFromDir } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcim-serve-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The eUICC the data directory's test PKI issued, as the simulator wants it. */
-function pkiFromDir(pkiDir: string): TestPki {
-  const load = (entity: string) => {
-    const der = readFileSync(join(pkiDir, `${entity}.der`));
-    // The CI's key is encrypted at rest in a data directory; the simulator needs only the EUM's and the eUICC's.
-    const privateKey = entity === 'ci' ? undefined : createPrivateKey(readFileSync(join(pkiDir, `${entity}.key.pem`)));
-    return { entity, der, certificate: parseCertificate(der), privateKey };
-  };
-  const manifest = JSON.parse(readFileSync(join(pkiDir, 'pki.json'), 'utf8')) as { curve: TestPki['curve']; eid: string };
-  return { curve: manifest.curve, eid: manifest.eid, ci: load('ci'), eum: load('eum'), euicc: load('euicc') } as unknown as TestPki;
-}
 
 function post(port: number, ca: Buffer, servername: string, fn: string, body: unknown): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {

@@ -3,18 +3,16 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCertificate } from '../../src/pki/certificate.js';
-import type { TestPki } from '../../src/pki/testPki.js';
 import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
 import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
+import { pkiFromDir } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PROFILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
@@ -102,18 +100,6 @@ function post(port: number, ca: Buffer, fn: string, body: unknown): Promise<Reco
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
-}
-
-/** The test PKI the data directory holds, as the simulator wants it. */
-function pkiFromDir(pkiDir: string): TestPki {
-  const load = (entity: string) => {
-    const der = readFileSync(join(pkiDir, `${entity}.der`));
-    // The CI's key is encrypted at rest in a data directory; the simulator needs only the EUM's and the eUICC's.
-    const privateKey = entity === 'ci' ? undefined : createPrivateKey(readFileSync(join(pkiDir, `${entity}.key.pem`)));
-    return { entity, der, certificate: parseCertificate(der), privateKey };
-  };
-  const manifest = JSON.parse(readFileSync(join(pkiDir, 'pki.json'), 'utf8')) as { curve: TestPki['curve']; eid: string };
-  return { curve: manifest.curve, eid: manifest.eid, ci: load('ci'), eum: load('eum'), euicc: load('euicc') } as unknown as TestPki;
 }
 
 describe('mcim serve --workers 2', () => {

@@ -1,10 +1,11 @@
 // Test harness: an SM-DP+ on 127.0.0.1 (random port) over HTTPS with a P-256 and a brainpool test PKI, and an ES9+ JSON client.
 import { request } from 'node:https';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { certificateToPem } from '../../src/pki/certificate.js';
+import { certificateToPem, parseCertificate } from '../../src/pki/certificate.js';
 import { makeEid } from '../../src/pki/eid.js';
 import { issueTestPki, type TestPki } from '../../src/pki/testPki.js';
 import { openDatabase, type DatabaseConfig } from '../../src/store/database.js';
@@ -13,6 +14,18 @@ import { SmdpStore } from '../../src/store/smdpStore.js';
 import { createSmdpServer, ES9PLUS_PATH, type SmdpServer } from '../../src/smdpp/server.js';
 import type { SmdpCredential } from '../../src/smdpp/context.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
+
+/** The test PKI a data directory (`mcim serve`) holds, as the simulator wants it: the EUM and eUICC with their keys. */
+export function pkiFromDir(pkiDir: string): TestPki {
+  const load = (entity: string) => {
+    const der = readFileSync(join(pkiDir, `${entity}.der`));
+    // The CI's key is encrypted at rest in a data directory; the simulator needs only the EUM's and the eUICC's.
+    const privateKey = entity === 'ci' ? undefined : createPrivateKey(readFileSync(join(pkiDir, `${entity}.key.pem`)));
+    return { entity, der, certificate: parseCertificate(der), privateKey };
+  };
+  const manifest = JSON.parse(readFileSync(join(pkiDir, 'pki.json'), 'utf8')) as { curve: TestPki['curve']; eid: string };
+  return { curve: manifest.curve, eid: manifest.eid, ci: load('ci'), eum: load('eum'), euicc: load('euicc') } as unknown as TestPki;
+}
 
 export const SMDP_ADDRESS = 'testsmdpplus1.example.com';
 export const SMDP_OID = '2.999.10';
