@@ -1,20 +1,14 @@
 // Hostile ES10 input (SGP.22 5.7 over GPC STORE DATA): malformed TLV for every ES10 function, oversized and out-of-order STORE DATA.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decode, encode } from '../../src/asn1/schema.js';
 import { GetEuiccChallengeRequest, GetEuiccChallengeResponse, ProfileInstallationResult } from '../../src/asn1/definitions/rsp.js';
 import { apdu, cla, send } from './cardHelpers.js';
-import { assertPirError, assertSuccess, downloadTs48, prepare, rig, ts48, type Rig } from './harness.js';
+import { assertPirError, assertSuccess, downloadTs48, prepare, ts48, rigsCleanedAfter } from './harness.js';
 import { metadataFor } from './smdpSimulator.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
 
-const rigs: Rig[] = [];
-after(() => rigs.forEach((r) => r.cleanup()));
-function newRig(): Rig {
-  const r = rig();
-  rigs.push(r);
-  return r;
-}
+const newRig = rigsCleanedAfter();
 
 const ES10_TAGS = [0xbf3c, 0xbf3f, 0xbf2e, 0xbf20, 0xbf22, 0xbf38, 0xbf21, 0xbf41, 0xbf28, 0xbf2b, 0xbf30, 0xbf43, 0xbf3e, 0xbf2d, 0xbf31, 0xbf32, 0xbf33, 0xbf34, 0xbf29];
 /** Functions whose request has mandatory components: an empty request is malformed. */

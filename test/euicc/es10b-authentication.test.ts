@@ -1,6 +1,6 @@
 // SGP.22 v2.5 5.7.13 ES10b.AuthenticateServer, 5.7.7/5.7.8 challenge and EUICCInfo, 5.7.14 CancelSession over APDUs: success and every AuthenticateErrorCode the eUICC decides.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decode, encode } from '../../src/asn1/schema.js';
 import {
   AuthenticateErrorCode,
@@ -18,16 +18,10 @@ import {
 import { verifyPlain } from '../../src/crypto/ecdsa.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
 import { issueTestCertificate, issueTestPki } from '../../src/pki/testPki.js';
-import { challenge, rig, testPki, type Rig } from './harness.js';
+import { challenge, testPki, type Rig, rigsCleanedAfter } from './harness.js';
 import { DEVICE_INFO_CTX, SmdpSimulator } from './smdpSimulator.js';
 
-const rigs: Rig[] = [];
-after(() => rigs.forEach((r) => r.cleanup()));
-function newRig(o: Parameters<typeof rig>[0] = {}): Rig {
-  const r = rig(o);
-  rigs.push(r);
-  return r;
-}
+const newRig = rigsCleanedAfter();
 
 function authenticate(r: Rig, request: Buffer): ReturnType<typeof decode<AuthenticateServerResponse>> {
   return decode(AuthenticateServerResponse, r.client.command(request));

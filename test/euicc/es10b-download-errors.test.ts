@@ -1,7 +1,7 @@
 // SGP.22 v2.5 5.7.5 PrepareDownload and 5.7.6 LoadBoundProfilePackage error cases over APDUs: DownloadErrorCode and PIR errorResult per failure, nothing installed.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decode } from '../../src/asn1/schema.js';
 import {
   BppCommandId,
@@ -15,16 +15,10 @@ import {
 import { makeEid } from '../../src/pki/eid.js';
 import { issueTestCertificate } from '../../src/pki/testPki.js';
 import { Es10Client, StatusWordError } from './es10Client.js';
-import { assertPirError, assertSuccess, challenge, download, downloadTs48, prepare, profiles, rig, ts48, type Rig } from './harness.js';
+import { assertPirError, assertSuccess, challenge, download, downloadTs48, prepare, profiles, ts48, type Rig, rigsCleanedAfter } from './harness.js';
 import { assembleBpp, metadataFor, type BppParts, type SmdpSimulator } from './smdpSimulator.js';
 
-const rigs: Rig[] = [];
-after(() => rigs.forEach((r) => r.cleanup()));
-function newRig(o: Parameters<typeof rig>[0] = {}): Rig {
-  const r = rig(o);
-  rigs.push(r);
-  return r;
-}
+const newRig = rigsCleanedAfter();
 
 const NAME = 'TS48V1-A-UNIQUE';
 const UPP = ts48(NAME);

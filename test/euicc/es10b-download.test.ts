@@ -1,6 +1,6 @@
 // SGP.22 v2.5 3.1.3 profile download and installation through ES10b over APDUs: all TS.48 test profiles, both curves.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decode, encode } from '../../src/asn1/schema.js';
 import {
   ListNotificationRequest,
@@ -14,15 +14,12 @@ import {
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
 import { verifyPlain, type EcCurve } from '../../src/crypto/ecdsa.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
-import { TS48_PROFILES, assertSuccess, download, downloadTs48, profiles, rig, ts48, type Rig } from './harness.js';
+import { TS48_PROFILES, assertSuccess, download, downloadTs48, profiles, ts48, type Rig, rigsCleanedAfter } from './harness.js';
 import { metadataFor } from './smdpSimulator.js';
 
-const rigs: Rig[] = [];
-after(() => rigs.forEach((r) => r.cleanup()));
+const makeRig = rigsCleanedAfter();
 function newRig(curve: EcCurve = 'P-256', blockSizes?: number[]): Rig {
-  const r = rig({ curve, ...(blockSizes ? { blockSizes } : {}) });
-  rigs.push(r);
-  return r;
+  return makeRig({ curve, ...(blockSizes ? { blockSizes } : {}) });
 }
 
 for (const curve of ['P-256', 'brainpoolP256r1'] as const) {

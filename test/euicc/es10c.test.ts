@@ -1,6 +1,6 @@
 // SGP.22 v2.5 5.7.15-5.7.22 and 5.6 (ES10c, ES10a, ES10b notifications and RAT) over APDUs: profile states, notifications, profile policy rules.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decode, encode } from '../../src/asn1/schema.js';
 import {
   DeleteProfileRequest,
@@ -36,14 +36,11 @@ import {
 } from '../../src/asn1/definitions/rsp.js';
 import { verifyPlain } from '../../src/crypto/ecdsa.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
-import { assertPirError, assertSuccess, downloadTs48, profiles, rig, type Rig } from './harness.js';
+import { assertPirError, assertSuccess, downloadTs48, profiles, type Rig, rigsCleanedAfter } from './harness.js';
 
-const rigs: Rig[] = [];
-after(() => rigs.forEach((r) => r.cleanup()));
+const makeRig = rigsCleanedAfter();
 function newRig(rat?: ProfilePolicyAuthorisationRule[]): Rig {
-  const r = rig(rat ? { options: { rat } } : {});
-  rigs.push(r);
-  return r;
+  return makeRig(rat ? { options: { rat } } : {});
 }
 
 const NOTIFY = [{ profileManagementOperation: namedBitString([1, 2, 3]), notificationAddress: 'notify.example.com' }];

@@ -1,4 +1,5 @@
 // Test fixtures for the software eUICC: a sealed eUICC on a Card, an LPA-side client and an SM-DP+ simulator (SGP.22 3.1.2/3.1.3 flow).
+import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,6 +59,17 @@ export interface Rig {
   /** Drops the Euicc and Card and reopens the eUICC from its sealed file (a power cycle, or a crash). */
   reopen(): void;
   cleanup(): void;
+}
+
+/** A rig maker for one test file: every rig it makes is cleaned up after the file's tests. */
+export function rigsCleanedAfter(): (o?: Parameters<typeof rig>[0]) => Rig {
+  const rigs: Rig[] = [];
+  after(() => rigs.forEach((r) => r.cleanup()));
+  return (o = {}) => {
+    const r = rig(o);
+    rigs.push(r);
+    return r;
+  };
 }
 
 export function rig(o: { curve?: EcCurve; pki?: TestPki; options?: EuiccCreateOptions; blockSizes?: number[] } = {}): Rig {

@@ -1,21 +1,15 @@
 // The eUICC's sealed state (SGP.22 2.4 protected storage, DESIGN.md atomic state): reopen, tamper detection, and crash at every STORE DATA of a BPP load.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Euicc, identityFromTestPki } from '../../src/euicc/euicc.js';
 import { SealedStateError } from '../../src/euicc/sealedState.js';
 import { send } from './cardHelpers.js';
 import { Es10Client } from './es10Client.js';
-import { assertSuccess, download, downloadTs48, prepare, profiles, rig, ts48, type Rig } from './harness.js';
+import { assertSuccess, download, downloadTs48, prepare, profiles, ts48, rigsCleanedAfter } from './harness.js';
 import { assembleBpp, metadataFor } from './smdpSimulator.js';
 
-const rigs: Rig[] = [];
-after(() => rigs.forEach((r) => r.cleanup()));
-function newRig(): Rig {
-  const r = rig();
-  rigs.push(r);
-  return r;
-}
+const newRig = rigsCleanedAfter();
 
 const NAME = 'TS48V1-A-UNIQUE';
 const UPP = ts48(NAME);
