@@ -143,7 +143,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     if (config.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(config.schema)}`.execute(db);
   }
   try {
-    await migrate(db, config.engine);
+    await migrate(db, config.engine, config.engine === 'postgres' ? config.schema : undefined);
   } catch (e) {
     await db.destroy();
     throw e;
@@ -151,9 +151,15 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   return db;
 }
 
-async function migrate(db: Database, engine: 'sqlite' | 'postgres'): Promise<void> {
+async function migrate(db: Database, engine: 'sqlite' | 'postgres', schema: string | undefined): Promise<void> {
   const all = migrations(engine);
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(all) } });
+  // The migration tables are looked up in the schema named, not in any schema of the database: without it, kysely
+  // takes another schema's kysely_migration_lock for this one's and the migration fails (other tenants, test runs).
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(all) },
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? '(unknown)';

@@ -2,6 +2,7 @@
 import { sql, type Selectable } from 'kysely';
 import { McimError } from '../errors.js';
 import { timeOf, type Database, type OrderState, type OrdersTable, type SessionState } from './database.js';
+import { PreparedQuery, slot } from './preparedQuery.js';
 import type { SecretBox } from './secretBox.js';
 
 export interface NewOrder {
@@ -106,16 +107,120 @@ function rows(n: bigint | undefined): number {
   return n === undefined ? 0 : Number(n);
 }
 
+/** The statements of a download session (SGP.22 3.1.2/3.1.3), compiled once per store. */
+function sessionQueries(db: Database) {
+  const now = slot<number>('now');
+  const transactionId = slot<string>('transactionId');
+  const matchingId = slot<string>('matchingId');
+  return {
+    getOrder: PreparedQuery.of(
+      db.selectFrom('smdp_orders').select(ORDER_COLUMNS).where('matching_id', '=', matchingId),
+    ).slots<{ matchingId: string }>('matchingId'),
+    getOrderWithPackage: PreparedQuery.of(
+      db.selectFrom('smdp_orders').select([...ORDER_COLUMNS, 'package_sealed']).where('matching_id', '=', matchingId),
+    ).slots<{ matchingId: string }>('matchingId'),
+    createSession: PreparedQuery.of(
+      db.insertInto('smdp_sessions').values({
+        transaction_id: transactionId,
+        state: 'initiated',
+        curve: slot('curve'),
+        ci_key_id: slot('ciKeyId'),
+        euicc_challenge: slot('euiccChallenge'),
+        server_challenge: slot('serverChallenge'),
+        eid: null,
+        euicc_certificate: null,
+        matching_id: null,
+        smdp_signature2: null,
+        expires_at: slot('expiresAt'),
+        created_at: now,
+      }),
+    ).slots<{
+      transactionId: string;
+      curve: string;
+      ciKeyId: string;
+      euiccChallenge: Buffer;
+      serverChallenge: Buffer;
+      expiresAt: number;
+      now: number;
+    }>('transactionId', 'curve', 'ciKeyId', 'euiccChallenge', 'serverChallenge', 'expiresAt', 'now'),
+    getSession: PreparedQuery.of(
+      db.selectFrom('smdp_sessions').selectAll().where('transaction_id', '=', transactionId),
+    ).slots<{ transactionId: string }>('transactionId'),
+    authenticateSession: PreparedQuery.of(
+      db
+        .updateTable('smdp_sessions')
+        .set({ state: 'authenticated', eid: slot('eid'), euicc_certificate: slot('euiccCertificate'), matching_id: matchingId, smdp_signature2: slot('smdpSignature2') })
+        .where('transaction_id', '=', transactionId)
+        .where('state', '=', 'initiated')
+        .where('expires_at', '>=', now),
+    ).slots<{
+      transactionId: string;
+      eid: string;
+      euiccCertificate: Buffer;
+      matchingId: string;
+      smdpSignature2: Buffer;
+      now: number;
+    }>('transactionId', 'eid', 'euiccCertificate', 'matchingId', 'smdpSignature2', 'now'),
+    deliverSession: PreparedQuery.of(
+      db
+        .updateTable('smdp_sessions')
+        .set({ state: 'delivered' })
+        .where('transaction_id', '=', transactionId)
+        .where('state', '=', 'authenticated')
+        .where('expires_at', '>=', now)
+        .returning('eid'),
+    ).slots<{ transactionId: string; now: number }>('transactionId', 'now'),
+    deliverOrder: PreparedQuery.of(
+      db
+        .updateTable('smdp_orders')
+        .set({ state: 'downloaded', transaction_id: transactionId, delivered_eid: slot('eid'), updated_at: now })
+        .where('matching_id', '=', matchingId)
+        .where('state', '=', 'released'),
+    ).slots<{ transactionId: string; eid: string; matchingId: string; now: number }>('transactionId', 'eid', 'matchingId', 'now'),
+    insertNotification: PreparedQuery.of(
+      db
+        .insertInto('smdp_notifications')
+        .values({
+          notification_key: slot('key'),
+          eid: slot('eid'),
+          seq_number: slot('seqNumber'),
+          operation: slot('operation'),
+          iccid: slot('iccid'),
+          transaction_id: transactionId,
+          received_at: now,
+        })
+        .onConflict((oc) => oc.column('notification_key').doNothing()),
+    ).slots<{
+      key: string;
+      eid: string;
+      seqNumber: number;
+      operation: string;
+      iccid: string | null;
+      transactionId: string | null;
+      now: number;
+    }>('key', 'eid', 'seqNumber', 'operation', 'iccid', 'transactionId', 'now'),
+    recordInstallation: PreparedQuery.of(
+      db
+        .updateTable('smdp_orders')
+        .set({ state: slot('state'), error_reason: slot('errorReason'), updated_at: now })
+        .where('transaction_id', '=', transactionId)
+        .where('state', '=', 'downloaded'),
+    ).slots<{ transactionId: string; state: OrderState; errorReason: string | null; now: number }>('transactionId', 'state', 'errorReason', 'now'),
+  };
+}
+
 export class SmdpStore {
   readonly db: Database;
   readonly #box: SecretBox;
   readonly #purgeEvery: number;
+  readonly #q: ReturnType<typeof sessionQueries>;
   #sessionsSincePurge = 0;
 
   constructor(db: Database, box: SecretBox, options: SmdpStoreOptions = {}) {
     this.db = db;
     this.#box = box;
     this.#purgeEvery = options.purgeSessionsEvery ?? DEFAULT_PURGE_SESSIONS_EVERY;
+    this.#q = sessionQueries(db);
   }
 
   /** The confirmation code hash from its column: sealed (bound to the order), or a bare hash from before sealing. */
@@ -152,7 +257,7 @@ export class SmdpStore {
   }
 
   async getOrder(matchingId: string): Promise<Order | undefined> {
-    const r = await this.db.selectFrom('smdp_orders').select(ORDER_COLUMNS).where('matching_id', '=', matchingId).executeTakeFirst();
+    const r = await this.#q.getOrder.first(this.db, { matchingId });
     return r === undefined ? undefined : this.#order(r);
   }
 
@@ -161,11 +266,7 @@ export class SmdpStore {
    * decided to bind it (one statement instead of getOrder then openProfilePackage).
    */
   async getOrderWithPackage(matchingId: string): Promise<{ order: Order; openProfilePackage: () => Buffer } | undefined> {
-    const r = await this.db
-      .selectFrom('smdp_orders')
-      .select([...ORDER_COLUMNS, 'package_sealed'])
-      .where('matching_id', '=', matchingId)
-      .executeTakeFirst();
+    const r = await this.#q.getOrderWithPackage.first(this.db, { matchingId });
     if (r === undefined) return undefined;
     const sealed = r.package_sealed;
     return { order: this.#order(r), openProfilePackage: () => this.#box.open(sealed, packageAad(matchingId)) };
@@ -198,23 +299,15 @@ export class SmdpStore {
 
   /** Opens a session; every `purgeSessionsEvery` sessions, purges the expired ones (unauthenticated calls must not grow the database). */
   async createSession(s: NewSession, now: number): Promise<void> {
-    await this.db
-      .insertInto('smdp_sessions')
-      .values({
-        transaction_id: s.transactionId,
-        state: 'initiated',
-        curve: s.curve,
-        ci_key_id: s.ciKeyId,
-        euicc_challenge: s.euiccChallenge,
-        server_challenge: s.serverChallenge,
-        eid: null,
-        euicc_certificate: null,
-        matching_id: null,
-        smdp_signature2: null,
-        expires_at: s.expiresAt,
-        created_at: now,
-      })
-      .execute();
+    await this.#q.createSession.execute(this.db, {
+      transactionId: s.transactionId,
+      curve: s.curve,
+      ciKeyId: s.ciKeyId,
+      euiccChallenge: s.euiccChallenge,
+      serverChallenge: s.serverChallenge,
+      expiresAt: s.expiresAt,
+      now,
+    });
     if (this.#purgeEvery > 0 && ++this.#sessionsSincePurge >= this.#purgeEvery) {
       this.#sessionsSincePurge = 0;
       await this.purgeSessions(now);
@@ -250,7 +343,7 @@ export class SmdpStore {
   }
 
   async getSession(transactionId: string): Promise<Session | undefined> {
-    const r = await this.db.selectFrom('smdp_sessions').selectAll().where('transaction_id', '=', transactionId).executeTakeFirst();
+    const r = await this.#q.getSession.first(this.db, { transactionId });
     if (r === undefined) return undefined;
     return {
       transactionId: r.transaction_id,
@@ -269,14 +362,15 @@ export class SmdpStore {
 
   /** initiated -> authenticated, binding the session to one eUICC and one order; false if the session moved on or expired. */
   async authenticateSession(transactionId: string, a: SessionAuthentication, now: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('smdp_sessions')
-      .set({ state: 'authenticated', eid: a.eid, euicc_certificate: a.euiccCertificate, matching_id: a.matchingId, smdp_signature2: a.smdpSignature2 })
-      .where('transaction_id', '=', transactionId)
-      .where('state', '=', 'initiated')
-      .where('expires_at', '>=', now)
-      .executeTakeFirst();
-    return rows(r.numUpdatedRows) === 1;
+    const changed = await this.#q.authenticateSession.affected(this.db, {
+      transactionId,
+      eid: a.eid,
+      euiccCertificate: a.euiccCertificate,
+      matchingId: a.matchingId,
+      smdpSignature2: a.smdpSignature2,
+      now,
+    });
+    return changed === 1;
   }
 
   /** Moves a session from one of `from` to `to`; false when it was in another state. */
@@ -323,23 +417,11 @@ export class SmdpStore {
    */
   async deliver(transactionId: string, matchingId: string, now: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const s = await trx
-        .updateTable('smdp_sessions')
-        .set({ state: 'delivered' })
-        .where('transaction_id', '=', transactionId)
-        .where('state', '=', 'authenticated')
-        .where('expires_at', '>=', now)
-        .returning('eid')
-        .executeTakeFirst();
+      const s = await this.#q.deliverSession.first(trx, { transactionId, now });
       if (s === undefined) return false;
       if (s.eid === null) throw new Error(`session ${transactionId} was authenticated without an EID`);
-      const o = await trx
-        .updateTable('smdp_orders')
-        .set({ state: 'downloaded', transaction_id: transactionId, delivered_eid: s.eid, updated_at: now })
-        .where('matching_id', '=', matchingId)
-        .where('state', '=', 'released')
-        .executeTakeFirst();
-      if (rows(o.numUpdatedRows) !== 1) throw new OrderUnavailable();
+      const delivered = await this.#q.deliverOrder.affected(trx, { transactionId, eid: s.eid, matchingId, now });
+      if (delivered !== 1) throw new OrderUnavailable();
       return true;
     }).catch((e: unknown) => {
       if (e instanceof OrderUnavailable) return false;
@@ -399,26 +481,22 @@ export class SmdpStore {
     now: number,
   ): Promise<NotificationOutcome> {
     return this.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('smdp_notifications')
-        .values({
-          notification_key: `${eid}:${seqNumber}`,
-          eid,
-          seq_number: seqNumber,
-          operation: 'install',
-          iccid: iccid ?? null,
-          transaction_id: transactionId,
-          received_at: now,
-        })
-        .onConflict((oc) => oc.column('notification_key').doNothing())
-        .executeTakeFirst();
-      if (rows(inserted.numInsertedOrUpdatedRows) !== 1) return 'replayed';
-      await trx
-        .updateTable('smdp_orders')
-        .set({ state: success ? 'installed' : 'error', error_reason: success ? null : 'installation failed on the eUICC', updated_at: now })
-        .where('transaction_id', '=', transactionId)
-        .where('state', '=', 'downloaded')
-        .execute();
+      const inserted = await this.#q.insertNotification.affected(trx, {
+        key: `${eid}:${seqNumber}`,
+        eid,
+        seqNumber,
+        operation: 'install',
+        iccid: iccid ?? null,
+        transactionId,
+        now,
+      });
+      if (inserted !== 1) return 'replayed';
+      await this.#q.recordInstallation.execute(trx, {
+        transactionId,
+        state: success ? 'installed' : 'error',
+        errorReason: success ? null : 'installation failed on the eUICC',
+        now,
+      });
       return 'recorded';
     });
   }
@@ -445,12 +523,8 @@ export class SmdpStore {
         .limit(1)
         .executeTakeFirst();
       if (ours === undefined) return 'foreign';
-      const inserted = await trx
-        .insertInto('smdp_notifications')
-        .values({ notification_key: `${eid}:${seqNumber}`, eid, seq_number: seqNumber, operation, iccid, transaction_id: null, received_at: now })
-        .onConflict((oc) => oc.column('notification_key').doNothing())
-        .executeTakeFirst();
-      if (rows(inserted.numInsertedOrUpdatedRows) !== 1) return 'replayed';
+      const inserted = await this.#q.insertNotification.affected(trx, { key: `${eid}:${seqNumber}`, eid, seqNumber, operation, iccid, transactionId: null, now });
+      if (inserted !== 1) return 'replayed';
       if (operation === 'delete') {
         await trx
           .updateTable('smdp_orders')

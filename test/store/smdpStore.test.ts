@@ -83,6 +83,34 @@ describe('SecretBox', () => {
   });
 });
 
+describe('PostgreSQL schemas', () => {
+  it('migrates a new schema while another schema already holds kysely\'s migration tables', async () => {
+    const other = `${pgSchema}_other`;
+    const mine = `${pgSchema}_mine`;
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${other}`);
+      await client.query(`CREATE TABLE ${other}.kysely_migration (name text)`);
+      await client.query(`CREATE TABLE ${other}.kysely_migration_lock (id text)`);
+      const db = await openDatabase({ engine: 'postgres', connectionString: PG_URL, schema: mine });
+      try {
+        const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [mine]);
+        assert.deepEqual(
+          tables.rows.map((r: { table_name: string }) => r.table_name),
+          ['kysely_migration', 'kysely_migration_lock', 'smdp_notifications', 'smdp_orders', 'smdp_sessions'],
+        );
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${other} CASCADE`);
+      await client.query(`DROP SCHEMA IF EXISTS ${mine} CASCADE`);
+      await client.end();
+    }
+  });
+});
+
 describe('migration 0003 on an existing database', () => {
   it('backfills the delivery EID of delivered orders from their session', async () => {
     const file = join(dir, 'legacy.sqlite');
