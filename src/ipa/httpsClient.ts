@@ -2,7 +2,7 @@
 import { request, Agent } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { checkServerIdentity } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type SecureContext } from 'node:tls';
 import { IpaError } from './errors.js';
 
 /** Where to connect instead of what the URL's host resolves to (like curl --connect-to): for local test servers. */
@@ -30,6 +30,21 @@ export interface HttpsResponse {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * One TLS context per set of trust anchors: building one parses every CA certificate again, which costs more than the
+ * rest of a session's TLS client work. Keyed by the `ca` array an options object holds.
+ */
+const secureContexts = new WeakMap<readonly (string | Buffer)[], SecureContext>();
+
+function secureContextFor(ca: readonly (string | Buffer)[]): SecureContext {
+  let context = secureContexts.get(ca);
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...ca] });
+    secureContexts.set(ca, context);
+  }
+  return context;
+}
+
 /** Parses `host:port` (IPv6 in brackets) for --connect. */
 export function parseConnectOverride(text: string): ConnectOverride {
   const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(text);
@@ -45,10 +60,12 @@ export function parseConnectOverride(text: string): ConnectOverride {
 export class HttpsClient {
   readonly #agent: Agent;
   readonly #options: HttpsClientOptions;
+  readonly #secureContext: SecureContext | undefined;
 
   constructor(options: HttpsClientOptions = {}) {
     this.#options = options;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 1, ...(options.ca ? { ca: [...options.ca] } : {}) });
+    this.#secureContext = options.ca ? secureContextFor(options.ca) : undefined;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: 1 });
   }
 
   async post(url: string, headers: Readonly<Record<string, string>>, body: Buffer): Promise<HttpsResponse> {
@@ -72,6 +89,7 @@ export class HttpsClient {
           method: 'POST',
           path: `${target.pathname}${target.search}`,
           agent: this.#agent,
+          ...(this.#secureContext === undefined ? {} : { secureContext: this.#secureContext }),
           // The certificate is checked against the URL's host, wherever the connection goes.
           ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
           checkServerIdentity: (_host, cert) => checkServerIdentity(hostname, cert),

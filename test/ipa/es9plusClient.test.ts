@@ -115,6 +115,19 @@ describe('Es9PlusClient', () => {
     await assert.rejects(wrongName.handleNotification(Buffer.from('bf3700', 'hex')), /other\.example\.com/);
     wrongName.close();
   });
+
+  it('keeps one TLS context per set of trust anchors: another CI is not trusted after ours was used', async () => {
+    reply['handleNotification'] = { status: 204 };
+    const options = { ca: [ca], connect: { host: '127.0.0.1', port } };
+    for (let i = 0; i < 2; i++) {
+      const trusted = new Es9PlusClient(`${pki.smdpAddress}:${port}`, options);
+      await trusted.handleNotification(Buffer.from('bf3700', 'hex'));
+      trusted.close();
+    }
+    const otherCi = new Es9PlusClient(`${pki.smdpAddress}:${port}`, { ca: [certificateToPem(issueTestPki().ci.der)], connect: { host: '127.0.0.1', port } });
+    await assert.rejects(otherCi.handleNotification(Buffer.from('bf3700', 'hex')), (e: unknown) => e instanceof IpaError && e.code === 'TRANSPORT_ERROR');
+    otherCi.close();
+  });
 });
 
 describe('activation code (SGP.22 4.1)', () => {

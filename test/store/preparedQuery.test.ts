@@ -50,7 +50,7 @@ for (const engine of ENGINES) {
       const db = await engine.open();
       try {
         const insert = notificationInsert(db);
-        const select = PreparedQuery.of(db.selectFrom('smdp_notifications').selectAll().where('eid', '=', slot('eid')).orderBy('seq_number')).slots<{ eid: string }>('eid');
+        const select = PreparedQuery.of(db.selectFrom('smdp_notifications').selectAll().where('eid', '=', slot<string>('eid')).orderBy('seq_number')).slots<{ eid: string }>('eid');
         assert.equal(await insert.affected(db, { key: 'A:1', eid: 'A', seq: 1 }), 1);
         assert.equal(await insert.affected(db, { key: 'A:2', eid: 'A', seq: 2 }), 1);
         assert.equal(await insert.affected(db, { key: 'B:1', eid: 'B', seq: 1 }), 1);
@@ -75,7 +75,7 @@ for (const engine of ENGINES) {
     it('refuses a declared slot the query does not use and a slot it does not declare', async () => {
       const db = await engine.open();
       try {
-        const query = db.selectFrom('smdp_notifications').select('eid').where('eid', '=', slot('eid'));
+        const query = db.selectFrom('smdp_notifications').select('eid').where('eid', '=', slot<string>('eid'));
         assert.throws(() => PreparedQuery.of(query).slots<{ eid: string; other: string }>('eid', 'other'), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
         assert.throws(() => PreparedQuery.of(query).slots<Record<string, never>>(), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
       } finally {
