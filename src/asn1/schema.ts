@@ -11,8 +11,22 @@ export interface UnknownComponent {
 }
 
 export interface DecodeContext {
-  path: string;
+  /**
+   * Component names (and SEQUENCE OF indexes) from the outermost type down to the one being decoded: the error path,
+   * rendered by `contextPath` only when an error or an unknown component is reported.
+   */
+  readonly keys: (string | number)[];
   readonly unknown: UnknownComponent[];
+}
+
+/** A fresh decode context. */
+export function decodeContext(): DecodeContext {
+  return { keys: [], unknown: [] };
+}
+
+/** The path of the component being decoded, as in `euiccSigned1.ctxParams1.matchingId`. */
+export function contextPath(ctx: DecodeContext): string {
+  return ctx.keys.join('.');
 }
 
 export interface Codec<T> {
@@ -34,7 +48,7 @@ export interface TaggedCodec<T> extends Codec<T> {
 export type Decoded<C> = C extends Codec<infer T> ? T : never;
 
 function located(e: unknown, tlv: Tlv, ctx: DecodeContext): unknown {
-  if (e instanceof Asn1Error && e.offset < 0) return new Asn1Error(e.code, e.detail, tlv.offset, ctx.path);
+  if (e instanceof Asn1Error && e.offset < 0) return new Asn1Error(e.code, e.detail, tlv.offset, contextPath(ctx));
   return e;
 }
 
@@ -54,11 +68,11 @@ function tagged<T>(
     encodeContent,
     decode(tlv, ctx) {
       if (tlv.tag !== tag) {
-        throw new Asn1Error('UNEXPECTED_TAG', `${name}: expected tag ${tagHex(tag)}, got ${tagHex(tlv.tag)}`, tlv.offset, ctx.path);
+        throw new Asn1Error('UNEXPECTED_TAG', `${name}: expected tag ${tagHex(tag)}, got ${tagHex(tlv.tag)}`, tlv.offset, contextPath(ctx));
       }
       if (tlv.constructed !== constructed) {
         const code = constructed ? 'EXPECTED_CONSTRUCTED' : 'EXPECTED_PRIMITIVE';
-        throw new Asn1Error(code, `${name} must be ${constructed ? 'constructed' : 'primitive'}`, tlv.offset, ctx.path);
+        throw new Asn1Error(code, `${name} must be ${constructed ? 'constructed' : 'primitive'}`, tlv.offset, contextPath(ctx));
       }
       try {
         return decodeContent(tlv, ctx);
@@ -170,7 +184,7 @@ export function explicit<T>(n: number, inner: Codec<T>, cls: TagClass = 'context
       const kids = tlv.children!;
       if (kids.length !== 1) throw new Asn1Error('INVALID_VALUE', `explicit tag ${tagHex(tag)} must hold one element, holds ${kids.length}`);
       const kid = kids[0]!;
-      if (!inner.matches(kid.tag)) throw new Asn1Error('UNEXPECTED_TAG', `${inner.name}: unexpected tag ${tagHex(kid.tag)}`, kid.offset, ctx.path);
+      if (!inner.matches(kid.tag)) throw new Asn1Error('UNEXPECTED_TAG', `${inner.name}: unexpected tag ${tagHex(kid.tag)}`, kid.offset, contextPath(ctx));
       return inner.decode(kid, ctx);
     },
     (v) => inner.encode(v),
@@ -203,17 +217,13 @@ export interface SequenceOptions {
   readonly extensible?: boolean;
 }
 
-function pathOf(ctx: DecodeContext, key: string): string {
-  return ctx.path ? `${ctx.path}.${key}` : key;
-}
-
-function withPath<T>(ctx: DecodeContext, key: string, fn: () => T): T {
-  const saved = ctx.path;
-  ctx.path = pathOf(ctx, key);
+/** Decodes one component with its key on the context's path. */
+function decodeComponent<T>(codec: Codec<T>, tlv: Tlv, ctx: DecodeContext, key: string | number): T {
+  ctx.keys.push(key);
   try {
-    return fn();
+    return codec.decode(tlv, ctx);
   } finally {
-    ctx.path = saved;
+    ctx.keys.pop();
   }
 }
 
@@ -235,11 +245,11 @@ export function sequence<T extends object>(name: string, fields: readonly Field[
         if (j === fields.length) break;
         for (let m = f; m < j; m++) {
           if (!fields[m]!.optional) {
-            throw new Asn1Error('MISSING_COMPONENT', `${name}.${fields[m]!.key} is missing`, kid.offset, ctx.path);
+            throw new Asn1Error('MISSING_COMPONENT', `${name}.${fields[m]!.key} is missing`, kid.offset, contextPath(ctx));
           }
         }
         const fd = fields[j]!;
-        out[fd.key] = withPath(ctx, fd.key, () => fd.codec.decode(kid, ctx));
+        out[fd.key] = decodeComponent(fd.codec, kid, ctx, fd.key);
         f = j + 1;
         k++;
       }
@@ -249,15 +259,15 @@ export function sequence<T extends object>(name: string, fields: readonly Field[
         if (!options.extensible || known >= 0) {
           const bad = rest[0]!;
           const why = known >= 0 ? 'unknown or out-of-order component before known ones' : 'unknown component';
-          throw new Asn1Error('UNKNOWN_COMPONENT', `${name}: ${why} with tag ${tagHex(bad.tag)}`, bad.offset, ctx.path);
+          throw new Asn1Error('UNKNOWN_COMPONENT', `${name}: ${why} with tag ${tagHex(bad.tag)}`, bad.offset, contextPath(ctx));
         }
       }
       for (let m = f; m < fields.length; m++) {
         if (!fields[m]!.optional) {
-          throw new Asn1Error('MISSING_COMPONENT', `${name}.${fields[m]!.key} is missing`, tlv.offset, ctx.path);
+          throw new Asn1Error('MISSING_COMPONENT', `${name}.${fields[m]!.key} is missing`, tlv.offset, contextPath(ctx));
         }
       }
-      for (const r of rest) ctx.unknown.push({ path: ctx.path || name, tag: tagHex(r.tag), offset: r.offset });
+      for (const r of rest) ctx.unknown.push({ path: contextPath(ctx) || name, tag: tagHex(r.tag), offset: r.offset });
       return out as T;
     },
     (value) => {
@@ -296,9 +306,9 @@ function listCodec<T>(name: string, tag: number, item: Codec<T>, bounds: SizeBou
       check(kids.length);
       return kids.map((kid, i) => {
         if (!item.matches(kid.tag)) {
-          throw new Asn1Error('UNEXPECTED_TAG', `${name}: element ${i} has tag ${tagHex(kid.tag)}, not ${item.name}`, kid.offset, ctx.path);
+          throw new Asn1Error('UNEXPECTED_TAG', `${name}: element ${i} has tag ${tagHex(kid.tag)}, not ${item.name}`, kid.offset, contextPath(ctx));
         }
-        return withPath(ctx, String(i), () => item.decode(kid, ctx));
+        return decodeComponent(item, kid, ctx, i);
       });
     },
     (values) => {
@@ -341,8 +351,8 @@ export function choice<T extends Chosen>(name: string, alternatives: readonly Al
     matches: (tag) => find(tag) !== undefined,
     decode(tlv, ctx) {
       const alt = find(tlv.tag);
-      if (!alt) throw new Asn1Error('INVALID_CHOICE', `${name}: no alternative has tag ${tagHex(tlv.tag)}`, tlv.offset, ctx.path);
-      return { type: alt.key, value: withPath(ctx, alt.key, () => alt.codec.decode(tlv, ctx)) } as T;
+      if (!alt) throw new Asn1Error('INVALID_CHOICE', `${name}: no alternative has tag ${tagHex(tlv.tag)}`, tlv.offset, contextPath(ctx));
+      return { type: alt.key, value: decodeComponent(alt.codec, tlv, ctx, alt.key) } as T;
     },
     encode(chosen) {
       const alt = alternatives.find((a) => a.key === chosen.type);
@@ -409,7 +419,7 @@ export interface DecodeResult<T> {
 /** Decodes one complete message of the given type from bytes (strict; no trailing data). */
 export function decodeWithReport<T>(codec: Codec<T>, bytes: Uint8Array, limits?: Partial<DecodeLimits>): DecodeResult<T> {
   const tlv = decodeTlv(bytes, limits);
-  const ctx: DecodeContext = { path: '', unknown: [] };
+  const ctx = decodeContext();
   if (!codec.matches(tlv.tag)) {
     throw new Asn1Error('UNEXPECTED_TAG', `${codec.name}: unexpected outer tag ${tagHex(tlv.tag)}`, 0, '');
   }

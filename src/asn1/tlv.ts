@@ -86,13 +86,53 @@ export function encodeTlv(tag: number, value: Uint8Array | readonly Uint8Array[]
   return Buffer.concat([encodeTag(tag), encodeLength(length), ...parts]);
 }
 
+/** A decoded element; its raw and value bytes are views of the input, made when first asked for. */
+class DecodedTlv implements Tlv {
+  readonly #input: Buffer;
+  readonly #valueStart: number;
+  #raw: Buffer | undefined;
+  #value: Buffer | undefined;
+
+  constructor(
+    input: Buffer,
+    readonly tag: number,
+    readonly tagClass: TagClass,
+    readonly constructed: boolean,
+    readonly tagNumber: number,
+    readonly offset: number,
+    valueStart: number,
+    /** Offset just past the element within the input. */
+    readonly end: number,
+    readonly children: readonly Tlv[] | undefined,
+  ) {
+    this.#input = input;
+    this.#valueStart = valueStart;
+  }
+
+  get raw(): Buffer {
+    return (this.#raw ??= this.#input.subarray(this.offset, this.end));
+  }
+
+  get value(): Buffer {
+    return (this.#value ??= this.#input.subarray(this.#valueStart, this.end));
+  }
+}
+
 interface DecodeState {
   readonly input: Buffer;
   readonly limits: DecodeLimits;
   elements: number;
+  /** Tags of the constructed elements enclosing the one being read, outermost first (rendered only for an error). */
+  readonly enclosing: number[];
 }
 
-function readHeader(state: DecodeState, pos: number, end: number, path: string): {
+/** The error path of the element being read: its enclosing tags, as in `BF21/A0/80`. */
+function pathOf(state: DecodeState, ownTag?: number): string {
+  const tags = ownTag === undefined ? state.enclosing : [...state.enclosing, ownTag];
+  return tags.map(tagHex).join('/');
+}
+
+function readHeader(state: DecodeState, pos: number, end: number): {
   tag: number;
   tagClass: TagClass;
   constructed: boolean;
@@ -101,7 +141,7 @@ function readHeader(state: DecodeState, pos: number, end: number, path: string):
   valueEnd: number;
 } {
   const { input } = state;
-  if (pos >= end) throw new Asn1Error('TRUNCATED', 'missing tag', pos, path);
+  if (pos >= end) throw new Asn1Error('TRUNCATED', 'missing tag', pos, pathOf(state));
   const first = input[pos]!;
   const tagClass = CLASS_NAMES[first >> 6]!;
   const constructed = (first & 0x20) !== 0;
@@ -112,77 +152,68 @@ function readHeader(state: DecodeState, pos: number, end: number, path: string):
     tagNumber = 0;
     let count = 0;
     for (;;) {
-      if (p >= end) throw new Asn1Error('TRUNCATED', 'tag cut short', pos, path);
+      if (p >= end) throw new Asn1Error('TRUNCATED', 'tag cut short', pos, pathOf(state));
       const b = input[p++]!;
       count++;
       if (count === 1 && b === 0x80) {
-        throw new Asn1Error('NON_MINIMAL_TAG', 'tag number with a leading zero septet', pos, path);
+        throw new Asn1Error('NON_MINIMAL_TAG', 'tag number with a leading zero septet', pos, pathOf(state));
       }
-      if (count > 2) throw new Asn1Error('TAG_TOO_LONG', 'tags longer than 3 bytes are not supported', pos, path);
+      if (count > 2) throw new Asn1Error('TAG_TOO_LONG', 'tags longer than 3 bytes are not supported', pos, pathOf(state));
       tag = (tag << 8) | b;
       tagNumber = (tagNumber << 7) | (b & 0x7f);
       if ((b & 0x80) === 0) break;
     }
     if (tagNumber < 31) {
-      throw new Asn1Error('NON_MINIMAL_TAG', `tag number ${tagNumber} must use the one-byte form`, pos, path);
+      throw new Asn1Error('NON_MINIMAL_TAG', `tag number ${tagNumber} must use the one-byte form`, pos, pathOf(state));
     }
   }
-  if (p >= end) throw new Asn1Error('TRUNCATED', `missing length of ${tagHex(tag)}`, pos, path);
+  if (p >= end) throw new Asn1Error('TRUNCATED', `missing length of ${tagHex(tag)}`, pos, pathOf(state));
   const l0 = input[p++]!;
   let length: number;
   if (l0 < 0x80) {
     length = l0;
   } else if (l0 === 0x80) {
-    throw new Asn1Error('INDEFINITE_LENGTH', `indefinite length of ${tagHex(tag)}`, pos, path);
+    throw new Asn1Error('INDEFINITE_LENGTH', `indefinite length of ${tagHex(tag)}`, pos, pathOf(state));
   } else {
     const n = l0 & 0x7f;
-    if (n > 4) throw new Asn1Error('LENGTH_TOO_LARGE', `${n}-byte length field of ${tagHex(tag)}`, pos, path);
-    if (p + n > end) throw new Asn1Error('TRUNCATED', `length of ${tagHex(tag)} cut short`, pos, path);
-    if (input[p] === 0) throw new Asn1Error('NON_MINIMAL_LENGTH', `length of ${tagHex(tag)} has a leading zero byte`, pos, path);
+    if (n > 4) throw new Asn1Error('LENGTH_TOO_LARGE', `${n}-byte length field of ${tagHex(tag)}`, pos, pathOf(state));
+    if (p + n > end) throw new Asn1Error('TRUNCATED', `length of ${tagHex(tag)} cut short`, pos, pathOf(state));
+    if (input[p] === 0) throw new Asn1Error('NON_MINIMAL_LENGTH', `length of ${tagHex(tag)} has a leading zero byte`, pos, pathOf(state));
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + input[p + i]!;
     p += n;
     if (length < 0x80) {
-      throw new Asn1Error('NON_MINIMAL_LENGTH', `length ${length} of ${tagHex(tag)} must use the short form`, pos, path);
+      throw new Asn1Error('NON_MINIMAL_LENGTH', `length ${length} of ${tagHex(tag)} must use the short form`, pos, pathOf(state));
     }
   }
   return { tag, tagClass, constructed, tagNumber, valueStart: p, valueEnd: p + length };
 }
 
-function decodeAt(state: DecodeState, pos: number, end: number, depth: number, parentPath: string): Tlv {
+function decodeAt(state: DecodeState, pos: number, end: number, depth: number): DecodedTlv {
   if (++state.elements > state.limits.maxElements) {
-    throw new Asn1Error('TOO_MANY_ELEMENTS', `more than ${state.limits.maxElements} elements`, pos, parentPath);
+    throw new Asn1Error('TOO_MANY_ELEMENTS', `more than ${state.limits.maxElements} elements`, pos, pathOf(state));
   }
-  const h = readHeader(state, pos, end, parentPath);
+  const h = readHeader(state, pos, end);
   if (h.valueEnd > end) {
     const declared = h.valueEnd - h.valueStart;
-    throw new Asn1Error('TRUNCATED', `${tagHex(h.tag)} declares ${declared} bytes, ${end - h.valueStart} remain`, pos, parentPath);
+    throw new Asn1Error('TRUNCATED', `${tagHex(h.tag)} declares ${declared} bytes, ${end - h.valueStart} remain`, pos, pathOf(state));
   }
-  const path = parentPath ? `${parentPath}/${tagHex(h.tag)}` : tagHex(h.tag);
-  let children: Tlv[] | undefined;
+  let children: DecodedTlv[] | undefined;
   if (h.constructed) {
     if (depth > state.limits.maxDepth) {
-      throw new Asn1Error('DEPTH_EXCEEDED', `nesting deeper than ${state.limits.maxDepth}`, pos, path);
+      throw new Asn1Error('DEPTH_EXCEEDED', `nesting deeper than ${state.limits.maxDepth}`, pos, pathOf(state, h.tag));
     }
     children = [];
+    state.enclosing.push(h.tag);
     let p = h.valueStart;
     while (p < h.valueEnd) {
-      const child = decodeAt(state, p, h.valueEnd, depth + 1, path);
+      const child = decodeAt(state, p, h.valueEnd, depth + 1);
       children.push(child);
-      p += child.raw.length;
+      p = child.end;
     }
+    state.enclosing.pop();
   }
-  const { input } = state;
-  return {
-    tag: h.tag,
-    tagClass: h.tagClass,
-    constructed: h.constructed,
-    tagNumber: h.tagNumber,
-    offset: pos,
-    raw: input.subarray(pos, h.valueEnd),
-    value: input.subarray(h.valueStart, h.valueEnd),
-    children,
-  };
+  return new DecodedTlv(state.input, h.tag, h.tagClass, h.constructed, h.tagNumber, pos, h.valueStart, h.valueEnd, children);
 }
 
 function startState(input: Uint8Array, limits?: Partial<DecodeLimits>): DecodeState {
@@ -191,20 +222,16 @@ function startState(input: Uint8Array, limits?: Partial<DecodeLimits>): DecodeSt
   if (buf.length > full.maxSize) {
     throw new Asn1Error('INPUT_TOO_LARGE', `input of ${buf.length} bytes exceeds ${full.maxSize}`, 0);
   }
-  return { input: buf, limits: full, elements: 0 };
+  return { input: buf, limits: full, elements: 0, enclosing: [] };
 }
 
 /** Decodes exactly one element; anything after it is an error. */
 export function decodeTlv(input: Uint8Array, limits?: Partial<DecodeLimits>): Tlv {
   const state = startState(input, limits);
   if (state.input.length === 0) throw new Asn1Error('EMPTY_INPUT', 'no data', 0);
-  const tlv = decodeAt(state, 0, state.input.length, 1, '');
-  if (tlv.raw.length !== state.input.length) {
-    throw new Asn1Error(
-      'TRAILING_DATA',
-      `${state.input.length - tlv.raw.length} bytes after the outermost element`,
-      tlv.raw.length,
-    );
+  const tlv = decodeAt(state, 0, state.input.length, 1);
+  if (tlv.end !== state.input.length) {
+    throw new Asn1Error('TRAILING_DATA', `${state.input.length - tlv.end} bytes after the outermost element`, tlv.end);
   }
   return tlv;
 }
@@ -215,9 +242,9 @@ export function decodeTlvList(input: Uint8Array, limits?: Partial<DecodeLimits>)
   const out: Tlv[] = [];
   let p = 0;
   while (p < state.input.length) {
-    const tlv = decodeAt(state, p, state.input.length, 1, '');
+    const tlv = decodeAt(state, p, state.input.length, 1);
     out.push(tlv);
-    p += tlv.raw.length;
+    p = tlv.end;
   }
   return out;
 }
@@ -229,7 +256,7 @@ export function decodeTlvList(input: Uint8Array, limits?: Partial<DecodeLimits>)
 export function peekTlvHeader(input: Uint8Array): { tag: number; headerLength: number; totalLength: number } | undefined {
   const state = startState(input, { maxSize: Number.MAX_SAFE_INTEGER });
   try {
-    const h = readHeader(state, 0, state.input.length, '');
+    const h = readHeader(state, 0, state.input.length);
     return { tag: h.tag, headerLength: h.valueStart, totalLength: h.valueEnd };
   } catch (e) {
     if (e instanceof Asn1Error && e.code === 'TRUNCATED') return undefined;

@@ -126,7 +126,7 @@ describe('CHOICE', () => {
 
   it('rejects unknown alternatives on both sides', () => {
     assert.throws(
-      () => c.decode(decodeTlv(hex('810107')), { path: '', unknown: [] }),
+      () => c.decode(decodeTlv(hex('810107')), { keys: [], unknown: [] }),
       (e) => e instanceof Asn1Error && e.code === 'INVALID_CHOICE',
     );
     failsWith('UNEXPECTED_TAG', c, '810107');

@@ -22,7 +22,8 @@ import {
   type Alternative,
   type Chosen,
   type Codec,
-  type DecodeContext,
+  contextPath,
+  decodeContext,
   type Field,
   type TaggedCodec,
   type UnknownComponent,
@@ -634,7 +635,7 @@ const unknownPe: Codec<Buffer> = {
   name: 'unknown ProfileElement',
   matches: (tag) => (encodeTag(tag)[0]! & 0xe0) === 0xa0,
   decode: (tlv, ctx) => {
-    ctx.unknown.push({ path: ctx.path || 'ProfileElement', tag: tagHex(tlv.tag), offset: tlv.offset });
+    ctx.unknown.push({ path: contextPath(ctx) || 'ProfileElement', tag: tagHex(tlv.tag), offset: tlv.offset });
     return anyElement.decode(tlv, ctx);
   },
   encode: (raw) => anyElement.encode(raw),
@@ -686,12 +687,12 @@ export interface ProfilePackage {
 
 /** Decodes an unprotected profile package: a concatenation of ProfileElements (SAIP 2.3 / 8.1). */
 export function decodeProfilePackage(bytes: Uint8Array, limits?: Partial<DecodeLimits>): ProfilePackage {
-  const ctx: DecodeContext = { path: '', unknown: [] };
+  const ctx = decodeContext();
   const elements = decodeTlvList(bytes, limits).map((tlv, i) => {
     if (!ProfileElement.matches(tlv.tag)) {
       throw new Asn1Error('INVALID_CHOICE', `ProfileElement ${i}: tag ${tagHex(tlv.tag)} is not a ProfileElement`, tlv.offset, '');
     }
-    ctx.path = `PE${i}`;
+    ctx.keys.splice(0, ctx.keys.length, `PE${i}`);
     return ProfileElement.decode(tlv, ctx);
   });
   return { elements, unknown: ctx.unknown };
