@@ -133,13 +133,28 @@ function buildPath(
   return path;
 }
 
+/**
+ * Issuers whose key verified a certificate's signature, by certificate object: whether a signature verifies is a pure
+ * function of the two parsed certificates, so a verifier that keeps parsed certificates (the SM-DP+'s cache, where an
+ * EUM certificate recurs for every eUICC it issued) checks each pair once. Only successes are kept; everything else
+ * about a chain is checked on every validation.
+ */
+const verifiedSignatures = new WeakMap<GsmaCertificate, WeakSet<GsmaCertificate>>();
+
 function checkSignatures(path: readonly GsmaCertificate[]): void {
   for (let i = 0; i < path.length; i++) {
     const cert = path[i]!;
     const issuer = path[i + 1] ?? cert;
+    if (verifiedSignatures.get(cert)?.has(issuer) === true) continue;
     if (!verifyDer(issuer.publicKey.key, cert.tbsDer, cert.signature)) {
       throw new PkiError('BAD_SIGNATURE', `the signature of '${cert.subject.text}' does not verify with the key of '${issuer.subject.text}'`);
     }
+    let issuers = verifiedSignatures.get(cert);
+    if (issuers === undefined) {
+      issuers = new WeakSet();
+      verifiedSignatures.set(cert, issuers);
+    }
+    issuers.add(issuer);
   }
 }
 

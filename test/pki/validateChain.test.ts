@@ -94,6 +94,17 @@ for (const curve of ['NIST', 'BRP'] as const) {
       failsWith('BAD_SIGNATURE', () => validateChain(set.euicc, [flipByte(set.eum, eumCrl)], { ...base, role: 'euicc' }));
     });
 
+    test('parsed certificates validate again with the signatures checked once; a bad signature fails every time', () => {
+      const leaf = parseCertificate(set.euicc);
+      const eum = parseCertificate(set.eum);
+      const ci = parseCertificate(set.ci);
+      for (let i = 0; i < 2; i++) assert.equal(validateChain(leaf, [eum], { ...base, role: 'euicc', trustedCis: [ci] }).eid, leaf.eid);
+      // Everything but the signatures is still checked on each validation of the same objects.
+      failsWith('EXPIRED', () => validateChain(leaf, [eum], { ...base, role: 'euicc', trustedCis: [ci], at: new Date(leaf.notAfter.getTime() + 1000) }));
+      const tampered = parseCertificate(flipByte(set.eum, set.eum.indexOf(Buffer.from('CRL-B'))));
+      for (let i = 0; i < 2; i++) failsWith('BAD_SIGNATURE', () => validateChain(leaf, [tampered], { ...base, role: 'euicc', trustedCis: [ci] }));
+    });
+
     test('WRONG_ROLE for a certificate used in another role', () => {
       failsWith('WRONG_ROLE', () => validateChain(set.dpPb, [], { ...base, role: 'dp-auth' }));
       failsWith('WRONG_ROLE', () => validateChain(set.dpAuth, [], { ...base, role: 'dp-pb' }));
