@@ -10,6 +10,7 @@ import { Card, ISD_R_AID } from '../src/euicc/card.js';
 import { Euicc, identityFromTestPki } from '../src/euicc/euicc.js';
 import { parseActivationCode } from '../src/ipa/activationCode.js';
 import { parseSuci } from '../src/crypto/suci.js';
+import { HttpResponseParser } from '../src/http/responseParser.js';
 import type { FuzzTarget } from './fuzzer.js';
 
 /** A finding: the eUICC answered 6F00 (an error its handlers did not type). */
@@ -72,6 +73,21 @@ export function roleTargets(certs: readonly Buffer[], rspRequests: readonly Buff
       name: 'ipa.parseActivationCode',
       seeds: ['LPA:1$smdp.example.com$MATCHING-ID', 'LPA:1$localhost:8443$TS48V2$1.3.6.1.4.1.31746$1', 'LPA:1$a.b$$'].map(text),
       parse: (input) => void parseActivationCode(input.toString('utf8')),
+    },
+    {
+      name: 'http.HttpResponseParser (the IPA reading an SM-DP+ answer)',
+      seeds: [
+        'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nX-Admin-Protocol: gsma/rsp/v2.5.0\r\n\r\n{}',
+        'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: 1\r\n\r\n',
+        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n',
+        'HTTP/1.0 200 OK\r\n\r\nto the end',
+      ].map(text),
+      parse: (input) => {
+        const parser = new HttpResponseParser({ maxHeaderBytes: 4096, maxBodyBytes: 65536 });
+        // Fed in two pieces, then the connection ends: every framing path, including a body delimited by the close.
+        const cut = input.length >> 1;
+        if (parser.push(input.subarray(0, cut)) === undefined && parser.push(input.subarray(cut)) === undefined) parser.end();
+      },
     },
     {
       name: 'crypto.parseSuci',

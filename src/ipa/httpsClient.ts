@@ -1,8 +1,7 @@
-// RFC 9110/9112 over TLS (RFC 8446) with node:https: the LPA's HTTPS client with its own trust anchors, one keep-alive connection per session.
-import { request, Agent } from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+// RFC 9110/9112 over TLS (RFC 8446) with node:tls: the LPA's HTTPS client with its own trust anchors, one keep-alive connection per session.
 import { isIP } from 'node:net';
-import { checkServerIdentity, createSecureContext, type SecureContext } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { DEFAULT_MAX_HEADER_BYTES, HttpResponseParser, type HttpResponse } from '../http/responseParser.js';
 import { IpaError } from './errors.js';
 
 /** Where to connect instead of what the URL's host resolves to (like curl --connect-to): for local test servers. */
@@ -23,7 +22,8 @@ export interface HttpsClientOptions {
 
 export interface HttpsResponse {
   readonly status: number;
-  readonly headers: IncomingHttpHeaders;
+  /** Field names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
 }
 
@@ -53,19 +53,44 @@ export function parseConnectOverride(text: string): ConnectOverride {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
+/** Header fields the client writes itself; a caller's are dropped (the LPA bridge relays whatever the LPA sends). */
+const OWN_FIELDS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'expect', 'upgrade', 'te', 'trailer', 'keep-alive']);
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The request head (RFC 9112 3, 5): request line, Host, the caller's fields, Content-Length. */
+function requestHead(path: string, host: string, headers: Readonly<Record<string, string>>, length: number): Buffer {
+  let head = `POST ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!FIELD_NAME.test(name) || !FIELD_VALUE.test(value)) throw new IpaError('INVALID_ARGUMENT', `header field ${JSON.stringify(name)} is not a valid field line`);
+    if (OWN_FIELDS.has(name.toLowerCase())) continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  return Buffer.from(`${head}Content-Length: ${length}\r\n\r\n`, 'latin1');
+}
+
+/** An open TLS connection and where it goes. */
+interface Connection {
+  readonly socket: TLSSocket;
+  readonly key: string;
+  /** Set once the peer ended or the socket closed: not reusable. */
+  closed: boolean;
+}
+
 /**
- * POSTs over HTTPS. One client holds one keep-alive agent limited to one socket, so a download
- * session's requests share a TLS connection; close() ends it.
+ * POSTs over HTTPS, one request at a time. A client keeps one TLS connection alive between its requests (a download
+ * session's requests share it) and opens a new one when the server closed it; close() ends it. The server
+ * certificate is verified against the trust anchors and the URL's host, wherever the connection goes.
  */
 export class HttpsClient {
-  readonly #agent: Agent;
   readonly #options: HttpsClientOptions;
   readonly #secureContext: SecureContext | undefined;
+  #connection: Connection | undefined;
+  #busy = false;
 
   constructor(options: HttpsClientOptions = {}) {
     this.#options = options;
     this.#secureContext = options.ca ? secureContextFor(options.ca) : undefined;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 1 });
   }
 
   async post(url: string, headers: Readonly<Record<string, string>>, body: Buffer): Promise<HttpsResponse> {
@@ -76,50 +101,121 @@ export class HttpsClient {
       throw new IpaError('INVALID_ARGUMENT', `'${url}' is not a URL`);
     }
     if (target.protocol !== 'https:') throw new IpaError('INVALID_ARGUMENT', `'${url}' is not an https URL`);
+    const head = requestHead(`${target.pathname}${target.search}`, target.host, headers, body.length);
+    if (this.#busy) throw new IpaError('INVALID_ARGUMENT', 'one request at a time on an HTTPS client');
+    this.#busy = true;
+    try {
+      const connection = await this.#connect(target, url);
+      return await this.#exchange(connection, Buffer.concat([head, body]), url);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** The kept-alive connection to the URL's origin, or a new one once the TLS handshake has verified the server. */
+  #connect(target: URL, url: string): Promise<Connection> {
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
     const port = target.port === '' ? 443 : Number(target.port);
-    const connect = this.#options.connect ?? { host: hostname, port };
+    const to = this.#options.connect ?? { host: hostname, port };
+    const key = `${hostname}|${to.host}|${to.port}`;
+    const open = this.#connection;
+    if (open !== undefined && !open.closed && open.key === key) return Promise.resolve(open);
+    this.close();
     const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const maxBytes = this.#options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    return new Promise<HttpsResponse>((resolvePromise, reject) => {
-      const req = request(
-        {
-          host: connect.host,
-          port: connect.port,
-          method: 'POST',
-          path: `${target.pathname}${target.search}`,
-          agent: this.#agent,
-          ...(this.#secureContext === undefined ? {} : { secureContext: this.#secureContext }),
-          // The certificate is checked against the URL's host, wherever the connection goes.
-          ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
-          checkServerIdentity: (_host, cert) => checkServerIdentity(hostname, cert),
-          headers: { ...headers, Host: target.host, 'Content-Length': String(body.length) },
-          timeout: timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let length = 0;
-          res.on('data', (chunk: Buffer) => {
-            length += chunk.length;
-            if (length > maxBytes) {
-              req.destroy(new IpaError('TRANSPORT_ERROR', `the response from ${url} exceeds ${maxBytes} bytes`));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, length) }));
-          res.on('error', (e) => reject(transportError(url, e)));
-        },
-      );
-      req.on('timeout', () => req.destroy(new IpaError('TRANSPORT_ERROR', `no response from ${url} within ${timeoutMs} ms`)));
-      req.on('error', (e) => reject(transportError(url, e)));
-      req.end(body);
+    return new Promise<Connection>((resolve, reject) => {
+      const socket = tlsConnect({
+        host: to.host,
+        port: to.port,
+        ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
+        ...(this.#secureContext === undefined ? {} : { secureContext: this.#secureContext }),
+        checkServerIdentity: (_host, cert) => checkServerIdentity(hostname, cert),
+      });
+      const connection: Connection = { socket, key, closed: false };
+      const markClosed = (): void => {
+        connection.closed = true;
+      };
+      socket.on('end', markClosed);
+      socket.on('close', markClosed);
+      // Errors after the exchange (a reset while idle) only mark the connection unusable.
+      socket.on('error', markClosed);
+      const timer = setTimeout(() => socket.destroy(new Error(`no TLS connection within ${timeoutMs} ms`)), timeoutMs);
+      const failed = (e: Error): void => {
+        clearTimeout(timer);
+        reject(transportError(url, e));
+      };
+      socket.once('error', failed);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        socket.removeListener('error', failed);
+        this.#connection = connection;
+        resolve(connection);
+      });
     });
+  }
+
+  /** Writes one request and reads its response; a connection that cannot carry another request is closed. */
+  #exchange(connection: Connection, request: Buffer, url: string): Promise<HttpsResponse> {
+    const { socket } = connection;
+    const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const parser = new HttpResponseParser({
+      maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+      maxBodyBytes: this.#options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    });
+    return new Promise<HttpsResponse>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.removeListener('data', onData);
+        socket.removeListener('end', onEnd);
+        socket.removeListener('close', onClose);
+        socket.removeListener('error', onError);
+      };
+      const settle = (response: HttpResponse): void => {
+        cleanup();
+        if (!response.keepAlive) this.#drop(connection);
+        resolve({ status: response.status, headers: response.headers, body: response.body });
+      };
+      const fail = (e: Error): void => {
+        cleanup();
+        this.#drop(connection);
+        reject(transportError(url, e));
+      };
+      const onData = (chunk: Buffer): void => {
+        let response: HttpResponse | undefined;
+        try {
+          response = parser.push(chunk);
+        } catch (e) {
+          fail(e as Error);
+          return;
+        }
+        if (response !== undefined) settle(response);
+      };
+      const onEnd = (): void => {
+        try {
+          settle(parser.end());
+        } catch (e) {
+          fail(e as Error);
+        }
+      };
+      const onClose = (): void => fail(new Error('the connection closed before the response'));
+      const onError = (e: Error): void => fail(e);
+      const timer = setTimeout(() => fail(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      socket.on('close', onClose);
+      socket.on('error', onError);
+      socket.write(request);
+    });
+  }
+
+  #drop(connection: Connection): void {
+    connection.closed = true;
+    connection.socket.destroy();
+    if (this.#connection === connection) this.#connection = undefined;
   }
 
   /** Ends the kept-alive connection. */
   close(): void {
-    this.#agent.destroy();
+    if (this.#connection !== undefined) this.#drop(this.#connection);
   }
 }
 
