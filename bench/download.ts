@@ -14,6 +14,9 @@ import { opensslEcdh, opensslEcdsa, report } from './lib.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DEVICE_SCRIPT = fileURLToPath(new URL('./downloadDevice.js', import.meta.url));
+const BARE_SERVER_SCRIPT = fileURLToPath(new URL('./bareTlsServer.js', import.meta.url));
+/** The transport floor phase: as many sessions and lanes as the busiest measured phase. */
+const FLOOR = { sessions: 1500, concurrency: 32, capMs: 15_000 };
 const PROFILE = fileURLToPath(new URL('../../test/fixtures/ts48/TS48V2-SAIP2-1-BERTLV-UNIQUE.der', import.meta.url));
 const SERVER_WORKERS = 2;
 /** The whole benchmark (setup, every phase, teardown) stops starting sessions after this. */
@@ -138,6 +141,28 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; port: numb
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`the SM-DP+ exited (${code}): ${err}`));
+    });
+  });
+}
+
+/** Starts bench/bareTlsServer.ts; resolves with its port, the CI (PEM) anchoring its TLS certificate and its address. */
+function startBareServer(): Promise<{ child: ChildProcess; port: number; ca: string; address: string }> {
+  const child = spawn(process.execPath, [BARE_SERVER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the bare TLS server did not start within 15 s')), 15_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /^bare (\d+) ([A-Za-z0-9+/=]+) (\S+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), ca: Buffer.from(m[2]!, 'base64').toString('utf8'), address: m[3]! });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bare TLS server exited (${code})`));
     });
   });
 }
@@ -268,6 +293,66 @@ async function runPhase(phase: Phase, ids: readonly string[], devices: readonly 
   };
 }
 
+/** One line of the phase table. */
+function printRow(r: PhaseResult): void {
+  const cores = r.machineTotalS / r.elapsedS;
+  const otherS = r.machineBusyS - r.serverCpuS - r.deviceCpuS;
+  console.log(
+    `${r.phase.name.padEnd(15)} ${String(r.completed).padStart(8)} ${String(r.failures).padStart(6)} ${(r.completed / r.elapsedS).toFixed(1).padStart(10)} ` +
+      `${percentile(r.latencies, 0.5).toFixed(1).padStart(9)} ${percentile(r.latencies, 0.99).toFixed(1).padStart(8)} ` +
+      `${`${((r.serverCpuS * 1000) / Math.max(1, r.completed)).toFixed(2)} (${((100 * r.serverSysS) / Math.max(r.serverCpuS, 1e-9)).toFixed(0)}% sys)`.padStart(21)} ${((r.deviceCpuS * 1000) / Math.max(1, r.completed)).toFixed(2).padStart(21)}  ` +
+      `${((100 * r.machineBusyS) / r.machineTotalS).toFixed(0)}% of ${cores.toFixed(0)} cores (${((100 * Math.max(0, otherS)) / r.machineTotalS).toFixed(0)}% other)`,
+  );
+  if (r.firstError !== undefined) console.log(`  first failure: ${r.firstError}`);
+}
+
+/** The same sessions' TLS handshakes and four requests against a server that does nothing else. */
+async function runFloor(devices: readonly DeviceProcess[]): Promise<PhaseResult & { serverPid: number }> {
+  const bare = await startBareServer();
+  try {
+    const pid = bare.child.pid!;
+    const server0 = cpuSeconds(pid);
+    const serverSys0 = sysSeconds(pid);
+    const device0 = devices.reduce((a, d) => a + cpuSeconds(d.child.pid!), 0);
+    const machine0 = machineSeconds();
+    const t0 = performance.now();
+    devices.forEach((d, i) => {
+      const share = (total: number): number => Math.floor(total / devices.length) + (i < total % devices.length ? 1 : 0);
+      d.send({
+        type: 'floor',
+        sessions: share(FLOOR.sessions),
+        concurrency: share(FLOOR.concurrency),
+        deadlineMs: FLOOR.capMs,
+        ca: bare.ca,
+        address: bare.address,
+        connect: { host: '127.0.0.1', port: bare.port },
+      });
+    });
+    const results = await Promise.all(devices.map((d) => d.next('result', FLOOR.capMs + 60_000)));
+    const elapsedS = (performance.now() - t0) / 1000;
+    const machine1 = machineSeconds();
+    const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    const firstError = results.find((r) => r.firstError !== undefined)?.firstError;
+    return {
+      phase: { name: 'transport floor', sessions: FLOOR.sessions, concurrency: FLOOR.concurrency, deviceProcesses: devices.length, capMs: FLOOR.capMs, measured: false },
+      completed: latencies.length,
+      failures: results.reduce((a, r) => a + r.failures, 0),
+      ...(firstError === undefined ? {} : { firstError }),
+      elapsedS,
+      latencies,
+      serverCpuS: cpuSeconds(pid) - server0,
+      serverSysS: sysSeconds(pid) - serverSys0,
+      deviceCpuS: devices.reduce((a, d) => a + cpuSeconds(d.child.pid!), 0) - device0,
+      machineBusyS: machine1.busy - machine0.busy,
+      machineTotalS: machine1.total - machine0.total,
+      serverPid: pid,
+    };
+  } finally {
+    bare.child.kill('SIGTERM');
+    await exited(bare.child, 5_000);
+  }
+}
+
 export async function benchDownload(): Promise<void> {
   if (process.platform !== 'linux') {
     console.log('download: skipped (reads process CPU times from /proc)');
@@ -312,7 +397,7 @@ export async function benchDownload(): Promise<void> {
     console.log(`eUICC state files in ${deviceStateDir}`);
     console.log(crypto.text);
     console.log(
-      `${'phase'.padEnd(14)} ${'sessions'.padStart(8)} ${'failed'.padStart(6)} ${'sessions/s'.padStart(10)} ${'median ms'.padStart(9)} ${'p99 ms'.padStart(8)} ` +
+      `${'phase'.padEnd(15)} ${'sessions'.padStart(8)} ${'failed'.padStart(6)} ${'sessions/s'.padStart(10)} ${'median ms'.padStart(9)} ${'p99 ms'.padStart(8)} ` +
         `${'server CPU ms/session'.padStart(21)} ${'device CPU ms/session'.padStart(21)}  machine busy (other load)`,
     );
     let next = 0;
@@ -324,17 +409,13 @@ export async function benchDownload(): Promise<void> {
       }
       const ids = Array.from({ length: phase.sessions }, () => `BENCH-${next++}`);
       const r = await runPhase(phase, ids, devices, serverPid);
-      const cores = r.machineTotalS / r.elapsedS;
-      const otherS = r.machineBusyS - r.serverCpuS - r.deviceCpuS;
-      console.log(
-        `${phase.name.padEnd(14)} ${String(r.completed).padStart(8)} ${String(r.failures).padStart(6)} ${(r.completed / r.elapsedS).toFixed(1).padStart(10)} ` +
-          `${percentile(r.latencies, 0.5).toFixed(1).padStart(9)} ${percentile(r.latencies, 0.99).toFixed(1).padStart(8)} ` +
-          `${`${((r.serverCpuS * 1000) / Math.max(1, r.completed)).toFixed(2)} (${((100 * r.serverSysS) / Math.max(r.serverCpuS, 1e-9)).toFixed(0)}% sys)`.padStart(21)} ${((r.deviceCpuS * 1000) / Math.max(1, r.completed)).toFixed(2).padStart(21)}  ` +
-          `${((100 * r.machineBusyS) / r.machineTotalS).toFixed(0)}% of ${cores.toFixed(0)} cores (${((100 * Math.max(0, otherS)) / r.machineTotalS).toFixed(0)}% other)`,
-      );
-      if (r.firstError !== undefined) console.log(`  first failure: ${r.firstError}`);
+      printRow(r);
       if (phase.measured) measured.push(r);
     }
+    // The floor: what TLS and HTTP alone cost both sides for the same sessions, measured now on this machine.
+    const floor = Date.now() - started > TOTAL_CAP_MS - FLOOR.capMs ? undefined : await runFloor(devices);
+    if (floor === undefined) console.log('transport floor: skipped (time cap)');
+    else printRow(floor);
     console.log('');
     for (const r of measured) {
       report({
@@ -344,6 +425,19 @@ export async function benchDownload(): Promise<void> {
         limitName: 'openssl P-256 ops of a session',
         limit: bound,
       });
+    }
+    if (floor !== undefined) {
+      report({
+        name: 'transport floor: sessions/server CPU-s',
+        value: floor.completed / Math.max(floor.serverCpuS, 1e-9),
+        unit: 'sessions/s',
+        limitName: 'openssl P-256 ops of a session',
+        limit: bound,
+      });
+      console.log(
+        `  (bare node:https server, the same TLS handshake and four requests of a session's sizes, no SM-DP+ work: ` +
+          `the SM-DP+ can reach at most this ratio in this runtime; end to end ${(floor.completed / floor.elapsedS).toFixed(1)} sessions/s)`,
+      );
     }
     const best = measured.reduce<PhaseResult | undefined>((b, r) => (b === undefined || r.completed / r.elapsedS > b.completed / b.elapsedS ? r : b), undefined);
     if (best !== undefined) {

@@ -8,11 +8,12 @@ import { X509_OID } from '../src/asn1/definitions/x509.js';
 import { Card } from '../src/euicc/card.js';
 import { Euicc, type EuiccIdentity } from '../src/euicc/euicc.js';
 import { Es10Client } from '../src/ipa/es10Client.js';
-import type { HttpsClientOptions } from '../src/ipa/httpsClient.js';
+import { HttpsClient, type HttpsClientOptions } from '../src/ipa/httpsClient.js';
 import { downloadProfile } from '../src/ipa/profileDownload.js';
 import { distinguishedName, nameAttribute, parseCertificate } from '../src/pki/certificate.js';
 import { makeEid } from '../src/pki/eid.js';
 import { issueTestCertificate, type IssuedCertificate } from '../src/pki/testPki.js';
+import { FLOOR_REQUESTS } from './lib.js';
 
 /** Messages from bench/download.ts. */
 export type DeviceCommand =
@@ -31,6 +32,19 @@ export type DeviceCommand =
   | { readonly type: 'prepare'; readonly matchingIds: readonly string[] }
   /** Downloads the prepared profiles, `concurrency` sessions at a time, none started after `deadlineMs` from now. */
   | { readonly type: 'run'; readonly concurrency: number; readonly deadlineMs: number }
+  /**
+   * The transport floor: `sessions` sessions of the four ES9+ requests (sizes of a real session, bodies of filler) over
+   * one TLS connection each with the IPA's HTTPS client, against bench/bareTlsServer.ts.
+   */
+  | {
+      readonly type: 'floor';
+      readonly sessions: number;
+      readonly concurrency: number;
+      readonly deadlineMs: number;
+      readonly ca: string;
+      readonly address: string;
+      readonly connect: { readonly host: string; readonly port: number };
+    }
   | { readonly type: 'exit' };
 
 /** Messages to bench/download.ts. */
@@ -126,6 +140,36 @@ async function run(concurrency: number, deadlineMs: number): Promise<DeviceReply
   return { type: 'result', latencies, failures, ...(firstError === undefined ? {} : { firstError }), elapsedMs: performance.now() - start };
 }
 
+async function floor(command: Extract<DeviceCommand, { type: 'floor' }>): Promise<DeviceReply> {
+  const http: HttpsClientOptions = { ca: [command.ca], connect: command.connect, timeoutMs: 30_000 };
+  const bodies = FLOOR_REQUESTS.map((r) => ({ url: `https://${command.address}/gsma/rsp2/es9plus/${r.fn}`, body: Buffer.from(JSON.stringify({ x: 'A'.repeat(r.bytes - 8) })) }));
+  const headers = { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.5.0' };
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstError: string | undefined;
+  let started = 0;
+  const start = performance.now();
+  const deadline = start + command.deadlineMs;
+  const lane = async (): Promise<void> => {
+    while (started < command.sessions && performance.now() < deadline) {
+      started++;
+      const t = performance.now();
+      const client = new HttpsClient(http);
+      try {
+        for (const r of bodies) await client.post(r.url, headers, r.body);
+        latencies.push(performance.now() - t);
+      } catch (e) {
+        failures++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+      } finally {
+        client.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, command.concurrency) }, lane));
+  return { type: 'result', latencies, failures, ...(firstError === undefined ? {} : { firstError }), elapsedMs: performance.now() - start };
+}
+
 process.on('message', (message: DeviceCommand) => {
   switch (message.type) {
     case 'setup': {
@@ -145,6 +189,9 @@ process.on('message', (message: DeviceCommand) => {
     }
     case 'run':
       void run(message.concurrency, message.deadlineMs).then(reply);
+      break;
+    case 'floor':
+      void floor(message).then(reply);
       break;
     case 'exit':
       process.disconnect();

@@ -81,3 +81,18 @@ export function opensslCipher(cipher: string, bytes: number): number {
   if (!m) throw new Error(`unexpected openssl speed output: ${out}`);
   return Number(m[1]);
 }
+
+/** Approximate JSON response sizes of a TS.48 download session in bytes (bench/bareTlsServer.ts); handleNotification answers 204. */
+export const FLOOR_RESPONSE_BYTES: Readonly<Record<string, number>> = {
+  initiateAuthentication: 1_200,
+  authenticateClient: 1_300,
+  getBoundProfilePackage: 16_700,
+};
+
+/** Approximate JSON request sizes of the same session, in the order a device sends them. */
+export const FLOOR_REQUESTS: readonly { readonly fn: string; readonly bytes: number }[] = [
+  { fn: 'initiateAuthentication', bytes: 250 },
+  { fn: 'authenticateClient', bytes: 1_900 },
+  { fn: 'getBoundProfilePackage', bytes: 420 },
+  { fn: 'handleNotification', bytes: 480 },
+];
