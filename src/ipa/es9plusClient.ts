@@ -1,4 +1,5 @@
 // SGP.22 6.5 (JSON binding over HTTPS) and 6.6 (ES9+ functions, 5.6.1-5.6.5): the LPA's client of the SM-DP+.
+import { isSmdpAddress } from './activationCode.js';
 import { Es9PlusError, IpaError } from './errors.js';
 import { HttpsClient, type HttpsClientOptions } from './httpsClient.js';
 
@@ -45,6 +46,9 @@ export class Es9PlusClient {
   readonly #http: HttpsClient;
 
   constructor(address: string, options: HttpsClientOptions = {}) {
+    // The address goes into the URL: one that is not host[:port] (a notification address with '@', '/' or '#') could
+    // point the request elsewhere.
+    if (!isSmdpAddress(address)) throw new IpaError('INVALID_ARGUMENT', `'${address}' is not an SM-DP+ address (host[:port])`);
     this.address = address;
     this.#http = new HttpsClient(options);
   }

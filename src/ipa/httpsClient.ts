@@ -1,4 +1,5 @@
 // RFC 9110/9112 over TLS (RFC 8446) with node:tls: the LPA's HTTPS client with its own trust anchors, one keep-alive connection per session.
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { DEFAULT_MAX_HEADER_BYTES, HttpResponseParser, type HttpResponse } from '../http/responseParser.js';
@@ -32,16 +33,27 @@ const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
  * One TLS context per set of trust anchors: building one parses every CA certificate again, which costs more than the
- * rest of a session's TLS client work. Keyed by the `ca` array an options object holds.
+ * rest of a session's TLS client work. Keyed by a digest of the certificates themselves (a changed list is another
+ * key); bounded, least recently used out.
  */
-const secureContexts = new WeakMap<readonly (string | Buffer)[], SecureContext>();
+const secureContexts = new Map<string, SecureContext>();
+const MAX_SECURE_CONTEXTS = 16;
 
 function secureContextFor(ca: readonly (string | Buffer)[]): SecureContext {
-  let context = secureContexts.get(ca);
-  if (context === undefined) {
-    context = createSecureContext({ ca: [...ca] });
-    secureContexts.set(ca, context);
+  const digest = createHash('sha256');
+  for (const c of ca) {
+    const bytes = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
+    digest.update(`${bytes.length}:`).update(bytes);
   }
+  const key = digest.digest('hex');
+  let context = secureContexts.get(key);
+  if (context !== undefined) {
+    secureContexts.delete(key);
+  } else {
+    context = createSecureContext({ ca: [...ca] });
+    if (secureContexts.size >= MAX_SECURE_CONTEXTS) secureContexts.delete(secureContexts.keys().next().value!);
+  }
+  secureContexts.set(key, context);
   return context;
 }
 
@@ -73,18 +85,19 @@ function requestHead(path: string, host: string, headers: Readonly<Record<string
 interface Connection {
   readonly socket: TLSSocket;
   readonly key: string;
-  /** Set once the peer ended or the socket closed: not reusable. */
+  /** Set once the peer ended, the socket closed, or a byte arrived while no request was waiting: not reusable. */
   closed: boolean;
 }
 
 /**
  * POSTs over HTTPS, one request at a time. A client keeps one TLS connection alive between its requests (a download
- * session's requests share it) and opens a new one when the server closed it; close() ends it. The server
- * certificate is verified against the trust anchors and the URL's host, wherever the connection goes.
+ * session's requests share it) and opens a new one when the server closed it; close() ends it, even mid-handshake.
+ * The server certificate is verified against the trust anchors and the URL's host, wherever the connection goes.
  */
 export class HttpsClient {
   readonly #options: HttpsClientOptions;
   readonly #secureContext: SecureContext | undefined;
+  /** The connection, from the start of its handshake. */
   #connection: Connection | undefined;
   #busy = false;
 
@@ -93,7 +106,10 @@ export class HttpsClient {
     this.#secureContext = options.ca ? secureContextFor(options.ca) : undefined;
   }
 
-  async post(url: string, headers: Readonly<Record<string, string>>, body: Buffer): Promise<HttpsResponse> {
+  async post(url: string, headers: Readonly<Record<string, string>>, body: Uint8Array): Promise<HttpsResponse> {
+    if (typeof url !== 'string' || typeof headers !== 'object' || headers === null || !(body instanceof Uint8Array)) {
+      throw new IpaError('INVALID_ARGUMENT', 'post(url: string, headers: object, body: bytes)');
+    }
     let target: URL;
     try {
       target = new URL(url);
@@ -104,24 +120,25 @@ export class HttpsClient {
     const head = requestHead(`${target.pathname}${target.search}`, target.host, headers, body.length);
     if (this.#busy) throw new IpaError('INVALID_ARGUMENT', 'one request at a time on an HTTPS client');
     this.#busy = true;
+    // One deadline for the connection and the exchange together.
+    const deadline = Date.now() + (this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     try {
-      const connection = await this.#connect(target, url);
-      return await this.#exchange(connection, Buffer.concat([head, body]), url);
+      const connection = await this.#connect(target, url, deadline);
+      return await this.#exchange(connection, Buffer.concat([head, body]), url, deadline);
     } finally {
       this.#busy = false;
     }
   }
 
   /** The kept-alive connection to the URL's origin, or a new one once the TLS handshake has verified the server. */
-  #connect(target: URL, url: string): Promise<Connection> {
+  #connect(target: URL, url: string, deadline: number): Promise<Connection> {
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
     const port = target.port === '' ? 443 : Number(target.port);
     const to = this.#options.connect ?? { host: hostname, port };
     const key = `${hostname}|${to.host}|${to.port}`;
     const open = this.#connection;
-    if (open !== undefined && !open.closed && open.key === key) return Promise.resolve(open);
+    if (open !== undefined && !open.closed && open.key === key && open.socket.readableLength === 0) return Promise.resolve(open);
     this.close();
-    const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<Connection>((resolve, reject) => {
       const socket = tlsConnect({
         host: to.host,
@@ -131,6 +148,7 @@ export class HttpsClient {
         checkServerIdentity: (_host, cert) => checkServerIdentity(hostname, cert),
       });
       const connection: Connection = { socket, key, closed: false };
+      this.#connection = connection;
       const markClosed = (): void => {
         connection.closed = true;
       };
@@ -138,30 +156,36 @@ export class HttpsClient {
       socket.on('close', markClosed);
       // Errors after the exchange (a reset while idle) only mark the connection unusable.
       socket.on('error', markClosed);
-      const timer = setTimeout(() => socket.destroy(new Error(`no TLS connection within ${timeoutMs} ms`)), timeoutMs);
-      const failed = (e: Error): void => {
+      const done = (e?: Error): void => {
         clearTimeout(timer);
-        reject(transportError(url, e));
+        socket.removeListener('error', done);
+        socket.removeListener('close', onClose);
+        socket.removeListener('secureConnect', onSecure);
+        if (e === undefined) {
+          resolve(connection);
+        } else {
+          this.#drop(connection);
+          reject(transportError(url, e));
+        }
       };
-      socket.once('error', failed);
-      socket.once('secureConnect', () => {
-        clearTimeout(timer);
-        socket.removeListener('error', failed);
-        this.#connection = connection;
-        resolve(connection);
-      });
+      const onSecure = (): void => done();
+      const onClose = (): void => done(new Error('the connection closed during the TLS handshake'));
+      const timer = setTimeout(() => done(new Error(`no TLS connection within ${this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)), Math.max(0, deadline - Date.now()));
+      socket.once('error', done);
+      socket.once('close', onClose);
+      socket.once('secureConnect', onSecure);
     });
   }
 
   /** Writes one request and reads its response; a connection that cannot carry another request is closed. */
-  #exchange(connection: Connection, request: Buffer, url: string): Promise<HttpsResponse> {
+  #exchange(connection: Connection, request: Buffer, url: string, deadline: number): Promise<HttpsResponse> {
     const { socket } = connection;
-    const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const parser = new HttpResponseParser({
       maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
       maxBodyBytes: this.#options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
     return new Promise<HttpsResponse>((resolve, reject) => {
+      socket.removeListener('data', markUnusable);
       const cleanup = (): void => {
         clearTimeout(timer);
         socket.removeListener('data', onData);
@@ -171,7 +195,12 @@ export class HttpsClient {
       };
       const settle = (response: HttpResponse): void => {
         cleanup();
-        if (!response.keepAlive) this.#drop(connection);
+        if (response.keepAlive) {
+          // Nothing is due while no request waits: a byte now would be read as the next request's answer.
+          socket.on('data', markUnusable);
+        } else {
+          this.#drop(connection);
+        }
         resolve({ status: response.status, headers: response.headers, body: response.body });
       };
       const fail = (e: Error): void => {
@@ -198,7 +227,7 @@ export class HttpsClient {
       };
       const onClose = (): void => fail(new Error('the connection closed before the response'));
       const onError = (e: Error): void => fail(e);
-      const timer = setTimeout(() => fail(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => fail(new Error(`no response within ${this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)), Math.max(0, deadline - Date.now()));
       socket.on('data', onData);
       socket.on('end', onEnd);
       socket.on('close', onClose);
@@ -213,10 +242,15 @@ export class HttpsClient {
     if (this.#connection === connection) this.#connection = undefined;
   }
 
-  /** Ends the kept-alive connection. */
+  /** Ends the connection, kept alive or still in its handshake. */
   close(): void {
     if (this.#connection !== undefined) this.#drop(this.#connection);
   }
+}
+
+/** The 'data' listener of an idle kept-alive socket: whatever arrives was not asked for, so the connection is done. */
+function markUnusable(this: TLSSocket): void {
+  this.destroy();
 }
 
 function transportError(url: string, e: Error): IpaError {

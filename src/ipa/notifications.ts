@@ -57,12 +57,12 @@ export async function sendPendingNotifications(
     for (const n of pending) {
       const summary = summarizeNotification(n.metadata);
       const key = summary.notificationAddress.toLowerCase();
-      let client = clients.get(key);
-      if (!client) {
-        client = new Es9PlusClient(summary.notificationAddress, http);
-        clients.set(key, client);
-      }
       try {
+        let client = clients.get(key);
+        if (!client) {
+          client = new Es9PlusClient(summary.notificationAddress, http);
+          clients.set(key, client);
+        }
         await client.handleNotification(n.der);
         await removeNotificationFromList(es10, summary.seqNumber);
         reports.push({ ...summary, delivered: true });

@@ -212,15 +212,16 @@ async function deliverPir(
   http: HttpsClientOptions | undefined,
 ): Promise<DownloadResult['notification']> {
   const sameServer = address.toLowerCase() === es9.address.toLowerCase();
-  const target = sameServer ? es9 : new Es9PlusClient(address, http);
+  let target: Es9PlusClient | undefined;
   try {
+    target = sameServer ? es9 : new Es9PlusClient(address, http);
     await target.handleNotification(pir);
     await removeNotificationFromList(es10, seqNumber);
     return { seqNumber, delivered: true };
   } catch (e) {
     return { seqNumber, delivered: false, error: e instanceof Error ? e.message : String(e) };
   } finally {
-    if (!sameServer) target.close();
+    if (!sameServer) target?.close();
   }
 }
 

@@ -110,6 +110,22 @@ describe('HttpResponseParser', () => {
     refused('MALFORMED_RESPONSE', () => parse(`${head}0\r\nno colon\r\n\r\n`));
   });
 
+  it('keeps fields named like Object properties as fields', () => {
+    const r = parse('HTTP/1.1 200 OK\r\nConstructor: x\r\n__proto__: y\r\nContent-Length: 0\r\n\r\n')!;
+    assert.equal(r.headers['constructor'], 'x');
+    assert.equal(r.headers['__proto__'], 'y');
+  });
+
+  it('refuses Transfer-Encoding in HTTP/1.0, endless informational responses and framing floods', () => {
+    refused('MALFORMED_RESPONSE', () => parse('HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n'));
+    refused('MALFORMED_RESPONSE', () => parse(`${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(9)}HTTP/1.1 204 No Content\r\n\r\n`));
+    // A 3,000-byte body sent one byte per chunk: 15,000 bytes of framing for 3,000 of body.
+    refused('RESPONSE_TOO_LARGE', () => parse(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${'1\r\nx\r\n'.repeat(3000)}0\r\n\r\n`));
+    refused('RESPONSE_TOO_LARGE', () => parse(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${'T: 1\r\n'.repeat(1000)}\r\n`));
+    // The same body in ordinary chunks is fine.
+    assert.equal(parse(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${'3E8\r\n'}${'x'.repeat(1000)}\r\n${'3E8\r\n'}${'y'.repeat(1000)}\r\n0\r\n\r\n`)!.body.length, 2000);
+  });
+
   it('refuses oversized heads and bodies, truncated responses and unasked-for bytes', () => {
     refused('RESPONSE_TOO_LARGE', () => parse(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(2000)}\r\n\r\n`));
     refused('RESPONSE_TOO_LARGE', () => parse(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(2000)}`));

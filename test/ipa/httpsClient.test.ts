@@ -8,7 +8,7 @@ import { issueTestPki } from '../../src/pki/testPki.js';
 import { IpaError } from '../../src/ipa/errors.js';
 import { HttpsClient } from '../../src/ipa/httpsClient.js';
 
-describe('HttpsClient', () => {
+describe('HttpsClient', { timeout: 30_000 }, () => {
   const pki = issueTestPki();
   const ca = [certificateToPem(pki.ci.der)];
   /** What the server answers to the next request, and the requests (head and body) it saw, by connection. */
@@ -31,8 +31,10 @@ describe('HttpsClient', () => {
         seen.push({ connection: id, request: buffered.slice(0, end + 4 + length) });
         buffered = buffered.slice(end + 4 + length);
         const answer = answers.shift() ?? 'HTTP/1.1 500 Nothing scripted\r\nContent-Length: 0\r\n\r\n';
-        if (answer.endsWith('<close>')) socket.end(answer.slice(0, -'<close>'.length));
-        else socket.write(answer);
+        const [now, later] = answer.split('<later>') as [string, string | undefined];
+        if (now.endsWith('<close>')) socket.end(now.slice(0, -'<close>'.length));
+        else socket.write(now);
+        if (later !== undefined) setTimeout(() => socket.write(later), 20);
       });
       socket.on('error', () => undefined);
     });
@@ -86,6 +88,67 @@ describe('HttpsClient', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('does not read bytes that arrive while idle as the next answer: that connection is dropped', async () => {
+    // The first answer is followed, 20 ms later, by a second one nobody asked for.
+    answers = ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA<later>HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nSTALE', 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal'];
+    seen.length = 0;
+    const client = new HttpsClient({ ca, connect: { host: '127.0.0.1', port } });
+    try {
+      assert.equal((await client.post(url(), {}, Buffer.alloc(0))).body.toString(), 'A');
+      await new Promise((r) => setTimeout(r, 80));
+      assert.equal((await client.post(url(), {}, Buffer.alloc(0))).body.toString(), 'real');
+    } finally {
+      client.close();
+    }
+    assert.equal(seen.length, 2);
+    assert.notEqual(seen[1]!.connection, seen[0]!.connection);
+  });
+
+  it('close() during the TLS handshake ends the connection and the request fails at once', async () => {
+    const { createServer: createTcpServer } = await import('node:net');
+    const closed: Promise<void>[] = [];
+    const silent = createTcpServer((s) => {
+      s.on('error', () => undefined);
+      s.resume();
+      closed.push(new Promise((ok) => s.once('close', () => ok())));
+    });
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    try {
+      const silentPort = (silent.address() as AddressInfo).port;
+      const client = new HttpsClient({ ca, connect: { host: '127.0.0.1', port: silentPort }, timeoutMs: 20_000 });
+      const started = Date.now();
+      const pending = client.post(url(), {}, Buffer.alloc(0));
+      await new Promise((r) => setTimeout(r, 50));
+      client.close();
+      await assert.rejects(pending, (e: unknown) => e instanceof IpaError && e.code === 'TRANSPORT_ERROR');
+      assert.ok(Date.now() - started < 10_000);
+      assert.equal(closed.length, 1);
+      // The server sees the connection go (a hang here fails the test on its timeout).
+      await closed[0];
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('trusts what the CA list holds now: a list changed after use gets a context of its own', async () => {
+    answers = ['HTTP/1.1 204 No Content\r\n\r\n'];
+    const list = [...ca];
+    const first = new HttpsClient({ ca: list, connect: { host: '127.0.0.1', port } });
+    await first.post(url(), {}, Buffer.alloc(0));
+    first.close();
+    list[0] = certificateToPem(issueTestPki().ci.der);
+    const second = new HttpsClient({ ca: list, connect: { host: '127.0.0.1', port } });
+    await assert.rejects(second.post(url(), {}, Buffer.alloc(0)), (e: unknown) => e instanceof IpaError && e.code === 'TRANSPORT_ERROR');
+    second.close();
+  });
+
+  it('refuses arguments that are not a string URL, a header object and bytes', async () => {
+    const client = new HttpsClient({ ca, connect: { host: '127.0.0.1', port } });
+    await assert.rejects(client.post(url(), {}, 'text' as unknown as Buffer), (e: unknown) => e instanceof IpaError && e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(client.post('http://example.com/', {}, Buffer.alloc(0)), (e: unknown) => e instanceof IpaError && e.code === 'INVALID_ARGUMENT');
+    client.close();
   });
 
   it('answers TRANSPORT_ERROR for malformed, oversized and cut-off responses and for an untrusted server', async () => {
