@@ -14,6 +14,7 @@ import {
 import type { ProfileEssentials } from '../asn1/definitions/saip.js';
 import { encodeTlv } from '../asn1/tlv.js';
 import { signPlain, type EcCurve } from '../crypto/ecdsa.js';
+import type { OneTimeEckaKeyPair } from '../crypto/ecka.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import { McimError } from '../errors.js';
 import { SealedStateFile } from './sealedState.js';
@@ -121,8 +122,8 @@ export interface RspSession {
 }
 
 export interface PreparedDownload {
-  /** otSK.EUICC.ECKA: deleted once the session keys are derived. */
-  readonly otSk: KeyObject;
+  /** otSK.EUICC.ECKA inside its one-time ECDH context: it agrees once, then the private scalar is dropped. */
+  readonly otKeyPair: OneTimeEckaKeyPair;
   /** otPK.EUICC.ECKA, uncompressed point. */
   readonly otPk: Buffer;
   readonly dpPb: GsmaCertificate;

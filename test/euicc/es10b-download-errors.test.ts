@@ -123,6 +123,19 @@ describe('ES10b.LoadBoundProfilePackage errors: PIR errorResult, nothing install
     expectPirError(r, { ...parts, isc: flip(parts.isc, parts.isc.length - 1) }, BppCommandId.initialiseSecureChannel, ErrorReason.invalidSignature);
   });
 
+  it('signed smdpOtpk that is not a point of the curve, or not uncompressed: incorrectInputValues', () => {
+    for (const bad of [
+      (p: Buffer): Buffer => Buffer.concat([p.subarray(0, 64), Buffer.from([p[64]! ^ 0x01])]),
+      (p: Buffer): Buffer => Buffer.concat([Buffer.from([0x02 | (p[64]! & 1)]), p.subarray(1, 33)]),
+    ]) {
+      const r = newRig();
+      const asResponse = r.client.command(r.smdp.authenticateServerRequest(challenge(r.client)));
+      const pdResponse = r.client.command(r.smdp.prepareDownloadRequest(asResponse));
+      const parts = r.smdp.bindProfile(pdResponse, UPP, METADATA, { smdpOtpk: bad });
+      expectPirError(r, parts, BppCommandId.initialiseSecureChannel, ErrorReason.incorrectInputValues);
+    }
+  });
+
   it('InitialiseSecureChannel for another transaction: invalidTransactionId', () => {
     const r = newRig();
     const asResponse = r.client.command(r.smdp.authenticateServerRequest(challenge(r.client)));

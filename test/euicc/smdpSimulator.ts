@@ -157,7 +157,7 @@ export class SmdpSimulator {
     prepareDownloadResponse: Buffer,
     upp: Buffer,
     metadata: StoreMetadataRequest,
-    o: { ppk?: boolean; eid?: Buffer; euiccOtpk?: Buffer; transactionId?: Buffer } = {},
+    o: { ppk?: boolean; eid?: Buffer; euiccOtpk?: Buffer; transactionId?: Buffer; smdpOtpk?: (genuine: Buffer) => Buffer } = {},
   ): BppParts {
     const response = decode(PrepareDownloadResponse, prepareDownloadResponse);
     assert.equal(response.type, 'downloadResponseOk', 'PrepareDownload failed');
@@ -173,7 +173,8 @@ export class SmdpSimulator {
     const curve: EcCurve = euiccCert.publicKey.curve;
     const euiccOtpk = o.euiccOtpk ?? signed2.value.euiccOtpk;
     const ot = generateKeyPair(curve);
-    const smdpOtpk = pointFromPublicKey(ot.publicKey);
+    const genuineOtpk = pointFromPublicKey(ot.publicKey);
+    const smdpOtpk = o.smdpOtpk === undefined ? genuineOtpk : o.smdpOtpk(genuineOtpk);
     const unsigned = {
       remoteOpId: 1,
       transactionId: o.transactionId ?? tx.transactionId,

@@ -19,7 +19,6 @@ import {
 import { decodeProfilePackage, extractProfileEssentials } from '../../asn1/definitions/saip.js';
 import { BSP_MAX_SEGMENT_LENGTH, BspSession, deriveBspKeys } from '../../crypto/bsp.js';
 import { verifyPlain } from '../../crypto/ecdsa.js';
-import { ecka } from '../../crypto/ecka.js';
 import { CryptoError } from '../../crypto/errors.js';
 import { CardError } from '../apdu.js';
 import type { CommandContext, StreamPosition, StreamStep, StreamingHandler } from '../storeData.js';
@@ -253,7 +252,7 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     }
     let sharedSecret: Buffer;
     try {
-      sharedSecret = ecka(load.prepared.otSk, request.smdpOtpk, this.#core.curve);
+      sharedSecret = load.prepared.otKeyPair.agree(request.smdpOtpk);
     } catch (e) {
       if (e instanceof CryptoError) throw new BppFailure(command, ErrorReason.incorrectInputValues, e.message);
       throw e;

@@ -1,7 +1,8 @@
 // SGP.22 v2.5 5.7.5 ES10b.PrepareDownload: the eUICC verifies the SM-DP+'s binding signature and generates its one-time key pair.
 import { capture, decode, encode } from '../../asn1/schema.js';
 import { DownloadErrorCode, EUICCSigned2, PrepareDownloadRequest, PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
-import { generateKeyPair, pointFromPublicKey, verifyPlain } from '../../crypto/ecdsa.js';
+import { verifyPlain } from '../../crypto/ecdsa.js';
+import { OneTimeEckaKeyPair } from '../../crypto/ecka.js';
 import { signatureTlv, type EuiccCore, type PreparedDownload } from '../core.js';
 import { checkServerCertificate } from './serverCertificate.js';
 
@@ -46,8 +47,8 @@ export function prepareDownload(core: EuiccCore, command: Buffer): Buffer {
   if (reuse) {
     prepared = { ...previous, dpPb, smdpOid: certificate.smdpOid };
   } else {
-    const pair = generateKeyPair(core.curve);
-    prepared = { otSk: pair.privateKey, otPk: pointFromPublicKey(pair.publicKey), dpPb, smdpOid: certificate.smdpOid };
+    const otKeyPair = new OneTimeEckaKeyPair(core.curve);
+    prepared = { otKeyPair, otPk: otKeyPair.publicPoint, dpPb, smdpOid: certificate.smdpOid };
   }
   session.prepared = prepared;
 
