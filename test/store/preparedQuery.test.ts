@@ -1,30 +1,20 @@
 // Queries compiled once and run with new values (src/store/preparedQuery.ts), on SQLite and PostgreSQL.
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { McimError } from '../../src/errors.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { PreparedQuery, slot } from '../../src/store/preparedQuery.js';
+import { PG_URL, dropSchema } from '../helpers/postgres.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const dir = mkdtempSync(join(tmpdir(), 'mcim-prepared-'));
 const pgSchema = `mcim_prep_${process.pid}_${randomBytes(3).toString('hex')}`;
-before(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`CREATE SCHEMA ${pgSchema}`);
-  await client.end();
-});
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
-  await client.end();
+  await dropSchema(pgSchema);
 });
 
 const ENGINES: { name: string; open: () => Promise<Database> }[] = [

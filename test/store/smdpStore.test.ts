@@ -13,8 +13,8 @@ import { openDatabase, type DatabaseConfig, type McimTables, type OrderState } f
 import { migrations } from '../../src/store/migrations.js';
 import { SecretBox } from '../../src/store/secretBox.js';
 import { SmdpStore, type NewOrder } from '../../src/store/smdpStore.js';
+import { PG_URL, dropSchema } from '../helpers/postgres.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const NOW = 1_700_000_000_000;
 
 function newOrder(matchingId: string, extra: Partial<NewOrder> = {}): NewOrder {
@@ -63,10 +63,7 @@ const ENGINES: Engine[] = [
 
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
-  await client.end();
+  await dropSchema(pgSchema);
 });
 
 describe('SecretBox', () => {
