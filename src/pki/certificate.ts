@@ -320,7 +320,8 @@ export function parseCertificate(der: Uint8Array): GsmaCertificate {
     notBefore: tbs.validity.notBefore.value,
     notAfter: tbs.validity.notAfter.value,
     publicKey,
-    signature: c.signatureValue.bytes,
+    // A copy: the parsed certificate shares no memory with the caller's DER (signature checks are remembered per object).
+    signature: Buffer.from(c.signatureValue.bytes),
     subjectKeyIdentifier: ext.subjectKeyIdentifier,
     authorityKeyIdentifier: ext.authorityKeyIdentifier,
     keyUsage: ext.keyUsage,

@@ -143,7 +143,12 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     if (config.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(config.schema)}`.execute(db);
   }
   try {
-    await migrate(db, config.engine, config.engine === 'postgres' ? config.schema : undefined);
+    let schema: string | undefined;
+    if (config.engine === 'postgres') {
+      // The schema the tables go to: the configured one, or the connection's current schema (public by default).
+      schema = config.schema ?? (await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db)).rows[0]?.schema;
+    }
+    await migrate(db, config.engine, schema);
   } catch (e) {
     await db.destroy();
     throw e;
@@ -153,8 +158,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 
 async function migrate(db: Database, engine: 'sqlite' | 'postgres', schema: string | undefined): Promise<void> {
   const all = migrations(engine);
-  // The migration tables are looked up in the schema named, not in any schema of the database: without it, kysely
-  // takes another schema's kysely_migration_lock for this one's and the migration fails (other tenants, test runs).
+  // PostgreSQL: the migration tables are looked up in this schema, not in any schema of the database: without it,
+  // kysely takes another schema's kysely_migration_lock for this one's and the migration fails (other tenants, test runs).
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(all) },

@@ -62,9 +62,10 @@ export class PreparedQuery<Values extends Readonly<Record<string, unknown>>, Row
     return (await this.execute(runner, values)).rows[0];
   }
 
-  /** The number of rows an INSERT, UPDATE or DELETE changed. */
+  /** The number of rows an INSERT, UPDATE or DELETE (without RETURNING) changed. */
   async affected(runner: QueryRunner, values: Values): Promise<number> {
     const n = (await this.execute(runner, values)).numAffectedRows;
-    return n === undefined ? 0 : Number(n);
+    if (n === undefined) throw new McimError('INVALID_ARGUMENT', `the engine reported no row count for ${this.#compiled.sql}`);
+    return Number(n);
   }
 }

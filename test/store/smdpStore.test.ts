@@ -108,6 +108,37 @@ describe('PostgreSQL schemas', () => {
   });
 });
 
+describe('PostgreSQL default schema', () => {
+  it('migrates the connection\'s current schema while another schema holds kysely\'s migration tables', async () => {
+    // A scratch database, so that its public schema is this test's alone.
+    const database = `mcim_scratch_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${database}`);
+      const url = PG_URL.replace(/\/test$/, `/${database}`);
+      const tenant = await openDatabase({ engine: 'postgres', connectionString: url, schema: 'tenant_a' });
+      await tenant.destroy();
+      const db = await openDatabase({ engine: 'postgres', connectionString: url });
+      try {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
+        await client.end();
+        assert.deepEqual(
+          tables.rows.map((r: { table_name: string }) => r.table_name),
+          ['kysely_migration', 'kysely_migration_lock', 'smdp_notifications', 'smdp_orders', 'smdp_sessions'],
+        );
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
+
 describe('migration 0003 on an existing database', () => {
   it('backfills the delivery EID of delivered orders from their session', async () => {
     const file = join(dir, 'legacy.sqlite');
