@@ -223,8 +223,10 @@ function percentile(sorted: readonly number[], p: number): number {
 
 /** CPU-seconds of one session's public-key operations on the SM-DP+, at `openssl speed` rates on one core. */
 function serverCryptoSeconds(): { seconds: number; es9Seconds: number; text: string } {
-  const ecdsa = opensslEcdsa('P-256');
-  const ecdh = opensslEcdh('P-256');
+  // Best of three: other load on the machine only ever lowers `openssl speed`, and the bound is the machine's.
+  const runs = [0, 1, 2].map(() => ({ ecdsa: opensslEcdsa('P-256'), ecdh: opensslEcdh('P-256') }));
+  const ecdsa = { sign: Math.max(...runs.map((r) => r.ecdsa.sign)), verify: Math.max(...runs.map((r) => r.ecdsa.verify)) };
+  const ecdh = Math.max(...runs.map((r) => r.ecdh));
   // ES9+: serverSignature1, smdpSignature2, smdpSign (3 signs); EUM and eUICC certificates, euiccSignature1,
   // euiccSignature2, euiccSignPIR (5 verifies); the one-time key pair (counted as 1 sign) and its ECKA (1 ECDH).
   // TLS: the handshake's ECDHE (1 ECDH) and CertificateVerify with the TLS key (1 sign).
@@ -235,7 +237,7 @@ function serverCryptoSeconds(): { seconds: number; es9Seconds: number; text: str
   const ecdhs = 1 + 1;
   const seconds = signs / ecdsa.sign + verifies / ecdsa.verify + ecdhs / ecdh;
   const text =
-    `openssl speed P-256: ${Math.round(ecdsa.sign)} signs/s, ${Math.round(ecdsa.verify)} verifies/s, ${Math.round(ecdh)} ECDH/s; ` +
+    `openssl speed P-256 (best of 3): ${Math.round(ecdsa.sign)} signs/s, ${Math.round(ecdsa.verify)} verifies/s, ${Math.round(ecdh)} ECDH/s; ` +
     `per session ${signs} signs + ${verifies} verifies + ${ecdhs} ECDH = ${(seconds * 1000).toFixed(3)} ms`;
   return { seconds, es9Seconds, text };
 }
