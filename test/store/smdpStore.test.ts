@@ -80,6 +80,15 @@ describe('SecretBox', () => {
   });
 });
 
+/** The schema holds kysely's migration tables and every table of the store. */
+async function assertMigrated(client: pg.Client, schema: string): Promise<void> {
+  const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
+  assert.deepEqual(
+    tables.rows.map((r: { table_name: string }) => r.table_name),
+    ['kysely_migration', 'kysely_migration_lock', 'smdp_notifications', 'smdp_orders', 'smdp_sessions'],
+  );
+}
+
 describe('PostgreSQL schemas', () => {
   it('migrates a new schema while another schema already holds kysely\'s migration tables', async () => {
     const other = `${pgSchema}_other`;
@@ -92,11 +101,7 @@ describe('PostgreSQL schemas', () => {
       await client.query(`CREATE TABLE ${other}.kysely_migration_lock (id text)`);
       const db = await openDatabase({ engine: 'postgres', connectionString: PG_URL, schema: mine });
       try {
-        const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [mine]);
-        assert.deepEqual(
-          tables.rows.map((r: { table_name: string }) => r.table_name),
-          ['kysely_migration', 'kysely_migration_lock', 'smdp_notifications', 'smdp_orders', 'smdp_sessions'],
-        );
+        await assertMigrated(client, mine);
       } finally {
         await db.destroy();
       }
@@ -120,16 +125,12 @@ describe('PostgreSQL default schema', () => {
       const tenant = await openDatabase({ engine: 'postgres', connectionString: url, schema: 'tenant_a' });
       await tenant.destroy();
       const db = await openDatabase({ engine: 'postgres', connectionString: url });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
       try {
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
-        await client.end();
-        assert.deepEqual(
-          tables.rows.map((r: { table_name: string }) => r.table_name),
-          ['kysely_migration', 'kysely_migration_lock', 'smdp_notifications', 'smdp_orders', 'smdp_sessions'],
-        );
+        await assertMigrated(client, 'public');
       } finally {
+        await client.end();
         await db.destroy();
       }
     } finally {
