@@ -113,10 +113,11 @@ async function session(device: Device, http: HttpsClientOptions): Promise<void> 
   }
 }
 
-async function run(concurrency: number, deadlineMs: number): Promise<DeviceReply> {
-  const http: HttpsClientOptions = { ca: [setup!.ca], connect: setup!.connect, timeoutMs: 30_000 };
-  const devices = prepared;
-  prepared = [];
+/**
+ * Runs sessions 0..count-1, `concurrency` at a time, none started after `deadlineMs` from now; times each one that
+ * completes and counts the failures.
+ */
+async function runSessions(count: number, concurrency: number, deadlineMs: number, session: (i: number) => Promise<void>): Promise<DeviceReply> {
   const latencies: number[] = [];
   let failures = 0;
   let firstError: string | undefined;
@@ -124,11 +125,11 @@ async function run(concurrency: number, deadlineMs: number): Promise<DeviceReply
   const start = performance.now();
   const deadline = start + deadlineMs;
   const lane = async (): Promise<void> => {
-    while (next < devices.length && performance.now() < deadline) {
-      const device = devices[next++]!;
+    while (next < count && performance.now() < deadline) {
+      const i = next++;
       const t = performance.now();
       try {
-        await session(device, http);
+        await session(i);
         latencies.push(performance.now() - t);
       } catch (e) {
         failures++;
@@ -140,34 +141,25 @@ async function run(concurrency: number, deadlineMs: number): Promise<DeviceReply
   return { type: 'result', latencies, failures, ...(firstError === undefined ? {} : { firstError }), elapsedMs: performance.now() - start };
 }
 
-async function floor(command: Extract<DeviceCommand, { type: 'floor' }>): Promise<DeviceReply> {
+function run(concurrency: number, deadlineMs: number): Promise<DeviceReply> {
+  const http: HttpsClientOptions = { ca: [setup!.ca], connect: setup!.connect, timeoutMs: 30_000 };
+  const devices = prepared;
+  prepared = [];
+  return runSessions(devices.length, concurrency, deadlineMs, (i) => session(devices[i]!, http));
+}
+
+function floor(command: Extract<DeviceCommand, { type: 'floor' }>): Promise<DeviceReply> {
   const http: HttpsClientOptions = { ca: [command.ca], connect: command.connect, timeoutMs: 30_000 };
   const bodies = FLOOR_REQUESTS.map((r) => ({ url: `https://${command.address}/gsma/rsp2/es9plus/${r.fn}`, body: Buffer.from(JSON.stringify({ x: 'A'.repeat(r.bytes - 8) })) }));
   const headers = { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.5.0' };
-  const latencies: number[] = [];
-  let failures = 0;
-  let firstError: string | undefined;
-  let started = 0;
-  const start = performance.now();
-  const deadline = start + command.deadlineMs;
-  const lane = async (): Promise<void> => {
-    while (started < command.sessions && performance.now() < deadline) {
-      started++;
-      const t = performance.now();
-      const client = new HttpsClient(http);
-      try {
-        for (const r of bodies) await client.post(r.url, headers, r.body);
-        latencies.push(performance.now() - t);
-      } catch (e) {
-        failures++;
-        firstError ??= e instanceof Error ? e.message : String(e);
-      } finally {
-        client.close();
-      }
+  return runSessions(command.sessions, command.concurrency, command.deadlineMs, async () => {
+    const client = new HttpsClient(http);
+    try {
+      for (const r of bodies) await client.post(r.url, headers, r.body);
+    } finally {
+      client.close();
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, command.concurrency) }, lane));
-  return { type: 'result', latencies, failures, ...(firstError === undefined ? {} : { firstError }), elapsedMs: performance.now() - start };
+  });
 }
 
 process.on('message', (message: DeviceCommand) => {

@@ -42,8 +42,10 @@ const MAX_INFORMATIONAL = 8;
 const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
 const CRLF = Buffer.from('\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** A field name: a token (RFC 9110 5.1). */
+export const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A field value without control characters but HTAB (RFC 9110 5.5): no CR or LF can split a field line. */
+export const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,8})(?:[\t ]*;[\t\x20-\x7e\x80-\xff]*)?$/;
 
 type Framing = { readonly kind: 'length'; readonly length: number } | { readonly kind: 'chunked' } | { readonly kind: 'close' };

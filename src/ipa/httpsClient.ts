@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { DEFAULT_MAX_HEADER_BYTES, HttpResponseParser, type HttpResponse } from '../http/responseParser.js';
+import { DEFAULT_MAX_HEADER_BYTES, FIELD_NAME, FIELD_VALUE, HttpResponseParser, type HttpResponse } from '../http/responseParser.js';
 import { IpaError } from './errors.js';
 
 /** Where to connect instead of what the URL's host resolves to (like curl --connect-to): for local test servers. */
@@ -67,8 +67,6 @@ export function parseConnectOverride(text: string): ConnectOverride {
 
 /** Header fields the client writes itself; a caller's are dropped (the LPA bridge relays whatever the LPA sends). */
 const OWN_FIELDS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'expect', 'upgrade', 'te', 'trailer', 'keep-alive']);
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** The request head (RFC 9112 3, 5): request line, Host, the caller's fields, Content-Length. */
 function requestHead(path: string, host: string, headers: Readonly<Record<string, string>>, length: number): Buffer {

@@ -45,10 +45,6 @@ export class PreparedQuery<Values extends Readonly<Record<string, unknown>>, Row
     return { slots: (...names) => new PreparedQuery(query, names) };
   }
 
-  get sql(): string {
-    return this.#compiled.sql;
-  }
-
   execute(runner: QueryRunner, values: Values): Promise<QueryResult<Row>> {
     const parameters = this.#compiled.parameters.map((p, i) => {
       const name = this.#slots[i];
