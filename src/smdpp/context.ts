@@ -26,6 +26,11 @@ export interface SmdpOptions {
   /** The SM-DP+ OID (registeredID of its certificates): CancelSession and PIRs name it. */
   readonly oid: string;
   readonly credentials: readonly SmdpCredential[];
+  /**
+   * Every CI this SM-DP+ knows (SGP.22 4.5.2.2: anchors of eUICC chains), including CIs it holds no credential under;
+   * defaults to the CIs of `credentials`.
+   */
+  readonly trustedCis?: readonly GsmaCertificate[];
   readonly store: SmdpStore;
   /** Lifetime of an RSP session from initiateAuthentication (default 5 minutes). */
   readonly sessionTtlMs?: number;
@@ -42,6 +47,8 @@ export interface SmdpContext {
   readonly address: string;
   readonly oid: string;
   readonly credentials: readonly SmdpCredential[];
+  /** Every CI this SM-DP+ knows: the credentials' CIs and any further ones configured. */
+  readonly trustedCis: readonly GsmaCertificate[];
   readonly store: SmdpStore;
   readonly sessionTtlMs: number;
   readonly maxConfirmationCodeAttempts: number;
@@ -59,6 +66,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     address: o.address,
     oid: o.oid,
     credentials: o.credentials,
+    trustedCis: knownCis(o),
     store: o.store,
     sessionTtlMs: o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     maxConfirmationCodeAttempts: o.maxConfirmationCodeAttempts ?? DEFAULT_MAX_CC_ATTEMPTS,
@@ -66,6 +74,16 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     now: o.clock ?? Date.now,
     certificates: new CertificateCache(),
   };
+}
+
+/** The configured CIs plus the credentials' own, each once (by subject key identifier). */
+function knownCis(o: SmdpOptions): readonly GsmaCertificate[] {
+  const byKeyId = new Map<string, GsmaCertificate>();
+  for (const ci of [...(o.trustedCis ?? []), ...o.credentials.map((c) => c.ci)]) {
+    const id = ci.subjectKeyIdentifier?.toString('hex') ?? ci.der.toString('hex');
+    if (!byKeyId.has(id)) byKeyId.set(id, ci);
+  }
+  return [...byKeyId.values()];
 }
 
 /** The credential issued under the CI with this subject key identifier. */
