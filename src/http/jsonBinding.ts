@@ -20,6 +20,7 @@ export interface ResponseHeader {
 
 /** A function that ends with status Failed and the spec's subject and reason codes (SGP.22 5.6, 6.5.2.x). */
 export class FunctionFailure extends McimError {
+  declare readonly code: 'FUNCTION_FAILED';
   readonly subjectCode: string;
   readonly reasonCode: string;
   constructor(subjectCode: string, reasonCode: string, message: string, options?: { cause?: unknown }) {
