@@ -1,4 +1,4 @@
-// The GSMA RSP JSON binding (SGP.22 6.5/6.6): request fields, X-Admin-Protocol, function execution status and status codes.
+// The GSMA RSP JSON binding (SGP.22 6.5; 6.6 is the ASN.1 binding, not served): request fields, X-Admin-Protocol, function execution status and status codes.
 import { McimError } from '../errors.js';
 
 /** The X-Admin-Protocol this server speaks: gsma/rsp/v2.x.y (SGP.22 6.5.1). */
