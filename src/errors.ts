@@ -1,7 +1,122 @@
-// Base class of every typed error mcim throws: a stable machine-readable code and a clear message.
+// The closed registry of mcim's error codes and McimError, the base class of every typed error mcim throws (docs/architecture.md, Errors).
+
+/**
+ * Every code an McimError may carry, with its one meaning. A code not listed here does not compile;
+ * each error class narrows `code` to its own subset (Asn1Error, CryptoError, PkiError, ...).
+ * Wire codes of the standards (ES9+ subjectCode/reasonCode, ES10 results, status words) are carried
+ * in the errors' own fields, not here.
+ */
+export const ERROR_CODES = {
+  // Any layer: arguments, files, data directories.
+  INVALID_ARGUMENT: 'An argument, option or input the function does not accept: wrong length, range, format or combination.',
+  NOT_FOUND: 'A file, directory or resource the operation needs does not exist.',
+  FILE_EXISTS: 'The operation would overwrite an existing file.',
+  IO_ERROR: 'The file system or standard input refused a read or a write.',
+  UNSUPPORTED_FORMAT: 'A file written in a format version this mcim does not read.',
+  TAMPERED: 'Sealed data (an eUICC state file, a value sealed at rest) does not authenticate: modified, truncated, sealed under another key, or of an unknown version.',
+
+  // ASN.1 codec (src/asn1, Asn1Error).
+  TRUNCATED: 'The input ends inside a tag, a length or a value.',
+  INDEFINITE_LENGTH: 'An indefinite length (0x80), which DER forbids.',
+  NON_MINIMAL_LENGTH: 'A length not encoded in the fewest bytes (DER).',
+  LENGTH_TOO_LARGE: 'A length field of more than 4 bytes.',
+  TAG_TOO_LONG: 'A tag of more than 3 bytes.',
+  NON_MINIMAL_TAG: 'A tag number not encoded in the fewest bytes.',
+  DEPTH_EXCEEDED: 'Elements nested deeper than the decoder allows.',
+  TOO_MANY_ELEMENTS: 'More elements than the decoder allows in one input.',
+  INPUT_TOO_LARGE: 'An input larger than the decoder allows.',
+  TRAILING_DATA: 'Bytes after the outermost element.',
+  EMPTY_INPUT: 'No bytes where an element was expected.',
+  UNEXPECTED_TAG: 'An element whose tag the definition does not allow at that place.',
+  EXPECTED_PRIMITIVE: 'A constructed element where the definition requires a primitive one.',
+  EXPECTED_CONSTRUCTED: 'A primitive element where the definition requires a constructed one.',
+  INVALID_VALUE: 'An element whose value breaks its type or constraint (SIZE, range, DER form).',
+  MISSING_COMPONENT: 'A mandatory component of a SEQUENCE is absent.',
+  UNKNOWN_COMPONENT: 'A component the definition does not know, where extensibility does not allow it.',
+  DUPLICATE_COMPONENT: 'A component present twice.',
+  INVALID_CHOICE: 'A CHOICE whose element matches none of its alternatives.',
+  ENCODE_ERROR: 'A value that cannot be encoded as its definition requires.',
+
+  // Cryptography (src/crypto, CryptoError): 3GPP authentication and GSMA ECDSA/ECKA/BSP.
+  INVALID_POINT: 'A public key point that is malformed, not on its curve, or gives the all-zero X25519 secret.',
+  INVALID_KEY: 'A key that is not valid for its curve or use (wrong type, curve or value).',
+  INVALID_SIGNATURE_ENCODING: 'A signature that is not a valid plain (r || s) or DER ECDSA-Sig-Value encoding.',
+  MAC_FAILURE: 'A 3GPP MAC does not verify: MAC-S in AUTS, or the ECIES tag of a SUCI.',
+  INVALID_SUCI: 'A SUCI string or its decrypted MSIN is malformed.',
+  UNSUPPORTED_SCHEME: 'A SUCI protection scheme other than null, profile A or profile B.',
+  BSP_UNSUPPORTED_CRT: 'A BSP control reference template asks for a key type or length SGP.22 does not define.',
+  BSP_SEGMENT: 'A BSP segment is malformed: wrong tag, bad or non-minimal length, truncated, too long.',
+  BSP_MAC_FAILURE: "A BSP segment's C-MAC does not verify (tampering, reordering, replay or wrong keys).",
+  BSP_PADDING: 'A BSP segment decrypted under a valid MAC has wrong 80 00.. padding.',
+  BSP_SESSION_ABORTED: 'The BSP session failed earlier and refuses further segments.',
+
+  // Certificates (src/pki, PkiError).
+  MALFORMED: 'A certificate that is not well-formed DER X.509 v3, or lacks a component SGP.22 requires.',
+  UNSUPPORTED_ALGORITHM: 'A signature or key algorithm other than ECDSA-with-SHA256 over P-256 or brainpoolP256r1.',
+  UNKNOWN_CRITICAL_EXTENSION: 'A critical extension the validator does not process (RFC 5280 4.2).',
+  BAD_SIGNATURE: 'A signature in the certificate chain does not verify.',
+  EXPIRED: "The validation time is after a certificate's notAfter.",
+  NOT_YET_VALID: "The validation time is before a certificate's notBefore.",
+  UNKNOWN_CI: 'The chain ends at a CI the verifier does not trust, or at no known CI.',
+  WRONG_ROLE: "A certificate's policy (GSMA role) does not match its place in the chain or its use.",
+  WRONG_KEY_USAGE: "Key usage or extended key usage does not allow the certificate's use.",
+  NOT_A_CA: 'A certificate that signs another one is not a CA (basicConstraints).',
+  CHAIN_TOO_LONG: 'More certificates than the use allows, or a path length constraint exceeded.',
+  ISSUER_MISMATCH: 'Issuer name and authority key identifier do not designate the same issuing certificate.',
+  EID_OUT_OF_RANGE: "The eUICC's EID is outside its EUM's permitted name constraints.",
+  INVALID_EID: 'An EID that is not 32 digits with valid check digits, or an eUICC certificate without one.',
+
+  // Store (src/store) and SM-DP+ orders (src/smdpp).
+  INVALID_KEY_FILE: 'The at-rest key file does not hold a key of the right length.',
+  MIGRATION_FAILED: 'A database schema migration failed.',
+  ORDER_EXISTS: 'A profile order with this matching ID already exists.',
+  ORDER_NOT_FOUND: 'No profile order with this matching ID.',
+  INVALID_PROFILE_PACKAGE: 'A file that is not a valid SAIP profile package.',
+
+  // HTTP (src/http): the GSMA JSON binding and the strict HTTP/1.1 response parser (HttpResponseError).
+  FUNCTION_FAILED: 'An ES9+ function ends with status Failed; its subjectCode and reasonCode say why (FunctionFailure).',
+  MALFORMED_RESPONSE: 'Not an HTTP/1.1 response, or one framed ambiguously (Transfer-Encoding with Content-Length, differing lengths).',
+  RESPONSE_TOO_LARGE: 'An HTTP header section, body or framing beyond its limit.',
+  TRUNCATED_RESPONSE: 'The connection ended before the HTTP response was complete.',
+  UNEXPECTED_DATA: 'Bytes arrived after a complete HTTP response.',
+
+  // Software eUICC (src/euicc): card layer (CardError, one code per status word), eUICC data, sealed state.
+  WRONG_LENGTH: 'Status word 6700: Lc/Le inconsistent with the command, extended length, data where none belongs.',
+  LOGICAL_CHANNEL_NOT_SUPPORTED: 'Status word 6881: the logical channel named in the command is not open.',
+  SECURITY_STATUS_NOT_SATISFIED: 'Status word 6982: security status not satisfied.',
+  CONDITIONS_OF_USE_NOT_SATISFIED: 'Status word 6985: the command is not allowed in the current state (no pending data, no session).',
+  COMMAND_NOT_ALLOWED: 'Status word 6986: no application selected on the channel.',
+  INCORRECT_DATA: 'Status word 6A80: the command data is not one well-formed ES10 command.',
+  FUNCTION_NOT_SUPPORTED: 'Status word 6A81: no free logical channel to open.',
+  APPLICATION_NOT_FOUND: 'Status word 6A82: no application with the selected AID.',
+  NOT_ENOUGH_MEMORY: 'Status word 6A84: a command larger than the card buffers.',
+  INCORRECT_P1_P2: 'Status word 6A86: incorrect P1 or P2, including a STORE DATA block out of sequence.',
+  REFERENCED_DATA_NOT_FOUND: "Status word 6A88: no ES10 function for the command's tag.",
+  INS_NOT_SUPPORTED: 'Status word 6D00: instruction not supported in the class.',
+  CLA_NOT_SUPPORTED: 'Status word 6E00: class byte not supported.',
+  NO_PRECISE_DIAGNOSIS: 'Status word 6F00: an unexpected failure inside the card.',
+  EUICC_STATE: "A fault in the eUICC's own data, never caused by a command (the card answers 6F00).",
+  ROLLBACK: 'A sealed state file older than the generation last saved, or missing after a save.',
+  INVALID_STATE: 'A state that cannot be sealed: a value that is not JSON data or bytes, or a key starting with $.',
+  NOT_LOADED: 'A sealed state saved before it was loaded.',
+
+  // IPA (src/ipa, IpaError and the errors of the eUICC and SM-DP+ it relays).
+  INVALID_EUICC_RESPONSE: 'The eUICC answered with data that does not parse or does not belong to the session.',
+  INVALID_SERVER_RESPONSE: 'The SM-DP+ answered with data that does not parse or does not belong to the session.',
+  TRANSPORT_ERROR: 'A transport failure: TLS, connection, HTTP status, stdio peer gone.',
+  CONFIRMATION_CODE_REQUIRED: 'The SM-DP+ requires a confirmation code and none was given.',
+  CARD_STATUS: 'The eUICC refused an APDU with a status word other than 9000/61xx (CardStatusError.sw).',
+  ES10_RESULT: 'An ES10 function answered with an error result (Es10ResultError.result).',
+  ES9PLUS_FAILED: 'An ES9+ function answered Failed (Es9PlusError.subjectCode/reasonCode).',
+  ES9PLUS_EXPIRED: 'An ES9+ function answered Expired.',
+} as const satisfies Record<string, string>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every typed error mcim throws: a code from the registry and a clear message. */
 export class McimError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -1,6 +1,7 @@
 // Typed ASN.1 decoding/encoding errors: what went wrong, at which byte offset, under which tag path.
 import { McimError } from '../errors.js';
 
+/** The codes Asn1Error carries (meanings: ERROR_CODES in src/errors.ts). */
 export type Asn1ErrorCode =
   | 'TRUNCATED'
   | 'INDEFINITE_LENGTH'

@@ -1,6 +1,6 @@
 // TS 33.102 6.3.2-6.3.5: authentication vectors, AUTN and the re-synchronisation token AUTS.
 import { timingSafeEqual } from 'node:crypto';
-import { AkaError, requireLength } from './akaError.js';
+import { CryptoError, requireLength } from './errors.js';
 
 export interface F2345Result {
   /** RES (network side: XRES) */
@@ -106,7 +106,7 @@ export function generateAuts(alg: AkaAlgorithm, rand: Uint8Array, sqnMs: Uint8Ar
 
 /**
  * Network side (HE/AuC): recovers SQN_MS from AUTS and checks MAC-S (TS 33.102 6.3.5).
- * Throws AkaError MAC_FAILURE when MAC-S does not verify.
+ * Throws CryptoError MAC_FAILURE when MAC-S does not verify.
  */
 export function verifyAuts(alg: AkaAlgorithm, rand: Uint8Array, auts: Uint8Array): Buffer {
   requireLength('RAND', rand, 16);
@@ -115,7 +115,7 @@ export function verifyAuts(alg: AkaAlgorithm, rand: Uint8Array, auts: Uint8Array
   xor6(auts, alg.f5star(rand), sqnMs, 0);
   const expected = alg.f1star(rand, sqnMs, RESYNC_AMF);
   if (!timingSafeEqual(expected, auts.subarray(6))) {
-    throw new AkaError('MAC_FAILURE', 'AUTS: MAC-S does not verify');
+    throw new CryptoError('MAC_FAILURE', 'AUTS: MAC-S does not verify');
   }
   return sqnMs;
 }

@@ -1,6 +1,6 @@
 // TS 33.501 Annex A.2-A.7, RFC 5448 3.3-3.4 and TS 33.401 A.2: AKA key derivations over the TS 33.220 KDF.
 import { createHash, createHmac } from 'node:crypto';
-import { AkaError, requireLength } from './akaError.js';
+import { CryptoError, requireLength } from './errors.js';
 import { genericKdf } from './kdf33220.js';
 
 const FC_KASME = 0x10;
@@ -11,8 +11,8 @@ const FC_KSEAF = 0x6c;
 const FC_KAMF = 0x6d;
 
 function checkPlmn(mcc: string, mnc: string): void {
-  if (!/^\d{3}$/.test(mcc)) throw new AkaError('INVALID_PARAMETER', `MCC must be 3 digits, got "${mcc}"`);
-  if (!/^\d{2,3}$/.test(mnc)) throw new AkaError('INVALID_PARAMETER', `MNC must be 2 or 3 digits, got "${mnc}"`);
+  if (!/^\d{3}$/.test(mcc)) throw new CryptoError('INVALID_ARGUMENT', `MCC must be 3 digits, got "${mcc}"`);
+  if (!/^\d{2,3}$/.test(mnc)) throw new CryptoError('INVALID_ARGUMENT', `MNC must be 2 or 3 digits, got "${mnc}"`);
 }
 
 function ckIk(ck: Uint8Array, ik: Uint8Array): Buffer {
@@ -22,7 +22,7 @@ function ckIk(ck: Uint8Array, ik: Uint8Array): Buffer {
 }
 
 function text(name: string, value: string): Buffer {
-  if (value.length === 0) throw new AkaError('INVALID_PARAMETER', `${name} must not be empty`);
+  if (value.length === 0) throw new CryptoError('INVALID_ARGUMENT', `${name} must not be empty`);
   return Buffer.from(value, 'utf8');
 }
 
@@ -72,10 +72,10 @@ export function deriveKseaf(kausf: Uint8Array, snn: string): Buffer {
  */
 export function deriveKamf(kseaf: Uint8Array, supi: string, abba: Uint8Array): Buffer {
   requireLength('KSEAF', kseaf, 32);
-  if (abba.length < 2) throw new AkaError('INVALID_LENGTH', `ABBA must be at least 2 bytes, got ${abba.length}`);
+  if (abba.length < 2) throw new CryptoError('INVALID_ARGUMENT', `ABBA must be at least 2 bytes, got ${abba.length}`);
   const m = /^(?:imsi-)?(\d{5,15})$/.exec(supi) ?? /^nai-(.+)$/.exec(supi);
   if (m === null) {
-    throw new AkaError('INVALID_PARAMETER', `SUPI must be imsi-<5..15 digits> or nai-<NAI>, got "${supi}"`);
+    throw new CryptoError('INVALID_ARGUMENT', `SUPI must be imsi-<5..15 digits> or nai-<NAI>, got "${supi}"`);
   }
   return genericKdf(kseaf, FC_KAMF, [Buffer.from(m[1]!, 'utf8'), abba]);
 }

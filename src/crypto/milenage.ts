@@ -1,6 +1,6 @@
 // TS 35.206 4.1: the MILENAGE functions f1, f1*, f2, f3, f4, f5, f5* and OPc, with a batch path for the AuC.
 import { createCipheriv, type Cipher } from 'node:crypto';
-import { AkaError, requireLength } from './akaError.js';
+import { CryptoError, requireLength } from './errors.js';
 import type { AkaAlgorithm, AuthenticationVector, F2345Result } from './authenticationVector.js';
 
 /** Byte offsets of one record in the packed output of {@link Milenage.computePacked}. */
@@ -82,7 +82,7 @@ export class Milenage implements AkaAlgorithm {
    */
   computePacked(rands: Uint8Array, sqns: Uint8Array, amfs: Uint8Array, count: number): Buffer {
     if (!Number.isSafeInteger(count) || count < 0) {
-      throw new AkaError('INVALID_PARAMETER', `Milenage batch: invalid count ${count}`);
+      throw new CryptoError('INVALID_ARGUMENT', `Milenage batch: invalid count ${count}`);
     }
     requireLength('RAND batch', rands, count * 16);
     requireLength('SQN batch', sqns, count * 6);

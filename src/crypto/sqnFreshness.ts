@@ -1,5 +1,5 @@
 // TS 33.102 Annex C.1-C.2: SQN = SEQ || IND and the USIM's freshness check over an array indexed by IND.
-import { AkaError, requireLength } from './akaError.js';
+import { CryptoError, requireLength } from './errors.js';
 
 export interface SqnFreshnessOptions {
   /** length of IND in bits, default 5; the array has 2^indBits entries */
@@ -29,7 +29,7 @@ export function sqnToNumber(sqn: Uint8Array): number {
 /** A number below 2^48 as SQN (6 bytes). */
 export function sqnFromNumber(value: number): Buffer {
   if (!Number.isSafeInteger(value) || value < 0 || value >= SQN_SPACE) {
-    throw new AkaError('INVALID_PARAMETER', `SQN must be an integer in [0, 2^48), got ${value}`);
+    throw new CryptoError('INVALID_ARGUMENT', `SQN must be an integer in [0, 2^48), got ${value}`);
   }
   const sqn = Buffer.allocUnsafe(6);
   sqn.writeUIntBE(value, 0, 6);
@@ -38,7 +38,7 @@ export function sqnFromNumber(value: number): Buffer {
 
 function positiveOption(name: string, value: number | undefined, max: number): number | undefined {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < 1 || value > max)) {
-    throw new AkaError('INVALID_PARAMETER', `SQN freshness: ${name} must be an integer in [1, ${max}], got ${value}`);
+    throw new CryptoError('INVALID_ARGUMENT', `SQN freshness: ${name} must be an integer in [1, ${max}], got ${value}`);
   }
   return value;
 }
@@ -58,7 +58,7 @@ export class SqnFreshnessState {
     const indBits = options.indBits ?? 5;
     if (!Number.isSafeInteger(indBits) || indBits < 0 || indBits > MAX_IND_BITS) {
       const message = `SQN freshness: IND length must be 0..${MAX_IND_BITS} bits, got ${indBits}`;
-      throw new AkaError('INVALID_PARAMETER', message);
+      throw new CryptoError('INVALID_ARGUMENT', message);
     }
     const seqSpace = 2 ** (48 - indBits);
     this.indBits = indBits;
@@ -70,7 +70,7 @@ export class SqnFreshnessState {
     } else {
       if (seqMs.length !== size || !seqMs.every((s) => Number.isSafeInteger(s) && s >= 0 && s < seqSpace)) {
         const message = `SQN freshness: saved array must hold ${size} SEQ values in [0, 2^${48 - indBits})`;
-        throw new AkaError('INVALID_PARAMETER', message);
+        throw new CryptoError('INVALID_ARGUMENT', message);
       }
       this.#seqMs = [...seqMs];
     }

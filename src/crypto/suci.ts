@@ -11,7 +11,7 @@ import {
   ECDH,
   type KeyObject,
 } from 'node:crypto';
-import { AkaError, requireLength } from './akaError.js';
+import { CryptoError, requireLength } from './errors.js';
 import { x963Kdf } from './x963Kdf.js';
 
 /** Protection scheme: null-scheme (0), ECIES profile A (1, X25519), profile B (2, secp256r1). */
@@ -61,13 +61,13 @@ export interface DeconcealResult {
 }
 
 function fail(message: string): never {
-  throw new AkaError('INVALID_SUCI', message);
+  throw new CryptoError('INVALID_SUCI', message);
 }
 
 function checkDigits(name: string, value: string, min: number, max: number): void {
   if (typeof value !== 'string' || value.length < min || value.length > max || !/^\d+$/.test(value)) {
     const len = min === max ? `${min}` : `${min} to ${max}`;
-    throw new AkaError('INVALID_PARAMETER', `${name} must be ${len} decimal digits, got "${String(value)}"`);
+    throw new CryptoError('INVALID_ARGUMENT', `${name} must be ${len} decimal digits, got "${String(value)}"`);
   }
 }
 
@@ -107,13 +107,13 @@ export function formatSuci(suci: Suci): string {
   checkDigits('MNC', suci.mnc, 2, 3);
   checkDigits('routing indicator', suci.routingIndicator, 1, 4);
   if (!Number.isInteger(suci.protectionScheme) || suci.protectionScheme < 0 || suci.protectionScheme > 15) {
-    throw new AkaError('INVALID_PARAMETER', `protection scheme must be 0..15, got ${suci.protectionScheme}`);
+    throw new CryptoError('INVALID_ARGUMENT', `protection scheme must be 0..15, got ${suci.protectionScheme}`);
   }
   if (!Number.isInteger(suci.hnKeyId) || suci.hnKeyId < 0 || suci.hnKeyId > 255) {
-    throw new AkaError('INVALID_PARAMETER', `home network public key identifier must be 0..255, got ${suci.hnKeyId}`);
+    throw new CryptoError('INVALID_ARGUMENT', `home network public key identifier must be 0..255, got ${suci.hnKeyId}`);
   }
   if (!/^[0-9a-fA-F]+$/.test(suci.schemeOutput)) {
-    throw new AkaError('INVALID_PARAMETER', 'the scheme output must be MSIN digits or hexadecimal');
+    throw new CryptoError('INVALID_ARGUMENT', 'the scheme output must be MSIN digits or hexadecimal');
   }
   const { mcc, mnc, routingIndicator, protectionScheme, hnKeyId, schemeOutput } = suci;
   return `suci-0-${mcc}-${mnc}-${routingIndicator}-${protectionScheme}-${hnKeyId}-${schemeOutput}`;
@@ -173,11 +173,11 @@ function x25519Agree(privateKey: KeyObject, publicKey: KeyObject): Buffer {
   try {
     z = diffieHellman({ privateKey, publicKey });
   } catch (e) {
-    throw new AkaError('INVALID_POINT', 'X25519: key agreement failed (low-order public key, all-zero secret)', {
+    throw new CryptoError('INVALID_POINT', 'X25519: key agreement failed (low-order public key, all-zero secret)', {
       cause: e,
     });
   }
-  if (z.every((b) => b === 0)) throw new AkaError('INVALID_POINT', 'X25519: the shared secret is all zero');
+  if (z.every((b) => b === 0)) throw new CryptoError('INVALID_POINT', 'X25519: the shared secret is all zero');
   return z;
 }
 
@@ -187,7 +187,7 @@ function p256(privateKey: Uint8Array, what: string): ECDH {
   try {
     ecdh.setPrivateKey(privateKey);
   } catch (e) {
-    throw new AkaError('INVALID_KEY', `${what} is not a valid secp256r1 private key`, { cause: e });
+    throw new CryptoError('INVALID_KEY', `${what} is not a valid secp256r1 private key`, { cause: e });
   }
   return ecdh;
 }
@@ -197,12 +197,12 @@ function p256Point(point: Uint8Array, what: string): Buffer {
   const prefix = point[0];
   const ok = ((prefix === 2 || prefix === 3) && point.length === 33) || (prefix === 4 && point.length === 65);
   if (!ok) {
-    throw new AkaError('INVALID_LENGTH', `${what} must be a compressed (33 bytes) or uncompressed (65) P-256 point`);
+    throw new CryptoError('INVALID_ARGUMENT', `${what} must be a compressed (33 bytes) or uncompressed (65) P-256 point`);
   }
   try {
     return ECDH.convertKey(point, 'prime256v1', undefined, undefined, 'compressed') as Buffer;
   } catch (e) {
-    throw new AkaError('INVALID_POINT', `${what} is not a point on secp256r1`, { cause: e });
+    throw new CryptoError('INVALID_POINT', `${what} is not a point on secp256r1`, { cause: e });
   }
 }
 
@@ -210,7 +210,7 @@ function p256Agree(ecdh: ECDH, compressedPoint: Buffer, what: string): Buffer {
   try {
     return ecdh.computeSecret(compressedPoint);
   } catch (e) {
-    throw new AkaError('INVALID_POINT', `${what} is not a point on secp256r1`, { cause: e });
+    throw new CryptoError('INVALID_POINT', `${what} is not a point on secp256r1`, { cause: e });
   }
 }
 
@@ -266,7 +266,7 @@ function newEphemeralKey(profile: 'A' | 'B'): Buffer {
 /**
  * ECIES decryption with the home network private key (32 bytes). Profile B also accepts an
  * uncompressed ephemeral key (interoperability with UEs that do not compress); the KDF SharedInfo is
- * then its compressed form. Throws INVALID_POINT, INVALID_LENGTH or MAC_FAILURE.
+ * then its compressed form. Throws INVALID_POINT, INVALID_ARGUMENT or MAC_FAILURE.
  */
 export function eciesDecrypt(profile: 'A' | 'B', hnPrivateKey: Uint8Array, schemeOutput: Uint8Array): Buffer {
   let ecdh: Ecdh;
@@ -274,7 +274,7 @@ export function eciesDecrypt(profile: 'A' | 'B', hnPrivateKey: Uint8Array, schem
   const out = Buffer.from(schemeOutput.buffer, schemeOutput.byteOffset, schemeOutput.length);
   if (profile === 'A') {
     if (out.length < 32 + 1 + MAC_LENGTH) {
-      throw new AkaError('INVALID_LENGTH', 'ECIES profile A: scheme output too short');
+      throw new CryptoError('INVALID_ARGUMENT', 'ECIES profile A: scheme output too short');
     }
     const eph = out.subarray(0, 32);
     const hn = x25519Private(hnPrivateKey, 'HN private key');
@@ -283,7 +283,7 @@ export function eciesDecrypt(profile: 'A' | 'B', hnPrivateKey: Uint8Array, schem
   } else {
     const ephLength = out[0] === 4 ? 65 : 33;
     if (out.length < ephLength + 1 + MAC_LENGTH) {
-      throw new AkaError('INVALID_LENGTH', 'ECIES profile B: scheme output too short');
+      throw new CryptoError('INVALID_ARGUMENT', 'ECIES profile B: scheme output too short');
     }
     const eph = p256Point(out.subarray(0, ephLength), 'ephemeral public key');
     const hn = p256(hnPrivateKey, 'HN private key');
@@ -293,7 +293,7 @@ export function eciesDecrypt(profile: 'A' | 'B', hnPrivateKey: Uint8Array, schem
   const { ek, icb, mk } = deriveKeys(ecdh);
   const ciphertext = rest.subarray(0, rest.length - MAC_LENGTH);
   if (!timingSafeEqual(macTag(mk, ciphertext), rest.subarray(rest.length - MAC_LENGTH))) {
-    throw new AkaError('MAC_FAILURE', 'SUCI: the ECIES MAC tag does not verify');
+    throw new CryptoError('MAC_FAILURE', 'SUCI: the ECIES MAC tag does not verify');
   }
   return aes128Ctr(ek, icb, ciphertext);
 }
@@ -313,16 +313,16 @@ export function concealSuci(input: ConcealInput): string {
   checkImsi(mcc, mnc, msin);
   let schemeOutput: string;
   if (profile === 'null') {
-    if (hnKeyId !== 0) throw new AkaError('INVALID_PARAMETER', 'the null-scheme uses HN public key identifier 0');
+    if (hnKeyId !== 0) throw new CryptoError('INVALID_ARGUMENT', 'the null-scheme uses HN public key identifier 0');
     schemeOutput = msin;
   } else if (profile === 'A' || profile === 'B') {
     if (input.hnPublicKey === undefined) {
-      throw new AkaError('INVALID_PARAMETER', `profile ${profile} needs the HN public key`);
+      throw new CryptoError('INVALID_ARGUMENT', `profile ${profile} needs the HN public key`);
     }
     const output = eciesEncrypt(profile, input.hnPublicKey, encodeMsinBcd(msin), input.ephemeralPrivateKey);
     schemeOutput = output.toString('hex');
   } else {
-    throw new AkaError('UNSUPPORTED_SCHEME', `unknown protection scheme profile "${String(profile)}"`);
+    throw new CryptoError('UNSUPPORTED_SCHEME', `unknown protection scheme profile "${String(profile)}"`);
   }
   return formatSuci({ mcc, mnc, routingIndicator, protectionScheme: SCHEME_ID[profile], hnKeyId, schemeOutput });
 }
@@ -332,14 +332,14 @@ export function deconcealSuci(suci: string, hnPrivateKey?: Uint8Array): Deconcea
   const s = parseSuci(suci);
   const profile = PROFILE_OF_SCHEME[s.protectionScheme];
   if (profile === undefined) {
-    throw new AkaError('UNSUPPORTED_SCHEME', `SUCI: protection scheme ${s.protectionScheme} is not supported`);
+    throw new CryptoError('UNSUPPORTED_SCHEME', `SUCI: protection scheme ${s.protectionScheme} is not supported`);
   }
   let msin: string;
   if (profile === 'null') {
     msin = s.schemeOutput;
   } else {
     if (hnPrivateKey === undefined) {
-      throw new AkaError('INVALID_PARAMETER', `profile ${profile} needs the HN private key`);
+      throw new CryptoError('INVALID_ARGUMENT', `profile ${profile} needs the HN private key`);
     }
     msin = decodeMsinBcd(eciesDecrypt(profile, hnPrivateKey, Buffer.from(s.schemeOutput, 'hex')));
   }

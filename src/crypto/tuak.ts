@@ -1,7 +1,7 @@
 // TS 35.231 6: the Tuak functions f1, f1*, f2, f3, f4, f5, f5* and TOPc over Keccak-f[1600] (Annex C).
 import { keccakP } from '@noble/hashes/sha3.js';
 import { swap32IfBE } from '@noble/hashes/utils.js';
-import { AkaError, requireLength } from './akaError.js';
+import { CryptoError, requireLength } from './errors.js';
 import type { AkaAlgorithm, F2345Result } from './authenticationVector.js';
 
 /** Operator-chosen output lengths (bits) and the number of Keccak iterations (TS 35.231 5.1). */
@@ -83,7 +83,7 @@ function validateKey(k: Uint8Array, topc: Uint8Array, iterations: number): void 
   requireLength('K', k, 16, 32);
   requireLength('TOPc', topc, 32);
   if (!Number.isSafeInteger(iterations) || iterations < 1) {
-    throw new AkaError('INVALID_PARAMETER', `Tuak: Keccak iterations must be a positive integer, got ${iterations}`);
+    throw new CryptoError('INVALID_ARGUMENT', `Tuak: Keccak iterations must be a positive integer, got ${iterations}`);
   }
 }
 
@@ -99,7 +99,7 @@ function validateLengths(p: Partial<TuakParams>, ...names: (keyof typeof LENGTHS
     const [label, allowed] = LENGTHS[name];
     const value = p[name];
     if (value === undefined || !(allowed as readonly number[]).includes(value)) {
-      throw new AkaError('INVALID_PARAMETER', `Tuak: ${label} must be ${allowed.join(', ')} bits, got ${value}`);
+      throw new CryptoError('INVALID_ARGUMENT', `Tuak: ${label} must be ${allowed.join(', ')} bits, got ${value}`);
     }
   }
 }

@@ -1,6 +1,6 @@
 // TS 33.102 6.3.3: authentication and key agreement on the USIM (MAC-A check, SQN freshness, RES/CK/IK or AUTS).
 import { timingSafeEqual } from 'node:crypto';
-import { requireLength } from './akaError.js';
+import { requireLength } from './errors.js';
 import { generateAuts, parseAutn, type AkaAlgorithm } from './authenticationVector.js';
 import type { SqnFreshnessState, SqnRejectReason } from './sqnFreshness.js';
 

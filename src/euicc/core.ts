@@ -139,6 +139,7 @@ const FIRST_ISDP_INDEX = 0x10;
 
 /** A fault in the eUICC's own data (never caused by a command): the card answers 6F00. */
 export class EuiccError extends McimError {
+  declare readonly code: 'EUICC_STATE';
   constructor(message: string, options?: { cause?: unknown }) {
     super('EUICC_STATE', message, options);
   }

@@ -20,22 +20,13 @@ import { McimError } from '../errors.js';
  * cannot provide.
  */
 
+/** The codes SealedStateError carries (meanings: ERROR_CODES in src/errors.ts). */
 export type SealedStateErrorCode =
-  /**
-   * The file is not an intact sealed state under this device secret: any modified, truncated or
-   * appended byte, a wrong secret, a wrong magic, or an unknown format version (a header that
-   * cannot be authenticated cannot be told apart from a tampered one).
-   */
   | 'TAMPERED'
-  /** The file is authentic but older than the generation the caller last saw, or it is missing. */
   | 'ROLLBACK'
-  /** The state cannot be sealed: a value that is not JSON data or bytes, or a key starting with '$'. */
   | 'INVALID_STATE'
-  /** save() before load(): the generation to continue from is unknown. */
   | 'NOT_LOADED'
-  /** A device secret shorter than 32 bytes or a bad argument. */
   | 'INVALID_ARGUMENT'
-  /** The file system refused a read or a write. */
   | 'IO_ERROR';
 
 export class SealedStateError extends McimError {

@@ -1,4 +1,4 @@
-// The GSMA RSP JSON binding (SGP.22 6.5/6.6): request fields, X-Admin-Protocol, function execution status and status codes.
+// The GSMA RSP JSON binding (SGP.22 6.5; 6.6 is the ASN.1 binding, not served): request fields, X-Admin-Protocol, function execution status and status codes.
 import { McimError } from '../errors.js';
 
 /** The X-Admin-Protocol this server speaks: gsma/rsp/v2.x.y (SGP.22 6.5.1). */
@@ -20,6 +20,7 @@ export interface ResponseHeader {
 
 /** A function that ends with status Failed and the spec's subject and reason codes (SGP.22 5.6, 6.5.2.x). */
 export class FunctionFailure extends McimError {
+  declare readonly code: 'FUNCTION_FAILED';
   readonly subjectCode: string;
   readonly reasonCode: string;
   constructor(subjectCode: string, reasonCode: string, message: string, options?: { cause?: unknown }) {

@@ -2,14 +2,11 @@
 // Content-Length, by chunked transfer coding or by the end of the connection. Strict: anything ambiguous is refused.
 import { McimError } from '../errors.js';
 
+/** The codes HttpResponseError carries (meanings: ERROR_CODES in src/errors.ts). */
 export type HttpResponseErrorCode =
-  /** Not an HTTP/1.1 response, or framed ambiguously (both Transfer-Encoding and Content-Length, differing lengths). */
   | 'MALFORMED_RESPONSE'
-  /** The header section, the body, or the framing around it (chunk lines, trailers, 1xx heads) exceeds its limit. */
   | 'RESPONSE_TOO_LARGE'
-  /** The connection ended before the response was complete. */
   | 'TRUNCATED_RESPONSE'
-  /** Bytes arrived after a complete response (nothing was asked for). */
   | 'UNEXPECTED_DATA';
 
 export class HttpResponseError extends McimError {

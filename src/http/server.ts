@@ -1,4 +1,4 @@
-// HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5/6.6): fastify over TLS, header checks, status envelopes, no logging of bodies.
+// HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5 JSON binding): fastify over TLS, header checks, status envelopes, no logging of bodies.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   ADMIN_PROTOCOL,

@@ -1,16 +1,12 @@
 // Typed errors of the IPA/LPA (SGP.22 5.7 ES10 status words and results, 6.5/6.6 ES9+ function execution status).
 import { McimError } from '../errors.js';
 
+/** The codes IpaError carries (meanings: ERROR_CODES in src/errors.ts). */
 export type IpaErrorCode =
-  /** A bad argument: activation code, ICCID, segment size, URL. */
   | 'INVALID_ARGUMENT'
-  /** The eUICC answered with data that does not parse or does not belong to the session. */
   | 'INVALID_EUICC_RESPONSE'
-  /** The SM-DP+ answered with data that does not parse or does not belong to the session. */
   | 'INVALID_SERVER_RESPONSE'
-  /** A transport failure: TLS, connection, HTTP status, stdio peer gone. */
   | 'TRANSPORT_ERROR'
-  /** The SM-DP+ requires a confirmation code and none was given. */
   | 'CONFIRMATION_CODE_REQUIRED';
 
 export class IpaError extends McimError {
@@ -44,6 +40,7 @@ export function statusWordHex(sw: number): string {
 
 /** The eUICC refused an APDU with a status word other than 9000/61xx. */
 export class CardStatusError extends McimError {
+  declare readonly code: 'CARD_STATUS';
   /** SW1 * 256 + SW2. */
   readonly sw: number;
   constructor(sw: number, what: string) {
@@ -58,6 +55,7 @@ export class CardStatusError extends McimError {
  * profileNotInDisabledState, authenticateErrorCode, downloadErrorCode, a PIR errorResult).
  */
 export class Es10ResultError extends McimError {
+  declare readonly code: 'ES10_RESULT';
   /** The ES10 function, as SGP.22 names it. */
   readonly function: string;
   /** The result code the eUICC returned. */
@@ -74,6 +72,7 @@ export class Es10ResultError extends McimError {
 
 /** An ES9+ function answered Failed or Expired (SGP.22 6.5.1.4 statusCodeData). */
 export class Es9PlusError extends McimError {
+  declare readonly code: 'ES9PLUS_FAILED' | 'ES9PLUS_EXPIRED';
   readonly function: string;
   readonly status: 'Failed' | 'Expired';
   readonly subjectCode: string | undefined;
@@ -86,7 +85,7 @@ export class Es9PlusError extends McimError {
     data: { subjectCode?: string; reasonCode?: string; subjectIdentifier?: string; message?: string },
   ) {
     const codes = data.subjectCode !== undefined || data.reasonCode !== undefined ? ` ${data.subjectCode ?? '?'}/${data.reasonCode ?? '?'}` : '';
-    super('ES9PLUS_' + status.toUpperCase(), `ES9+ ${fn} ${status}${codes}${data.message ? `: ${data.message}` : ''}`);
+    super(status === 'Failed' ? 'ES9PLUS_FAILED' : 'ES9PLUS_EXPIRED', `ES9+ ${fn} ${status}${codes}${data.message ? `: ${data.message}` : ''}`);
     this.function = fn;
     this.status = status;
     this.subjectCode = data.subjectCode;

@@ -1,4 +1,4 @@
-// Profile metadata (StoreMetadataRequest, SGP.22 2.4.3 / 5.5.3): what the eUICC shows and where it sends notifications.
+// Profile metadata (StoreMetadataRequest, SGP.22 4.4 / 5.5.3): what the eUICC shows and where it sends notifications.
 import { NotificationEvent, ProfileClass, namedBitString, type StoreMetadataRequest } from '../asn1/definitions/rsp.js';
 import { encodeIccid } from '../asn1/definitions/saip.js';
 import type { Order } from '../store/smdpStore.js';

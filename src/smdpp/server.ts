@@ -1,4 +1,4 @@
-// The SM-DP+'s ES9+ interface over HTTPS (SGP.22 5.6, JSON binding 6.5/6.6): POST /gsma/rsp2/es9plus/<function>.
+// The SM-DP+'s ES9+ interface over HTTPS (SGP.22 5.6, JSON binding 6.5): POST /gsma/rsp2/es9plus/<function>.
 import type { FastifyInstance } from 'fastify';
 import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../http/server.js';
 import { smdpContext, type SmdpContext, type SmdpOptions } from './context.js';

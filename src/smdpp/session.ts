@@ -1,4 +1,4 @@
-// Looking up the RSP session a transactionId names (SGP.22 3.1.2/3.1.3: one transaction, one session, one eUICC).
+// Looking up the RSP session a transactionId names (SGP.22 3.0.1/3.1.3: one transaction, one session, one eUICC).
 import type { SessionState } from '../store/database.js';
 import type { Session } from '../store/smdpStore.js';
 import type { SmdpContext } from './context.js';

@@ -1,4 +1,4 @@
-// Verifying the eUICC (SGP.22 3.1.2 step 13+, 4.5.2.2): its certificate chain CI -> EUM -> eUICC, mapped to ES9+ status codes.
+// Verifying the eUICC (SGP.22 3.0.1 and 5.6.3, 4.5.2.2): its certificate chain CI -> EUM -> eUICC, mapped to ES9+ status codes.
 import type { GsmaCertificate } from '../pki/certificate.js';
 import { PkiError } from '../pki/errors.js';
 import { validateChain, type ChainValidationResult } from '../pki/validateChain.js';

@@ -52,7 +52,7 @@ export class SecretBox {
   open(sealed: Uint8Array, associatedData: string): Buffer {
     const data = Buffer.from(sealed);
     if (data.length < 1 + IV_LENGTH + TAG_LENGTH || data[0] !== VERSION) {
-      throw new McimError('SEALED_DATA_INVALID', 'sealed data is truncated or of an unknown version');
+      throw new McimError('TAMPERED', 'sealed data is truncated or of an unknown version');
     }
     const iv = data.subarray(1, 1 + IV_LENGTH);
     const tag = data.subarray(data.length - TAG_LENGTH);
@@ -60,7 +60,7 @@ export class SecretBox {
     try {
       return Buffer.concat([decipher.update(data.subarray(1 + IV_LENGTH, data.length - TAG_LENGTH)), decipher.final()]);
     } catch (cause) {
-      throw new McimError('SEALED_DATA_INVALID', 'sealed data does not authenticate (wrong key or altered data)', { cause });
+      throw new McimError('TAMPERED', 'sealed data does not authenticate (wrong key or altered data)', { cause });
     }
   }
 }

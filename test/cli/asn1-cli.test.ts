@@ -31,9 +31,9 @@ describe('asn1 dump: input formats', () => {
   });
 
   it('rejects text that is neither hex nor base64, and empty input', () => {
-    assert.throws(() => dumpAsn1(Buffer.from('hello, world')), (e) => e instanceof McimError && e.code === 'BAD_INPUT');
-    assert.throws(() => dumpAsn1(Buffer.from('abc')), (e) => e instanceof McimError && e.code === 'BAD_INPUT');
-    assert.throws(() => dumpAsn1(Buffer.alloc(0)), (e) => e instanceof McimError && e.code === 'BAD_INPUT');
+    assert.throws(() => dumpAsn1(Buffer.from('hello, world')), (e) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(() => dumpAsn1(Buffer.from('abc')), (e) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(() => dumpAsn1(Buffer.alloc(0)), (e) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
   });
 });
 

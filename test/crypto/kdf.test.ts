@@ -82,9 +82,9 @@ describe('TS 33.220 Annex B.2 KDF', () => {
   });
 
   it('rejects FC outside one byte and parameters longer than 65535 bytes', () => {
-    assert.throws(() => genericKdf(Buffer.alloc(32), 256, []), { code: 'INVALID_PARAMETER' });
+    assert.throws(() => genericKdf(Buffer.alloc(32), 256, []), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => genericKdf(Buffer.alloc(32), 0x6a, [Buffer.alloc(2), Buffer.alloc(65536)]), {
-      code: 'INVALID_LENGTH',
+      code: 'INVALID_ARGUMENT',
       message: /P1 is 65536 bytes/,
     });
   });
@@ -115,7 +115,7 @@ describe('5G AKA key derivations (TS 33.501 Annex A)', () => {
   it('serving network name pads the MNC to 3 digits (TS 24.501 9.12.1)', () => {
     assert.equal(servingNetworkName('001', '01'), '5G:mnc001.mcc001.3gppnetwork.org');
     assert.equal(servingNetworkName('310', '410'), '5G:mnc410.mcc310.3gppnetwork.org');
-    assert.throws(() => servingNetworkName('01', '01'), { code: 'INVALID_PARAMETER' });
+    assert.throws(() => servingNetworkName('01', '01'), { code: 'INVALID_ARGUMENT' });
   });
 
   it('RES* / XRES* (A.4): wmnsk/milenage known answer', () => {
@@ -160,12 +160,12 @@ describe('5G AKA key derivations (TS 33.501 Annex A)', () => {
 
   it('rejects malformed inputs', () => {
     const k = Buffer.alloc(32);
-    assert.throws(() => deriveKausf(av.ck, av.ik, 'snn', Buffer.alloc(5)), { code: 'INVALID_LENGTH' });
-    assert.throws(() => deriveKausf(Buffer.alloc(15), av.ik, 'snn', sqnXorAk), { code: 'INVALID_LENGTH' });
-    assert.throws(() => deriveKseaf(k, ''), { code: 'INVALID_PARAMETER' });
-    assert.throws(() => deriveKamf(k, 'imsi-12ab', hex('0000')), { code: 'INVALID_PARAMETER' });
-    assert.throws(() => deriveKamf(k, 'imsi-001010123456789', hex('00')), { code: 'INVALID_LENGTH' });
-    assert.throws(() => deriveHxresStar(x, Buffer.alloc(8)), { code: 'INVALID_LENGTH' });
-    assert.throws(() => deriveKasme(av.ck, av.ik, Buffer.alloc(4), sqnXorAk), { code: 'INVALID_LENGTH' });
+    assert.throws(() => deriveKausf(av.ck, av.ik, 'snn', Buffer.alloc(5)), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => deriveKausf(Buffer.alloc(15), av.ik, 'snn', sqnXorAk), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => deriveKseaf(k, ''), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => deriveKamf(k, 'imsi-12ab', hex('0000')), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => deriveKamf(k, 'imsi-001010123456789', hex('00')), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => deriveHxresStar(x, Buffer.alloc(8)), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => deriveKasme(av.ck, av.ik, Buffer.alloc(4), sqnXorAk), { code: 'INVALID_ARGUMENT' });
   });
 });

@@ -13,7 +13,7 @@ import {
   milenageBatch,
   type MilenageBatchInput,
 } from '../../src/crypto/milenage.js';
-import { AkaError } from '../../src/crypto/akaError.js';
+import { CryptoError } from '../../src/crypto/errors.js';
 import { hex, readJsonFixture } from '../helpers/fixtures.js';
 
 interface MilenageSet {
@@ -41,7 +41,7 @@ const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength
 const batchInput = fc.record({ rand: bytes(16), sqn: bytes(6), amf: bytes(2) });
 
 function rejectsLength(fn: () => unknown, field: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof AkaError && e.code === 'INVALID_LENGTH' && e.message.includes(field));
+  assert.throws(fn, (e: unknown) => e instanceof CryptoError && e.code === 'INVALID_ARGUMENT' && e.message.includes(field));
 }
 
 describe('Milenage: TS 35.207 / TS 35.208 test sets', () => {
@@ -180,7 +180,7 @@ describe('Milenage input validation', () => {
     const m = new Milenage(k, k);
     rejectsLength(() => m.computePacked(Buffer.alloc(32), Buffer.alloc(12), Buffer.alloc(3), 2), 'AMF batch');
     assert.throws(() => new Milenage(k, k).computePacked(Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(2), -1), {
-      code: 'INVALID_PARAMETER',
+      code: 'INVALID_ARGUMENT',
     });
   });
 });

@@ -14,7 +14,7 @@ import {
   hnPublicKeyOf,
   parseSuci,
 } from '../../src/crypto/suci.js';
-import { AkaError } from '../../src/crypto/akaError.js';
+import { CryptoError } from '../../src/crypto/errors.js';
 import { hex, readJsonFixture } from '../helpers/fixtures.js';
 
 interface EciesSet {
@@ -48,7 +48,7 @@ const PROFILE_A = ECIES.find((s) => s.profile === 'A')!;
 const PROFILE_B = ECIES.find((s) => s.profile === 'B')!;
 
 function code(c: string): (e: unknown) => boolean {
-  return (e: unknown) => e instanceof AkaError && e.code === c;
+  return (e: unknown) => e instanceof CryptoError && e.code === c;
 }
 
 /** A compressed secp256r1 encoding whose x has no point on the curve (x^3 - 3x + b is not a square). */
@@ -231,15 +231,15 @@ describe('SUCI rejections', () => {
   });
 
   it('wrong key lengths', () => {
-    assert.throws(() => eciesEncrypt('A', Buffer.alloc(31, 9), hex(PROFILE_A.plaintext)), code('INVALID_LENGTH'));
-    assert.throws(() => eciesEncrypt('B', Buffer.alloc(32, 2), hex(PROFILE_B.plaintext)), code('INVALID_LENGTH'));
-    assert.throws(() => eciesDecrypt('A', Buffer.alloc(31), outputA), code('INVALID_LENGTH'));
-    assert.throws(() => eciesDecrypt('B', Buffer.alloc(33), outputB), code('INVALID_LENGTH'));
+    assert.throws(() => eciesEncrypt('A', Buffer.alloc(31, 9), hex(PROFILE_A.plaintext)), code('INVALID_ARGUMENT'));
+    assert.throws(() => eciesEncrypt('B', Buffer.alloc(32, 2), hex(PROFILE_B.plaintext)), code('INVALID_ARGUMENT'));
+    assert.throws(() => eciesDecrypt('A', Buffer.alloc(31), outputA), code('INVALID_ARGUMENT'));
+    assert.throws(() => eciesDecrypt('B', Buffer.alloc(33), outputB), code('INVALID_ARGUMENT'));
     const hnA = hex(PROFILE_A.hn_public_key);
-    assert.throws(() => eciesEncrypt('A', hnA, Buffer.of(1), Buffer.alloc(16)), code('INVALID_LENGTH'), 'ephemeral key');
+    assert.throws(() => eciesEncrypt('A', hnA, Buffer.of(1), Buffer.alloc(16)), code('INVALID_ARGUMENT'), 'ephemeral key');
     assert.throws(() => eciesDecrypt('B', Buffer.alloc(32), outputB), code('INVALID_KEY'), 'zero is no private key');
     const privA = hex(PROFILE_A.hn_private_key);
-    assert.throws(() => eciesDecrypt('A', privA, outputA.subarray(0, 40)), code('INVALID_LENGTH'), 'truncated');
+    assert.throws(() => eciesDecrypt('A', privA, outputA.subarray(0, 40)), code('INVALID_ARGUMENT'), 'truncated');
   });
 
   it('malformed SUCI strings and unsupported schemes', () => {
@@ -256,7 +256,7 @@ describe('SUCI rejections', () => {
       assert.throws(() => deconcealSuci(s), code('INVALID_SUCI'), s);
     }
     assert.throws(() => deconcealSuci('suci-0-001-01-0-5-1-00'), code('UNSUPPORTED_SCHEME'));
-    assert.throws(() => deconcealSuci(`suci-0-208-93-0-1-1-${outputA.toString('hex')}`), code('INVALID_PARAMETER'));
+    assert.throws(() => deconcealSuci(`suci-0-208-93-0-1-1-${outputA.toString('hex')}`), code('INVALID_ARGUMENT'));
   });
 
   it('malformed BCD MSIN', () => {
@@ -269,10 +269,10 @@ describe('SUCI rejections', () => {
   it('conceal rejects malformed SUPI parts and the null-scheme with a key id', () => {
     const base = { mcc: '001', mnc: '01', msin: '0123456789', routingIndicator: '0', hnKeyId: 0 };
     const profile = 'null' as const;
-    assert.throws(() => concealSuci({ ...base, profile, msin: '01234567890' }), code('INVALID_PARAMETER'), 'IMSI > 15 digits');
-    assert.throws(() => concealSuci({ ...base, profile, mnc: '1' }), code('INVALID_PARAMETER'));
-    assert.throws(() => concealSuci({ ...base, profile, routingIndicator: '12345' }), code('INVALID_PARAMETER'));
-    assert.throws(() => concealSuci({ ...base, profile, hnKeyId: 1 }), code('INVALID_PARAMETER'));
-    assert.throws(() => concealSuci({ ...base, profile: 'A', hnKeyId: 1 }), code('INVALID_PARAMETER'), 'no HN key');
+    assert.throws(() => concealSuci({ ...base, profile, msin: '01234567890' }), code('INVALID_ARGUMENT'), 'IMSI > 15 digits');
+    assert.throws(() => concealSuci({ ...base, profile, mnc: '1' }), code('INVALID_ARGUMENT'));
+    assert.throws(() => concealSuci({ ...base, profile, routingIndicator: '12345' }), code('INVALID_ARGUMENT'));
+    assert.throws(() => concealSuci({ ...base, profile, hnKeyId: 1 }), code('INVALID_ARGUMENT'));
+    assert.throws(() => concealSuci({ ...base, profile: 'A', hnKeyId: 1 }), code('INVALID_ARGUMENT'), 'no HN key');
   });
 });

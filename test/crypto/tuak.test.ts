@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tuak, computeTopc, f1, f1star, f2345, f5star, keccakF1600, type TuakParams } from '../../src/crypto/tuak.js';
-import { AkaError } from '../../src/crypto/akaError.js';
+import { CryptoError } from '../../src/crypto/errors.js';
 import { hex, readJsonFixture } from '../helpers/fixtures.js';
 
 interface KeccakSet {
@@ -113,7 +113,7 @@ describe('Keccak-f[1600]: TS 35.232 test sets', () => {
     });
   }
   it('rejects a state that is not 200 bytes', () => {
-    assert.throws(() => keccakF1600(Buffer.alloc(199)), { code: 'INVALID_LENGTH' });
+    assert.throws(() => keccakF1600(Buffer.alloc(199)), { code: 'INVALID_ARGUMENT' });
   });
 });
 
@@ -153,36 +153,36 @@ describe('Tuak input validation', () => {
   const p = paramsOf(s);
   const [k, topc, rand, sqn, amf] = [hex(s.k), hex(s.topc), hex(s.rand), hex(s.sqn), hex(s.amf)];
   const invalid = (fn: () => unknown, code: string, text: string): void => {
-    assert.throws(fn, (e: unknown) => e instanceof AkaError && e.code === code && e.message.includes(text));
+    assert.throws(fn, (e: unknown) => e instanceof CryptoError && e.code === code && e.message.includes(text));
   };
 
   it('rejects K other than 128 or 256 bits, TOP/TOPc other than 256 bits', () => {
-    invalid(() => new Tuak(Buffer.alloc(24), topc, p), 'INVALID_LENGTH', 'K must be 16 or 32 bytes, got 24');
-    invalid(() => new Tuak(k, Buffer.alloc(16), p), 'INVALID_LENGTH', 'TOPc must be 32 bytes');
-    invalid(() => computeTopc(k, Buffer.alloc(31), 1), 'INVALID_LENGTH', 'TOP must be 32 bytes');
+    invalid(() => new Tuak(Buffer.alloc(24), topc, p), 'INVALID_ARGUMENT', 'K must be 16 or 32 bytes, got 24');
+    invalid(() => new Tuak(k, Buffer.alloc(16), p), 'INVALID_ARGUMENT', 'TOPc must be 32 bytes');
+    invalid(() => computeTopc(k, Buffer.alloc(31), 1), 'INVALID_ARGUMENT', 'TOP must be 32 bytes');
   });
 
   it('rejects length parameters the spec does not define', () => {
-    invalid(() => new Tuak(k, topc, { ...p, macBits: 32 as 64 }), 'INVALID_PARAMETER', 'MAC length');
-    invalid(() => new Tuak(k, topc, { ...p, resBits: 48 as 64 }), 'INVALID_PARAMETER', 'RES length');
-    invalid(() => new Tuak(k, topc, { ...p, ckBits: 64 as 128 }), 'INVALID_PARAMETER', 'CK length');
-    invalid(() => new Tuak(k, topc, { ...p, ikBits: 512 as 256 }), 'INVALID_PARAMETER', 'IK length');
-    invalid(() => f1(k, topc, rand, sqn, amf, { macBits: 16 as 64, keccakIterations: 1 }), 'INVALID_PARAMETER', 'MAC');
+    invalid(() => new Tuak(k, topc, { ...p, macBits: 32 as 64 }), 'INVALID_ARGUMENT', 'MAC length');
+    invalid(() => new Tuak(k, topc, { ...p, resBits: 48 as 64 }), 'INVALID_ARGUMENT', 'RES length');
+    invalid(() => new Tuak(k, topc, { ...p, ckBits: 64 as 128 }), 'INVALID_ARGUMENT', 'CK length');
+    invalid(() => new Tuak(k, topc, { ...p, ikBits: 512 as 256 }), 'INVALID_ARGUMENT', 'IK length');
+    invalid(() => f1(k, topc, rand, sqn, amf, { macBits: 16 as 64, keccakIterations: 1 }), 'INVALID_ARGUMENT', 'MAC');
   });
 
   it('rejects a Keccak iteration count that is not a positive integer', () => {
     for (const n of [0, -1, 1.5, Number.NaN]) {
-      invalid(() => computeTopc(k, hex(s.top), n), 'INVALID_PARAMETER', 'Keccak iterations');
-      invalid(() => f5star(k, topc, rand, n), 'INVALID_PARAMETER', 'Keccak iterations');
+      invalid(() => computeTopc(k, hex(s.top), n), 'INVALID_ARGUMENT', 'Keccak iterations');
+      invalid(() => f5star(k, topc, rand, n), 'INVALID_ARGUMENT', 'Keccak iterations');
     }
   });
 
   it('rejects wrong RAND, SQN and AMF lengths', () => {
     const t = new Tuak(k, topc, p);
-    invalid(() => t.f1(Buffer.alloc(8), sqn, amf), 'INVALID_LENGTH', 'RAND');
-    invalid(() => t.f1star(rand, Buffer.alloc(8), amf), 'INVALID_LENGTH', 'SQN');
-    invalid(() => t.f1(rand, sqn, Buffer.alloc(1)), 'INVALID_LENGTH', 'AMF');
-    invalid(() => t.f2345(Buffer.alloc(17)), 'INVALID_LENGTH', 'RAND');
+    invalid(() => t.f1(Buffer.alloc(8), sqn, amf), 'INVALID_ARGUMENT', 'RAND');
+    invalid(() => t.f1star(rand, Buffer.alloc(8), amf), 'INVALID_ARGUMENT', 'SQN');
+    invalid(() => t.f1(rand, sqn, Buffer.alloc(1)), 'INVALID_ARGUMENT', 'AMF');
+    invalid(() => t.f2345(Buffer.alloc(17)), 'INVALID_ARGUMENT', 'RAND');
   });
 
   it('a failed call leaves no state behind for the next one', () => {

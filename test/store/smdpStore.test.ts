@@ -74,9 +74,9 @@ describe('SecretBox', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const sealed = a.seal(Buffer.from('K and OPc'), 'row-1');
     assert.equal(SecretBox.fromKeyFile(path).open(sealed, 'row-1').toString(), 'K and OPc');
-    assert.throws(() => a.open(sealed, 'row-2'), (e: unknown) => e instanceof McimError && e.code === 'SEALED_DATA_INVALID');
+    assert.throws(() => a.open(sealed, 'row-2'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
     sealed[20]! ^= 1;
-    assert.throws(() => a.open(sealed, 'row-1'), (e: unknown) => e instanceof McimError && e.code === 'SEALED_DATA_INVALID');
+    assert.throws(() => a.open(sealed, 'row-1'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
   });
 });
 
@@ -322,7 +322,7 @@ for (const engine of ENGINES) {
       assert.notEqual(sealed, await raw('L2'), 'no two orders store the same value for the same code');
       assert.ok((await store.getOrder('L1'))?.ccHash?.equals(cc));
       await store.db.updateTable('smdp_orders').set({ cc_hash: sealed }).where('matching_id', '=', 'L2').execute();
-      await assert.rejects(store.getOrder('L2'), (e: unknown) => e instanceof McimError && e.code === 'SEALED_DATA_INVALID');
+      await assert.rejects(store.getOrder('L2'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
       await store.db.updateTable('smdp_orders').set({ cc_hash: Buffer.alloc(32, 7).toString('hex') }).where('matching_id', '=', 'L2').execute();
       assert.ok((await store.getOrder('L2'))?.ccHash?.equals(Buffer.alloc(32, 7)));
     });

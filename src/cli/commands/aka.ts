@@ -1,7 +1,7 @@
 // `mcim aka milenage|tuak`: the f-functions of TS 35.206/35.231, AUTN and AUTS verification (TS 33.102 6.3).
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
-import { AkaError } from '../../crypto/akaError.js';
+import { CryptoError } from '../../crypto/errors.js';
 import { buildAutn, verifyAuts, type AkaAlgorithm } from '../../crypto/authenticationVector.js';
 import { computeOpc, Milenage } from '../../crypto/milenage.js';
 import { computeTopc, Tuak, type TuakParams } from '../../crypto/tuak.js';
@@ -96,7 +96,7 @@ function evaluate(alg: AkaAlgorithm, o: CommonOptions): Omit<AkaCliResult, 'algo
     try {
       result.auts = { valid: true, sqnMs: verifyAuts(alg, rand, auts).toString('hex') };
     } catch (e) {
-      if (!(e instanceof AkaError && e.code === 'MAC_FAILURE')) throw e;
+      if (!(e instanceof CryptoError && e.code === 'MAC_FAILURE')) throw e;
       result.auts = { valid: false, error: e.message };
     }
   }

@@ -44,7 +44,7 @@ export function detectInput(data: Buffer): { format: InputFormat; bytes: Buffer 
   if (text.length > 0 && text.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
     return { format: 'base64', bytes: Buffer.from(text, 'base64') };
   }
-  throw new McimError('BAD_INPUT', 'input is text but neither hexadecimal nor base64');
+  throw new McimError('INVALID_ARGUMENT', 'input is text but neither hexadecimal nor base64');
 }
 
 export interface DumpNode {
@@ -139,7 +139,7 @@ export interface DumpOptions {
  */
 export function dumpAsn1(input: Buffer, options: DumpOptions = {}): string {
   const { bytes } = detectInput(input);
-  if (bytes.length === 0) throw new McimError('BAD_INPUT', 'no data');
+  if (bytes.length === 0) throw new McimError('INVALID_ARGUMENT', 'no data');
   const nodes = decodeTlvList(bytes).map(toNode);
   if (options.json) return `${JSON.stringify(nodes, null, 2)}\n`;
   const out: string[] = [];

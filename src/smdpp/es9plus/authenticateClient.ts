@@ -1,4 +1,4 @@
-// ES9+.AuthenticateClient (SGP.22 5.6.3, procedure 3.1.2/3.1.3): verifies the eUICC, binds the session to it and its order, signs smdpSigned2.
+// ES9+.AuthenticateClient (SGP.22 5.6.3, common mutual authentication 3.0.1): verifies the eUICC, binds the session to it and its order, signs smdpSigned2.
 import { decode, encode } from '../../asn1/schema.js';
 import { AuthenticateServerResponse, SmdpSigned2, StoreMetadataRequest } from '../../asn1/definitions/rsp.js';
 import { signPlain, verifyPlain } from '../../crypto/ecdsa.js';

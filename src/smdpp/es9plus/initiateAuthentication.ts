@@ -1,4 +1,4 @@
-// ES9+.InitiateAuthentication (SGP.22 5.6.1, procedure 3.1.2): checks the address and CIs, opens a session, signs serverSigned1.
+// ES9+.InitiateAuthentication (SGP.22 5.6.1, common mutual authentication 3.0.1): checks the address and CIs, opens a session, signs serverSigned1.
 import { randomBytes } from 'node:crypto';
 import { decode, encode } from '../../asn1/schema.js';
 import { EUICCInfo1, ServerSigned1, SubjectKeyIdentifier } from '../../asn1/definitions/rsp.js';
