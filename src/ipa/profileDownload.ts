@@ -13,17 +13,17 @@ import {
   type DeviceInfo,
 } from '../asn1/definitions/rsp.js';
 import { parseActivationCode, type ActivationCode } from './activationCode.js';
-import { authenticateServer } from './authenticateServer.js';
-import { cancelSession } from './cancelSession.js';
+import { authenticateServer } from './es10b/authenticateServer.js';
+import { cancelSession } from './es10b/cancelSession.js';
 import { resultName, type Es10Client } from './es10Client.js';
-import { Es9PlusClient } from './es9plusClient.js';
+import { Es9PlusClient } from './es9plus/es9plusClient.js';
 import { Es10ResultError, Es9PlusError, IpaError } from './errors.js';
-import { getEuiccChallenge } from './getEuiccChallenge.js';
-import { getEuiccInfo1 } from './getEuiccInfo.js';
+import { getEuiccChallenge } from './es10b/getEuiccChallenge.js';
+import { getEuiccInfo1 } from './es10b/getEuiccInfo.js';
 import type { HttpsClientOptions } from './httpsClient.js';
-import { loadBoundProfilePackage } from './loadBoundProfilePackage.js';
-import { hashConfirmationCode, prepareDownload } from './prepareDownload.js';
-import { removeNotificationFromList } from './removeNotificationFromList.js';
+import { loadBoundProfilePackage } from './es10b/loadBoundProfilePackage.js';
+import { hashConfirmationCode, prepareDownload } from './es10b/prepareDownload.js';
+import { removeNotificationFromList } from './es10b/removeNotificationFromList.js';
 
 /** A neutral test TAC and the radio releases of an LTE-M/NB-IoT/5G module (SGP.22 4.2 DeviceInfo). */
 export const DEFAULT_DEVICE_INFO: DeviceInfo = {

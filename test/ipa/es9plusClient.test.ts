@@ -7,10 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { certificateToPem } from '../../src/pki/certificate.js';
 import { issueTestPki } from '../../src/pki/testPki.js';
 import { parseActivationCode } from '../../src/ipa/activationCode.js';
-import { Es9PlusClient } from '../../src/ipa/es9plusClient.js';
+import { Es9PlusClient } from '../../src/ipa/es9plus/es9plusClient.js';
 import { Es9PlusError, IpaError } from '../../src/ipa/errors.js';
 import { parseConnectOverride } from '../../src/ipa/httpsClient.js';
-import { hashConfirmationCode } from '../../src/ipa/prepareDownload.js';
+import { hashConfirmationCode } from '../../src/ipa/es10b/prepareDownload.js';
 
 interface Seen {
   path: string;

@@ -1,7 +1,7 @@
 // SGP.22 5.7.6 ES10b.LoadBoundProfilePackage: the BPP as the segmented STORE DATA sequence of 2.5.5, ending in the ProfileInstallationResult.
-import { ProfileInstallationResult } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, segmentBoundProfilePackage, type Es10Client } from './es10Client.js';
-import { IpaError } from './errors.js';
+import { ProfileInstallationResult } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, segmentBoundProfilePackage, type Es10Client } from '../es10Client.js';
+import { IpaError } from '../errors.js';
 
 export interface LoadResult {
   /** The PIR (BF37) exactly as the eUICC returned it: relayed to the SM-DP+ in handleNotification. */

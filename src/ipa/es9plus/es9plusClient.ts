@@ -1,7 +1,7 @@
 // SGP.22 6.5 (JSON binding over HTTPS) and 6.6 (ES9+ functions, 5.6.1-5.6.5): the LPA's client of the SM-DP+.
-import { isSmdpAddress } from './activationCode.js';
-import { Es9PlusError, IpaError } from './errors.js';
-import { HttpsClient, type HttpsClientOptions } from './httpsClient.js';
+import { isSmdpAddress } from '../activationCode.js';
+import { Es9PlusError, IpaError } from '../errors.js';
+import { HttpsClient, type HttpsClientOptions } from '../httpsClient.js';
 
 export const ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
 export const LPA_USER_AGENT = 'gsma-rsp-lpad';
