@@ -3,6 +3,7 @@ import { NotificationEvent, namedBitList, type NotificationMetadata } from '../a
 import { iccidDigitsFromEf } from '../asn1/definitions/saip.js';
 import type { Es10Client } from './es10Client.js';
 import { Es9PlusClient } from './es9plus/es9plusClient.js';
+import { handleNotification } from './es9plus/handleNotification.js';
 import type { HttpsClientOptions } from './httpsClient.js';
 import { listNotification } from './es10b/listNotification.js';
 import { removeNotificationFromList } from './es10b/removeNotificationFromList.js';
@@ -63,7 +64,7 @@ export async function sendPendingNotifications(
           client = new Es9PlusClient(summary.notificationAddress, http);
           clients.set(key, client);
         }
-        await client.handleNotification(n.der);
+        await handleNotification(client, n.der);
         await removeNotificationFromList(es10, summary.seqNumber);
         reports.push({ ...summary, delivered: true });
       } catch (e) {

@@ -15,6 +15,11 @@ import {
 import { parseActivationCode, type ActivationCode } from './activationCode.js';
 import { authenticateServer } from './es10b/authenticateServer.js';
 import { cancelSession } from './es10b/cancelSession.js';
+import { authenticateClient } from './es9plus/authenticateClient.js';
+import { cancelSession as es9CancelSession } from './es9plus/cancelSession.js';
+import { getBoundProfilePackage } from './es9plus/getBoundProfilePackage.js';
+import { handleNotification } from './es9plus/handleNotification.js';
+import { initiateAuthentication } from './es9plus/initiateAuthentication.js';
 import { resultName, type Es10Client } from './es10Client.js';
 import { Es9PlusClient } from './es9plus/es9plusClient.js';
 import { Es10ResultError, Es9PlusError, IpaError } from './errors.js';
@@ -102,7 +107,7 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
     progress('authenticating', ac.smdpAddress);
     const euiccChallenge = await getEuiccChallenge(es10);
     const euiccInfo1 = await getEuiccInfo1(es10);
-    const init = await es9.initiateAuthentication(euiccChallenge, euiccInfo1.der, ac.smdpAddress);
+    const init = await initiateAuthentication(es9, euiccChallenge, euiccInfo1.der, ac.smdpAddress);
     const signed1 = serverData(ServerSigned1, init.serverSigned1, 'serverSigned1');
     if (!signed1.transactionId.equals(init.transactionId)) {
       throw new IpaError('INVALID_SERVER_RESPONSE', 'the transactionId of serverSigned1 differs from the response');
@@ -129,12 +134,12 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
         })
       ).der;
     } catch (e) {
-      if (e instanceof Es10ResultError && e.response) await session.relayError(() => es9.authenticateClient(transactionId, e.response!));
+      if (e instanceof Es10ResultError && e.response) await session.relayError(() => authenticateClient(es9, transactionId, e.response!));
       throw e;
     }
 
     const client = await session.guard(async () => {
-      const r = await es9.authenticateClient(transactionId, authResponse);
+      const r = await authenticateClient(es9, transactionId, authResponse);
       if (!r.transactionId.equals(transactionId)) throw new IpaError('INVALID_SERVER_RESPONSE', 'authenticateClient answered for another transaction');
       return r;
     });
@@ -163,13 +168,13 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
         }),
       );
     } catch (e) {
-      if (e instanceof Es10ResultError && e.response) await session.relayError(() => es9.getBoundProfilePackage(transactionId, e.response!));
+      if (e instanceof Es10ResultError && e.response) await session.relayError(() => getBoundProfilePackage(es9, transactionId, e.response!));
       throw e;
     }
 
     progress('downloading', iccid);
     const bpp = await session.guard(async () => {
-      const r = await es9.getBoundProfilePackage(transactionId, prepared);
+      const r = await getBoundProfilePackage(es9, transactionId, prepared);
       if (!r.transactionId.equals(transactionId)) throw new IpaError('INVALID_SERVER_RESPONSE', 'getBoundProfilePackage answered for another transaction');
       return r.boundProfilePackage;
     });
@@ -215,7 +220,7 @@ async function deliverPir(
   let target: Es9PlusClient | undefined;
   try {
     target = sameServer ? es9 : new Es9PlusClient(address, http);
-    await target.handleNotification(pir);
+    await handleNotification(target, pir);
     await removeNotificationFromList(es10, seqNumber);
     return { seqNumber, delivered: true };
   } catch (e) {
@@ -258,7 +263,7 @@ class DownloadSession {
     const response = await this.#cancelOnEuicc(reason);
     if (!response) return;
     try {
-      await this.#es9.cancelSession(this.#transactionId, response);
+      await es9CancelSession(this.#es9, this.#transactionId, response);
     } catch (e) {
       this.#progress('cancelling', `ES9+ cancelSession failed: ${e instanceof Error ? e.message : String(e)}`);
     }
