@@ -189,7 +189,7 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
     if (final.type === 'errorResult') {
       const { bppCommandId, errorReason } = final.value;
       throw new Es10ResultError('LoadBoundProfilePackage', errorReason, resultName(ErrorReason, errorReason), {
-        detail: `at ${resultName(BppCommandId, bppCommandId) ?? `BPP command ${bppCommandId}`}`,
+        detail: `at ${resultName(BppCommandId, bppCommandId) ?? `BPP command ${bppCommandId}`}: ${pir.refusal ?? 'no reason given'}`,
         response: pir.der,
       });
     }
