@@ -1,4 +1,4 @@
-// SGP.22 v2.5 2.4.2 (ISD-R) and 5.6/5.7 (ES10a, ES10b, ES10c over STORE DATA): the software eUICC, its sealed state and its card application.
+// SGP.22 v2.5 2.4.2 (ISD-R) and 5.7 (ES10a, ES10b, ES10c over STORE DATA): the software eUICC, its sealed state and its card application.
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -205,12 +205,35 @@ function describe(command: Buffer): string {
   }
 }
 
+/** One command container of a BoundProfilePackage (A0, A1, A2, A3) with its segments. */
+export interface BppContainer {
+  readonly tag: number;
+  /** The container's own tag and length. */
+  readonly header: Buffer;
+  /** Its segments (87, 88 or 86 TLVs), in order. */
+  readonly segments: readonly Tlv[];
+}
+
+/** The parts of a BoundProfilePackage (BF36): its header, InitialiseSecureChannelRequest (BF23) and command containers. */
+export interface BppStructure {
+  readonly header: Buffer;
+  readonly initialiseSecureChannel: Tlv;
+  readonly containers: readonly BppContainer[];
+}
+
+/** Each container of SGP.22 2.5.4 in order, with the only tag its segments may carry. */
+const BPP_CONTAINERS = [
+  { tag: 0xa0, segment: 0x87, optional: false },
+  { tag: 0xa1, segment: 0x88, optional: false },
+  { tag: 0xa2, segment: 0x87, optional: true },
+  { tag: 0xa3, segment: 0x86, optional: false },
+];
+
 /**
- * Cuts a BoundProfilePackage (BF36) into the STORE DATA commands of SGP.22 2.5.5: BF36 header with
- * BF23; A0 header with its first 87 (further 87s alone); A1 header; each 88; A2 header with its
- * first 87 (further 87s alone), when present; A3 header; each 86.
+ * Splits a BoundProfilePackage into its parts, refusing one that does not have the layout of SGP.22 2.5.4:
+ * BF36 { BF23, A0 { 87... }, A1 { 88... }, [A2 { 87... }], A3 { 86... } }.
  */
-export function segmentBoundProfilePackage(bpp: Buffer): Buffer[] {
+export function parseBoundProfilePackage(bpp: Buffer): BppStructure {
   let outer: Tlv;
   try {
     outer = decodeTlv(bpp);
@@ -218,36 +241,43 @@ export function segmentBoundProfilePackage(bpp: Buffer): Buffer[] {
     if (e instanceof Asn1Error) throw new IpaError('INVALID_SERVER_RESPONSE', `the BoundProfilePackage is not one BER-TLV: ${e.message}`, { cause: e });
     throw e;
   }
-  const children = outer.children ?? [];
   const header = (t: Tlv): Buffer => t.raw.subarray(0, t.raw.length - t.value.length);
-  const bad = (why: string): IpaError => new IpaError('INVALID_SERVER_RESPONSE', `malformed BoundProfilePackage: ${why}`);
+  const bad = (why: string): IpaError =>
+    new IpaError('INVALID_SERVER_RESPONSE', `malformed BoundProfilePackage: ${why} (SGP.22 2.5.4: BF36 holds BF23, A0 of 87, A1 of 88, optionally A2 of 87, A3 of 86, in this order)`);
   if (outer.tag !== 0xbf36) throw bad(`outer tag ${tagHex(outer.tag)} instead of BF36`);
-  const [init, ...rest] = children;
+  const [init, ...rest] = outer.children ?? [];
   if (!init || init.tag !== 0xbf23) throw bad('it does not start with InitialiseSecureChannelRequest (BF23)');
-  const out: Buffer[] = [Buffer.concat([header(outer), init.raw])];
-  const expected = [
-    { tag: 0xa0, item: 0x87, optional: false, firstWithHeader: true },
-    { tag: 0xa1, item: 0x88, optional: false, firstWithHeader: false },
-    { tag: 0xa2, item: 0x87, optional: true, firstWithHeader: true },
-    { tag: 0xa3, item: 0x86, optional: false, firstWithHeader: false },
-  ];
+  const containers: BppContainer[] = [];
   let i = 0;
-  for (const e of expected) {
+  for (const e of BPP_CONTAINERS) {
     const part = rest[i];
     if (!part || part.tag !== e.tag) {
       if (e.optional) continue;
-      throw bad(`${tagHex(e.tag)} is missing`);
+      throw bad(part ? `${tagHex(part.tag)} where ${tagHex(e.tag)} is due` : `${tagHex(e.tag)} is missing`);
     }
     i++;
-    const items = part.children ?? [];
-    if (items.some((t) => t.tag !== e.item)) throw bad(`${tagHex(e.tag)} holds an element other than ${tagHex(e.item)}`);
-    if (e.firstWithHeader && items.length > 0) {
-      out.push(Buffer.concat([header(part), items[0]!.raw]), ...items.slice(1).map((t) => t.raw));
-    } else {
-      out.push(header(part), ...items.map((t) => t.raw));
-    }
+    const segments = part.children ?? [];
+    const stray = segments.find((t) => t.tag !== e.segment);
+    if (stray) throw bad(`${tagHex(e.tag)} holds a ${tagHex(stray.tag)} segment where only ${tagHex(e.segment)} is allowed`);
+    containers.push({ tag: e.tag, header: header(part), segments });
   }
   if (i !== rest.length) throw bad(`unexpected element ${tagHex(rest[i]!.tag)} after A3`);
+  return { header: header(outer), initialiseSecureChannel: init, containers };
+}
+
+/**
+ * Cuts a BoundProfilePackage (BF36) into the STORE DATA commands of SGP.22 2.5.5: BF36 header with
+ * BF23; A0 header with its first 87 (further 87s alone); A1 header; each 88; A2 header with its
+ * first 87 (further 87s alone), when present; A3 header; each 86.
+ */
+export function segmentBoundProfilePackage(bpp: Buffer): Buffer[] {
+  const { header, initialiseSecureChannel, containers } = parseBoundProfilePackage(bpp);
+  const out: Buffer[] = [Buffer.concat([header, initialiseSecureChannel.raw])];
+  for (const c of containers) {
+    const [first, ...more] = c.segments;
+    if ((c.tag === 0xa0 || c.tag === 0xa2) && first) out.push(Buffer.concat([c.header, first.raw]), ...more.map((t) => t.raw));
+    else out.push(c.header, ...c.segments.map((t) => t.raw));
+  }
   return out;
 }
 

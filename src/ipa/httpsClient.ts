@@ -32,16 +32,28 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
+ * The key-exchange groups the client offers (supported_groups, RFC 8446 4.2.7 / RFC 8422 5.1.1). brainpoolP256r1
+ * (RFC 7027) is there for SM-DP+ servers with a brainpool TLS certificate (SGP.22 4.5.2.1 has both curves): in TLS
+ * 1.2 a server may use an ECDSA certificate only on a curve the client lists, and OpenSSL 3.0 (Node 20) has no TLS 1.3
+ * brainpool groups or signature schemes (3.2 added them), so such a server answers in TLS 1.2. Without the entry the
+ * handshake ends in handshake_failure (alert 40). The TLS 1.3 groups come first: a P-256 server still gets TLS 1.3.
+ */
+export const TLS_GROUPS = 'X25519:P-256:P-384:brainpoolP256r1';
+/** TLS 1.2 and 1.3 (RFC 8446 with the RFC 5246 fallback): the version is what the server picks. */
+const TLS_MIN_VERSION = 'TLSv1.2';
+
+/**
  * One TLS context per set of trust anchors: building one parses every CA certificate again, which costs more than the
  * rest of a session's TLS client work. Keyed by a digest of the certificates themselves (a changed list is another
- * key); bounded, least recently used out.
+ * key; no list at all, Node's bundled roots, is one more); bounded, least recently used out.
  */
 const secureContexts = new Map<string, SecureContext>();
 const MAX_SECURE_CONTEXTS = 16;
 
-function secureContextFor(ca: readonly (string | Buffer)[]): SecureContext {
+function secureContextFor(ca: readonly (string | Buffer)[] | undefined): SecureContext {
   const digest = createHash('sha256');
-  for (const c of ca) {
+  digest.update(ca === undefined ? 'bundled roots' : 'ca:');
+  for (const c of ca ?? []) {
     const bytes = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
     digest.update(`${bytes.length}:`).update(bytes);
   }
@@ -50,7 +62,7 @@ function secureContextFor(ca: readonly (string | Buffer)[]): SecureContext {
   if (context !== undefined) {
     secureContexts.delete(key);
   } else {
-    context = createSecureContext({ ca: [...ca] });
+    context = createSecureContext({ ...(ca === undefined ? {} : { ca: [...ca] }), ecdhCurve: TLS_GROUPS, minVersion: TLS_MIN_VERSION });
     if (secureContexts.size >= MAX_SECURE_CONTEXTS) secureContexts.delete(secureContexts.keys().next().value!);
   }
   secureContexts.set(key, context);
@@ -94,14 +106,14 @@ interface Connection {
  */
 export class HttpsClient {
   readonly #options: HttpsClientOptions;
-  readonly #secureContext: SecureContext | undefined;
+  readonly #secureContext: SecureContext;
   /** The connection, from the start of its handshake. */
   #connection: Connection | undefined;
   #busy = false;
 
   constructor(options: HttpsClientOptions = {}) {
     this.#options = options;
-    this.#secureContext = options.ca ? secureContextFor(options.ca) : undefined;
+    this.#secureContext = secureContextFor(options.ca);
   }
 
   async post(url: string, headers: Readonly<Record<string, string>>, body: Uint8Array): Promise<HttpsResponse> {
@@ -142,7 +154,7 @@ export class HttpsClient {
         host: to.host,
         port: to.port,
         ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
-        ...(this.#secureContext === undefined ? {} : { secureContext: this.#secureContext }),
+        secureContext: this.#secureContext,
         checkServerIdentity: (_host, cert) => checkServerIdentity(hostname, cert),
       });
       const connection: Connection = { socket, key, closed: false };

@@ -2,12 +2,12 @@
 import { ProfileClass, ProfileState, type ProfileInfo } from '../asn1/definitions/rsp.js';
 import { encodeIccid, iccidDigitsFromEf } from '../asn1/definitions/saip.js';
 import { Asn1Error } from '../asn1/errors.js';
-import { deleteProfile } from './deleteProfile.js';
-import { disableProfile } from './disableProfile.js';
-import { enableProfile } from './enableProfile.js';
+import { deleteProfile } from './es10c/deleteProfile.js';
+import { disableProfile } from './es10c/disableProfile.js';
+import { enableProfile } from './es10c/enableProfile.js';
 import type { Es10Client } from './es10Client.js';
 import { IpaError } from './errors.js';
-import { getProfilesInfo } from './getProfilesInfo.js';
+import { getProfilesInfo } from './es10c/getProfilesInfo.js';
 import type { HttpsClientOptions } from './httpsClient.js';
 import { sendPendingNotifications, type DeliveryReport } from './notifications.js';
 

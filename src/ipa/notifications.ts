@@ -2,11 +2,12 @@
 import { NotificationEvent, namedBitList, type NotificationMetadata } from '../asn1/definitions/rsp.js';
 import { iccidDigitsFromEf } from '../asn1/definitions/saip.js';
 import type { Es10Client } from './es10Client.js';
-import { Es9PlusClient } from './es9plusClient.js';
+import { Es9PlusClient } from './es9plus/es9plusClient.js';
+import { handleNotification } from './es9plus/handleNotification.js';
 import type { HttpsClientOptions } from './httpsClient.js';
-import { listNotification } from './listNotification.js';
-import { removeNotificationFromList } from './removeNotificationFromList.js';
-import { retrieveNotificationsList } from './retrieveNotificationsList.js';
+import { listNotification } from './es10b/listNotification.js';
+import { removeNotificationFromList } from './es10b/removeNotificationFromList.js';
+import { retrieveNotificationsList } from './es10b/retrieveNotificationsList.js';
 
 export type NotificationEventName = keyof typeof NotificationEvent;
 
@@ -63,7 +64,7 @@ export async function sendPendingNotifications(
           client = new Es9PlusClient(summary.notificationAddress, http);
           clients.set(key, client);
         }
-        await client.handleNotification(n.der);
+        await handleNotification(client, n.der);
         await removeNotificationFromList(es10, summary.seqNumber);
         reports.push({ ...summary, delivered: true });
       } catch (e) {

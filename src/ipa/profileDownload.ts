@@ -13,17 +13,22 @@ import {
   type DeviceInfo,
 } from '../asn1/definitions/rsp.js';
 import { parseActivationCode, type ActivationCode } from './activationCode.js';
-import { authenticateServer } from './authenticateServer.js';
-import { cancelSession } from './cancelSession.js';
+import { authenticateServer } from './es10b/authenticateServer.js';
+import { cancelSession } from './es10b/cancelSession.js';
+import { authenticateClient } from './es9plus/authenticateClient.js';
+import { cancelSession as es9CancelSession } from './es9plus/cancelSession.js';
+import { getBoundProfilePackage } from './es9plus/getBoundProfilePackage.js';
+import { handleNotification } from './es9plus/handleNotification.js';
+import { initiateAuthentication } from './es9plus/initiateAuthentication.js';
 import { resultName, type Es10Client } from './es10Client.js';
-import { Es9PlusClient } from './es9plusClient.js';
+import { Es9PlusClient } from './es9plus/es9plusClient.js';
 import { Es10ResultError, Es9PlusError, IpaError } from './errors.js';
-import { getEuiccChallenge } from './getEuiccChallenge.js';
-import { getEuiccInfo1 } from './getEuiccInfo.js';
+import { getEuiccChallenge } from './es10b/getEuiccChallenge.js';
+import { getEuiccInfo1 } from './es10b/getEuiccInfo.js';
 import type { HttpsClientOptions } from './httpsClient.js';
-import { loadBoundProfilePackage } from './loadBoundProfilePackage.js';
-import { hashConfirmationCode, prepareDownload } from './prepareDownload.js';
-import { removeNotificationFromList } from './removeNotificationFromList.js';
+import { loadBoundProfilePackage } from './es10b/loadBoundProfilePackage.js';
+import { hashConfirmationCode, prepareDownload } from './es10b/prepareDownload.js';
+import { removeNotificationFromList } from './es10b/removeNotificationFromList.js';
 
 /** A neutral test TAC and the radio releases of an LTE-M/NB-IoT/5G module (SGP.22 4.2 DeviceInfo). */
 export const DEFAULT_DEVICE_INFO: DeviceInfo = {
@@ -102,7 +107,7 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
     progress('authenticating', ac.smdpAddress);
     const euiccChallenge = await getEuiccChallenge(es10);
     const euiccInfo1 = await getEuiccInfo1(es10);
-    const init = await es9.initiateAuthentication(euiccChallenge, euiccInfo1.der, ac.smdpAddress);
+    const init = await initiateAuthentication(es9, euiccChallenge, euiccInfo1.der, ac.smdpAddress);
     const signed1 = serverData(ServerSigned1, init.serverSigned1, 'serverSigned1');
     if (!signed1.transactionId.equals(init.transactionId)) {
       throw new IpaError('INVALID_SERVER_RESPONSE', 'the transactionId of serverSigned1 differs from the response');
@@ -129,12 +134,12 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
         })
       ).der;
     } catch (e) {
-      if (e instanceof Es10ResultError && e.response) await session.relayError(() => es9.authenticateClient(transactionId, e.response!));
+      if (e instanceof Es10ResultError && e.response) await session.relayError(() => authenticateClient(es9, transactionId, e.response!));
       throw e;
     }
 
     const client = await session.guard(async () => {
-      const r = await es9.authenticateClient(transactionId, authResponse);
+      const r = await authenticateClient(es9, transactionId, authResponse);
       if (!r.transactionId.equals(transactionId)) throw new IpaError('INVALID_SERVER_RESPONSE', 'authenticateClient answered for another transaction');
       return r;
     });
@@ -163,13 +168,13 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
         }),
       );
     } catch (e) {
-      if (e instanceof Es10ResultError && e.response) await session.relayError(() => es9.getBoundProfilePackage(transactionId, e.response!));
+      if (e instanceof Es10ResultError && e.response) await session.relayError(() => getBoundProfilePackage(es9, transactionId, e.response!));
       throw e;
     }
 
     progress('downloading', iccid);
     const bpp = await session.guard(async () => {
-      const r = await es9.getBoundProfilePackage(transactionId, prepared);
+      const r = await getBoundProfilePackage(es9, transactionId, prepared);
       if (!r.transactionId.equals(transactionId)) throw new IpaError('INVALID_SERVER_RESPONSE', 'getBoundProfilePackage answered for another transaction');
       return r.boundProfilePackage;
     });
@@ -184,7 +189,7 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
     if (final.type === 'errorResult') {
       const { bppCommandId, errorReason } = final.value;
       throw new Es10ResultError('LoadBoundProfilePackage', errorReason, resultName(ErrorReason, errorReason), {
-        detail: `at ${resultName(BppCommandId, bppCommandId) ?? `BPP command ${bppCommandId}`}`,
+        detail: `at ${resultName(BppCommandId, bppCommandId) ?? `BPP command ${bppCommandId}`}: ${pir.refusal ?? 'no reason given'}`,
         response: pir.der,
       });
     }
@@ -215,7 +220,7 @@ async function deliverPir(
   let target: Es9PlusClient | undefined;
   try {
     target = sameServer ? es9 : new Es9PlusClient(address, http);
-    await target.handleNotification(pir);
+    await handleNotification(target, pir);
     await removeNotificationFromList(es10, seqNumber);
     return { seqNumber, delivered: true };
   } catch (e) {
@@ -258,7 +263,7 @@ class DownloadSession {
     const response = await this.#cancelOnEuicc(reason);
     if (!response) return;
     try {
-      await this.#es9.cancelSession(this.#transactionId, response);
+      await es9CancelSession(this.#es9, this.#transactionId, response);
     } catch (e) {
       this.#progress('cancelling', `ES9+ cancelSession failed: ${e instanceof Error ? e.message : String(e)}`);
     }

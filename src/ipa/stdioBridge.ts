@@ -52,10 +52,18 @@ function hexParam(param: unknown, what: string): Buffer {
   return Buffer.from(param, 'hex');
 }
 
-/** Channel number of logic_channel_close: a JSON number or a decimal string. */
+/**
+ * Logical channels a card behind the bridge offers, the basic channel included: all that ISO/IEC 7816-4 can
+ * address (0-3 in the first interindustry class byte, 4-19 in the further one).
+ */
+export const BRIDGE_LOGICAL_CHANNELS = 20;
+
+/** Channel number of logic_channel_close: one byte in hex, as lpac writes it (channel 16 is "10"), or a JSON number. */
 function channelParam(param: unknown): number {
-  const n = typeof param === 'number' ? param : typeof param === 'string' && /^\d{1,2}$/.test(param) ? Number(param) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 19) throw new IpaError('INVALID_ARGUMENT', `logic_channel_close: '${String(param)}' is not a channel 1 to 19`);
+  const n = typeof param === 'number' ? param : typeof param === 'string' && /^[0-9A-Fa-f]{2}$/.test(param) ? parseInt(param, 16) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > BRIDGE_LOGICAL_CHANNELS - 1) {
+    throw new IpaError('INVALID_ARGUMENT', `logic_channel_close: '${String(param)}' is not a channel 01 to ${(BRIDGE_LOGICAL_CHANNELS - 1).toString(16)} (hex)`);
+  }
   return n;
 }
 

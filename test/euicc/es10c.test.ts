@@ -1,4 +1,4 @@
-// SGP.22 v2.5 5.7.15-5.7.22 and 5.6 (ES10c, ES10a, ES10b notifications and RAT) over APDUs: profile states, notifications, profile policy rules.
+// SGP.22 v2.5 5.7.3-5.7.4 and 5.7.9-5.7.22 (ES10a, ES10c, ES10b notifications and RAT) over APDUs: profile states, notifications, profile policy rules.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decode, encode } from '../../src/asn1/schema.js';

@@ -157,7 +157,7 @@ export class SmdpSimulator {
     prepareDownloadResponse: Buffer,
     upp: Buffer,
     metadata: StoreMetadataRequest,
-    o: { ppk?: boolean; eid?: Buffer; euiccOtpk?: Buffer; transactionId?: Buffer; smdpOtpk?: (genuine: Buffer) => Buffer } = {},
+    o: { ppk?: boolean; eid?: Buffer; euiccOtpk?: Buffer; transactionId?: Buffer; smdpOtpk?: (genuine: Buffer) => Buffer; maxSegmentLength?: number } = {},
   ): BppParts {
     const response = decode(PrepareDownloadResponse, prepareDownloadResponse);
     assert.equal(response.type, 'downloadResponseOk', 'PrepareDownload failed');
@@ -186,7 +186,8 @@ export class SmdpSimulator {
     const smdpSign = signPlain(this.identity.dpPb.privateKey, Buffer.concat([...components, encodeTlv(0x5f49, euiccOtpk)]));
     const isc = encode(InitialiseSecureChannelRequest, { ...unsigned, smdpSign });
     const keys = deriveBspKeys(ecka(ot.privateKey, euiccOtpk, curve), 0x88, 0x10, HOST_ID, o.eid ?? tx.eid);
-    const bsp = new BspSession(keys);
+    // maxSegmentLength over 1020 crafts the oversized segments some SM-DP+ servers send.
+    const bsp = new BspSession(keys, o.maxSegmentLength === undefined ? {} : { maxSegmentLength: o.maxSegmentLength });
     const a0 = bsp.encryptAndMacSegments(0x87, encode(ConfigureISDPRequest, { dpProprietaryData: { dpOid: '2.999.10.1' } }));
     const a1 = bsp.macOnlySegments(0x88, encode(StoreMetadataRequest, metadata));
     let a2: Buffer[] | undefined;

@@ -5,7 +5,7 @@ import { ProfileInfoListRequest } from '../../src/asn1/definitions/rsp.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
 import { Es10Client, classByte, segmentBoundProfilePackage, type ApduTransport } from '../../src/ipa/es10Client.js';
 import { CardStatusError, Es10ResultError, IpaError } from '../../src/ipa/errors.js';
-import { enableProfile } from '../../src/ipa/enableProfile.js';
+import { enableProfile } from '../../src/ipa/es10c/enableProfile.js';
 import { iccidBytes, listProfiles } from '../../src/ipa/localProfileManagement.js';
 import { LONG_RESPONSE, TEST_ICCID, testCard } from './testCard.js';
 

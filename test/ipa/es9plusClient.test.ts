@@ -7,10 +7,15 @@ import { after, before, describe, it } from 'node:test';
 import { certificateToPem } from '../../src/pki/certificate.js';
 import { issueTestPki } from '../../src/pki/testPki.js';
 import { parseActivationCode } from '../../src/ipa/activationCode.js';
-import { Es9PlusClient } from '../../src/ipa/es9plusClient.js';
+import { authenticateClient } from '../../src/ipa/es9plus/authenticateClient.js';
+import { cancelSession } from '../../src/ipa/es9plus/cancelSession.js';
+import { Es9PlusClient } from '../../src/ipa/es9plus/es9plusClient.js';
+import { getBoundProfilePackage } from '../../src/ipa/es9plus/getBoundProfilePackage.js';
+import { handleNotification } from '../../src/ipa/es9plus/handleNotification.js';
+import { initiateAuthentication } from '../../src/ipa/es9plus/initiateAuthentication.js';
 import { Es9PlusError, IpaError } from '../../src/ipa/errors.js';
 import { parseConnectOverride } from '../../src/ipa/httpsClient.js';
-import { hashConfirmationCode } from '../../src/ipa/prepareDownload.js';
+import { hashConfirmationCode } from '../../src/ipa/es10b/prepareDownload.js';
 
 interface Seen {
   path: string;
@@ -57,10 +62,10 @@ describe('Es9PlusClient', () => {
     reply['handleNotification'] = { status: 204 };
     const client = new Es9PlusClient(`${pki.smdpAddress}:${port}`, { ca: [ca], connect: { host: '127.0.0.1', port } });
     try {
-      const r = await client.initiateAuthentication(Buffer.alloc(16, 1), Buffer.from('bf2000', 'hex'), pki.smdpAddress);
+      const r = await initiateAuthentication(client, Buffer.alloc(16, 1), Buffer.from('bf2000', 'hex'), pki.smdpAddress);
       assert.deepEqual(r.transactionId, Buffer.from('0a0b', 'hex'));
       assert.deepEqual(r.serverSignature1, Buffer.from('5f3700', 'hex'));
-      await client.handleNotification(Buffer.from('bf3700', 'hex'));
+      await handleNotification(client, Buffer.from('bf3700', 'hex'));
     } finally {
       client.close();
     }
@@ -83,7 +88,7 @@ describe('Es9PlusClient', () => {
     reply['cancelSession'] = { status: 200, body: { header: { functionExecutionStatus: { status: 'Expired' } } } };
     const client = new Es9PlusClient(`${pki.smdpAddress}:${port}`, { ca: [ca], connect: { host: '127.0.0.1', port } });
     try {
-      await assert.rejects(client.authenticateClient(Buffer.from('01', 'hex'), Buffer.from('bf3800', 'hex')), (e: unknown) => {
+      await assert.rejects(authenticateClient(client, Buffer.from('01', 'hex'), Buffer.from('bf3800', 'hex')), (e: unknown) => {
         assert.ok(e instanceof Es9PlusError);
         assert.equal(e.status, 'Failed');
         assert.equal(e.subjectCode, '8.2.6');
@@ -91,7 +96,7 @@ describe('Es9PlusClient', () => {
         assert.match(e.message, /authenticateClient Failed 8\.2\.6\/3\.8: Refused/);
         return true;
       });
-      await assert.rejects(client.cancelSession(Buffer.from('01', 'hex'), Buffer.from('bf4100', 'hex')), (e: unknown) => e instanceof Es9PlusError && e.status === 'Expired');
+      await assert.rejects(cancelSession(client, Buffer.from('01', 'hex'), Buffer.from('bf4100', 'hex')), (e: unknown) => e instanceof Es9PlusError && e.status === 'Expired');
       assert.deepEqual(seen.at(-2)!.body, { transactionId: '01', authenticateServerResponse: 'vzgA' });
     } finally {
       client.close();
@@ -103,16 +108,16 @@ describe('Es9PlusClient', () => {
     reply['handleNotification'] = { status: 200, body: { header: ok } };
     const client = new Es9PlusClient(`${pki.smdpAddress}:${port}`, { ca: [ca], connect: { host: '127.0.0.1', port } });
     try {
-      await assert.rejects(client.getBoundProfilePackage(Buffer.from('01', 'hex'), Buffer.from('bf2100', 'hex')), (e: unknown) => e instanceof IpaError && e.code === 'INVALID_SERVER_RESPONSE');
-      await assert.rejects(client.handleNotification(Buffer.from('bf3700', 'hex')), /204/);
+      await assert.rejects(getBoundProfilePackage(client, Buffer.from('01', 'hex'), Buffer.from('bf2100', 'hex')), (e: unknown) => e instanceof IpaError && e.code === 'INVALID_SERVER_RESPONSE');
+      await assert.rejects(handleNotification(client, Buffer.from('bf3700', 'hex')), /204/);
     } finally {
       client.close();
     }
     const untrusted = new Es9PlusClient(`${pki.smdpAddress}:${port}`, { connect: { host: '127.0.0.1', port } });
-    await assert.rejects(untrusted.handleNotification(Buffer.from('bf3700', 'hex')), (e: unknown) => e instanceof IpaError && e.code === 'TRANSPORT_ERROR');
+    await assert.rejects(handleNotification(untrusted, Buffer.from('bf3700', 'hex')), (e: unknown) => e instanceof IpaError && e.code === 'TRANSPORT_ERROR');
     untrusted.close();
     const wrongName = new Es9PlusClient(`other.example.com:${port}`, { ca: [ca], connect: { host: '127.0.0.1', port } });
-    await assert.rejects(wrongName.handleNotification(Buffer.from('bf3700', 'hex')), /other\.example\.com/);
+    await assert.rejects(handleNotification(wrongName, Buffer.from('bf3700', 'hex')), /other\.example\.com/);
     wrongName.close();
   });
 
@@ -121,11 +126,11 @@ describe('Es9PlusClient', () => {
     const options = { ca: [ca], connect: { host: '127.0.0.1', port } };
     for (let i = 0; i < 2; i++) {
       const trusted = new Es9PlusClient(`${pki.smdpAddress}:${port}`, options);
-      await trusted.handleNotification(Buffer.from('bf3700', 'hex'));
+      await handleNotification(trusted, Buffer.from('bf3700', 'hex'));
       trusted.close();
     }
     const otherCi = new Es9PlusClient(`${pki.smdpAddress}:${port}`, { ca: [certificateToPem(issueTestPki().ci.der)], connect: { host: '127.0.0.1', port } });
-    await assert.rejects(otherCi.handleNotification(Buffer.from('bf3700', 'hex')), (e: unknown) => e instanceof IpaError && e.code === 'TRANSPORT_ERROR');
+    await assert.rejects(handleNotification(otherCi, Buffer.from('bf3700', 'hex')), (e: unknown) => e instanceof IpaError && e.code === 'TRANSPORT_ERROR');
     otherCi.close();
   });
 });

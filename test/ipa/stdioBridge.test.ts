@@ -1,11 +1,18 @@
 // The stdio APDU/HTTP bridge (docs/lpa-bridge.md) with a scripted LPA child process and a card running a trivial ISD-R application.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { certificateToPem } from '../../src/pki/certificate.js';
 import { issueTestPki } from '../../src/pki/testPki.js';
-import { answerApdu, runStdioBridge } from '../../src/ipa/stdioBridge.js';
+import { BRIDGE_LOGICAL_CHANNELS, answerApdu, runStdioBridge } from '../../src/ipa/stdioBridge.js';
+import { ISD_R_AID } from '../../src/ipa/es10Client.js';
+import { deviceInit } from '../../src/cli/commands/device.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { SCRIPTED_LPA, sink } from './bridgeHelpers.js';
 import { TEST_ICCID, testCard } from './testCard.js';
 
@@ -89,6 +96,48 @@ describe('stdio bridge', () => {
     assert.deepEqual(await answerApdu(card, 'transmit', '00A4040000'), { ecode: 0, data: '6700' });
     // Opening after a failed open still gets channel 1: the failed one was closed again.
     assert.deepEqual(await answerApdu(card, 'logic_channel_open', 'A0000005591010FFFFFFFF8900000100'), { ecode: 1 });
-    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '1'), { ecode: 0 });
+    // lpac writes the channel as one hex byte: a bare digit is not that.
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '1'), { ecode: -1 });
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '01'), { ecode: 0 });
+  });
+
+  it("reads logic_channel_close's param as one hex byte, as lpac writes it (channel 16 is '10')", async () => {
+    const { card } = testCard({ logicalChannels: BRIDGE_LOGICAL_CHANNELS });
+    const open = async (): Promise<number> => (await answerApdu(card, 'logic_channel_open', ISD_R_AID.toString('hex'))).ecode;
+    for (let expected = 1; expected <= 16; expected++) assert.equal(await open(), expected);
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '10'), { ecode: 0 });
+    // The lowest free channel is 16 again: '10' closed channel 16, not channel 10.
+    assert.equal(await open(), 16);
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '0a'), { ecode: 0 });
+    assert.equal(await open(), 10);
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '0A'), { ecode: 0 });
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', '0A'), { ecode: -1 }, 'channel 10 is closed already (6881)');
+    for (const bad of ['00', '14', 'ff', '010', 'g1', '', null, 0, 20]) {
+      assert.deepEqual(await answerApdu(card, 'logic_channel_close', bad), { ecode: -1 }, `param ${JSON.stringify(bad)}`);
+    }
+    assert.deepEqual(await answerApdu(card, 'logic_channel_close', 16), { ecode: 0 }, 'a JSON number is the channel itself');
+  });
+
+  it('mcim euicc attach offers the LPA every logical channel of docs/lpa-bridge.md (1 to 19)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcim-attach-'));
+    try {
+      const state = join(dir, 'device.state');
+      deviceInit({ state });
+      const env = { ...process.env };
+      delete env['MCIM_DEVICE_SECRET'];
+      const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'euicc', 'attach', '--state', state, '--', process.execPath, SCRIPTED_LPA, 'open-all'], {
+        encoding: 'utf8',
+        env,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { type: string; payload: { data: { opened: number[]; closed: number[] }[] } };
+      assert.equal(result.type, 'lpa');
+      // The LPA's own channel is 1; open-all gets the other 18 and closes each by its hex byte.
+      const [{ opened, closed }] = result.payload.data as [{ opened: number[]; closed: number[] }];
+      assert.deepEqual(opened, Array.from({ length: BRIDGE_LOGICAL_CHANNELS - 2 }, (_, i) => i + 2));
+      assert.deepEqual(closed, opened.map(() => 0));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

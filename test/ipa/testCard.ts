@@ -20,8 +20,8 @@ export interface TestCard {
 /** A long response: BF22 with 600 bytes of content. */
 export const LONG_RESPONSE = encodeTlv(0xbf22, Buffer.alloc(600, 0x5a));
 
-export function testCard(options: { responseMode?: ResponseMode; failBppAt?: number } = {}): TestCard {
-  const card = new Card({ responseMode: options.responseMode ?? 'getResponse' });
+export function testCard(options: { responseMode?: ResponseMode; failBppAt?: number; logicalChannels?: number } = {}): TestCard {
+  const card = new Card({ responseMode: options.responseMode ?? 'getResponse', ...(options.logicalChannels ? { logicalChannels: options.logicalChannels } : {}) });
   const bppChunks: Buffer[] = [];
   const commands: Buffer[] = [];
   const profile = { state: 0 };

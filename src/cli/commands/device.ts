@@ -12,7 +12,7 @@ import { distinguishedName, nameAttribute, parseCertificate } from '../../pki/ce
 import { makeEid } from '../../pki/eid.js';
 import { issueTestCertificate, issueTestPki, type IssuedCertificate } from '../../pki/testPki.js';
 import { Es10Client } from '../../ipa/es10Client.js';
-import { getEid } from '../../ipa/getEid.js';
+import { getEid } from '../../ipa/es10c/getEid.js';
 import { parseConnectOverride, type HttpsClientOptions } from '../../ipa/httpsClient.js';
 import { listProfiles, manageProfile, type ProfileOperation, type ProfileOperationResult, type ProfileSummary } from '../../ipa/localProfileManagement.js';
 import { listPendingNotifications, sendPendingNotifications, type DeliveryReport, type NotificationSummary } from '../../ipa/notifications.js';

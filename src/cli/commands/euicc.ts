@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { Card } from '../../euicc/card.js';
 import { Euicc } from '../../euicc/euicc.js';
-import { runStdioBridge } from '../../ipa/stdioBridge.js';
+import { BRIDGE_LOGICAL_CHANNELS, runStdioBridge } from '../../ipa/stdioBridge.js';
 import { deviceSecret, httpOptions } from './device.js';
 
 export interface AttachOptions {
@@ -21,7 +21,8 @@ export async function euiccAttach(command: readonly string[], o: AttachOptions):
   const [program, ...args] = command;
   if (program === undefined) throw new McimError('INVALID_ARGUMENT', 'no LPA command given: mcim euicc attach --state FILE -- <command...>');
   const euicc = Euicc.open(o.state, deviceSecret({ state: o.state, secretFile: o.secretFile }));
-  const card = new Card();
+  // The bridge document promises the LPA every logical channel ISO/IEC 7816-4 can address.
+  const card = new Card({ logicalChannels: BRIDGE_LOGICAL_CHANNELS });
   euicc.attach(card);
   return runStdioBridge({ command: program, args, card, http: httpOptions(o), output: process.stdout });
 }

@@ -1,4 +1,4 @@
-// SGP.22 v2.5 5.6.1 ES10a.GetEuiccConfiguredAddresses: the default SM-DP+ and root SM-DS addresses.
+// SGP.22 v2.5 5.7.3 ES10a.GetEuiccConfiguredAddresses: the default SM-DP+ and root SM-DS addresses.
 import { decode, encode } from '../../asn1/schema.js';
 import { EuiccConfiguredAddressesRequest, EuiccConfiguredAddressesResponse } from '../../asn1/definitions/rsp.js';
 import type { EuiccCore } from '../core.js';

@@ -1,4 +1,4 @@
-// SGP.22 v2.5 5.6.2 ES10a.SetDefaultDpAddress: sets (or, with an empty address, clears) the default SM-DP+ address.
+// SGP.22 v2.5 5.7.4 ES10a.SetDefaultDpAddress: sets (or, with an empty address, clears) the default SM-DP+ address.
 import { decode, encode } from '../../asn1/schema.js';
 import { SetDefaultDpAddressRequest, SetDefaultDpAddressResponse } from '../../asn1/definitions/rsp.js';
 import { withoutDefaultDpAddress, type EuiccCore } from '../core.js';

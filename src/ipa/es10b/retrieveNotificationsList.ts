@@ -1,9 +1,9 @@
 // SGP.22 5.7.10 ES10b.RetrieveNotificationsList: the signed pending notifications (PIRs and other signed notifications).
-import { PendingNotification, RetrieveNotificationsListRequest, RetrieveNotificationsListResponse, type NotificationMetadata } from '../asn1/definitions/rsp.js';
-import { decodeTlv } from '../asn1/tlv.js';
-import { decode } from '../asn1/schema.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { PendingNotification, RetrieveNotificationsListRequest, RetrieveNotificationsListResponse, type NotificationMetadata } from '../../asn1/definitions/rsp.js';
+import { decodeTlv } from '../../asn1/tlv.js';
+import { decode } from '../../asn1/schema.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 export interface RetrievedNotification {
   /** The PendingNotification exactly as the eUICC returned it: relayed to handleNotification. */

@@ -1,7 +1,7 @@
 // SGP.22 5.7.18 ES10c.DeleteProfile: deletes a disabled profile (the eUICC queues a delete notification).
-import { DeleteProfileRequest, DeleteProfileResponse } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { DeleteProfileRequest, DeleteProfileResponse } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 const ERRORS: Readonly<Record<number, string>> = {
   1: 'iccidOrAidNotFound',

@@ -1,9 +1,9 @@
 // SGP.22 5.7.5 ES10b.PrepareDownload: relays smdpSigned2 (with the hashed confirmation code); the eUICC answers with its one-time key, signed.
 import { createHash } from 'node:crypto';
-import { DownloadErrorCode, PrepareDownloadResponse } from '../asn1/definitions/rsp.js';
-import { encodeTlv } from '../asn1/tlv.js';
-import { decodeEs10Response, resultName, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { DownloadErrorCode, PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
+import { encodeTlv } from '../../asn1/tlv.js';
+import { decodeEs10Response, resultName, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 export interface PrepareDownloadInput {
   /** The SmdpSigned2 SEQUENCE exactly as the SM-DP+ sent it. */

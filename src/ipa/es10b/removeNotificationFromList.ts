@@ -1,7 +1,7 @@
 // SGP.22 5.7.11 ES10b.RemoveNotificationFromList: the eUICC drops a notification once delivered.
-import { NotificationSentRequest, NotificationSentResponse } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { NotificationSentRequest, NotificationSentResponse } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 const ERRORS: Readonly<Record<number, string>> = { 1: 'nothingToDelete', 127: 'undefinedError' };
 

@@ -1,39 +1,18 @@
-// SGP.22 6.5 (JSON binding over HTTPS) and 6.6 (ES9+ functions, 5.6.1-5.6.5): the LPA's client of the SM-DP+.
-import { isSmdpAddress } from './activationCode.js';
-import { Es9PlusError, IpaError } from './errors.js';
-import { HttpsClient, type HttpsClientOptions } from './httpsClient.js';
+// SGP.22 6.5 (JSON binding over HTTPS) and 6.6 (ES9+ bindings): the LPA's transport to the SM-DP+; the functions of 5.6.1-5.6.5 are in this directory.
+import { isSmdpAddress } from '../activationCode.js';
+import { Es9PlusError, IpaError } from '../errors.js';
+import { HttpsClient, type HttpsClientOptions } from '../httpsClient.js';
 
 export const ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
 export const LPA_USER_AGENT = 'gsma-rsp-lpad';
 
-export interface InitiateAuthenticationResult {
-  readonly transactionId: Buffer;
-  readonly serverSigned1: Buffer;
-  readonly serverSignature1: Buffer;
-  readonly euiccCiPKIdToBeUsed: Buffer;
-  readonly serverCertificate: Buffer;
-}
-
-export interface AuthenticateClientResult {
-  readonly transactionId: Buffer;
-  readonly profileMetadata: Buffer;
-  readonly smdpSigned2: Buffer;
-  readonly smdpSignature2: Buffer;
-  readonly smdpCertificate: Buffer;
-}
-
-export interface GetBoundProfilePackageResult {
-  readonly transactionId: Buffer;
-  readonly boundProfilePackage: Buffer;
-}
-
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const HEX = /^(?:[0-9A-Fa-f]{2})+$/;
 
 /** base64 of ASN.1 data (SGP.22 6.5.1: "BASE64 encoded"). */
-function base64(b: Buffer): string {
+export function base64(b: Buffer): string {
   return b.toString('base64');
 }
 
@@ -57,50 +36,8 @@ export class Es9PlusClient {
     this.#http.close();
   }
 
-  /** SGP.22 5.6.1 initiateAuthentication. */
-  async initiateAuthentication(euiccChallenge: Buffer, euiccInfo1: Buffer, smdpAddress: string): Promise<InitiateAuthenticationResult> {
-    const fn = 'initiateAuthentication';
-    const r = await this.#call(fn, { euiccChallenge: base64(euiccChallenge), euiccInfo1: base64(euiccInfo1), smdpAddress });
-    return {
-      transactionId: hexField(r, 'transactionId', fn),
-      serverSigned1: base64Field(r, 'serverSigned1', fn),
-      serverSignature1: base64Field(r, 'serverSignature1', fn),
-      euiccCiPKIdToBeUsed: base64Field(r, 'euiccCiPKIdToBeUsed', fn),
-      serverCertificate: base64Field(r, 'serverCertificate', fn),
-    };
-  }
-
-  /** SGP.22 5.6.3 authenticateClient. */
-  async authenticateClient(transactionId: Buffer, authenticateServerResponse: Buffer): Promise<AuthenticateClientResult> {
-    const fn = 'authenticateClient';
-    const r = await this.#call(fn, { transactionId: hex(transactionId), authenticateServerResponse: base64(authenticateServerResponse) });
-    return {
-      transactionId: hexField(r, 'transactionId', fn),
-      profileMetadata: base64Field(r, 'profileMetadata', fn),
-      smdpSigned2: base64Field(r, 'smdpSigned2', fn),
-      smdpSignature2: base64Field(r, 'smdpSignature2', fn),
-      smdpCertificate: base64Field(r, 'smdpCertificate', fn),
-    };
-  }
-
-  /** SGP.22 5.6.2 getBoundProfilePackage. */
-  async getBoundProfilePackage(transactionId: Buffer, prepareDownloadResponse: Buffer): Promise<GetBoundProfilePackageResult> {
-    const fn = 'getBoundProfilePackage';
-    const r = await this.#call(fn, { transactionId: hex(transactionId), prepareDownloadResponse: base64(prepareDownloadResponse) });
-    return { transactionId: hexField(r, 'transactionId', fn), boundProfilePackage: base64Field(r, 'boundProfilePackage', fn) };
-  }
-
-  /** SGP.22 5.6.4 handleNotification: answered with 204 No Content. */
-  async handleNotification(pendingNotification: Buffer): Promise<void> {
-    await this.#call('handleNotification', { pendingNotification: base64(pendingNotification) }, 204);
-  }
-
-  /** SGP.22 5.6.5 cancelSession with the eUICC's signed CancelSessionResponse. */
-  async cancelSession(transactionId: Buffer, cancelSessionResponse: Buffer): Promise<void> {
-    await this.#call('cancelSession', { transactionId: hex(transactionId), cancelSessionResponse: base64(cancelSessionResponse) });
-  }
-
-  async #call(fn: string, body: Json, expectedStatus = 200): Promise<Json> {
+  /** POSTs one ES9+ function's JSON request and returns the response body once header.functionExecutionStatus passed. */
+  async call(fn: string, body: Json, expectedStatus = 200): Promise<Json> {
     const url = `https://${this.address}/gsma/rsp2/es9plus/${fn}`;
     const response = await this.#http.post(
       url,
@@ -151,7 +88,7 @@ function checkExecutionStatus(fn: string, body: Json): void {
   throw new IpaError('INVALID_SERVER_RESPONSE', `ES9+ ${fn}: no valid header.functionExecutionStatus.status`);
 }
 
-function base64Field(o: Json, key: string, fn: string): Buffer {
+export function base64Field(o: Json, key: string, fn: string): Buffer {
   const v = o[key];
   if (typeof v !== 'string' || v.length === 0 || v.length % 4 !== 0 || !BASE64.test(v)) {
     throw new IpaError('INVALID_SERVER_RESPONSE', `ES9+ ${fn}: '${key}' is missing or not base64`);
@@ -159,7 +96,7 @@ function base64Field(o: Json, key: string, fn: string): Buffer {
   return Buffer.from(v, 'base64');
 }
 
-function hexField(o: Json, key: string, fn: string): Buffer {
+export function hexField(o: Json, key: string, fn: string): Buffer {
   const v = o[key];
   if (typeof v !== 'string' || !HEX.test(v) || v.length > 32) {
     throw new IpaError('INVALID_SERVER_RESPONSE', `ES9+ ${fn}: '${key}' is missing or not 1 to 16 bytes of hex`);
@@ -167,7 +104,7 @@ function hexField(o: Json, key: string, fn: string): Buffer {
   return Buffer.from(v, 'hex');
 }
 
-function hex(b: Buffer): string {
+export function hex(b: Buffer): string {
   return b.toString('hex').toUpperCase();
 }
 

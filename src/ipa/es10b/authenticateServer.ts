@@ -1,8 +1,8 @@
 // SGP.22 5.7.13 ES10b.AuthenticateServer: relays the SM-DP+'s signed data with ctxParams1; returns the eUICC's signed answer.
-import { AuthenticateErrorCode, AuthenticateServerResponse, CtxParams1, type CtxParamsForCommonAuthentication } from '../asn1/definitions/rsp.js';
-import { encodeTlv } from '../asn1/tlv.js';
-import { decodeEs10Response, resultName, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { AuthenticateErrorCode, AuthenticateServerResponse, CtxParams1, type CtxParamsForCommonAuthentication } from '../../asn1/definitions/rsp.js';
+import { encodeTlv } from '../../asn1/tlv.js';
+import { decodeEs10Response, resultName, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 export interface AuthenticateServerInput {
   /** The ServerSigned1 SEQUENCE exactly as the SM-DP+ sent it. */

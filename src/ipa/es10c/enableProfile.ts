@@ -1,7 +1,7 @@
 // SGP.22 5.7.16 ES10c.EnableProfile: enables a disabled profile (the eUICC queues an enable notification).
-import { EnableProfileRequest, EnableProfileResponse } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { EnableProfileRequest, EnableProfileResponse } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 const ERRORS: Readonly<Record<number, string>> = {
   1: 'iccidOrAidNotFound',

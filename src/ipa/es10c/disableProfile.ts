@@ -1,7 +1,7 @@
 // SGP.22 5.7.17 ES10c.DisableProfile: disables the enabled profile (the eUICC queues a disable notification).
-import { DisableProfileRequest, DisableProfileResponse } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { DisableProfileRequest, DisableProfileResponse } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 const ERRORS: Readonly<Record<number, string>> = {
   1: 'iccidOrAidNotFound',

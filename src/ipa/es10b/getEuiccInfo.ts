@@ -1,6 +1,6 @@
 // SGP.22 5.7.8 ES10b.GetEUICCInfo: EUICCInfo1 (BF20) for initiateAuthentication, EUICCInfo2 (BF22) for display.
-import { EUICCInfo1, EUICCInfo2, GetEuiccInfo1Request, GetEuiccInfo2Request } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
+import { EUICCInfo1, EUICCInfo2, GetEuiccInfo1Request, GetEuiccInfo2Request } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
 
 export interface EuiccInfo1Result {
   /** The BF20 element exactly as the eUICC returned it: relayed unchanged to the SM-DP+. */

@@ -1,7 +1,7 @@
 // SGP.22 5.7.14 ES10b.CancelSession: the eUICC ends the download session and signs the reason for the SM-DP+.
-import { CancelSessionRequest, CancelSessionResponse } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { CancelSessionRequest, CancelSessionResponse } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 const ERRORS: Readonly<Record<number, string>> = { 5: 'invalidTransactionId', 127: 'undefinedError' };
 

@@ -1,7 +1,7 @@
 // SGP.22 5.7.15 ES10c.GetProfilesInfo: the installed profiles with their state and metadata.
-import { ProfileInfoListRequest, ProfileInfoListResponse, type ProfileInfo, type ProfileInfoListRequest as Request } from '../asn1/definitions/rsp.js';
-import { decodeEs10Response, type Es10Client } from './es10Client.js';
-import { Es10ResultError } from './errors.js';
+import { ProfileInfoListRequest, ProfileInfoListResponse, type ProfileInfo, type ProfileInfoListRequest as Request } from '../../asn1/definitions/rsp.js';
+import { decodeEs10Response, type Es10Client } from '../es10Client.js';
+import { Es10ResultError } from '../errors.js';
 
 const ERRORS: Readonly<Record<number, string>> = { 1: 'incorrectInputValues', 127: 'undefinedError' };
 
