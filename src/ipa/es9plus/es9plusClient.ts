@@ -1,4 +1,15 @@
 // SGP.22 6.5 (JSON binding over HTTPS) and 6.6 (ES9+ bindings): the LPA's transport to the SM-DP+; the functions of 5.6.1-5.6.5 are in this directory.
+import {
+  ES9PLUS_FUNCTIONS,
+  decodeFields,
+  encodeFields,
+  type Es9Function,
+  type Es9FunctionName,
+  type Es9Request,
+  type Es9Response,
+  type FieldSpecs,
+  type FieldValues,
+} from '../../http/es9plusFunctions.js';
 import { isSmdpAddress } from '../activationCode.js';
 import { Es9PlusError, IpaError } from '../errors.js';
 import { HttpsClient, type HttpsClientOptions } from '../httpsClient.js';
@@ -6,15 +17,7 @@ import { HttpsClient, type HttpsClientOptions } from '../httpsClient.js';
 export const ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
 export const LPA_USER_AGENT = 'gsma-rsp-lpad';
 
-export type Json = Record<string, unknown>;
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const HEX = /^(?:[0-9A-Fa-f]{2})+$/;
-
-/** base64 of ASN.1 data (SGP.22 6.5.1: "BASE64 encoded"). */
-export function base64(b: Buffer): string {
-  return b.toString('base64');
-}
+type Json = Record<string, unknown>;
 
 /**
  * ES9+ client for one SM-DP+ address (`host[:port]`). All requests of a client go over one
@@ -36,8 +39,18 @@ export class Es9PlusClient {
     this.#http.close();
   }
 
-  /** POSTs one ES9+ function's JSON request and returns the response body once header.functionExecutionStatus passed. */
-  async call(fn: string, body: Json, expectedStatus = 200): Promise<Json> {
+  /**
+   * POSTs one ES9+ function's request, its fields encoded as declared in src/http/es9plusFunctions.ts, and returns the
+   * response's declared fields once header.functionExecutionStatus passed (HTTP 204 for handleNotification).
+   */
+  async call<N extends Es9FunctionName>(fn: N, request: Es9Request<N>): Promise<Es9Response<N>> {
+    const declaration: Es9Function = ES9PLUS_FUNCTIONS[fn];
+    const body = await this.#post(fn, encodeFields(declaration.request, request as FieldValues<FieldSpecs>), declaration.noContent === true ? 204 : 200);
+    const response = decodeFields(declaration.response, body, (_name, _spec, _problem, message) => new IpaError('INVALID_SERVER_RESPONSE', `ES9+ ${fn}: ${message}`));
+    return response as Es9Response<N>;
+  }
+
+  async #post(fn: string, body: Json, expectedStatus: number): Promise<Json> {
     const url = `https://${this.address}/gsma/rsp2/es9plus/${fn}`;
     const response = await this.#http.post(
       url,
@@ -86,26 +99,6 @@ function checkExecutionStatus(fn: string, body: Json): void {
     });
   }
   throw new IpaError('INVALID_SERVER_RESPONSE', `ES9+ ${fn}: no valid header.functionExecutionStatus.status`);
-}
-
-export function base64Field(o: Json, key: string, fn: string): Buffer {
-  const v = o[key];
-  if (typeof v !== 'string' || v.length === 0 || v.length % 4 !== 0 || !BASE64.test(v)) {
-    throw new IpaError('INVALID_SERVER_RESPONSE', `ES9+ ${fn}: '${key}' is missing or not base64`);
-  }
-  return Buffer.from(v, 'base64');
-}
-
-export function hexField(o: Json, key: string, fn: string): Buffer {
-  const v = o[key];
-  if (typeof v !== 'string' || !HEX.test(v) || v.length > 32) {
-    throw new IpaError('INVALID_SERVER_RESPONSE', `ES9+ ${fn}: '${key}' is missing or not 1 to 16 bytes of hex`);
-  }
-  return Buffer.from(v, 'hex');
-}
-
-export function hex(b: Buffer): string {
-  return b.toString('hex').toUpperCase();
 }
 
 function snippet(body: Buffer): string {
