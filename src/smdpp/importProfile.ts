@@ -33,15 +33,16 @@ export interface ImportedProfile {
 /** Matching IDs: SGP.22 4.1 activation code character set, without the '$' delimiter. */
 const MATCHING_ID = /^[0-9A-Za-z-]{1,255}$/;
 /**
- * Matching IDs are bearer secrets: anyone who has one may download an order not bound to an EID. Generated ones have
- * this many characters of A-Z0-9 (about 103 bits); a supplied one shorter than that needs `allowShortMatchingId`.
+ * Matching IDs are bearer secrets: anyone who has one may download an order not bound to an EID. The floor is the
+ * entropy of this many characters of A-Z0-9 (about 103 bits): a supplied ID shorter than that needs
+ * `allowShortMatchingId`; generated ones are longer (GENERATED_LENGTH).
  */
 export const MIN_MATCHING_ID_LENGTH = 20;
 const GENERATED_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const GENERATED_LENGTH = 25;
 
 /** A random matching ID of GENERATED_LENGTH characters of A-Z0-9, uniformly drawn (about 129 bits). */
-export function generateMatchingId(): string {
+function generateMatchingId(): string {
   return Array.from({ length: GENERATED_LENGTH }, () => GENERATED_ALPHABET[randomInt(GENERATED_ALPHABET.length)]).join('');
 }
 
