@@ -1,5 +1,6 @@
 // Typed reasons a GSMA RSP certificate or chain is rejected (SGP.22 4.5.2.2 certificate verification).
 import { McimError } from '../errors.js';
+import type { GsmaCertificate } from './certificate.js';
 
 /** The codes PkiError carries (meanings: ERROR_CODES in src/errors.ts). */
 export type PkiErrorCode =
@@ -20,7 +21,13 @@ export type PkiErrorCode =
 
 export class PkiError extends McimError {
   declare readonly code: PkiErrorCode;
-  constructor(code: PkiErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+  /**
+   * The certificate at fault, where one is (chain validation): the one whose signature, validity, role, key usage,
+   * CA flag, issuer or name fails the check. Undefined when no certificate of the chain is (e.g. no trusted CI).
+   */
+  readonly certificate: GsmaCertificate | undefined;
+  constructor(code: PkiErrorCode, message: string, options?: { cause?: unknown; certificate?: GsmaCertificate }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.certificate = options?.certificate;
   }
 }

@@ -81,7 +81,7 @@ function hex(b: Buffer | undefined): string {
 function findIssuer(cert: GsmaCertificate, candidates: readonly GsmaCertificate[]): GsmaCertificate | undefined {
   const aki = cert.authorityKeyIdentifier;
   if (aki === undefined) {
-    throw new PkiError('MALFORMED', `'${cert.subject.text}' has no authority key identifier (SGP.22 4.5.2.1 requires it)`);
+    throw new PkiError('MALFORMED', `'${cert.subject.text}' has no authority key identifier (SGP.22 4.5.2.1 requires it)`, { certificate: cert });
   }
   const byKey = candidates.filter((c) => c.subjectKeyIdentifier?.equals(aki) === true);
   const issuer = byKey.find((c) => c.subject.der.equals(cert.issuer.der));
@@ -90,6 +90,7 @@ function findIssuer(cert: GsmaCertificate, candidates: readonly GsmaCertificate[
       'ISSUER_MISMATCH',
       `'${cert.subject.text}' names issuer '${cert.issuer.text}' but its authority key identifier ${aki.toString('hex')} ` +
         `designates '${byKey[0].subject.text}'`,
+      { certificate: cert },
     );
   }
   return issuer;
@@ -103,7 +104,7 @@ function buildPath(
   maxLength: number,
 ): GsmaCertificate[] {
   const tooLong = (): PkiError =>
-    new PkiError('CHAIN_TOO_LONG', `the chain of '${leaf.subject.text}' is longer than ${maxLength} certificates`);
+    new PkiError('CHAIN_TOO_LONG', `the chain of '${leaf.subject.text}' is longer than ${maxLength} certificates`, { certificate: leaf });
   const path = [leaf];
   const unused = new Set(intermediates);
   for (let cert = leaf; ; ) {
@@ -147,7 +148,9 @@ function checkSignatures(path: readonly GsmaCertificate[]): void {
     const issuer = path[i + 1] ?? cert;
     if (verifiedSignatures.get(cert)?.has(issuer) === true) continue;
     if (!verifyDer(issuer.publicKey.key, cert.tbsDer, cert.signature)) {
-      throw new PkiError('BAD_SIGNATURE', `the signature of '${cert.subject.text}' does not verify with the key of '${issuer.subject.text}'`);
+      throw new PkiError('BAD_SIGNATURE', `the signature of '${cert.subject.text}' does not verify with the key of '${issuer.subject.text}'`, {
+        certificate: cert,
+      });
     }
     let issuers = verifiedSignatures.get(cert);
     if (issuers === undefined) {
@@ -161,10 +164,14 @@ function checkSignatures(path: readonly GsmaCertificate[]): void {
 function checkValidity(path: readonly GsmaCertificate[], at: Date): void {
   for (const cert of path) {
     if (at.getTime() < cert.notBefore.getTime()) {
-      throw new PkiError('NOT_YET_VALID', `'${cert.subject.text}' is not valid before ${cert.notBefore.toISOString()} (validation time ${at.toISOString()})`);
+      throw new PkiError('NOT_YET_VALID', `'${cert.subject.text}' is not valid before ${cert.notBefore.toISOString()} (validation time ${at.toISOString()})`, {
+        certificate: cert,
+      });
     }
     if (at.getTime() > cert.notAfter.getTime()) {
-      throw new PkiError('EXPIRED', `'${cert.subject.text}' expired at ${cert.notAfter.toISOString()} (validation time ${at.toISOString()})`);
+      throw new PkiError('EXPIRED', `'${cert.subject.text}' expired at ${cert.notAfter.toISOString()} (validation time ${at.toISOString()})`, {
+        certificate: cert,
+      });
     }
   }
 }
@@ -174,15 +181,17 @@ function checkIssuers(path: readonly GsmaCertificate[]): void {
   for (let k = 1; k < path.length; k++) {
     const ca = path[k]!;
     if (ca.basicConstraints?.ca !== true) {
-      throw new PkiError('NOT_A_CA', `'${ca.subject.text}' signs certificates but is not a CA (basicConstraints cA)`);
+      throw new PkiError('NOT_A_CA', `'${ca.subject.text}' signs certificates but is not a CA (basicConstraints cA)`, { certificate: ca });
     }
     if (ca.keyUsage?.includes('keyCertSign') !== true) {
-      throw new PkiError('WRONG_KEY_USAGE', `'${ca.subject.text}' signs certificates but its key usage lacks keyCertSign`);
+      throw new PkiError('WRONG_KEY_USAGE', `'${ca.subject.text}' signs certificates but its key usage lacks keyCertSign`, { certificate: ca });
     }
     const intermediatesBelow = path.slice(1, k).filter((c) => !c.selfIssued).length;
     const limit = ca.basicConstraints.pathLength;
     if (limit !== undefined && intermediatesBelow > limit) {
-      throw new PkiError('CHAIN_TOO_LONG', `'${ca.subject.text}' allows ${limit} intermediate CAs below it, the chain has ${intermediatesBelow}`);
+      throw new PkiError('CHAIN_TOO_LONG', `'${ca.subject.text}' allows ${limit} intermediate CAs below it, the chain has ${intermediatesBelow}`, {
+        certificate: ca,
+      });
     }
   }
 }
@@ -190,7 +199,9 @@ function checkIssuers(path: readonly GsmaCertificate[]): void {
 function requireRole(cert: GsmaCertificate, role: RspRole, place: string): void {
   if (!cert.roles.includes(role)) {
     const has = cert.roles.length > 0 ? cert.roles.join(', ') : 'no GSMA role';
-    throw new PkiError('WRONG_ROLE', `${place} '${cert.subject.text}' must carry policy id-rspRole-${role} (${RSP_ROLE_OIDS[role]}), it has ${has}`);
+    throw new PkiError('WRONG_ROLE', `${place} '${cert.subject.text}' must carry policy id-rspRole-${role} (${RSP_ROLE_OIDS[role]}), it has ${has}`, {
+      certificate: cert,
+    });
   }
 }
 
@@ -199,39 +210,41 @@ function checkRoles(path: readonly GsmaCertificate[], options: ChainValidationOp
   requireRole(path[path.length - 1]!, 'ci', 'the trust anchor');
   for (const intermediate of path.slice(1, -1)) {
     if (options.role !== 'euicc') {
-      throw new PkiError('WRONG_ROLE', `a ${options.role} certificate is issued by the CI directly, not by '${intermediate.subject.text}'`);
+      throw new PkiError('WRONG_ROLE', `a ${options.role} certificate is issued by the CI directly, not by '${intermediate.subject.text}'`, {
+        certificate: leaf,
+      });
     }
     requireRole(intermediate, 'eum', 'the issuer of an eUICC certificate');
   }
   if (options.role === 'euicc' && path.length < 3) {
-    throw new PkiError('WRONG_ROLE', `the eUICC certificate '${leaf.subject.text}' must be issued by an EUM, not by the CI`);
+    throw new PkiError('WRONG_ROLE', `the eUICC certificate '${leaf.subject.text}' must be issued by an EUM, not by the CI`, { certificate: leaf });
   }
   if (leaf.basicConstraints?.ca === true) {
-    throw new PkiError('WRONG_ROLE', `'${leaf.subject.text}' is a CA certificate, not a ${options.role} certificate`);
+    throw new PkiError('WRONG_ROLE', `'${leaf.subject.text}' is a CA certificate, not a ${options.role} certificate`, { certificate: leaf });
   }
   if (options.role !== 'eim') {
     requireRole(leaf, options.role, `the ${options.role} certificate`);
     return;
   }
   if (leaf.roles.length > 0) {
-    throw new PkiError('WRONG_ROLE', `'${leaf.subject.text}' carries GSMA role ${leaf.roles.join(', ')}: it is not an eIM certificate`);
+    throw new PkiError('WRONG_ROLE', `'${leaf.subject.text}' carries GSMA role ${leaf.roles.join(', ')}: it is not an eIM certificate`, { certificate: leaf });
   }
   const wanted = options.eimPolicyOids;
   if (wanted !== undefined && !leaf.policies.some((p) => wanted.includes(p))) {
-    throw new PkiError('WRONG_ROLE', `the eIM certificate '${leaf.subject.text}' carries none of the policies ${wanted.join(', ')}`);
+    throw new PkiError('WRONG_ROLE', `the eIM certificate '${leaf.subject.text}' carries none of the policies ${wanted.join(', ')}`, { certificate: leaf });
   }
 }
 
 function checkLeafUsage(leaf: GsmaCertificate, role: CertificateUse): void {
   const usage = leaf.keyUsage;
   if (usage?.includes('digitalSignature') !== true) {
-    throw new PkiError('WRONG_KEY_USAGE', `the ${role} certificate '${leaf.subject.text}' lacks key usage digitalSignature`);
+    throw new PkiError('WRONG_KEY_USAGE', `the ${role} certificate '${leaf.subject.text}' lacks key usage digitalSignature`, { certificate: leaf });
   }
   if (usage.includes('keyCertSign') || usage.includes('cRLSign')) {
-    throw new PkiError('WRONG_KEY_USAGE', `the ${role} certificate '${leaf.subject.text}' has a CA key usage (${usage.join(', ')})`);
+    throw new PkiError('WRONG_KEY_USAGE', `the ${role} certificate '${leaf.subject.text}' has a CA key usage (${usage.join(', ')})`, { certificate: leaf });
   }
   if (TLS_USES.has(role) && leaf.extendedKeyUsage?.includes(X509_OID.kpServerAuth) !== true) {
-    throw new PkiError('WRONG_KEY_USAGE', `the TLS certificate '${leaf.subject.text}' lacks extended key usage serverAuth`);
+    throw new PkiError('WRONG_KEY_USAGE', `the TLS certificate '${leaf.subject.text}' lacks extended key usage serverAuth`, { certificate: leaf });
   }
 }
 
@@ -254,7 +267,7 @@ function checkNameConstraints(path: readonly GsmaCertificate[]): void {
     const bases = [...nc.permitted, ...nc.excluded];
     const unsupported = bases.find((b) => b.type !== 'directoryName');
     if (unsupported !== undefined) {
-      throw new PkiError('UNKNOWN_CRITICAL_EXTENSION', `'${ca.subject.text}' constrains ${unsupported.type} names, which are not supported`);
+      throw new PkiError('UNKNOWN_CRITICAL_EXTENSION', `'${ca.subject.text}' constrains ${unsupported.type} names, which are not supported`, { certificate: ca });
     }
     const dn = (names: readonly GeneralName[]): DistinguishedName[] =>
       names.flatMap((n) => (n.type === 'directoryName' ? [distinguishedName(n.value)] : []));
@@ -268,6 +281,7 @@ function checkNameConstraints(path: readonly GsmaCertificate[]): void {
           'EID_OUT_OF_RANGE',
           `'${cert.subject.text}' is outside the names '${ca.subject.text}' may certify: permitted ${allowed}` +
             (excluded.length > 0 ? `, excluded ${excluded.map((e) => `'${e.text}'`).join(', ')}` : ''),
+          { certificate: cert },
         );
       }
     }
@@ -308,7 +322,9 @@ export function validateChain(
   if (options.role === 'euicc') {
     eid = leafCert.eid;
     if (eid === undefined || !isValidEid(eid)) {
-      throw new PkiError('INVALID_EID', `the eUICC certificate '${leafCert.subject.text}' carries ${eid === undefined ? 'no EID' : `the invalid EID '${eid}'`}`);
+      throw new PkiError('INVALID_EID', `the eUICC certificate '${leafCert.subject.text}' carries ${eid === undefined ? 'no EID' : `the invalid EID '${eid}'`}`, {
+        certificate: leafCert,
+      });
     }
   }
   checkNameConstraints(path);

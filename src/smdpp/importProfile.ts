@@ -1,5 +1,5 @@
 // Making a profile package available for download (the effect of ES2+.DownloadOrder + ConfirmOrder, SGP.22 5.3.1/5.3.2, released state).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { decodeProfilePackage, extractProfileEssentials } from '../asn1/definitions/saip.js';
 import { ProfileClass } from '../asn1/definitions/rsp.js';
 import { McimError } from '../errors.js';
@@ -7,7 +7,13 @@ import { isValidEid } from '../pki/eid.js';
 import type { SmdpStore } from '../store/smdpStore.js';
 
 export interface ImportOptions {
-  readonly matchingId: string;
+  /**
+   * The matching ID of the activation code (SGP.22 4.1) or SM-DS event. Absent: a random one is generated, unless
+   * `eid` is given, which makes an order for that eUICC alone with no matching ID (default SM-DP+, SGP.22 3.1.2).
+   */
+  readonly matchingId?: string;
+  /** A supplied matching ID shorter than MIN_MATCHING_ID_LENGTH is refused unless this is set. */
+  readonly allowShortMatchingId?: boolean;
   /** Only this eUICC may download the profile. */
   readonly eid?: string;
   /** The end user must enter this code (SGP.22 3.1.3.4). */
@@ -18,17 +24,49 @@ export interface ImportOptions {
 }
 
 export interface ImportedProfile {
-  readonly matchingId: string;
+  /** Undefined for an order without a matching ID (found by its EID). */
+  readonly matchingId: string | undefined;
   readonly iccid: string;
   readonly profileName: string;
 }
 
 /** Matching IDs: SGP.22 4.1 activation code character set, without the '$' delimiter. */
 const MATCHING_ID = /^[0-9A-Za-z-]{1,255}$/;
+/**
+ * Matching IDs are bearer secrets: anyone who has one may download an order not bound to an EID. The floor is the
+ * entropy of this many characters of A-Z0-9 (about 103 bits): a supplied ID shorter than that needs
+ * `allowShortMatchingId`; generated ones are longer (GENERATED_LENGTH).
+ */
+export const MIN_MATCHING_ID_LENGTH = 20;
+const GENERATED_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const GENERATED_LENGTH = 25;
 
-/** Decodes the SAIP package (refusing malformed ones), then stores it released for the matching ID. */
+/** A random matching ID of GENERATED_LENGTH characters of A-Z0-9, uniformly drawn (about 129 bits). */
+function generateMatchingId(): string {
+  return Array.from({ length: GENERATED_LENGTH }, () => GENERATED_ALPHABET[randomInt(GENERATED_ALPHABET.length)]).join('');
+}
+
+/** The key of an order without a matching ID: ':' cannot appear in a matching ID, and the store never matches it to one. */
+function eidOnlyOrderKey(): string {
+  return `eid-only:${randomBytes(16).toString('hex')}`;
+}
+
+function checkMatchingId(matchingId: string, allowShort: boolean): void {
+  if (!MATCHING_ID.test(matchingId)) throw new McimError('INVALID_ARGUMENT', `'${matchingId}' is not a matching ID (letters, digits, '-')`);
+  if (matchingId.length < MIN_MATCHING_ID_LENGTH && !allowShort) {
+    throw new McimError(
+      'INVALID_ARGUMENT',
+      `the matching ID '${matchingId}' is shorter than ${MIN_MATCHING_ID_LENGTH} characters: it could be guessed (allow it explicitly, or let one be generated)`,
+    );
+  }
+}
+
+/**
+ * Decodes the SAIP package (refusing malformed ones), then stores it released: under the given or a generated matching
+ * ID, or, given an EID and no matching ID, for that EID alone.
+ */
 export async function importProfile(store: SmdpStore, profilePackage: Buffer, options: ImportOptions, now: number): Promise<ImportedProfile> {
-  if (!MATCHING_ID.test(options.matchingId)) throw new McimError('INVALID_ARGUMENT', `'${options.matchingId}' is not a matching ID (letters, digits, '-')`);
+  if (options.matchingId !== undefined) checkMatchingId(options.matchingId, options.allowShortMatchingId === true);
   if (options.eid !== undefined && !isValidEid(options.eid)) throw new McimError('INVALID_ARGUMENT', `'${options.eid}' is not an EID`);
   if (options.confirmationCode !== undefined && options.confirmationCode.length === 0) {
     throw new McimError('INVALID_ARGUMENT', 'the confirmation code is empty');
@@ -40,9 +78,12 @@ export async function importProfile(store: SmdpStore, profilePackage: Buffer, op
     throw new McimError('INVALID_PROFILE_PACKAGE', `not a valid SAIP profile package: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   const profileName = options.profileName ?? `Profile ${iccid}`;
+  const eidOnly = options.matchingId === undefined && options.eid !== undefined;
+  const matchingId = eidOnly ? undefined : (options.matchingId ?? generateMatchingId());
   await store.insertOrder(
     {
-      matchingId: options.matchingId,
+      matchingId: matchingId ?? eidOnlyOrderKey(),
+      eidOnly,
       iccid,
       eid: options.eid,
       ccHash: options.confirmationCode === undefined ? undefined : createHash('sha256').update(options.confirmationCode, 'utf8').digest(),
@@ -53,10 +94,16 @@ export async function importProfile(store: SmdpStore, profilePackage: Buffer, op
     },
     now,
   );
-  return { matchingId: options.matchingId, iccid, profileName };
+  return { matchingId, iccid, profileName };
 }
 
-/** The activation code of SGP.22 4.1: LPA:1$<SM-DP+ address>$<matching ID>. */
-export function activationCode(address: string, matchingId: string): string {
-  return `LPA:1$${address}$${matchingId}`;
+/**
+ * The activation code of SGP.22 4.1: LPA:1$<SM-DP+ address>$<matching ID>[$<SM-DP+ OID>[$<confirmation code required
+ * flag '1'>]]; the OID field is left empty when only the flag follows. An empty matching ID: the order is found by EID.
+ */
+export function activationCode(address: string, matchingId: string, options: { oid?: string; confirmationCodeRequired?: boolean } = {}): string {
+  const fields = ['LPA:1', address, matchingId];
+  if (options.oid !== undefined || options.confirmationCodeRequired === true) fields.push(options.oid ?? '');
+  if (options.confirmationCodeRequired === true) fields.push('1');
+  return fields.join('$');
 }

@@ -7,17 +7,25 @@ import { FunctionFailure } from '../http/jsonBinding.js';
  * | condition                                                  | function(s)                      | subject | reason |
  * |------------------------------------------------------------|----------------------------------|---------|--------|
  * | smdpAddress is not this SM-DP+                             | initiateAuthentication           | 8.8.1   | 3.8    |
- * | no CI of euiccInfo1 is supported                           | initiateAuthentication           | 8.8.2   | 3.1    |
+ * | euiccInfo1.svn is not SGP.22 v2.x (major version 2)        | initiateAuthentication           | 8.8.3   | 3.1    |
+ * | no CI of euiccCiPKIdListForVerification or of              | initiateAuthentication           | 8.8.2   | 3.1    |
+ * |   euiccCiPKIdListForSigning is known to the SM-DP+         |                                  |         |        |
+ * | a CI of the verification list is known, but the SM-DP+     | initiateAuthentication           | 8.8.4   | 3.7    |
+ * |   holds no CERT.DPauth under any of them                   |                                  |         |        |
  * | unknown, ended, replayed or expired transactionId;         | authenticateClient, getBPP,      | 8.10.1  | 3.9    |
  * |   transactionId of the signed data differs from the call   |   cancelSession                  |         |        |
  * | eUICC signature (1, 2, cancel) invalid; serverChallenge    | authenticateClient, getBPP,      | 8.1     | 6.1    |
  * |   not the one sent; the eUICC answered with an error       |   cancelSession                  |         |        |
- * | EUM certificate invalid                                    | authenticateClient               | 8.1.2   | 6.1    |
- * | eUICC certificate invalid (chain, role, EID range)         | authenticateClient               | 8.1.3   | 6.1    |
- * | eUICC or EUM certificate expired / not yet valid           | authenticateClient               | 8.1.3   | 6.3    |
+ * | EUM certificate invalid (malformed, signature, role, CA)   | authenticateClient               | 8.1.2   | 6.1    |
+ * | EUM certificate expired / not yet valid                    | authenticateClient               | 8.1.2   | 6.3    |
+ * | eUICC certificate invalid (malformed, signature, role,     | authenticateClient               | 8.1.3   | 6.1    |
+ * |   EID outside the EUM's range, invalid EID)                |                                  |         |        |
+ * | eUICC certificate expired / not yet valid                  | authenticateClient               | 8.1.3   | 6.3    |
  * | the eUICC's chain does not end at the CI of the session    | authenticateClient               | 8.11.1  | 3.9    |
  * |   (euiccCiPKIdToBeUsed), even if the SM-DP+ trusts its CI  |                                  |         |        |
- * | matchingId absent or unknown                               | authenticateClient               | 8.2.6   | 3.8    |
+ * | matchingId unknown (an EID-only order has none to match)   | authenticateClient               | 8.2.6   | 3.8    |
+ * | matchingId absent or empty and no released EID-only order  | authenticateClient               | 8.1.1   | 3.8    |
+ * |   for the authenticated EID (default SM-DP+, SM-DS)        |                                  |         |        |
  * | the order names another EID (also: a delivered profile     | authenticateClient               | 8.1.1   | 3.8    |
  * |   re-released by cancelSession is for its eUICC only)      |                                  |         |        |
  * | the profile is not released (error, installed...)          | authenticateClient               | 8.2     | 1.2    |
@@ -39,9 +47,12 @@ import { FunctionFailure } from '../http/jsonBinding.js';
 export const ES9_STATUS = {
   invalidSmdpAddress: ['8.8.1', '3.8'],
   ciNotSupported: ['8.8.2', '3.1'],
+  svnNotSupported: ['8.8.3', '3.1'],
+  noCredentialForCi: ['8.8.4', '3.7'],
   unknownTransaction: ['8.10.1', '3.9'],
   euiccVerificationFailed: ['8.1', '6.1'],
   eumCertificateInvalid: ['8.1.2', '6.1'],
+  eumCertificateExpired: ['8.1.2', '6.3'],
   euiccCertificateInvalid: ['8.1.3', '6.1'],
   euiccCertificateExpired: ['8.1.3', '6.3'],
   unknownCi: ['8.11.1', '3.9'],

@@ -6,16 +6,20 @@ import type { FunctionFailure } from '../http/jsonBinding.js';
 import type { SmdpContext } from './context.js';
 import { fail } from './statusCodes.js';
 
-function chainFailure(e: PkiError): FunctionFailure {
-  switch (e.code) {
-    case 'UNKNOWN_CI':
-      return fail('unknownCi', e.message, e);
-    case 'EXPIRED':
-    case 'NOT_YET_VALID':
-      return fail('euiccCertificateExpired', e.message, e);
-    default:
-      return fail('euiccCertificateInvalid', e.message, e);
-  }
+/**
+ * The status code names the certificate at fault (SGP.22 5.6.3): the EUM certificate (8.1.2) or the eUICC certificate
+ * (8.1.3, also for faults of the chain as a whole, e.g. an EID outside the EUM's range), invalid (6.1) or expired or not
+ * yet valid (6.3); a chain that does not end at the session's CI is 8.11.1/3.9.
+ */
+function chainFailure(e: PkiError, eum: GsmaCertificate): FunctionFailure {
+  if (e.code === 'UNKNOWN_CI') return fail('unknownCi', e.message, e);
+  const expired = e.code === 'EXPIRED' || e.code === 'NOT_YET_VALID';
+  if (e.certificate === eum) return fail(expired ? 'eumCertificateExpired' : 'eumCertificateInvalid', e.message, e);
+  return fail(expired ? 'euiccCertificateExpired' : 'euiccCertificateInvalid', e.message, e);
+}
+
+function parseFailure(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**
@@ -29,16 +33,22 @@ export function verifyEuiccChain(
   trustedCis: readonly GsmaCertificate[],
 ): ChainValidationResult & { eid: string } {
   let eum: GsmaCertificate;
+  let euicc: GsmaCertificate;
   try {
     eum = ctx.certificates.parse(eumCertificate);
   } catch (e) {
-    throw fail('eumCertificateInvalid', `the EUM certificate is malformed: ${e instanceof Error ? e.message : String(e)}`, e);
+    throw fail('eumCertificateInvalid', `the EUM certificate is malformed: ${parseFailure(e)}`, e);
   }
   try {
-    const result = validateChain(ctx.certificates.parse(euiccCertificate), [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
+    euicc = ctx.certificates.parse(euiccCertificate);
+  } catch (e) {
+    throw fail('euiccCertificateInvalid', `the eUICC certificate is malformed: ${parseFailure(e)}`, e);
+  }
+  try {
+    const result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
     return { ...result, eid: result.eid! };
   } catch (e) {
-    if (e instanceof PkiError) throw chainFailure(e);
+    if (e instanceof PkiError) throw chainFailure(e, eum);
     throw e;
   }
 }

@@ -30,6 +30,8 @@ export interface OrdersTable {
   transaction_id: string | null;
   /** The EID of the eUICC the bound profile package was delivered to: only it may report on the profile. */
   delivered_eid: string | null;
+  /** 1: an order for its EID alone (default SM-DP+, SM-DS): matching_id is an internal key no eUICC can present. */
+  eid_only: Generated<number>;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -38,7 +40,10 @@ export interface SessionsTable {
   transaction_id: string;
   state: SessionState;
   curve: string;
+  /** The CI of the credential the session runs under (CERT.DPauth, CERT.DPpb): from euiccCiPKIdListForVerification. */
   ci_key_id: string;
+  /** euiccCiPKIdToBeUsed: the CI the eUICC's chain must end at (from euiccCiPKIdListForSigning); NULL: ci_key_id. */
+  euicc_ci_key_id: string | null;
   euicc_challenge: Buffer;
   server_challenge: Buffer;
   eid: string | null;

@@ -70,5 +70,15 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('smdp_sessions_expires_at').on('smdp_sessions').column('expires_at').execute();
       },
     },
+    // Default SM-DP+ / SM-DS without a matching ID (SGP.22 3.1.2, 5.6.3): an order bound to an EID alone, keyed by an
+    // internal random key no eUICC can present (eid_only = 1), found by EID; and the session's two CIs apart (the CI
+    // of CERT.DPauth/DPpb, ci_key_id, and the CI the eUICC's chain must end at, euicc_ci_key_id; NULL: the same).
+    '0004_smdp_default_orders': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('smdp_orders').addColumn('eid_only', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.createIndex('smdp_orders_eid_state').on('smdp_orders').columns(['eid', 'state']).execute();
+        await db.schema.alterTable('smdp_sessions').addColumn('euicc_ci_key_id', 'text').execute();
+      },
+    },
   };
 }

@@ -6,9 +6,15 @@ import { PreparedQuery, slot } from './preparedQuery.js';
 import type { SecretBox } from './secretBox.js';
 
 export interface NewOrder {
+  /** The order's key: its matching ID, or for an EID-only order an internal key (see `eidOnly`). */
   readonly matchingId: string;
   readonly iccid: string;
   readonly eid?: string;
+  /**
+   * The order has no matching ID: it is found by `eid` alone (default SM-DP+, SM-DS without an event ID), never by a
+   * matchingId an eUICC presents, whatever `matchingId` (then an internal key) holds.
+   */
+  readonly eidOnly?: boolean;
   /** SHA-256 of the confirmation code (stored sealed with the at-rest key). */
   readonly ccHash?: Buffer;
   readonly profileName: string;
@@ -18,9 +24,12 @@ export interface NewOrder {
 }
 
 export interface Order {
+  /** The order's key: its matching ID, or for an EID-only order an internal key no eUICC can present. */
   readonly matchingId: string;
   readonly iccid: string;
   readonly eid: string | undefined;
+  /** Found by its EID alone (no matching ID). */
+  readonly eidOnly: boolean;
   readonly ccHash: Buffer | undefined;
   readonly ccAttempts: number;
   readonly state: OrderState;
@@ -37,13 +46,17 @@ export interface Order {
 export interface NewSession {
   readonly transactionId: string;
   readonly curve: string;
+  /** The CI of the credential (CERT.DPauth, CERT.DPpb) the session runs under, hex. */
   readonly ciKeyId: string;
+  /** euiccCiPKIdToBeUsed: the CI the eUICC's certificate chain must end at, hex (default: `ciKeyId`). */
+  readonly euiccCiKeyId?: string;
   readonly euiccChallenge: Buffer;
   readonly serverChallenge: Buffer;
   readonly expiresAt: number;
 }
 
 export interface Session extends NewSession {
+  readonly euiccCiKeyId: string;
   readonly state: SessionState;
   readonly eid: string | undefined;
   readonly euiccCertificate: Buffer | undefined;
@@ -95,6 +108,7 @@ const ORDER_COLUMNS = [
   'profile_class',
   'transaction_id',
   'delivered_eid',
+  'eid_only',
   'updated_at',
 ] as const satisfies readonly (keyof OrdersTable)[];
 
@@ -116,6 +130,20 @@ function sessionQueries(db: Database) {
     getOrder: PreparedQuery.of(
       db.selectFrom('smdp_orders').select(ORDER_COLUMNS).where('matching_id', '=', matchingId),
     ).slots<{ matchingId: string }>('matchingId'),
+    getOrderByMatchingId: PreparedQuery.of(
+      db.selectFrom('smdp_orders').select(ORDER_COLUMNS).where('matching_id', '=', matchingId).where('eid_only', '=', 0),
+    ).slots<{ matchingId: string }>('matchingId'),
+    getEidOnlyOrder: PreparedQuery.of(
+      db
+        .selectFrom('smdp_orders')
+        .select(ORDER_COLUMNS)
+        .where('eid', '=', slot<string>('eid'))
+        .where('state', '=', 'released')
+        .where('eid_only', '=', 1)
+        .orderBy('created_at')
+        .orderBy('matching_id')
+        .limit(1),
+    ).slots<{ eid: string }>('eid'),
     getOrderWithPackage: PreparedQuery.of(
       db.selectFrom('smdp_orders').select([...ORDER_COLUMNS, 'package_sealed']).where('matching_id', '=', matchingId),
     ).slots<{ matchingId: string }>('matchingId'),
@@ -125,6 +153,7 @@ function sessionQueries(db: Database) {
         state: 'initiated',
         curve: slot('curve'),
         ci_key_id: slot('ciKeyId'),
+        euicc_ci_key_id: slot('euiccCiKeyId'),
         euicc_challenge: slot('euiccChallenge'),
         server_challenge: slot('serverChallenge'),
         eid: null,
@@ -138,11 +167,12 @@ function sessionQueries(db: Database) {
       transactionId: string;
       curve: string;
       ciKeyId: string;
+      euiccCiKeyId: string;
       euiccChallenge: Buffer;
       serverChallenge: Buffer;
       expiresAt: number;
       now: number;
-    }>('transactionId', 'curve', 'ciKeyId', 'euiccChallenge', 'serverChallenge', 'expiresAt', 'now'),
+    }>('transactionId', 'curve', 'ciKeyId', 'euiccCiKeyId', 'euiccChallenge', 'serverChallenge', 'expiresAt', 'now'),
     getSession: PreparedQuery.of(
       db.selectFrom('smdp_sessions').selectAll().where('transaction_id', '=', transactionId),
     ).slots<{ transactionId: string }>('transactionId'),
@@ -229,8 +259,9 @@ export class SmdpStore {
     return this.#box.open(Buffer.from(stored, 'hex'), ccAad(matchingId));
   }
 
-  /** Stores a released order; ORDER_EXISTS when the matching ID is taken. */
+  /** Stores a released order; ORDER_EXISTS when the matching ID is taken. An EID-only order needs its EID. */
   async insertOrder(order: NewOrder, now: number): Promise<void> {
+    if (order.eidOnly === true && order.eid === undefined) throw new McimError('INVALID_ARGUMENT', 'an order without a matching ID needs an EID');
     const result = await this.db
       .insertInto('smdp_orders')
       .values({
@@ -246,6 +277,7 @@ export class SmdpStore {
         package_sealed: this.#box.seal(order.profilePackage, packageAad(order.matchingId)),
         transaction_id: null,
         delivered_eid: null,
+        eid_only: order.eidOnly === true ? 1 : 0,
         created_at: now,
         updated_at: now,
       })
@@ -256,8 +288,21 @@ export class SmdpStore {
     }
   }
 
+  /** The order with this key (matching ID or internal key), whatever its kind. */
   async getOrder(matchingId: string): Promise<Order | undefined> {
     const r = await this.#q.getOrder.first(this.db, { matchingId });
+    return r === undefined ? undefined : this.#order(r);
+  }
+
+  /** The order a matchingId presented by an eUICC designates: never an EID-only order. */
+  async getOrderByMatchingId(matchingId: string): Promise<Order | undefined> {
+    const r = await this.#q.getOrderByMatchingId.first(this.db, { matchingId });
+    return r === undefined ? undefined : this.#order(r);
+  }
+
+  /** The oldest released EID-only order for this EID (default SM-DP+: no matching ID presented), if any. */
+  async getEidOnlyOrder(eid: string): Promise<Order | undefined> {
+    const r = await this.#q.getEidOnlyOrder.first(this.db, { eid });
     return r === undefined ? undefined : this.#order(r);
   }
 
@@ -277,6 +322,7 @@ export class SmdpStore {
       matchingId: r.matching_id,
       iccid: r.iccid,
       eid: r.eid ?? undefined,
+      eidOnly: Number(r.eid_only) === 1,
       ccHash: r.cc_hash === null ? undefined : this.#openCcHash(r.matching_id, r.cc_hash),
       ccAttempts: Number(r.cc_attempts),
       state: r.state,
@@ -303,6 +349,7 @@ export class SmdpStore {
       transactionId: s.transactionId,
       curve: s.curve,
       ciKeyId: s.ciKeyId,
+      euiccCiKeyId: s.euiccCiKeyId ?? s.ciKeyId,
       euiccChallenge: s.euiccChallenge,
       serverChallenge: s.serverChallenge,
       expiresAt: s.expiresAt,
@@ -350,6 +397,7 @@ export class SmdpStore {
       state: r.state,
       curve: r.curve,
       ciKeyId: r.ci_key_id,
+      euiccCiKeyId: r.euicc_ci_key_id ?? r.ci_key_id,
       euiccChallenge: Buffer.from(r.euicc_challenge),
       serverChallenge: Buffer.from(r.server_challenge),
       expiresAt: timeOf(r.expires_at),

@@ -70,8 +70,8 @@ for (const curve of ['p256', 'brainpool'] as const) {
       await server.app.listen({ host: '127.0.0.1', port: 0 });
       port = (server.app.server.address() as AddressInfo).port;
       http = httpOptions({ ca: [data.ciCertificateFiles.p256!], connect: `127.0.0.1:${port}` });
-      for (const p of PROFILES) await importProfile(store, p.der, { matchingId: p.matchingId, profileName: p.matchingId }, Date.now());
-      await importProfile(store, PROFILES[0]!.der, { matchingId: 'WITH-CC', confirmationCode: '4711' }, Date.now());
+      for (const p of PROFILES) await importProfile(store, p.der, { matchingId: p.matchingId, allowShortMatchingId: true, profileName: p.matchingId }, Date.now());
+      await importProfile(store, PROFILES[0]!.der, { matchingId: 'WITH-CC', allowShortMatchingId: true, confirmationCode: '4711' }, Date.now());
     });
 
     after(async () => {
@@ -138,7 +138,7 @@ for (const curve of ['p256', 'brainpool'] as const) {
     });
 
     it('runs the same through the mcim device commands', async () => {
-      await importProfile(store, PROFILES[2]!.der, { matchingId: 'CLI', profileName: 'cli' }, Date.now());
+      await importProfile(store, PROFILES[2]!.der, { matchingId: 'CLI', allowShortMatchingId: true, profileName: 'cli' }, Date.now());
       const state = join(tmp, 'cli.state');
       const net = ['--ca', data.ciCertificateFiles.p256!, '--connect', `127.0.0.1:${port}`, '--json'];
       const init = (await cli(['device', 'init', '--state', state, '--pki', data.pkiDirs[curve]!, '--json'])) as { eid: string; secretFile: string };
@@ -159,7 +159,7 @@ for (const curve of ['p256', 'brainpool'] as const) {
 
     it('serves a downloaded profile to a scripted LPA over the stdio bridge', async () => {
       // Re-import the first profile under a new matching ID for this device.
-      await importProfile(store, PROFILES[1]!.der, { matchingId: 'BRIDGE', profileName: 'bridge' }, Date.now());
+      await importProfile(store, PROFILES[1]!.der, { matchingId: 'BRIDGE', allowShortMatchingId: true, profileName: 'bridge' }, Date.now());
       const device = newDevice('bridge');
       const { iccid } = await withDevice(device, (es10) => downloadProfile(es10, { activationCode: activationCode(ADDRESS, 'BRIDGE'), http }));
       const euicc = Euicc.open(device.state, deviceSecret(device));

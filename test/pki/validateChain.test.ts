@@ -219,6 +219,29 @@ describe('defects crafted with the test PKI', () => {
         });
         failsWith('MALFORMED', () => validateChain(noAki.der, [], options('dp-auth')));
       });
+
+      test('the error names the certificate at fault: the EUM, the eUICC, or none when no trusted CI is reached', () => {
+        const faultOf = (fn: () => ChainValidationResult): string | undefined => {
+          try {
+            fn();
+          } catch (e) {
+            assert.ok(e instanceof PkiError);
+            return e.certificate?.subject.text;
+          }
+          assert.fail('the chain validated');
+        };
+        const oldEum = issue('eum', pki.ci, { notAfter: new Date('2030-02-01T00:00:00Z') });
+        const youngEuicc = issue('euicc', oldEum);
+        assert.equal(faultOf(() => validateChain(youngEuicc.der, [oldEum.der], options('euicc'))), oldEum.certificate.subject.text);
+        const badEum = flipByte(pki.eum.der, pki.eum.der.length - 1);
+        assert.equal(faultOf(() => validateChain(pki.euicc.der, [badEum], options('euicc'))), pki.eum.certificate.subject.text);
+        const badEuicc = flipByte(pki.euicc.der, pki.euicc.der.length - 1);
+        assert.equal(faultOf(() => validateChain(badEuicc, [pki.eum.der], options('euicc'))), pki.euicc.certificate.subject.text);
+        const outside = issue('euicc', pki.eum, { eid: makeEid('89049033') });
+        assert.equal(faultOf(() => validateChain(outside.der, [pki.eum.der], options('euicc'))), outside.certificate.subject.text);
+        const foreign = issueTestPki({ curve, notBefore });
+        assert.equal(faultOf(() => validateChain(foreign.euicc.der, [foreign.eum.der], options('euicc'))), undefined);
+      });
     });
   }
 });

@@ -10,12 +10,16 @@ import { McimError } from '../../src/errors.js';
 import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
 import { createSmdpServer, ES9PLUS_PATH } from '../../src/smdpp/server.js';
 import { smdppImport } from '../../src/cli/commands/smdpp.js';
+import { activationCode, MIN_MATCHING_ID_LENGTH } from '../../src/smdpp/importProfile.js';
+import { parseActivationCode } from '../../src/ipa/activationCode.js';
+import { makeEid } from '../../src/pki/eid.js';
 import { usageText } from '../../src/cli/commands/serve.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
 import { pkiFromDir } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcim-serve-'));
+const PROFILE_FILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function post(port: number, ca: Buffer, servername: string, fn: string, body: unknown): Promise<Record<string, unknown>> {
@@ -35,14 +39,70 @@ function post(port: number, ca: Buffer, servername: string, fn: string, body: un
 
 describe('SM-DP+ data directory and CLI', () => {
   it('import creates the data directory and prints the activation code; refuses duplicates and malformed packages', async () => {
-    const r = await smdppImport(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'), { matchingId: 'CLI-1', data: dir });
+    const r = await smdppImport(PROFILE_FILE, { matchingId: 'CLI-1', allowShortMatchingId: true, data: dir });
     assert.equal(r.activationCode, 'LPA:1$localhost:8443$CLI-1');
     assert.match(r.iccid, /^89\d{17,18}$/);
-    await assert.rejects(smdppImport(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'), { matchingId: 'CLI-1', data: dir }), (e: unknown) => e instanceof McimError && e.code === 'ORDER_EXISTS');
+    await assert.rejects(smdppImport(PROFILE_FILE, { matchingId: 'CLI-1', allowShortMatchingId: true, data: dir }), (e: unknown) => e instanceof McimError && e.code === 'ORDER_EXISTS');
     const bad = join(dir, 'bad.der');
     writeFileSync(bad, Buffer.from('a0 03 80 01 02'.replace(/ /g, ''), 'hex'));
-    await assert.rejects(smdppImport(bad, { matchingId: 'CLI-2', data: dir }), (e: unknown) => e instanceof McimError && e.code === 'INVALID_PROFILE_PACKAGE');
-    await assert.rejects(smdppImport(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'), { matchingId: 'a$b', data: dir }), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(smdppImport(bad, { matchingId: 'CLI-2', allowShortMatchingId: true, data: dir }), (e: unknown) => e instanceof McimError && e.code === 'INVALID_PROFILE_PACKAGE');
+    await assert.rejects(smdppImport(PROFILE_FILE, { matchingId: 'a$b', allowShortMatchingId: true, data: dir }), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
+  });
+
+  it('import without --matching-id generates a random matching ID of 25 characters A-Z0-9', async () => {
+    const a = await smdppImport(PROFILE_FILE, { data: dir });
+    const b = await smdppImport(PROFILE_FILE, { data: dir });
+    for (const r of [a, b]) {
+      assert.match(r.matchingId ?? '', /^[A-Z0-9]{25}$/);
+      assert.equal(r.activationCode, `LPA:1$localhost:8443$${r.matchingId}`);
+    }
+    assert.notEqual(a.matchingId, b.matchingId);
+  });
+
+  it(`a supplied matching ID shorter than ${MIN_MATCHING_ID_LENGTH} characters is refused unless allowed; nothing is stored`, async () => {
+    const short = 'A'.repeat(MIN_MATCHING_ID_LENGTH - 1);
+    await assert.rejects(smdppImport(PROFILE_FILE, { matchingId: short, data: dir }), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
+    const store = await openSmdpStore(initSmdpDataDir(dir));
+    try {
+      assert.equal(await store.getOrder(short), undefined);
+    } finally {
+      await store.close();
+    }
+    assert.equal((await smdppImport(PROFILE_FILE, { matchingId: short, allowShortMatchingId: true, data: dir })).matchingId, short);
+    assert.equal((await smdppImport(PROFILE_FILE, { matchingId: 'B'.repeat(MIN_MATCHING_ID_LENGTH), data: dir })).matchingId, 'B'.repeat(MIN_MATCHING_ID_LENGTH));
+  });
+
+  it('import --eid without --matching-id makes an order for that EID alone (default SM-DP+): no matching ID, an empty AC token', async () => {
+    const eid = makeEid('89049032', '7000000000000000000000000007');
+    const r = await smdppImport(PROFILE_FILE, { eid, data: dir });
+    assert.equal(r.matchingId, null);
+    assert.equal(r.eid, eid);
+    assert.equal(r.activationCode, 'LPA:1$localhost:8443$');
+    const store = await openSmdpStore(initSmdpDataDir(dir));
+    try {
+      const order = await store.getEidOnlyOrder(eid);
+      assert.equal(order?.eidOnly, true);
+      assert.equal(order?.iccid, r.iccid);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the activation code of an order with a confirmation code carries the required flag (SGP.22 4.1: empty OID field)', async () => {
+    const r = await smdppImport(PROFILE_FILE, { confirmationCode: '4711', data: dir });
+    assert.equal(r.activationCode, `LPA:1$localhost:8443$${r.matchingId}$$1`);
+    const parsed = parseActivationCode(r.activationCode);
+    assert.equal(parsed.confirmationCodeRequired, true);
+    assert.equal(parsed.smdpOid, undefined);
+    assert.equal(parsed.matchingId, r.matchingId);
+    assert.equal(activationCode('smdp.example.com', 'ID', { oid: '2.999.10', confirmationCodeRequired: true }), 'LPA:1$smdp.example.com$ID$2.999.10$1');
+    assert.equal(activationCode('smdp.example.com', 'ID', { oid: '2.999.10' }), 'LPA:1$smdp.example.com$ID$2.999.10');
+    assert.deepEqual(parseActivationCode(activationCode('smdp.example.com', 'ID', { oid: '2.999.10', confirmationCodeRequired: true })), {
+      smdpAddress: 'smdp.example.com',
+      matchingId: 'ID',
+      smdpOid: '2.999.10',
+      confirmationCodeRequired: true,
+    });
   });
 
   it('reopens the same directory and refuses another address', () => {

@@ -110,7 +110,7 @@ describe('mcim serve --workers 2', () => {
     const pki = initSmdpDataDir(data);
 
     // The CLI: import, a new device, its download over one TLS connection, its profile list.
-    const imported = JSON.parse(await mcim(['smdpp', 'import', PROFILE, '--matching-id', 'CLUSTER-1', '--data', data, '--json'])) as { iccid: string; activationCode: string };
+    const imported = JSON.parse(await mcim(['smdpp', 'import', PROFILE, '--data', data, '--json'])) as { iccid: string; activationCode: string; matchingId: string };
     const state = join(dir, 'device.state');
     await mcim(['device', 'init', '--state', state, '--pki', pki.pkiDirs.p256!]);
     const downloaded = JSON.parse(
@@ -122,7 +122,7 @@ describe('mcim serve --workers 2', () => {
     assert.deepEqual(profiles.map((p) => [p.iccid, p.state]), [[imported.iccid, 'disabled']]);
 
     // A session spread over connections, hence over the workers: the session lives in the database.
-    await mcim(['smdpp', 'import', PROFILE, '--matching-id', 'CLUSTER-2', '--data', data]);
+    await mcim(['smdpp', 'import', PROFILE, '--matching-id', 'CLUSTER-2', '--allow-short-matching-id', '--data', data]);
     const ca = readFileSync(pki.ciCertificateFiles.p256!);
     const euicc = new EuiccSimulator(pkiFromDir(pki.pkiDirs.p256!));
     const b64 = (b: Buffer): string => b.toString('base64');
@@ -135,7 +135,7 @@ describe('mcim serve --workers 2', () => {
 
     const store = await openSmdpStore(pki);
     try {
-      assert.equal((await store.getOrder('CLUSTER-1'))?.state, 'installed', 'the PIR reached a worker');
+      assert.equal((await store.getOrder(imported.matchingId))?.state, 'installed', 'the PIR reached a worker');
       assert.equal((await store.getOrder('CLUSTER-2'))?.state, 'downloaded');
     } finally {
       await store.close();

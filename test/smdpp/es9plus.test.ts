@@ -38,7 +38,7 @@ function assertFailed(r: Es9Response, subjectCode: string, reasonCode: string): 
 }
 
 async function order(h: Harness, options: { eid?: string; confirmationCode?: string } = {}): Promise<{ matchingId: string; iccid: string }> {
-  const matchingId = `MID-${++counter}-${Date.now()}`;
+  const matchingId = `MATCHING-ID-${++counter}-${Date.now()}`;
   const r = await importProfile(h.store, PROFILE, { matchingId, ...options }, h.now);
   return { matchingId, iccid: r.iccid };
 }

@@ -79,7 +79,12 @@ const EUICC_INFO2_BASE: Omit<EUICCInfo2, 'euiccCiPKIdListForVerification' | 'eui
 export class EuiccSimulator {
   readonly curve: EcCurve;
   readonly eid: string;
+  /** euiccCiPKIdListForSigning (and, unless given apart, euiccCiPKIdListForVerification). */
   readonly ciKeyIds: Buffer[];
+  /** euiccCiPKIdListForVerification: the CIs whose SM-DP+ certificates this eUICC accepts. */
+  readonly verificationCiKeyIds: Buffer[];
+  /** The eUICC's specification version number (euiccInfo1/euiccInfo2 svn). */
+  svn = Buffer.from('020500', 'hex');
   readonly #key: KeyObject;
   readonly #certificate: Buffer;
   readonly #eumCertificate: Buffer;
@@ -92,14 +97,16 @@ export class EuiccSimulator {
   #smdpSignature2: Buffer | undefined;
   #dpPbKey: KeyObject | undefined;
   #otKey: KeyObject | undefined;
+  #otCurve: EcCurve | undefined;
 
-  constructor(pki: TestPki, ciKeyIds?: Buffer[]) {
+  constructor(pki: TestPki, ciKeyIds?: Buffer[], verificationCiKeyIds?: Buffer[]) {
     this.curve = pki.curve;
     this.eid = pki.eid;
     this.#key = pki.euicc.privateKey;
     this.#certificate = pki.euicc.der;
     this.#eumCertificate = pki.eum.der;
     this.ciKeyIds = ciKeyIds ?? [pki.ci.certificate.subjectKeyIdentifier!];
+    this.verificationCiKeyIds = verificationCiKeyIds ?? this.ciKeyIds;
   }
 
   get certificate(): Buffer {
@@ -107,7 +114,7 @@ export class EuiccSimulator {
   }
 
   euiccInfo1(): Buffer {
-    return encode(EUICCInfo1, { svn: Buffer.from('020500', 'hex'), euiccCiPKIdListForVerification: this.ciKeyIds, euiccCiPKIdListForSigning: this.ciKeyIds });
+    return encode(EUICCInfo1, { svn: this.svn, euiccCiPKIdListForVerification: this.verificationCiKeyIds, euiccCiPKIdListForSigning: this.ciKeyIds });
   }
 
   /** ES10b.AuthenticateServer: checks serverSignature1 and the challenge, signs euiccSigned1. */
@@ -127,7 +134,7 @@ export class EuiccSimulator {
       transactionId: tweak.transactionId ?? serverSigned1.transactionId,
       serverAddress: serverSigned1.serverAddress,
       serverChallenge: tweak.serverChallenge ?? serverSigned1.serverChallenge,
-      euiccInfo2: { ...EUICC_INFO2_BASE, euiccCiPKIdListForVerification: this.ciKeyIds, euiccCiPKIdListForSigning: this.ciKeyIds },
+      euiccInfo2: { ...EUICC_INFO2_BASE, svn: this.svn, euiccCiPKIdListForVerification: this.verificationCiKeyIds, euiccCiPKIdListForSigning: this.ciKeyIds },
       ctxParams1: {
         type: 'ctxParamsForCommonAuthentication',
         value: {
@@ -155,7 +162,9 @@ export class EuiccSimulator {
     assert.ok(verifyPlain(dpPb.publicKey.key, signedData, smdpSignature2), 'smdpSignature2');
     this.#smdpSignature2 = smdpSignature2;
     this.#dpPbKey = dpPb.publicKey.key;
-    const ot = generateKeyPair(this.curve);
+    // SGP.22 5.7.5/5.6.2: the one-time ECKA key pair is on the curve of CERT.DPpb.ECDSA (the CI the SM-DP+ signed under).
+    this.#otCurve = dpPb.publicKey.curve;
+    const ot = generateKeyPair(this.#otCurve);
     this.#otKey = ot.privateKey;
     const transactionId = smdpSigned2.transactionId;
     const hashCc =
@@ -186,7 +195,7 @@ export class EuiccSimulator {
     assert.ok(content.subarray(content.length - signTlv.length).equals(signTlv));
     assert.ok(verifyPlain(this.#dpPbKey!, Buffer.concat([signedPart, encodeTlv(0x5f49, euiccOtpk)]), isc.value.smdpSign), 'smdpSign');
     const crt = isc.value.controlRefTemplate;
-    const shared = ecka(this.#otKey!, isc.value.smdpOtpk, this.curve);
+    const shared = ecka(this.#otKey!, isc.value.smdpOtpk, this.#otCurve!);
     const keys = deriveBspKeys(shared, crt.keyType[0]!, crt.keyLen[0]!, crt.hostId, Buffer.from(this.eid, 'hex'));
     const bsp = new BspSession(keys);
     const configureIsdp = Buffer.concat(bpp.firstSequenceOf87.map((s) => bsp.unprotectEncrypted(s, 0x87)));

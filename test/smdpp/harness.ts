@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { certificateToPem, parseCertificate } from '../../src/pki/certificate.js';
+import { certificateToPem, parseCertificate, type GsmaCertificate } from '../../src/pki/certificate.js';
 import { makeEid } from '../../src/pki/eid.js';
 import { issueTestPki, type TestPki } from '../../src/pki/testPki.js';
 import { openDatabase, type DatabaseConfig } from '../../src/store/database.js';
@@ -68,7 +68,9 @@ export function testPkis(): { p256: TestPki; brainpool: TestPki } {
   return cachedPkis;
 }
 
-export async function startHarness(options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[] } = {},
+): Promise<Harness> {
   const { p256, brainpool } = testPkis();
   const dir = mkdtempSync(join(tmpdir(), 'mcim-smdpp-'));
   const db = await openDatabase(options.database ?? { engine: 'sqlite', file: join(dir, 'mcim.sqlite') });
@@ -91,6 +93,7 @@ export async function startHarness(options: { useProfileProtectionKeys?: boolean
     clock: () => harness.now,
     useProfileProtectionKeys: options.useProfileProtectionKeys ?? true,
     sessionTtlMs: options.sessionTtlMs,
+    trustedCis: options.trustedCis,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
   });

@@ -168,6 +168,31 @@ describe('migration 0003 on an existing database', () => {
   });
 });
 
+describe('migration 0004 on an existing database', () => {
+  it('keeps existing orders reachable by matching ID (not EID-only) and sessions under one CI', async () => {
+    const file = join(dir, 'legacy-0003.sqlite');
+    const legacy = new Kysely<McimTables>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+    const all = migrations('sqlite');
+    const old = Object.fromEntries(Object.entries(all).filter(([name]) => name < '0004'));
+    assert.equal(Object.keys(old).length, 3);
+    const { error } = await new Migrator({ db: legacy, provider: { getMigrations: () => Promise.resolve(old) } }).migrateToLatest();
+    assert.equal(error, undefined);
+    await sql`INSERT INTO smdp_sessions (transaction_id, state, curve, ci_key_id, euicc_challenge, server_challenge, expires_at, created_at)
+      VALUES ('TX0', 'initiated', 'P-256', 'cc', ${Buffer.alloc(16)}, ${Buffer.alloc(16)}, ${NOW}, ${NOW})`.execute(legacy);
+    await sql`INSERT INTO smdp_orders (matching_id, iccid, eid, state, profile_name, service_provider_name, profile_class, package_sealed, created_at, updated_at)
+      VALUES ('OLD-ORDER', '8949000000000000041', '89049032100000000000000000000041', 'released', 'p', 's', 2, ${Buffer.alloc(1)}, ${NOW}, ${NOW})`.execute(legacy);
+    await legacy.destroy();
+    const store = new SmdpStore(await openDatabase({ engine: 'sqlite', file }), box);
+    try {
+      assert.equal((await store.getOrderByMatchingId('OLD-ORDER'))?.eidOnly, false);
+      assert.equal(await store.getEidOnlyOrder('89049032100000000000000000000041'), undefined);
+      assert.equal((await store.getSession('TX0'))?.euiccCiKeyId, 'cc');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 for (const engine of ENGINES) {
   describe(`SmdpStore on ${engine.name}`, () => {
     let store: SmdpStore;
@@ -325,6 +350,36 @@ for (const engine of ENGINES) {
       await assert.rejects(store.getOrder('L2'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
       await store.db.updateTable('smdp_orders').set({ cc_hash: Buffer.alloc(32, 7).toString('hex') }).where('matching_id', '=', 'L2').execute();
       assert.ok((await store.getOrder('L2'))?.ccHash?.equals(Buffer.alloc(32, 7)));
+    });
+
+    it('EID-only orders: found by EID (oldest released first), never by a presented matching ID; a matching ID never by EID', async () => {
+      const eid = '89049032100000000000000000000025';
+      await assert.rejects(store.insertOrder(newOrder('EO-NOEID', { eidOnly: true }), NOW), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
+      assert.equal(await store.getOrder('EO-NOEID'), undefined);
+      await store.insertOrder(newOrder('EO-WITH-MATCHING-ID', { eid }), NOW - 10);
+      assert.equal(await store.getEidOnlyOrder(eid), undefined, 'an order with a matching ID is not an EID-only order');
+      await store.insertOrder(newOrder('eid-only:second', { eid, eidOnly: true }), NOW + 1);
+      await store.insertOrder(newOrder('eid-only:first', { eid, eidOnly: true }), NOW);
+      await store.insertOrder(newOrder('eid-only:other', { eid: '89049032100000000000000000000033', eidOnly: true }), NOW - 20);
+      const first = await store.getEidOnlyOrder(eid);
+      assert.equal(first?.matchingId, 'eid-only:first');
+      assert.equal(first?.eidOnly, true);
+      assert.equal(await store.getOrderByMatchingId('eid-only:first'), undefined);
+      assert.equal((await store.getOrderByMatchingId('EO-WITH-MATCHING-ID'))?.eidOnly, false);
+      assert.equal((await store.getOrder('eid-only:first'))?.eid, eid);
+      await session(store, 'EO-T1');
+      await store.authenticateSession('EO-T1', { eid, euiccCertificate: Buffer.alloc(1), matchingId: 'eid-only:first', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.deliver('EO-T1', 'eid-only:first', NOW), true);
+      assert.equal((await store.getEidOnlyOrder(eid))?.matchingId, 'eid-only:second', 'a delivered order is no longer pending');
+    });
+
+    it('a session keeps its two CIs: the credential\'s and the eUICC chain\'s (euiccCiPKIdToBeUsed), the latter defaulting to the former', async () => {
+      await store.createSession({ transactionId: 'CI-T1', curve: 'P-256', ciKeyId: 'aa', euiccCiKeyId: 'bb', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW + 60_000 }, NOW);
+      const s = await store.getSession('CI-T1');
+      assert.deepEqual([s?.ciKeyId, s?.euiccCiKeyId], ['aa', 'bb']);
+      await session(store, 'CI-T2');
+      const t = await store.getSession('CI-T2');
+      assert.deepEqual([t?.ciKeyId, t?.euiccCiKeyId], ['aa', 'aa']);
     });
 
     it('reopening runs no migration twice', async () => {

@@ -74,7 +74,7 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
     `trust anchors for devices: ${Object.values(data.ciCertificateFiles).join(', ')}`,
     '',
     'to download a profile:',
-    `  mcim smdpp import PROFILE.der --matching-id MATCHING-ID --data ${data.dir}`,
+    `  mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
     `  mcim device init --state device.state --pki ${data.pkiDirs.p256}`,
     `  mcim device download --state device.state --ac '${ac}' --ca ${data.ciCertificateFiles.p256}${connect}`,
     '',

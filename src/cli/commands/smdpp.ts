@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { initSmdpDataDir, openSmdpStore } from '../../smdpp/dataDir.js';
-import { activationCode, importProfile, type ImportOptions } from '../../smdpp/importProfile.js';
+import { activationCode, importProfile, MIN_MATCHING_ID_LENGTH, type ImportOptions } from '../../smdpp/importProfile.js';
 
 export interface SmdppImportCliOptions {
-  readonly matchingId: string;
+  readonly matchingId?: string;
+  /** Accept a supplied matching ID shorter than MIN_MATCHING_ID_LENGTH. */
+  readonly allowShortMatchingId?: boolean;
   readonly eid?: string;
   readonly confirmationCode?: string;
   readonly profileName?: string;
@@ -16,13 +18,19 @@ export interface SmdppImportCliOptions {
 }
 
 export interface SmdppImportReport {
-  readonly matchingId: string;
+  /** Null for an order bound to an EID without a matching ID (default SM-DP+). */
+  readonly matchingId: string | null;
+  readonly eid: string | null;
   readonly iccid: string;
+  /** For an order without a matching ID, the AC with an empty one (the SM-DP+ finds the order by EID). */
   readonly activationCode: string;
   readonly confirmationCodeRequired: boolean;
 }
 
-/** Reads FILE (DER), stores it released under the matching ID in the data directory, returns the activation code. */
+/**
+ * Reads FILE (DER), stores it released in the data directory under the given or a generated matching ID, or for the EID
+ * alone when an EID and no matching ID is given; returns the activation code.
+ */
 export async function smdppImport(file: string, o: SmdppImportCliOptions): Promise<SmdppImportReport> {
   let der: Buffer;
   try {
@@ -38,6 +46,7 @@ export async function smdppImport(file: string, o: SmdppImportCliOptions): Promi
       der,
       {
         matchingId: o.matchingId,
+        allowShortMatchingId: o.allowShortMatchingId,
         eid: o.eid,
         confirmationCode: o.confirmationCode,
         profileName: o.profileName,
@@ -46,7 +55,14 @@ export async function smdppImport(file: string, o: SmdppImportCliOptions): Promi
       },
       Date.now(),
     );
-    return { matchingId: r.matchingId, iccid: r.iccid, activationCode: activationCode(data.address, r.matchingId), confirmationCodeRequired: o.confirmationCode !== undefined };
+    const confirmationCodeRequired = o.confirmationCode !== undefined;
+    return {
+      matchingId: r.matchingId ?? null,
+      eid: o.eid ?? null,
+      iccid: r.iccid,
+      activationCode: activationCode(data.address, r.matchingId ?? '', { confirmationCodeRequired }),
+      confirmationCodeRequired,
+    };
   } finally {
     await store.close();
   }
@@ -56,12 +72,13 @@ export function registerSmdpp(program: Command): void {
   const smdpp = program.command('smdpp').description('the SM-DP+ (SGP.22): profile orders for download');
   smdpp
     .command('import <file>')
-    .description('make a profile package (SAIP DER) downloadable under a matching ID; prints the activation code')
+    .description('make a profile package (SAIP DER) downloadable under a matching ID (generated if not given) or for an EID alone; prints the activation code')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ mcim smdpp import profile.der --matching-id TS48V2 --data ./data\n  $ mcim smdpp import profile.der --matching-id ORDER-7 --eid 89049032123451234512345678901235 --confirmation-code 1234',
+      '\nExamples:\n  $ mcim smdpp import profile.der --data ./data\n  $ mcim smdpp import profile.der --eid 89049032123451234512345678901235 --confirmation-code 1234\n  $ mcim smdpp import profile.der --matching-id TS48V2 --allow-short-matching-id',
     )
-    .requiredOption('--matching-id <id>', 'the matching ID of the activation code')
+    .option('--matching-id <id>', `the matching ID of the activation code (default: a random one; with --eid and without it: none, found by EID)`)
+    .option('--allow-short-matching-id', `accept a matching ID shorter than ${MIN_MATCHING_ID_LENGTH} characters (guessable)`)
     .option('--eid <eid>', 'only this eUICC may download it')
     .option('--confirmation-code <code>', 'the end user must enter this code')
     .option('--profile-name <name>', 'profile name shown by the device')
@@ -74,7 +91,7 @@ export function registerSmdpp(program: Command): void {
       process.stdout.write(
         o.json
           ? `${JSON.stringify(r, null, 2)}\n`
-          : `profile ${r.iccid} released for matching ID ${r.matchingId}${r.confirmationCodeRequired ? ' (confirmation code required)' : ''}\n${r.activationCode}\n`,
+          : `profile ${r.iccid} released ${r.matchingId === null ? `for EID ${r.eid} (no matching ID)` : `for matching ID ${r.matchingId}`}${r.confirmationCodeRequired ? ' (confirmation code required)' : ''}\n${r.activationCode}\n`,
       );
     });
 }

@@ -8,6 +8,23 @@ import { profileMetadata } from '../profileMetadata.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 import { verifyEuiccChain } from '../verifyEuicc.js';
+import type { Order } from '../../store/smdpStore.js';
+
+/**
+ * The order the eUICC asks for (SGP.22 3.1.2, 5.6.3): by the matchingId of ctxParams1 (activation code token or SM-DS
+ * event ID), never an EID-only order; with no or an empty matchingId (default SM-DP+, SM-DS), the oldest released order
+ * bound to the authenticated EID alone, 8.1.1/3.8 when there is none.
+ */
+async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: string): Promise<Order> {
+  if (matchingId === undefined || matchingId === '') {
+    const order = await ctx.store.getEidOnlyOrder(eid);
+    if (order === undefined) throw fail('eidRefused', `no pending order for the EID ${eid}`);
+    return order;
+  }
+  const order = await ctx.store.getOrderByMatchingId(matchingId);
+  if (order === undefined) throw fail('matchingIdRefused', 'unknown matchingId');
+  return order;
+}
 
 export async function authenticateClient(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
   const transactionId = fields.hex('transactionId', FIELD_SUBJECT.transactionId, 16);
@@ -24,18 +41,17 @@ export async function authenticateClient(ctx: SmdpContext, fields: RequestFields
 
   const credential = credentialForCi(ctx, session.ciKeyId);
   if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
-  // Only the CI chosen for this session (euiccCiPKIdToBeUsed) anchors the eUICC's chain, not any CI we hold.
-  const chain = verifyEuiccChain(ctx, ok.euiccCertificate, ok.eumCertificate, [credential.ci]);
+  // Only the CI chosen for this session (euiccCiPKIdToBeUsed) anchors the eUICC's chain, not any CI we know.
+  const euiccCi = ctx.trustedCis.find((ci) => ci.subjectKeyIdentifier?.toString('hex') === session.euiccCiKeyId);
+  if (euiccCi === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer knows`);
+  const chain = verifyEuiccChain(ctx, ok.euiccCertificate, ok.eumCertificate, [euiccCi]);
   if (!verifyPlain(chain.leaf.publicKey.key, ok.euiccSigned1.der, ok.euiccSignature1)) {
     throw fail('euiccVerificationFailed', 'euiccSignature1 does not verify');
   }
   if (!signed.serverChallenge.equals(session.serverChallenge)) throw fail('euiccVerificationFailed', 'serverChallenge is not the one this SM-DP+ sent');
   if (!sameAddress(signed.serverAddress, ctx.address)) throw fail('invalidSmdpAddress', `euiccSigned1 names the SM-DP+ '${signed.serverAddress}'`);
 
-  const matchingId = signed.ctxParams1.value.matchingId;
-  if (matchingId === undefined || matchingId === '') throw fail('matchingIdRefused', 'no matchingId: this SM-DP+ serves orders by matching ID only');
-  const order = await ctx.store.getOrder(matchingId);
-  if (order === undefined) throw fail('matchingIdRefused', 'unknown matchingId');
+  const order = await findOrder(ctx, signed.ctxParams1.value.matchingId, chain.eid);
   if (order.eid !== undefined && order.eid !== chain.eid) throw fail('eidRefused', 'the order is for another eUICC');
   if (order.state === 'downloaded' || order.state === 'installed') throw fail('profileUnavailable', 'the profile has already been delivered');
   if (order.state === 'error' && order.ccHash !== undefined && order.ccAttempts >= ctx.maxConfirmationCodeAttempts) {
@@ -47,7 +63,7 @@ export async function authenticateClient(ctx: SmdpContext, fields: RequestFields
   const smdpSignature2 = signPlain(credential.dpPb.privateKey, Buffer.concat([smdpSigned2, signatureTlv(ok.euiccSignature1)]));
   const bound = await ctx.store.authenticateSession(
     session.transactionId,
-    { eid: chain.eid, euiccCertificate: chain.leaf.der, matchingId, smdpSignature2 },
+    { eid: chain.eid, euiccCertificate: chain.leaf.der, matchingId: order.matchingId, smdpSignature2 },
     ctx.now(),
   );
   if (!bound) throw fail('unknownTransaction', 'the session has already been authenticated or has expired');

@@ -1,4 +1,4 @@
-// ES9+.InitiateAuthentication (SGP.22 5.6.1, common mutual authentication 3.0.1): checks the address and CIs, opens a session, signs serverSigned1.
+// ES9+.InitiateAuthentication (SGP.22 5.6.1, common mutual authentication 3.0.1): checks the address, version and CIs, opens a session, signs serverSigned1.
 import { randomBytes } from 'node:crypto';
 import { decode, encode } from '../../asn1/schema.js';
 import { EUICCInfo1, ServerSigned1, SubjectKeyIdentifier } from '../../asn1/definitions/rsp.js';
@@ -9,18 +9,38 @@ import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 
 const CHALLENGE_LENGTH = 16;
 const TRANSACTION_ID_LENGTH = 16;
+/** The SGP.22 major version mcim implements (v2.x): euiccInfo1.svn must carry it. */
+const SUPPORTED_SVN_MAJOR = 2;
+
+interface SessionCis {
+  /** The credential whose CERT.DPauth (then CERT.DPpb) the eUICC verifies: under a CI of the verification list. */
+  readonly credential: SmdpCredential;
+  /** euiccCiPKIdToBeUsed: the CI of the signing list the eUICC's chain must end at. */
+  readonly euiccCiKeyId: Buffer;
+}
+
+function hex(id: Uint8Array): string {
+  return Buffer.from(id).toString('hex');
+}
 
 /**
- * The credential to use: the first CI of euiccCiPKIdListForVerification (the eUICC verifies our certificates with
- * it) that is also in euiccCiPKIdListForSigning (we verify the eUICC's chain with it) and that we hold keys under.
+ * The session's two CIs, chosen independently (SGP.22 3.1.2, 5.6.1): the first CI of euiccCiPKIdListForSigning the
+ * SM-DP+ knows, and a CI of euiccCiPKIdListForVerification the SM-DP+ holds a CERT.DPauth under: the same CI when the
+ * eUICC offers it for both (one curve for the whole session), the first such CI otherwise. No known CI in either list:
+ * 8.8.2/3.1; known CIs to verify with but no CERT.DPauth under any: 8.8.4/3.7.
  */
-function chooseCredential(ctx: SmdpContext, info: EUICCInfo1): SmdpCredential | undefined {
-  for (const id of info.euiccCiPKIdListForVerification) {
-    if (!info.euiccCiPKIdListForSigning.some((s) => s.equals(id))) continue;
-    const credential = ctx.credentials.find((c) => c.ci.subjectKeyIdentifier?.equals(id) === true);
-    if (credential !== undefined) return credential;
+function chooseCis(ctx: SmdpContext, info: EUICCInfo1): SessionCis {
+  const known = new Set(ctx.trustedCis.flatMap((ci) => (ci.subjectKeyIdentifier === undefined ? [] : [hex(ci.subjectKeyIdentifier)])));
+  const held = new Map(ctx.credentials.flatMap((c) => (c.ci.subjectKeyIdentifier === undefined ? [] : [[hex(c.ci.subjectKeyIdentifier), c] as const])));
+  const euiccCiKeyId = info.euiccCiPKIdListForSigning.find((id) => known.has(hex(id)));
+  if (euiccCiKeyId === undefined) throw fail('ciNotSupported', 'none of the CIs of euiccCiPKIdListForSigning is known to this SM-DP+');
+  if (!info.euiccCiPKIdListForVerification.some((id) => known.has(hex(id)))) {
+    throw fail('ciNotSupported', 'none of the CIs of euiccCiPKIdListForVerification is known to this SM-DP+');
   }
-  return undefined;
+  const sameCi = info.euiccCiPKIdListForVerification.some((id) => id.equals(euiccCiKeyId)) ? held.get(hex(euiccCiKeyId)) : undefined;
+  const credential = sameCi ?? info.euiccCiPKIdListForVerification.map((id) => held.get(hex(id))).find((c) => c !== undefined);
+  if (credential === undefined) throw fail('noCredentialForCi', 'this SM-DP+ holds no CERT.DPauth under a CI of euiccCiPKIdListForVerification');
+  return { credential, euiccCiKeyId };
 }
 
 export async function initiateAuthentication(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
@@ -29,9 +49,10 @@ export async function initiateAuthentication(ctx: SmdpContext, fields: RequestFi
   const info = parseField('euiccInfo1', FIELD_SUBJECT.euicc, () => decode(EUICCInfo1, fields.base64('euiccInfo1', FIELD_SUBJECT.euicc)));
   const smdpAddress = fields.string('smdpAddress', FIELD_SUBJECT.smdpAddress);
   if (!sameAddress(smdpAddress, ctx.address)) throw fail('invalidSmdpAddress', `'${smdpAddress}' is not this SM-DP+ (${ctx.address})`);
-
-  const credential = chooseCredential(ctx, info);
-  if (credential === undefined) throw fail('ciNotSupported', 'none of the eUICC\'s CI public key identifiers is supported by this SM-DP+');
+  if (info.svn[0] !== SUPPORTED_SVN_MAJOR) {
+    throw fail('svnNotSupported', `the eUICC implements SGP.22 v${[...info.svn].join('.')}; this SM-DP+ supports v${SUPPORTED_SVN_MAJOR}.x`);
+  }
+  const { credential, euiccCiKeyId } = chooseCis(ctx, info);
 
   const now = ctx.now();
   const transactionId = randomBytes(TRANSACTION_ID_LENGTH);
@@ -44,6 +65,7 @@ export async function initiateAuthentication(ctx: SmdpContext, fields: RequestFi
       transactionId: transactionId.toString('hex').toUpperCase(),
       curve: credential.curve,
       ciKeyId: ciKeyId.toString('hex'),
+      euiccCiKeyId: hex(euiccCiKeyId),
       euiccChallenge,
       serverChallenge,
       expiresAt: now + ctx.sessionTtlMs,
@@ -55,7 +77,7 @@ export async function initiateAuthentication(ctx: SmdpContext, fields: RequestFi
       transactionId: transactionId.toString('hex').toUpperCase(),
       serverSigned1: serverSigned1.toString('base64'),
       serverSignature1: serverSignature1.toString('base64'),
-      euiccCiPKIdToBeUsed: encode(SubjectKeyIdentifier, ciKeyId).toString('base64'),
+      euiccCiPKIdToBeUsed: encode(SubjectKeyIdentifier, euiccCiKeyId).toString('base64'),
       serverCertificate: credential.dpAuth.certificate.der.toString('base64'),
     },
   };
