@@ -1,4 +1,4 @@
-// End to end retry (SGP.22 5.6.2/5.6.3/5.7.5): a load that fails after binding, then the same software eUICC comes back over the IPA: the same BPP for the same otPK, a fresh binding for a new one.
+// End to end retry (SGP.22 5.6.2/5.6.3/5.7.5): a load that fails after binding, then the same software eUICC comes back over the IPA: the same BPP for the same otPK, a fresh binding for a new one; large metadata (2.5.5).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -152,6 +152,15 @@ for (const curve of ['p256', 'brainpool'] as const) {
       const second = dev.open().link;
       assert.equal((await download(second, matchingId)).iccid, iccid);
       assert.ok(!second.initialiseSecureChannels[0]!.smdpOtpk.equals(first.initialiseSecureChannels[0]!.smdpOtpk), 'a new otPK.DP.ECKA');
+      assert.equal((await store.getOrder(matchingId))?.state, 'installed');
+    });
+
+    it('metadata with a 1024-byte icon and pprUpdateControl spans several 88 segments and installs', async () => {
+      const matchingId = `ICON-${curve}`;
+      const icon = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(1016, 0x5a)]);
+      const { iccid } = await importProfile(store, PROFILE, { matchingId, icon, profilePolicyRules: ['pprUpdateControl'] }, Date.now());
+      const { link } = device(`icon-${curve}`).open();
+      assert.equal((await download(link, matchingId)).iccid, iccid);
       assert.equal((await store.getOrder(matchingId))?.state, 'installed');
     });
   });
