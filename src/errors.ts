@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: 'A database schema migration failed.',
   ORDER_EXISTS: 'A profile order with this matching ID already exists.',
   ORDER_NOT_FOUND: 'No profile order with this matching ID.',
+  ORDER_NOT_RELEASABLE: 'No order with this matching ID is waiting for release.',
   INVALID_PROFILE_PACKAGE: 'A file that is not a valid SAIP profile package.',
 
   // HTTP (src/http): the GSMA JSON binding and the strict HTTP/1.1 response parser (HttpResponseError).

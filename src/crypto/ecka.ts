@@ -27,6 +27,7 @@ export class OneTimeEckaKeyPair {
   /** otPK as the uncompressed point 04 || x || y (65 bytes). */
   readonly publicPoint: Buffer;
   #ecdh: ECDH | undefined;
+  #retained = false;
 
   constructor(curve: EcCurve) {
     this.curve = curve;
@@ -48,7 +49,21 @@ export class OneTimeEckaKeyPair {
     } catch (cause) {
       throw new CryptoError('INVALID_POINT', `not a valid ${this.curve} point (coordinate out of range or not on the curve)`, { cause });
     }
-    this.#ecdh = undefined;
+    if (!this.#retained) this.#ecdh = undefined;
     return secret;
+  }
+
+  /**
+   * Keeps the private key after agreements until `discard` (SGP.22 5.7.5: the eUICC keeps otSK.EUICC.ECKA so that a
+   * retried download bound to the same otPK.EUICC.ECKA can be installed).
+   */
+  retain(): void {
+    this.#retained = true;
+  }
+
+  /** Drops the private key: no further agreement. */
+  discard(): void {
+    this.#ecdh = undefined;
+    this.#retained = false;
   }
 }

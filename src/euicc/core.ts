@@ -171,6 +171,13 @@ export class EuiccCore {
   /** The challenge of the latest GetEUICCChallenge, until AuthenticateServer consumes it. */
   challenge: Buffer | undefined;
   session: RspSession | undefined;
+  /**
+   * The one-time key pair of the last prepared download that did not install (SGP.22 5.7.5): kept, across sessions,
+   * until a profile installs or a new pair replaces it, so that a retry bound to the same otPK.EUICC.ECKA
+   * (SmdpSigned2.bppEuiccOtpk) can be loaded. In memory only, like the session: a restarted eUICC forgets it and a
+   * retry is bound afresh.
+   */
+  retainedOtKey: { readonly otKeyPair: OneTimeEckaKeyPair; readonly otPk: Buffer } | undefined;
 
   constructor(file: SealedStateFile<PersistedState>, state: PersistedState, options: EuiccRuntimeOptions = {}) {
     this.#file = file;

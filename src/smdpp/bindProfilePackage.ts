@@ -10,7 +10,7 @@ import {
   StoreMetadataRequest,
   type ControlRefTemplate,
 } from '../asn1/definitions/rsp.js';
-import { capture } from '../asn1/schema.js';
+import { capture, type Captured } from '../asn1/schema.js';
 import { BSP_KEY_LENGTH, BSP_KEY_TYPE_AES, BspSession, deriveBspKeys } from '../crypto/bsp.js';
 import { signPlain, type EcCurve } from '../crypto/ecdsa.js';
 import { OneTimeEckaKeyPair } from '../crypto/ecka.js';
@@ -47,10 +47,7 @@ export function bindProfilePackage(input: BindingInput): Buffer {
   const hostId = randomBytes(HOST_ID_LENGTH);
   const crt: ControlRefTemplate = { keyType: Buffer.of(BSP_KEY_TYPE_AES), keyLen: Buffer.of(BSP_KEY_LENGTH), hostId };
 
-  const unsigned = { remoteOpId: REMOTE_OP_INSTALL_BPP, transactionId: input.transactionId, controlRefTemplate: crt, smdpOtpk, smdpSign: Buffer.alloc(0) };
-  const signedPart = smdpSignInput(encode(InitialiseSecureChannelRequest, unsigned));
-  const smdpSign = signPlain(input.dpPbKey, Buffer.concat([signedPart, encodeTlv(0x5f49, input.euiccOtpk)]));
-  const initialiseSecureChannelRequest = capture(InitialiseSecureChannelRequest, { ...unsigned, smdpSign });
+  const initialiseSecureChannelRequest = initialiseSecureChannel(input.transactionId, crt, smdpOtpk, input.euiccOtpk, input.dpPbKey);
 
   const keys = deriveBspKeys(sharedSecret, BSP_KEY_TYPE_AES, BSP_KEY_LENGTH, hostId, input.eid);
   const bsp = new BspSession(keys);
@@ -71,6 +68,23 @@ export function bindProfilePackage(input: BindingInput): Buffer {
     ...(secondSequenceOf87 === undefined ? {} : { secondSequenceOf87 }),
     sequenceOf86,
   });
+}
+
+/**
+ * BF23 InitialiseSecureChannelRequest for `transactionId`, signed with SK.DPpb.ECDSA over remoteOpId || transactionId ||
+ * controlRefTemplate || smdpOtpk (each as its TLV) || the euiccOtpk TLV (SGP.22 5.5.1).
+ */
+export function initialiseSecureChannel(
+  transactionId: Buffer,
+  controlRefTemplate: ControlRefTemplate,
+  smdpOtpk: Buffer,
+  euiccOtpk: Buffer,
+  dpPbKey: KeyObject,
+): Captured<InitialiseSecureChannelRequest> {
+  const unsigned = { remoteOpId: REMOTE_OP_INSTALL_BPP, transactionId, controlRefTemplate, smdpOtpk, smdpSign: Buffer.alloc(0) };
+  const signedPart = smdpSignInput(encode(InitialiseSecureChannelRequest, unsigned));
+  const smdpSign = signPlain(dpPbKey, Buffer.concat([signedPart, encodeTlv(0x5f49, euiccOtpk)]));
+  return capture(InitialiseSecureChannelRequest, { ...unsigned, smdpSign });
 }
 
 /**

@@ -1,7 +1,9 @@
 // Making a profile package available for download (the effect of ES2+.DownloadOrder + ConfirmOrder, SGP.22 5.3.1/5.3.2, released state).
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { decodeProfilePackage, extractProfileEssentials } from '../asn1/definitions/saip.js';
-import { ProfileClass } from '../asn1/definitions/rsp.js';
+import { encode } from '../asn1/schema.js';
+import { IconType, OperatorId, PprId, ProfileClass } from '../asn1/definitions/rsp.js';
+import { encodePlmnId } from '../crypto/keyDerivation5g.js';
 import { McimError } from '../errors.js';
 import { isValidEid } from '../pki/eid.js';
 import type { SmdpStore } from '../store/smdpStore.js';
@@ -21,6 +23,52 @@ export interface ImportOptions {
   readonly profileName?: string;
   readonly serviceProviderName?: string;
   readonly profileClass?: 'test' | 'provisioning' | 'operational';
+  /** False: stored confirmed, not yet released (8.2/1.2 until released); default true. */
+  readonly released?: boolean;
+  /** The order cannot be downloaded after this time, ms since the epoch (8.8.5/4.10). */
+  readonly expiresAt?: number;
+  /** Download attempts allowed (8.8.5/6.4). */
+  readonly maxDownloadAttempts?: number;
+  /** Profile policy rules carried in StoreMetadata (SGP.22 2.9.1); PPR1/PPR2 need `profileOwner`. */
+  readonly profilePolicyRules?: readonly PprName[];
+  /** The profile owner 'MCC-MNC' (StoreMetadata profileOwner), e.g. '001-01'. */
+  readonly profileOwner?: string;
+  /** A PNG or JPEG icon of at most 1024 bytes (StoreMetadata icon). */
+  readonly icon?: Buffer;
+}
+
+export type PprName = keyof typeof PprId;
+
+/** SGP.22 Icon ::= OCTET STRING (SIZE(0..1024)). */
+export const MAX_ICON_SIZE = 1024;
+const PNG_MAGIC = Buffer.from('89504e470d0a1a0a', 'hex');
+const JPEG_MAGIC = Buffer.from('ffd8ff', 'hex');
+const OWNER = /^(\d{3})-(\d{2,3})$/;
+
+function iconTypeOf(icon: Buffer): number {
+  if (icon.length > MAX_ICON_SIZE) throw new McimError('INVALID_ARGUMENT', `the icon is ${icon.length} bytes, at most ${MAX_ICON_SIZE}`);
+  if (icon.subarray(0, PNG_MAGIC.length).equals(PNG_MAGIC)) return IconType.png;
+  if (icon.subarray(0, JPEG_MAGIC.length).equals(JPEG_MAGIC)) return IconType.jpg;
+  throw new McimError('INVALID_ARGUMENT', 'the icon is neither PNG nor JPEG');
+}
+
+function ownerDer(owner: string): Buffer {
+  const m = OWNER.exec(owner);
+  if (m === null) throw new McimError('INVALID_ARGUMENT', `'${owner}' is not a profile owner MCC-MNC (e.g. 001-01)`);
+  return encode(OperatorId, { mccMnc: encodePlmnId(m[1]!, m[2]!) });
+}
+
+function pprMask(rules: readonly string[], owner: string | undefined): number {
+  let mask = 0;
+  for (const name of rules) {
+    if (!Object.hasOwn(PprId, name)) throw new McimError('INVALID_ARGUMENT', `'${name}' is not a profile policy rule (${Object.keys(PprId).join(', ')})`);
+    mask |= 1 << PprId[name as PprName];
+  }
+  // SGP.22 2.9.2.2: the RAT authorises PPR1/PPR2 per profile owner; without one no eUICC can accept them.
+  if ((mask & ((1 << PprId.ppr1) | (1 << PprId.ppr2))) !== 0 && owner === undefined) {
+    throw new McimError('INVALID_ARGUMENT', 'ppr1 and ppr2 need a profile owner');
+  }
+  return mask;
 }
 
 export interface ImportedProfile {
@@ -63,7 +111,7 @@ function checkMatchingId(matchingId: string, allowShort: boolean): void {
 
 /**
  * Decodes the SAIP package (refusing malformed ones), then stores it released: under the given or a generated matching
- * ID, or, given an EID and no matching ID, for that EID alone.
+ * ID, or, given an EID and no matching ID, for that EID alone; released unless told otherwise.
  */
 export async function importProfile(store: SmdpStore, profilePackage: Buffer, options: ImportOptions, now: number): Promise<ImportedProfile> {
   if (options.matchingId !== undefined) checkMatchingId(options.matchingId, options.allowShortMatchingId === true);
@@ -77,6 +125,13 @@ export async function importProfile(store: SmdpStore, profilePackage: Buffer, op
   } catch (cause) {
     throw new McimError('INVALID_PROFILE_PACKAGE', `not a valid SAIP profile package: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
+  if (options.maxDownloadAttempts !== undefined && (!Number.isInteger(options.maxDownloadAttempts) || options.maxDownloadAttempts < 1)) {
+    throw new McimError('INVALID_ARGUMENT', 'the maximum download attempts must be a positive integer');
+  }
+  if (options.expiresAt !== undefined && !Number.isFinite(options.expiresAt)) throw new McimError('INVALID_ARGUMENT', 'the expiry time is not a time');
+  const iconType = options.icon === undefined ? undefined : iconTypeOf(options.icon);
+  const profileOwner = options.profileOwner === undefined ? undefined : ownerDer(options.profileOwner);
+  const profilePolicyRules = options.profilePolicyRules === undefined ? undefined : pprMask(options.profilePolicyRules, options.profileOwner);
   const profileName = options.profileName ?? `Profile ${iccid}`;
   const eidOnly = options.matchingId === undefined && options.eid !== undefined;
   const matchingId = eidOnly ? undefined : (options.matchingId ?? generateMatchingId());
@@ -91,6 +146,13 @@ export async function importProfile(store: SmdpStore, profilePackage: Buffer, op
       serviceProviderName: options.serviceProviderName ?? 'mcim',
       profileClass: ProfileClass[options.profileClass ?? 'operational'],
       profilePackage,
+      released: options.released,
+      expiresAt: options.expiresAt,
+      maxDownloadAttempts: options.maxDownloadAttempts,
+      profilePolicyRules,
+      profileOwner,
+      iconType,
+      icon: options.icon,
     },
     now,
   );

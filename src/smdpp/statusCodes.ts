@@ -28,10 +28,17 @@ import { FunctionFailure } from '../http/jsonBinding.js';
  * |   for the authenticated EID (default SM-DP+, SM-DS)        |                                  |         |        |
  * | the order names another EID (also: a delivered profile     | authenticateClient               | 8.1.1   | 3.8    |
  * |   re-released by cancelSession is for its eUICC only)      |                                  |         |        |
- * | the profile is not released (error, installed...)          | authenticateClient               | 8.2     | 1.2    |
+ * | the profile is not released (not yet released: imported    | authenticateClient               | 8.2     | 1.2    |
+ * |   with --unreleased; error, installed...)                  |                                  |         |        |
+ * | the download order expired (import --expires)              | authenticateClient               | 8.8.5   | 4.10   |
+ * | the profile's policy rules are forbidden by the eUICC      | authenticateClient               | 8.2.5   | 4.3    |
+ * |   (EUICCInfo2.forbiddenProfilePolicyRules)                 |                                  |         |        |
+ * | the order's download attempts are spent (import            | authenticateClient               | 8.8.5   | 6.4    |
+ * |   --max-attempts; the order goes to error)                 |                                  |         |        |
  * | the profile was already delivered (no new binding)         | authenticateClient, getBPP       | 8.2     | 3.7    |
  * | confirmation code required but hashCc absent               | getBoundProfilePackage           | 8.2.7   | 2.2    |
- * | confirmation code wrong                                    | getBoundProfilePackage           | 8.2.7   | 3.8    |
+ * | confirmation code wrong (the session stays open for        | getBoundProfilePackage           | 8.2.7   | 3.8    |
+ * |   another attempt in the same transaction)                 |                                  |         |        |
  * | confirmation code attempts exhausted (order now in error)  | authenticateClient, getBPP       | 8.2.7   | 6.4    |
  * | smdpOid of the signed cancel response is not this SM-DP+   | cancelSession                    | 8.8     | 3.10   |
  * | malformed field (JSON type, base64, hex, ASN.1)            | all                              | field's | 2.1    |
@@ -59,6 +66,9 @@ export const ES9_STATUS = {
   matchingIdRefused: ['8.2.6', '3.8'],
   eidRefused: ['8.1.1', '3.8'],
   profileNotReleased: ['8.2', '1.2'],
+  orderExpired: ['8.8.5', '4.10'],
+  noEligibleProfile: ['8.2.5', '4.3'],
+  downloadAttemptsExceeded: ['8.8.5', '6.4'],
   profileUnavailable: ['8.2', '3.7'],
   ccMissing: ['8.2.7', '2.2'],
   ccRefused: ['8.2.7', '3.8'],

@@ -5,8 +5,8 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Generated, 
 import { McimError } from '../errors.js';
 import { migrations } from './migrations.js';
 
-/** ES2+-like order states an SM-DP+ profile goes through (SGP.22 3.1.1, 5.3.x). */
-export type OrderState = 'released' | 'downloaded' | 'installed' | 'error' | 'deleted';
+/** ES2+-like order states an SM-DP+ profile goes through (SGP.22 3.1.1, 5.3.x); confirmed = not yet released. */
+export type OrderState = 'confirmed' | 'released' | 'downloaded' | 'installed' | 'error' | 'deleted';
 /** States of one ES9+ RSP session (SGP.22 3.1.2/3.1.3). */
 export type SessionState = 'initiated' | 'authenticated' | 'delivered' | 'cancelled' | 'failed' | 'expired';
 
@@ -34,6 +34,21 @@ export interface OrdersTable {
   eid_only: Generated<number>;
   created_at: number | string;
   updated_at: number | string;
+  /** After this time (ms since the epoch) the order can no longer be downloaded (8.8.5/4.10). */
+  order_expires_at: number | string | null;
+  /** Download attempts (authenticated sessions) allowed; null: unlimited (8.8.5/6.4). */
+  max_download_attempts: number | null;
+  download_attempts: Generated<number>;
+  /** PprIds of the profile as a bit mask (bit n = PprId n), carried in StoreMetadata. */
+  profile_policy_rules: number | null;
+  /** OperatorId of the profile owner, DER hex (StoreMetadata profileOwner). */
+  profile_owner: string | null;
+  icon_type: number | null;
+  icon: Buffer | null;
+  /** The last bound profile package, sealed: returned again when the same eUICC retries with the same one-time key. */
+  bpp_sealed: Buffer | null;
+  /** otPK.EUICC.ECKA the sealed bound profile package was bound to (bppEuiccOtpk of SmdpSigned2). */
+  bpp_euicc_otpk: Buffer | null;
 }
 
 export interface SessionsTable {

@@ -80,5 +80,24 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('smdp_sessions').addColumn('euicc_ci_key_id', 'text').execute();
       },
     },
+    // SGP.22 conformance (issue 7): order limits and eligibility data set on import (ES2+ would set them), the profile
+    // policy rules, owner and icon carried in StoreMetadata, the download attempts counted, and the last bound profile
+    // package (sealed) with the eUICC one-time key it was bound to, for a retry with the same otPK.EUICC.ECKA (5.6.2).
+    '0005_smdp_orders_limits_and_retry': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        const columns: [string, 'text' | 'integer' | 'bigint' | 'blob' | 'bytea'][] = [
+          ['order_expires_at', 'bigint'],
+          ['max_download_attempts', 'integer'],
+          ['profile_policy_rules', 'integer'],
+          ['profile_owner', 'text'],
+          ['icon_type', 'integer'],
+          ['icon', bin],
+          ['bpp_sealed', bin],
+          ['bpp_euicc_otpk', bin],
+        ];
+        for (const [name, type] of columns) await db.schema.alterTable('smdp_orders').addColumn(name, type).execute();
+        await db.schema.alterTable('smdp_orders').addColumn('download_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }

@@ -21,6 +21,18 @@ export interface NewOrder {
   readonly serviceProviderName: string;
   readonly profileClass: number;
   readonly profilePackage: Buffer;
+  /** False: stored confirmed, not yet released (8.2/1.2 until `releaseOrder`); default true. */
+  readonly released?: boolean;
+  /** The order cannot be downloaded after this time, ms since the epoch (8.8.5/4.10). */
+  readonly expiresAt?: number;
+  /** Download attempts (authenticated sessions) allowed (8.8.5/6.4); unlimited when absent. */
+  readonly maxDownloadAttempts?: number;
+  /** PprIds as a bit mask (bit n = PprId n) for StoreMetadata profilePolicyRules. */
+  readonly profilePolicyRules?: number;
+  /** StoreMetadata profileOwner: the OperatorId DER. */
+  readonly profileOwner?: Buffer;
+  readonly iconType?: number;
+  readonly icon?: Buffer;
 }
 
 export interface Order {
@@ -41,7 +53,25 @@ export interface Order {
   /** The eUICC the bound profile package was last delivered to (only it may report on the profile). */
   readonly deliveredEid: string | undefined;
   readonly updatedAt: number;
+  readonly expiresAt: number | undefined;
+  readonly maxDownloadAttempts: number | undefined;
+  readonly downloadAttempts: number;
+  readonly profilePolicyRules: number | undefined;
+  readonly profileOwner: Buffer | undefined;
+  readonly iconType: number | undefined;
+  readonly icon: Buffer | undefined;
+  /** otPK.EUICC.ECKA of the retained bound profile package (SmdpSigned2.bppEuiccOtpk), if one is retained. */
+  readonly bppEuiccOtpk: Buffer | undefined;
 }
+
+/** A bound profile package kept for a retry by the same eUICC with the same one-time key (SGP.22 5.6.2). */
+export interface RetainedBpp {
+  readonly bpp: Buffer;
+  readonly euiccOtpk: Buffer;
+}
+
+/** Outcome of counting a download attempt: counted, or refused because the order's attempts are spent (now in error). */
+export type DownloadAttempt = 'counted' | 'exceeded' | 'unavailable';
 
 export interface NewSession {
   readonly transactionId: string;
@@ -90,6 +120,13 @@ function packageAad(matchingId: string): string {
   return `mcim:smdp_orders:${matchingId}:package`;
 }
 
+function bppAad(matchingId: string): string {
+  return `mcim:smdp_orders:${matchingId}:bpp`;
+}
+
+/** Largest bound profile package retained for a retry (a larger one is bound afresh on retry). */
+export const MAX_RETAINED_BPP = 2 * 1024 * 1024;
+
 function ccAad(matchingId: string): string {
   return `mcim:smdp_orders:${matchingId}:cc_hash`;
 }
@@ -110,6 +147,14 @@ const ORDER_COLUMNS = [
   'delivered_eid',
   'eid_only',
   'updated_at',
+  'order_expires_at',
+  'max_download_attempts',
+  'download_attempts',
+  'profile_policy_rules',
+  'profile_owner',
+  'icon_type',
+  'icon',
+  'bpp_euicc_otpk',
 ] as const satisfies readonly (keyof OrdersTable)[];
 
 type OrderRow = Pick<Selectable<OrdersTable>, (typeof ORDER_COLUMNS)[number]>;
@@ -203,10 +248,24 @@ function sessionQueries(db: Database) {
     deliverOrder: PreparedQuery.of(
       db
         .updateTable('smdp_orders')
-        .set({ state: 'downloaded', transaction_id: transactionId, delivered_eid: slot('eid'), updated_at: now })
+        .set({
+          state: 'downloaded',
+          transaction_id: transactionId,
+          delivered_eid: slot('eid'),
+          bpp_sealed: slot('bppSealed'),
+          bpp_euicc_otpk: slot('bppEuiccOtpk'),
+          updated_at: now,
+        })
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released'),
-    ).slots<{ transactionId: string; eid: string; matchingId: string; now: number }>('transactionId', 'eid', 'matchingId', 'now'),
+    ).slots<{ transactionId: string; eid: string; bppSealed: Buffer | null; bppEuiccOtpk: Buffer | null; matchingId: string; now: number }>(
+      'transactionId',
+      'eid',
+      'bppSealed',
+      'bppEuiccOtpk',
+      'matchingId',
+      'now',
+    ),
     insertNotification: PreparedQuery.of(
       db
         .insertInto('smdp_notifications')
@@ -232,7 +291,7 @@ function sessionQueries(db: Database) {
     recordInstallation: PreparedQuery.of(
       db
         .updateTable('smdp_orders')
-        .set({ state: slot('state'), error_reason: slot('errorReason'), updated_at: now })
+        .set({ state: slot('state'), error_reason: slot('errorReason'), bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
         .where('transaction_id', '=', transactionId)
         .where('state', '=', 'downloaded'),
     ).slots<{ transactionId: string; state: OrderState; errorReason: string | null; now: number }>('transactionId', 'state', 'errorReason', 'now'),
@@ -269,7 +328,7 @@ export class SmdpStore {
         iccid: order.iccid,
         eid: order.eid ?? null,
         cc_hash: order.ccHash === undefined ? null : this.#box.seal(order.ccHash, ccAad(order.matchingId)).toString('hex'),
-        state: 'released',
+        state: order.released === false ? 'confirmed' : 'released',
         error_reason: null,
         profile_name: order.profileName,
         service_provider_name: order.serviceProviderName,
@@ -280,6 +339,14 @@ export class SmdpStore {
         eid_only: order.eidOnly === true ? 1 : 0,
         created_at: now,
         updated_at: now,
+        order_expires_at: order.expiresAt ?? null,
+        max_download_attempts: order.maxDownloadAttempts ?? null,
+        profile_policy_rules: order.profilePolicyRules ?? null,
+        profile_owner: order.profileOwner?.toString('hex') ?? null,
+        icon_type: order.iconType ?? null,
+        icon: order.icon ?? null,
+        bpp_sealed: null,
+        bpp_euicc_otpk: null,
       })
       .onConflict((oc) => oc.column('matching_id').doNothing())
       .executeTakeFirst();
@@ -333,6 +400,14 @@ export class SmdpStore {
       transactionId: r.transaction_id ?? undefined,
       deliveredEid: r.delivered_eid ?? undefined,
       updatedAt: timeOf(r.updated_at),
+      expiresAt: r.order_expires_at === null ? undefined : timeOf(r.order_expires_at),
+      maxDownloadAttempts: r.max_download_attempts === null ? undefined : Number(r.max_download_attempts),
+      downloadAttempts: Number(r.download_attempts),
+      profilePolicyRules: r.profile_policy_rules === null ? undefined : Number(r.profile_policy_rules),
+      profileOwner: r.profile_owner === null ? undefined : Buffer.from(r.profile_owner, 'hex'),
+      iconType: r.icon_type === null ? undefined : Number(r.icon_type),
+      icon: r.icon === null ? undefined : Buffer.from(r.icon),
+      bppEuiccOtpk: r.bpp_euicc_otpk === null ? undefined : Buffer.from(r.bpp_euicc_otpk),
     };
   }
 
@@ -451,7 +526,7 @@ export class SmdpStore {
       if (locked) {
         await trx
           .updateTable('smdp_orders')
-          .set({ state: 'error', error_reason: 'confirmation code attempts exceeded', updated_at: now })
+          .set({ state: 'error', error_reason: 'confirmation code attempts exceeded', bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
           .where('matching_id', '=', matchingId)
           .execute();
       }
@@ -461,14 +536,18 @@ export class SmdpStore {
 
   /**
    * authenticated session + released order -> delivered + downloaded, atomically, recording on the order the EID
-   * the profile went to; false when either moved on.
+   * the profile went to and, sealed, the bound profile package with the one-time key it is bound to (kept for a retry
+   * by that eUICC, up to MAX_RETAINED_BPP); false when either moved on.
    */
-  async deliver(transactionId: string, matchingId: string, now: number): Promise<boolean> {
+  async deliver(transactionId: string, matchingId: string, now: number, retained?: RetainedBpp): Promise<boolean> {
+    const keep = retained !== undefined && retained.bpp.length <= MAX_RETAINED_BPP;
+    const bppSealed = keep ? this.#box.seal(retained.bpp, bppAad(matchingId)) : null;
+    const bppEuiccOtpk = keep ? retained.euiccOtpk : null;
     return this.db.transaction().execute(async (trx) => {
       const s = await this.#q.deliverSession.first(trx, { transactionId, now });
       if (s === undefined) return false;
       if (s.eid === null) throw new Error(`session ${transactionId} was authenticated without an EID`);
-      const delivered = await this.#q.deliverOrder.affected(trx, { transactionId, eid: s.eid, matchingId, now });
+      const delivered = await this.#q.deliverOrder.affected(trx, { transactionId, eid: s.eid, bppSealed, bppEuiccOtpk, matchingId, now });
       if (delivered !== 1) throw new OrderUnavailable();
       return true;
     }).catch((e: unknown) => {
@@ -503,7 +582,12 @@ export class SmdpStore {
           .execute();
         const delivered = await trx
           .updateTable('smdp_orders')
-          .set({ state: orderState, error_reason: errorReason, updated_at: now, ...(orderState === 'released' ? { eid: s.eid } : {}) })
+          .set({
+            state: orderState,
+            error_reason: errorReason,
+            updated_at: now,
+            ...(orderState === 'released' ? { eid: s.eid } : { bpp_sealed: null, bpp_euicc_otpk: null }),
+          })
           .where('matching_id', '=', s.matching_id)
           .where('state', '=', 'downloaded')
           .where('transaction_id', '=', transactionId)
@@ -514,6 +598,55 @@ export class SmdpStore {
       }
       return true;
     });
+  }
+
+  /**
+   * The bound profile package retained for `euiccOtpk` (SGP.22 5.6.2 retry), opened; undefined when none is retained
+   * for that key.
+   */
+  async retainedBpp(matchingId: string, euiccOtpk: Buffer): Promise<Buffer | undefined> {
+    const r = await this.db
+      .selectFrom('smdp_orders')
+      .select(['bpp_sealed', 'bpp_euicc_otpk'])
+      .where('matching_id', '=', matchingId)
+      .executeTakeFirst();
+    if (r?.bpp_sealed == null || r.bpp_euicc_otpk === null || !Buffer.from(r.bpp_euicc_otpk).equals(euiccOtpk)) return undefined;
+    return this.#box.open(r.bpp_sealed, bppAad(matchingId));
+  }
+
+  /**
+   * Counts one download attempt on a released order (SGP.22 3.1.3: the retry limit). When the order's attempts are
+   * already spent it goes to error and the attempt is refused ('exceeded'); 'unavailable' when it is not released.
+   */
+  async countDownloadAttempt(matchingId: string, now: number): Promise<DownloadAttempt> {
+    return this.db.transaction().execute(async (trx) => {
+      const counted = await trx
+        .updateTable('smdp_orders')
+        .set((eb) => ({ download_attempts: eb('download_attempts', '+', 1), updated_at: now }))
+        .where('matching_id', '=', matchingId)
+        .where('state', '=', 'released')
+        .where((eb) => eb.or([eb('max_download_attempts', 'is', null), eb('download_attempts', '<', eb.ref('max_download_attempts'))]))
+        .executeTakeFirst();
+      if (rows(counted.numUpdatedRows) === 1) return 'counted';
+      const spent = await trx
+        .updateTable('smdp_orders')
+        .set({ state: 'error', error_reason: 'maximum download attempts exceeded', bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
+        .where('matching_id', '=', matchingId)
+        .where('state', '=', 'released')
+        .executeTakeFirst();
+      return rows(spent.numUpdatedRows) === 1 ? 'exceeded' : 'unavailable';
+    });
+  }
+
+  /** confirmed -> released (what ES2+.ReleaseProfile does); false when the order is not confirmed. */
+  async releaseOrder(matchingId: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('smdp_orders')
+      .set({ state: 'released', updated_at: now })
+      .where('matching_id', '=', matchingId)
+      .where('state', '=', 'confirmed')
+      .executeTakeFirst();
+    return rows(r.numUpdatedRows) === 1;
   }
 
   /**

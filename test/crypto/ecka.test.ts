@@ -99,6 +99,16 @@ describe('ECKA-DH', () => {
         assert.deepEqual(other.agree(ecdh.getPublicKey()), ecdh.computeSecret(other.publicPoint));
       });
 
+      it('a retained pair agrees again (same secret) until discarded', () => {
+        const pair = new OneTimeEckaKeyPair(curve);
+        pair.retain();
+        const peer = generateKeyPair(curve);
+        const first = pair.agree(pointFromPublicKey(peer.publicKey));
+        assert.deepEqual(pair.agree(pointFromPublicKey(peer.publicKey)), first);
+        pair.discard();
+        assert.throws(() => pair.agree(pointFromPublicKey(peer.publicKey)), isCryptoError('INVALID_KEY'));
+      });
+
       it('rejects points that are malformed, compressed, out of range or not on the curve', () => {
         const point = pointFromPublicKey(generateKeyPair(curve).publicKey);
         const offCurve = Buffer.from(point);

@@ -127,7 +127,7 @@ export class SmdpSimulator {
   /** ES9+.AuthenticateClient: checks the eUICC's answer, returns a PrepareDownloadRequest (BF21). */
   prepareDownloadRequest(
     authenticateServerResponse: Buffer,
-    o: { ccRequired?: boolean; hashCc?: Buffer; transactionId?: Buffer; smdpCertificate?: Buffer; signingKey?: KeyObject } = {},
+    o: { ccRequired?: boolean; hashCc?: Buffer; transactionId?: Buffer; smdpCertificate?: Buffer; signingKey?: KeyObject; bppEuiccOtpk?: Buffer } = {},
   ): Buffer {
     const response = decode(AuthenticateServerResponse, authenticateServerResponse);
     assert.equal(response.type, 'authenticateResponseOk', 'AuthenticateServer failed');
@@ -141,7 +141,11 @@ export class SmdpSimulator {
     tx.euiccSignature1 = ok.euiccSignature1;
     tx.euiccCertificate = ok.euiccCertificate;
     tx.eid = Buffer.from(euiccCert.eid!, 'hex');
-    const smdpSigned2 = capture(SmdpSigned2, { transactionId: o.transactionId ?? tx.transactionId, ccRequiredFlag: o.ccRequired ?? false });
+    const smdpSigned2 = capture(SmdpSigned2, {
+      transactionId: o.transactionId ?? tx.transactionId,
+      ccRequiredFlag: o.ccRequired ?? false,
+      ...(o.bppEuiccOtpk ? { bppEuiccOtpk: o.bppEuiccOtpk } : {}),
+    });
     const smdpSignature2 = signPlain(o.signingKey ?? this.identity.dpPb.privateKey, Buffer.concat([smdpSigned2.der, sig(ok.euiccSignature1)]));
     tx.smdpSignature2 = smdpSignature2;
     return encode(PrepareDownloadRequest, {

@@ -1,5 +1,5 @@
 // Test-side eUICC + LPA emulation for the SM-DP+ tests: builds EuiccSigned1/EUICCSigned2/PIR/CancelSession messages and unwraps BPPs.
-import { createHash, randomBytes, randomInt, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, randomInt, type KeyObject } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { capture, decode, encode } from '../../src/asn1/schema.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
@@ -121,7 +121,7 @@ export class EuiccSimulator {
   authenticateServer(
     init: InitiateAuthenticationOk,
     matchingId: string | undefined,
-    tweak: { serverChallenge?: Buffer; transactionId?: Buffer; tamperSignature?: boolean } = {},
+    tweak: { serverChallenge?: Buffer; transactionId?: Buffer; tamperSignature?: boolean; forbiddenProfilePolicyRules?: number[] } = {},
   ): Buffer {
     const serverSigned1Der = b64(init.serverSigned1);
     const serverSigned1 = decode(ServerSigned1, serverSigned1Der);
@@ -134,7 +134,13 @@ export class EuiccSimulator {
       transactionId: tweak.transactionId ?? serverSigned1.transactionId,
       serverAddress: serverSigned1.serverAddress,
       serverChallenge: tweak.serverChallenge ?? serverSigned1.serverChallenge,
-      euiccInfo2: { ...EUICC_INFO2_BASE, svn: this.svn, euiccCiPKIdListForVerification: this.verificationCiKeyIds, euiccCiPKIdListForSigning: this.ciKeyIds },
+      euiccInfo2: {
+        ...EUICC_INFO2_BASE,
+        svn: this.svn,
+        euiccCiPKIdListForVerification: this.verificationCiKeyIds,
+        euiccCiPKIdListForSigning: this.ciKeyIds,
+        ...(tweak.forbiddenProfilePolicyRules ? { forbiddenProfilePolicyRules: namedBitString(tweak.forbiddenProfilePolicyRules) } : {}),
+      },
       ctxParams1: {
         type: 'ctxParamsForCommonAuthentication',
         value: {
@@ -152,8 +158,12 @@ export class EuiccSimulator {
     });
   }
 
-  /** ES10b.PrepareDownload: checks smdpSignature2, makes the one-time key, signs euiccSigned2 (with hashCc when a code is given). */
-  prepareDownload(auth: AuthenticateClientOk, confirmationCode?: string, tweak: { tamperSignature?: boolean } = {}): Buffer {
+  /**
+   * ES10b.PrepareDownload: checks smdpSignature2, signs euiccSigned2 (with hashCc when a code is given). The one-time key
+   * is the one kept from the last download when smdpSigned2.bppEuiccOtpk names it (a retry), else a new one
+   * (`newOtKey` forces a new one, as an eUICC that lost its key).
+   */
+  prepareDownload(auth: AuthenticateClientOk, confirmationCode?: string, tweak: { tamperSignature?: boolean; newOtKey?: boolean } = {}): Buffer {
     const smdpSigned2Der = b64(auth.smdpSigned2);
     const smdpSigned2 = decode(SmdpSigned2, smdpSigned2Der);
     const dpPb = parseCertificate(b64(auth.smdpCertificate));
@@ -164,7 +174,9 @@ export class EuiccSimulator {
     this.#dpPbKey = dpPb.publicKey.key;
     // SGP.22 5.7.5/5.6.2: the one-time ECKA key pair is on the curve of CERT.DPpb.ECDSA (the CI the SM-DP+ signed under).
     this.#otCurve = dpPb.publicKey.curve;
-    const ot = generateKeyPair(this.#otCurve);
+    const kept = this.#otKey === undefined ? undefined : pointFromPublicKey(createPublicKey(this.#otKey));
+    const reuse = tweak.newOtKey !== true && kept !== undefined && smdpSigned2.bppEuiccOtpk?.equals(kept) === true;
+    const ot = reuse ? { privateKey: this.#otKey!, publicKey: createPublicKey(this.#otKey!) } : generateKeyPair(this.#otCurve);
     this.#otKey = ot.privateKey;
     const transactionId = smdpSigned2.transactionId;
     const hashCc =

@@ -12,7 +12,7 @@ import { McimError } from '../../src/errors.js';
 import { openDatabase, type DatabaseConfig, type McimTables, type OrderState } from '../../src/store/database.js';
 import { migrations } from '../../src/store/migrations.js';
 import { SecretBox } from '../../src/store/secretBox.js';
-import { SmdpStore, type NewOrder } from '../../src/store/smdpStore.js';
+import { MAX_RETAINED_BPP, SmdpStore, type NewOrder } from '../../src/store/smdpStore.js';
 import { PG_URL, dropSchema } from '../helpers/postgres.js';
 
 const NOW = 1_700_000_000_000;
@@ -380,6 +380,69 @@ for (const engine of ENGINES) {
       await session(store, 'CI-T2');
       const t = await store.getSession('CI-T2');
       assert.deepEqual([t?.ciKeyId, t?.euiccCiKeyId], ['aa', 'aa']);
+    });
+
+    it('issue 7: order limits and StoreMetadata data round-trip; unreleased orders are released once', async () => {
+      const owner = Buffer.from('8003 00f110'.replace(' ', ''), 'hex');
+      await store.insertOrder(
+        newOrder('I7-1', { released: false, expiresAt: NOW + 1000, maxDownloadAttempts: 2, profilePolicyRules: 0b110, profileOwner: owner, iconType: 1, icon: Buffer.from('png') }),
+        NOW,
+      );
+      const o = await store.getOrder('I7-1');
+      assert.deepEqual(
+        [o?.state, o?.expiresAt, o?.maxDownloadAttempts, o?.downloadAttempts, o?.profilePolicyRules, o?.profileOwner, o?.iconType, o?.icon?.toString()],
+        ['confirmed', NOW + 1000, 2, 0, 0b110, owner, 1, 'png'],
+      );
+      assert.equal(await store.countDownloadAttempt('I7-1', NOW), 'unavailable', 'not counted before release');
+      assert.equal(await store.releaseOrder('I7-1', NOW), true);
+      assert.equal(await store.releaseOrder('I7-1', NOW), false);
+      assert.equal(await store.releaseOrder('NO-SUCH', NOW), false);
+      await store.insertOrder(newOrder('I7-2'), NOW);
+      const plain = await store.getOrder('I7-2');
+      assert.deepEqual([plain?.expiresAt, plain?.maxDownloadAttempts, plain?.profilePolicyRules, plain?.profileOwner, plain?.icon], [undefined, undefined, undefined, undefined, undefined]);
+    });
+
+    it('issue 7: download attempts are counted atomically under concurrency; the one past the limit puts the order in error', async () => {
+      await store.insertOrder(newOrder('I7-3', { maxDownloadAttempts: 3 }), NOW);
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.countDownloadAttempt('I7-3', NOW)));
+      assert.equal(results.filter((r) => r === 'counted').length, 3);
+      assert.equal(results.filter((r) => r === 'exceeded').length, 1, 'exactly one attempt moves the order to error');
+      const o = await store.getOrder('I7-3');
+      assert.deepEqual([o?.state, o?.downloadAttempts, o?.errorReason], ['error', 3, 'maximum download attempts exceeded']);
+      await store.insertOrder(newOrder('I7-4'), NOW);
+      for (let i = 0; i < 5; i++) assert.equal(await store.countDownloadAttempt('I7-4', NOW), 'counted', 'no limit set');
+    });
+
+    it('issue 7: the delivered BPP is retained sealed for its one-time key only, kept on a kept cancel, dropped on error', async () => {
+      const bpp = Buffer.from('BF36 bound profile package with K and OPc inside');
+      const otpk = Buffer.alloc(65, 4);
+      for (const [id, txid, orderState] of [['I7-R1', 'T20', 'released'], ['I7-R2', 'T21', 'error']] as const) {
+        await store.insertOrder(newOrder(id), NOW);
+        await session(store, txid);
+        await store.authenticateSession(txid, { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: id, smdpSignature2: Buffer.alloc(1) }, NOW);
+        assert.equal(await store.deliver(txid, id, NOW, { bpp, euiccOtpk: otpk }), true);
+        const raw = await store.db.selectFrom('smdp_orders').select('bpp_sealed').where('matching_id', '=', id).executeTakeFirstOrThrow();
+        assert.equal(Buffer.from(raw.bpp_sealed!).includes(Buffer.from('OPc')), false, 'sealed at rest');
+        assert.ok((await store.getOrder(id))?.bppEuiccOtpk?.equals(otpk));
+        assert.ok((await store.retainedBpp(id, otpk))?.equals(bpp));
+        assert.equal(await store.retainedBpp(id, Buffer.alloc(65, 5)), undefined, 'another one-time key gets nothing');
+        assert.equal(await store.cancel(txid, orderState, 'cancelled', NOW), true);
+        const after = await store.getOrder(id);
+        assert.equal(after?.state, orderState);
+        if (orderState === 'released') {
+          assert.ok((await store.retainedBpp(id, otpk))?.equals(bpp));
+          assert.equal(after?.eid, 'E7');
+        } else {
+          assert.equal(after?.bppEuiccOtpk, undefined);
+          assert.equal(await store.retainedBpp(id, otpk), undefined);
+        }
+      }
+      // A package over the bound is not retained (a retry is bound afresh).
+      await store.insertOrder(newOrder('I7-R3'), NOW);
+      await session(store, 'T22');
+      await store.authenticateSession('T22', { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: 'I7-R3', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.deliver('T22', 'I7-R3', NOW, { bpp: Buffer.alloc(MAX_RETAINED_BPP + 1), euiccOtpk: otpk }), true);
+      assert.equal((await store.getOrder('I7-R3'))?.bppEuiccOtpk, undefined);
     });
 
     it('reopening runs no migration twice', async () => {

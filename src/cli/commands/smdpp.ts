@@ -14,7 +14,40 @@ export interface SmdppImportCliOptions {
   readonly profileName?: string;
   readonly serviceProviderName?: string;
   readonly profileClass?: ImportOptions['profileClass'];
+  /** Store the order not yet released (8.2/1.2 until `mcim smdpp release`). */
+  readonly unreleased?: boolean;
+  /** ISO 8601 time after which the order can no longer be downloaded (8.8.5/4.10). */
+  readonly expires?: string;
+  /** Download attempts allowed (8.8.5/6.4). */
+  readonly maxAttempts?: string;
+  /** Comma-separated profile policy rules: pprUpdateControl, ppr1, ppr2. */
+  readonly ppr?: string;
+  readonly profileOwner?: string;
+  /** PNG or JPEG icon file (at most 1024 bytes). */
+  readonly icon?: string;
   readonly data: string;
+}
+
+function readInput(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new McimError('INVALID_ARGUMENT', `cannot read ${what} ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function limits(o: SmdppImportCliOptions): Pick<ImportOptions, 'released' | 'expiresAt' | 'maxDownloadAttempts' | 'profilePolicyRules' | 'profileOwner' | 'icon'> {
+  const expiresAt = o.expires === undefined ? undefined : Date.parse(o.expires);
+  if (expiresAt !== undefined && Number.isNaN(expiresAt)) throw new McimError('INVALID_ARGUMENT', `'${o.expires}' is not an ISO 8601 time`);
+  if (o.maxAttempts !== undefined && !/^[1-9]\d{0,5}$/.test(o.maxAttempts)) throw new McimError('INVALID_ARGUMENT', `'${o.maxAttempts}' is not a number of attempts`);
+  return {
+    released: o.unreleased !== true,
+    expiresAt,
+    maxDownloadAttempts: o.maxAttempts === undefined ? undefined : Number(o.maxAttempts),
+    profilePolicyRules: o.ppr === undefined ? undefined : (o.ppr.split(',').map((r) => r.trim()) as ImportOptions['profilePolicyRules']),
+    profileOwner: o.profileOwner,
+    icon: o.icon === undefined ? undefined : readInput(o.icon, 'the icon'),
+  };
 }
 
 export interface SmdppImportReport {
@@ -32,12 +65,8 @@ export interface SmdppImportReport {
  * alone when an EID and no matching ID is given; returns the activation code.
  */
 export async function smdppImport(file: string, o: SmdppImportCliOptions): Promise<SmdppImportReport> {
-  let der: Buffer;
-  try {
-    der = readFileSync(file);
-  } catch (e) {
-    throw new McimError('INVALID_ARGUMENT', `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const der = readInput(file, 'the profile package');
+  const extra = limits(o);
   const data = initSmdpDataDir(o.data);
   const store = await openSmdpStore(data);
   try {
@@ -52,6 +81,7 @@ export async function smdppImport(file: string, o: SmdppImportCliOptions): Promi
         profileName: o.profileName,
         serviceProviderName: o.serviceProviderName,
         profileClass: o.profileClass,
+        ...extra,
       },
       Date.now(),
     );
@@ -84,6 +114,12 @@ export function registerSmdpp(program: Command): void {
     .option('--profile-name <name>', 'profile name shown by the device')
     .option('--sp-name <name>', 'service provider name shown by the device')
     .addOption(new Option('--profile-class <class>', 'profile class').choices(['test', 'provisioning', 'operational']))
+    .option('--unreleased', 'store the order not yet released (release it with `mcim smdpp release`)')
+    .option('--expires <time>', 'ISO 8601 time after which the order can no longer be downloaded')
+    .option('--max-attempts <n>', 'download attempts allowed')
+    .option('--ppr <rules>', 'profile policy rules, comma-separated: pprUpdateControl, ppr1, ppr2')
+    .option('--profile-owner <mcc-mnc>', 'the profile owner, e.g. 001-01 (needed with ppr1/ppr2)')
+    .option('--icon <file>', 'PNG or JPEG icon (at most 1024 bytes) shown by the device')
     .option('--data <dir>', 'data directory', './data')
     .option('--json', 'print JSON')
     .action(async (file: string, o: SmdppImportCliOptions & { spName?: string; json?: boolean }) => {
@@ -91,7 +127,27 @@ export function registerSmdpp(program: Command): void {
       process.stdout.write(
         o.json
           ? `${JSON.stringify(r, null, 2)}\n`
-          : `profile ${r.iccid} released ${r.matchingId === null ? `for EID ${r.eid} (no matching ID)` : `for matching ID ${r.matchingId}`}${r.confirmationCodeRequired ? ' (confirmation code required)' : ''}\n${r.activationCode}\n`,
+          : `profile ${r.iccid} ${o.unreleased === true ? 'stored (not yet released)' : 'released'} ${r.matchingId === null ? `for EID ${r.eid} (no matching ID)` : `for matching ID ${r.matchingId}`}${r.confirmationCodeRequired ? ' (confirmation code required)' : ''}\n${r.activationCode}\n`,
       );
     });
+  smdpp
+    .command('release <matching-id>')
+    .description('release an order imported with --unreleased (what ES2+.ReleaseProfile does)')
+    .option('--data <dir>', 'data directory', './data')
+    .action(async (matchingId: string, o: { data: string }) => {
+      await smdppRelease(matchingId, o.data);
+      process.stdout.write(`order ${matchingId} released\n`);
+    });
+}
+
+/** Releases a confirmed order; ORDER_NOT_RELEASABLE when there is no such order or it is not waiting for release. */
+export async function smdppRelease(matchingId: string, dataDir: string): Promise<void> {
+  const store = await openSmdpStore(initSmdpDataDir(dataDir));
+  try {
+    if (!(await store.releaseOrder(matchingId, Date.now()))) {
+      throw new McimError('ORDER_NOT_RELEASABLE', `no order with matching ID '${matchingId}' is waiting for release`);
+    }
+  } finally {
+    await store.close();
+  }
 }

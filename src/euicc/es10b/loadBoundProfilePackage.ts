@@ -159,7 +159,8 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     }
     const header = peekTlvHeader(chunk);
     if (header === undefined || header.totalLength !== position.totalLength) throw new CardError('INCORRECT_DATA', 'BF36 header');
-    // The one-time key pair serves this load only: the session ends whatever the outcome.
+    // The session serves this load only and ends whatever the outcome; the one-time key pair stays kept for a retry
+    // until a profile installs (core.retainedOtKey).
     this.#core.session = undefined;
     return { channel, session, prepared, stage: 'isc', pending: Buffer.alloc(0), containerRemaining: 0, parts: [], profile: [], profileLength: 0 };
   }
@@ -368,6 +369,11 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     };
     const { notification, pir } = this.#pir(load, { type: 'successResult', value: { aid, simaResponse: euiccResponse(PE_STATUS_OK) } });
     const state = core.state;
+    // Installed: the one-time key pair has served its download (SGP.22 5.7.5), no retry can use it any more.
+    if (core.retainedOtKey?.otKeyPair === load.prepared.otKeyPair) {
+      core.retainedOtKey.otKeyPair.discard();
+      core.retainedOtKey = undefined;
+    }
     core.commit({
       ...state,
       profiles: [...state.profiles, profile],

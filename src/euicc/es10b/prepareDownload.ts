@@ -40,15 +40,19 @@ export function prepareDownload(core: EuiccCore, command: Buffer): Buffer {
     return failure(smdpSigned2.transactionId, DownloadErrorCode.undefinedError);
   }
 
-  // A retry of the same download (bppEuiccOtpk, SGP.22 3.1.3.2) keeps the one-time key pair it was bound to.
-  const previous = session.prepared;
+  // A retry of a download already bound (bppEuiccOtpk, SGP.22 5.7.5) reuses the one-time key pair it was bound to, kept
+  // from an earlier session; otherwise a new pair replaces any kept one.
+  const previous = core.retainedOtKey;
   const reuse = previous !== undefined && smdpSigned2.bppEuiccOtpk !== undefined && previous.otPk.equals(smdpSigned2.bppEuiccOtpk);
   let prepared: PreparedDownload;
   if (reuse) {
-    prepared = { ...previous, dpPb, smdpOid: certificate.smdpOid };
+    prepared = { otKeyPair: previous.otKeyPair, otPk: previous.otPk, dpPb, smdpOid: certificate.smdpOid };
   } else {
+    previous?.otKeyPair.discard();
     const otKeyPair = new OneTimeEckaKeyPair(core.curve);
+    otKeyPair.retain();
     prepared = { otKeyPair, otPk: otKeyPair.publicPoint, dpPb, smdpOid: certificate.smdpOid };
+    core.retainedOtKey = { otKeyPair, otPk: prepared.otPk };
   }
   session.prepared = prepared;
 

@@ -4,6 +4,8 @@ import { AuthenticateServerResponse, SmdpSigned2, StoreMetadataRequest } from '.
 import { signPlain, verifyPlain } from '../../crypto/ecdsa.js';
 import { parseField, type RequestFields } from '../../http/jsonBinding.js';
 import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '../context.js';
+import { bppEuiccOtpkFor } from '../boundProfilePackageRetry.js';
+import { admitDownload } from '../orderEligibility.js';
 import { profileMetadata } from '../profileMetadata.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
@@ -58,8 +60,10 @@ export async function authenticateClient(ctx: SmdpContext, fields: RequestFields
     throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
   }
   if (order.state !== 'released') throw fail('profileNotReleased', `the profile is not released (${order.state})`);
+  await admitDownload(ctx, order, signed.euiccInfo2);
 
-  const smdpSigned2 = encode(SmdpSigned2, { transactionId, ccRequiredFlag: order.ccHash !== undefined });
+  const bppEuiccOtpk = bppEuiccOtpkFor(order, chain.eid);
+  const smdpSigned2 = encode(SmdpSigned2, { transactionId, ccRequiredFlag: order.ccHash !== undefined, ...(bppEuiccOtpk ? { bppEuiccOtpk } : {}) });
   const smdpSignature2 = signPlain(credential.dpPb.privateKey, Buffer.concat([smdpSigned2, signatureTlv(ok.euiccSignature1)]));
   const bound = await ctx.store.authenticateSession(
     session.transactionId,

@@ -8,12 +8,15 @@ import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 
 /**
- * Reasons after which the order stays available for a later download; any other reason puts it in error. Once the
- * bound profile package has been delivered (SGP.22 3.1.3, 5.6.5), "available" means to the same eUICC only: the
- * store writes the session's EID on the re-released order, so no other eUICC can obtain the same ICCID and keys
- * (8.1.1/3.8 at authenticateClient), while the eUICC that postponed can retry.
+ * The reasons that leave the download to be retried (SGP.22 5.6.5, 3.0.2): the end user postponed it, the LPA timed
+ * out, or loading the bound profile package failed on the way (loadBppExecutionError). The order stays released and,
+ * once its bound profile package has been delivered, to the same eUICC only: the store writes the session's EID on
+ * the re-released order, so no other eUICC can obtain the same ICCID and keys (8.1.1/3.8 at authenticateClient), and
+ * keeps the package for a retry with the same one-time key (bppEuiccOtpk). The end user's rejection, profile policy
+ * rules the device does not allow (pprNotAllowed), metadata the LPA found wrong (metadataMismatch) and an undefined
+ * reason end the order: it goes to error (the operator decides what follows).
  */
-const ORDER_KEPT: ReadonlySet<number> = new Set([CancelSessionReason.postponed, CancelSessionReason.timeout]);
+const ORDER_KEPT: ReadonlySet<number> = new Set([CancelSessionReason.postponed, CancelSessionReason.timeout, CancelSessionReason.loadBppExecutionError]);
 
 export async function cancelSession(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
   const transactionId = fields.hex('transactionId', FIELD_SUBJECT.transactionId, 16);

@@ -1,5 +1,5 @@
-// ES9+.GetBoundProfilePackage (SGP.22 5.6.2, procedure 3.1.3): verifies euiccSignature2 and the confirmation code, binds and delivers the profile once.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// ES9+.GetBoundProfilePackage (SGP.22 5.6.2, procedure 3.1.3): verifies euiccSignature2 and the confirmation code, binds (or re-serves for the same otPK) and delivers the profile.
+import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { decode } from '../../asn1/schema.js';
 import { PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
 import { verifyPlain, type EcCurve } from '../../crypto/ecdsa.js';
@@ -10,24 +10,28 @@ import { credentialForCi, signatureTlv, type SmdpContext } from '../context.js';
 import { profileMetadata } from '../profileMetadata.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
-import type { Order } from '../../store/smdpStore.js';
+import type { Order, Session } from '../../store/smdpStore.js';
+import { retriedBoundProfilePackage } from '../boundProfilePackageRetry.js';
 
 /** hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 3.1.3.4). */
 function expectedHashCc(ccHash: Buffer, transactionId: Buffer): Buffer {
   return createHash('sha256').update(ccHash).update(transactionId).digest();
 }
 
+/**
+ * A missing or wrong code leaves the session authenticated: the end user may enter the code again and the LPA send
+ * another GetBoundProfilePackage in the same transaction (SGP.22 3.1.3.4), until the attempts are spent (the order then
+ * goes to error and the session fails).
+ */
 async function checkConfirmationCode(ctx: SmdpContext, order: Order, transactionId: Buffer, hashCc: Buffer | undefined): Promise<void> {
   if (order.ccHash === undefined) return;
-  const sessionId = transactionId.toString('hex').toUpperCase();
-  if (hashCc === undefined) {
-    await ctx.store.setSessionState(sessionId, ['authenticated'], 'failed');
-    throw fail('ccMissing', 'this order requires a confirmation code');
-  }
-  if (timingSafeEqual(hashCc, expectedHashCc(order.ccHash, transactionId))) return;
-  await ctx.store.setSessionState(sessionId, ['authenticated'], 'failed');
+  if (hashCc === undefined) throw fail('ccMissing', 'this order requires a confirmation code');
+  if (hashCc.length === 32 && timingSafeEqual(hashCc, expectedHashCc(order.ccHash, transactionId))) return;
   const failure = await ctx.store.recordCcFailure(order.matchingId, ctx.maxConfirmationCodeAttempts, ctx.now());
-  if (failure === undefined || failure.locked) throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
+  if (failure === undefined || failure.locked) {
+    await ctx.store.setSessionState(transactionId.toString('hex').toUpperCase(), ['authenticated'], 'failed');
+    throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
+  }
   throw fail('ccRefused', `wrong confirmation code (${ctx.maxConfirmationCodeAttempts - failure.attempts} attempts left)`);
 }
 
@@ -61,15 +65,23 @@ export async function getBoundProfilePackage(ctx: SmdpContext, fields: RequestFi
 
   const credential = credentialForCi(ctx, session.ciKeyId);
   if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
-  const profilePackage = found.openProfilePackage();
-  let bpp: Buffer;
+  const retry = await retriedBoundProfilePackage(ctx, matchingId, transactionId, signed.euiccOtpk, credential.dpPb.privateKey);
+  const bpp = retry?.bpp ?? bindFresh(ctx, session, order, signed.euiccOtpk, credential.dpPb.privateKey, found.openProfilePackage());
+  if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), { bpp: retry?.retained ?? bpp, euiccOtpk: signed.euiccOtpk }))) {
+    throw fail('profileUnavailable', 'the profile has already been delivered');
+  }
+  return { body: { transactionId: session.transactionId, boundProfilePackage: bpp.toString('base64') } };
+}
+
+/** Binds the profile package to the eUICC's one-time key with a new SM-DP+ one-time key (SGP.22 2.5.4). */
+function bindFresh(ctx: SmdpContext, session: Session, order: Order, euiccOtpk: Buffer, dpPbKey: KeyObject, profilePackage: Buffer): Buffer {
   try {
-    bpp = bindProfilePackage({
+    return bindProfilePackage({
       curve: session.curve as EcCurve,
-      transactionId,
+      transactionId: Buffer.from(session.transactionId, 'hex'),
       eid: Buffer.from(session.eid!, 'hex'),
-      euiccOtpk: signed.euiccOtpk,
-      dpPbKey: credential.dpPb.privateKey,
+      euiccOtpk,
+      dpPbKey,
       metadata: profileMetadata(order, ctx.address),
       profilePackage,
       useProfileProtectionKeys: ctx.useProfileProtectionKeys,
@@ -78,8 +90,4 @@ export async function getBoundProfilePackage(ctx: SmdpContext, fields: RequestFi
     if (e instanceof CryptoError && e.code === 'INVALID_POINT') throw fail('euiccVerificationFailed', `euiccOtpk: ${e.message}`, e);
     throw e;
   }
-  if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now()))) {
-    throw fail('profileUnavailable', 'the profile has already been delivered');
-  }
-  return { body: { transactionId: session.transactionId, boundProfilePackage: bpp.toString('base64') } };
 }
