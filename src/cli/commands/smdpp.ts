@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
-import { initSmdpDataDir, openSmdpStore } from '../../smdpp/dataDir.js';
+import { initSmdpDataDir, openSmdpStore, requireSmdpDataDir } from '../../smdpp/dataDir.js';
 import { activationCode, importProfile, type ImportOptions } from '../../smdpp/importProfile.js';
+import { registerSmdppCredentials } from './smdppCredentials.js';
 
 export interface SmdppImportCliOptions {
   readonly matchingId: string;
@@ -70,6 +71,7 @@ export function registerSmdpp(program: Command): void {
     .option('--data <dir>', 'data directory', './data')
     .option('--json', 'print JSON')
     .action(async (file: string, o: SmdppImportCliOptions & { spName?: string; json?: boolean }) => {
+      requireSmdpDataDir(o.data);
       const r = await smdppImport(file, { ...o, serviceProviderName: o.spName });
       process.stdout.write(
         o.json
@@ -77,4 +79,5 @@ export function registerSmdpp(program: Command): void {
           : `profile ${r.iccid} released for matching ID ${r.matchingId}${r.confirmationCodeRequired ? ' (confirmation code required)' : ''}\n${r.activationCode}\n`,
       );
     });
+  registerSmdppCredentials(smdpp);
 }
