@@ -219,6 +219,14 @@ function hostOf(address: string): string {
   return address.replace(/:\d+$/, '').toLowerCase();
 }
 
+/** A dNSName names the host: equal, or a wildcard `*.rest` for exactly one more label (RFC 6125 6.4.3). */
+function namesHost(dnsName: string, host: string): boolean {
+  const name = dnsName.toLowerCase();
+  if (!name.startsWith('*.')) return name === host;
+  const dot = host.indexOf('.');
+  return dot > 0 && host.slice(dot + 1) === name.slice(2);
+}
+
 /** The SM-DP+ OID the certificates carry (subjectAltName registeredID), checked against `wanted`. */
 function smdpOid(certificates: readonly Loaded[], wanted: string | undefined): string {
   const carried = new Map<string, string>();
@@ -282,14 +290,14 @@ export function validateCredentialMaterial(m: CredentialMaterial, options: Valid
   const dnsNames = tls.certificate.subjectAltName?.dnsNames ?? [];
   let address = options.address;
   if (address === undefined) {
-    if (dnsNames.length !== 1) {
+    if (dnsNames.length !== 1 || dnsNames[0]!.startsWith('*')) {
       throw new CredentialError(
         'ADDRESS_NOT_IN_TLS_CERTIFICATE',
         dnsNames.length === 0 ? `the TLS certificate ${tls.file} carries no SM-DP+ address (subjectAltName dNSName)` : `the TLS certificate ${tls.file} names ${dnsNames.join(', ')}: give the SM-DP+ address with --address`,
       );
     }
     address = dnsNames[0]!;
-  } else if (!dnsNames.some((n) => n.toLowerCase() === hostOf(address!))) {
+  } else if (!dnsNames.some((n) => namesHost(n, hostOf(address!)))) {
     throw new CredentialError('ADDRESS_NOT_IN_TLS_CERTIFICATE', `the TLS certificate ${tls.file} does not name the SM-DP+ address ${hostOf(address)} in its subjectAltName (it names ${dnsNames.join(', ') || 'no host'})`);
   }
   const tlsCurve = tls.certificate.publicKey.curve;

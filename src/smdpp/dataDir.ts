@@ -179,7 +179,15 @@ export function importSmdpCredentials(dirOption: string, sources: CredentialSour
   if (options.address !== undefined) parseAddress(options.address);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new McimError('INVALID_ARGUMENT', `${dir} is not a directory`);
   const at = options.at ?? new Date();
-  const set = validateCredentialMaterial(loadCredentialSources(sources), { address: options.address ?? existing?.address, oid: options.oid, at });
+  let set: CredentialSet;
+  try {
+    set = validateCredentialMaterial(loadCredentialSources(sources), { address: options.address ?? existing?.address, oid: options.oid, at });
+  } catch (e) {
+    if (e instanceof McimError && e.code === 'ADDRESS_NOT_IN_TLS_CERTIFICATE' && options.address === undefined && existing !== undefined) {
+      throw new McimError(e.code, `${e.message}; ${dir} serves '${existing.address}': import into a new data directory`, { cause: e });
+    }
+    throw e;
+  }
   parseAddress(set.address);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeCredentialDir(join(dir, CREDENTIALS_DIR), set, keyPassphrase(dir));

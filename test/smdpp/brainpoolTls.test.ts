@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { certificateToPem } from '../../src/pki/certificate.js';
 import { issueTestCertificate, issueTestPki } from '../../src/pki/testPki.js';
+import { tlsCurveSupported, tlsServerSettings } from '../../src/smdpp/credentialSet.js';
 import { importSmdpCredentials, openSmdpStore } from '../../src/smdpp/dataDir.js';
 import { createSmdpServer, type SmdpServer } from '../../src/smdpp/server.js';
 import type { SmdpStore } from '../../src/store/smdpStore.js';
@@ -89,6 +90,12 @@ describe('TLS of the SM-DP+ with a brainpoolP256r1 or P-256 CERT.DP.TLS, checked
     const noCurve = await sClient(ports.brainpoolP256r1!, caFiles.brainpoolP256r1!, ['-groups', 'P-256:X25519']);
     assert.notEqual(noCurve.code, 0, noCurve.out);
     assert.match(noCurve.out, /handshake failure/, noCurve.out);
+  });
+
+  it('this runtime serves brainpool TLS certificates: the probe accepts the curve, the settings cap TLS at 1.2', () => {
+    assert.equal(tlsCurveSupported('brainpoolP256r1'), true);
+    assert.deepEqual(tlsServerSettings('brainpoolP256r1'), { maxVersion: 'TLSv1.2', ecdhCurve: 'brainpoolP256r1:prime256v1:X25519' });
+    assert.deepEqual(tlsServerSettings('P-256'), {});
   });
 
   it('a P-256 certificate: TLS 1.3 with a default client', async () => {

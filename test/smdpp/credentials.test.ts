@@ -219,6 +219,17 @@ describe('supplied SM-DP+ credentials', () => {
     refuses('ADDRESS_NOT_IN_TLS_CERTIFICATE', { ...goodParts(), tls: { cert: otherHost } }, { address: HOST });
     const noSan = crafted('dp-tls', p256.ci, { adjust: withoutExtension(X509_OID.subjectAltName) });
     refuses('ADDRESS_NOT_IN_TLS_CERTIFICATE', { ...goodParts(), tls: { cert: noSan } }, { oid: OID });
+    // A wildcard names one label more, no fewer or further; it does not give the address by itself.
+    const wildcard = crafted('dp-tls', p256.ci, { smdpAddress: '*.example.com' });
+    refuses('ADDRESS_NOT_IN_TLS_CERTIFICATE', { ...goodParts(), tls: { cert: wildcard } });
+    refuses('ADDRESS_NOT_IN_TLS_CERTIFICATE', { ...goodParts(), tls: { cert: wildcard } }, { address: 'a.b.example.com' });
+    refuses('ADDRESS_NOT_IN_TLS_CERTIFICATE', { ...goodParts(), tls: { cert: wildcard } }, { address: 'example.com' });
+    assert.equal(importSmdpCredentials(fresh('data'), writeSet({ ...goodParts(), tls: { cert: wildcard } }), { address: HOST }).set.address, HOST);
+    // An existing directory keeps its address: the message says so.
+    const generated = fresh('data');
+    initSmdpDataDir(generated);
+    assert.throws(() => importSmdpCredentials(generated, writeSet(goodParts())), /serves 'localhost:8443': import into a new data directory/);
+    assert.equal(existsSync(join(generated, 'credentials')), false);
   });
 
   it('refuses certificates naming different SM-DP+ OIDs, or an OID other than the one given (OID_MISMATCH)', () => {
