@@ -172,7 +172,7 @@ export interface ImportCredentialsOptions {
 export function importSmdpCredentials(dirOption: string, sources: CredentialSources, options: ImportCredentialsOptions = {}): { set: CredentialSet; data: SmdpDataDir } {
   const dir = resolve(dirOption);
   const configPath = join(dir, CONFIG_FILE);
-  const existing = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as { address: string; oid: string }) : undefined;
+  const existing = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as { address: string; oid: string } & Record<string, unknown>) : undefined;
   if (existing !== undefined && options.address !== undefined && options.address.toLowerCase() !== existing.address.toLowerCase()) {
     throw new McimError('INVALID_ARGUMENT', `${dir} serves '${existing.address}' (activation codes name it); use another data directory for '${options.address}'`);
   }
@@ -192,7 +192,7 @@ export function importSmdpCredentials(dirOption: string, sources: CredentialSour
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeCredentialDir(join(dir, CREDENTIALS_DIR), set, keyPassphrase(dir));
   const tmp = `${configPath}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ address: set.address, oid: set.oid }, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify({ ...existing, address: set.address, oid: set.oid }, null, 2)}\n`);
   renameSync(tmp, configPath);
   return { set, data: { ...initSmdpDataDir(dir, undefined, at), created: existing === undefined } };
 }

@@ -146,19 +146,32 @@ describe('supplied SM-DP+ credentials', () => {
     assert.equal(readPrivateKey(fixturePath('sgp26', 'DPauth', 'SK_S_SM_DPauth_ECDSA_BRP.pem'), undefined).asymmetricKeyDetails?.namedCurve, 'brainpoolP256r1');
   });
 
-  it('holds one credential per CI and curve and trusts every supplied CI, including one without DPauth', () => {
-    const third = issueTestPki({ curve: 'P-256' });
+  it('holds one credential per CI (two roots on one curve) and trusts every supplied CI, including one without DPauth', () => {
+    const secondRoot = issueTestPki({ curve: 'P-256', smdpOid: OID });
+    const trustOnly = issueTestPki({ curve: 'brainpoolP256r1' });
     const parts = goodParts();
     const dir = fresh('data');
     const { data } = importSmdpCredentials(
       dir,
-      writeSet({ ...parts, cis: [p256.ci, brainpool.ci, third.ci], dpAuth: [...parts.dpAuth, { cert: brainpool.dpAuth }], dpPb: [{ cert: brainpool.dpPb }, ...parts.dpPb] }),
+      writeSet({
+        ...parts,
+        cis: [p256.ci, brainpool.ci, secondRoot.ci, trustOnly.ci],
+        dpAuth: [...parts.dpAuth, { cert: secondRoot.dpAuth }, { cert: brainpool.dpAuth }],
+        dpPb: [{ cert: brainpool.dpPb }, { cert: secondRoot.dpPb }, ...parts.dpPb],
+      }),
       { address: `${HOST}:8443` },
     );
-    assert.deepEqual(data.credentials.map((c) => c.curve).sort(), ['P-256', 'brainpoolP256r1']);
-    assert.equal(data.trustedCis.length, 3);
+    const hexOf = (b: Buffer | undefined): string => b?.toString('hex') ?? '';
+    assert.deepEqual(data.credentials.map((c) => hexOf(c.ci.der)).sort(), [p256.ci.der, secondRoot.ci.der, brainpool.ci.der].map(hexOf).sort());
+    for (const c of data.credentials) {
+      assert.equal(c.curve, c.ci.publicKey.curve);
+      assert.equal(hexOf(c.dpAuth.certificate.authorityKeyIdentifier), hexOf(c.ci.subjectKeyIdentifier), 'DPauth paired with its own CI');
+      assert.equal(hexOf(c.dpPb.certificate.authorityKeyIdentifier), hexOf(c.ci.subjectKeyIdentifier), 'DPpb paired with its own CI');
+    }
+    assert.equal(data.trustedCis.length, 4);
     assert.equal(data.address, `${HOST}:8443`);
-    assert.deepEqual(Object.keys(data.ciCertificateFiles), ['p256', 'brainpool', 'p256-2']);
+    assert.deepEqual(Object.keys(data.ciCertificateFiles), ['p256', 'brainpool', 'p256-2', 'brainpool-2']);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'smdpp.json'), 'utf8')), { address: `${HOST}:8443`, oid: OID });
   });
 
   it('loads the GSMA SGP.26 set from its own file names, address and OID from its certificates', () => {
