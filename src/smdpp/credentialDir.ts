@@ -65,17 +65,17 @@ export function credentialDirSources(dir: string, passphrase: string): Credentia
   return { cis: m.cis.map((f) => join(dir, f)), dpAuth: m.dpAuth.map(inDir), dpPb: m.dpPb.map(inDir), tls: inDir(m.tls), passphrase };
 }
 
-/** The PEM files of the stored CIs, by a name of their curve (`p256`, `brainpool`, `p256-2`...). */
-export function credentialDirCiFiles(dir: string): Record<string, string> {
+/** The PEM files of the stored CIs in stored order, each under a name of its curve (`p256`, `brainpool`, `p256-2`...). */
+export function credentialDirCiFiles(dir: string): [name: string, file: string][] {
   const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
-  const out: Record<string, string> = {};
-  for (const f of m.cis) {
+  const taken = new Set<string>();
+  return m.cis.map((f) => {
     const curve = /-(p256|brainpool)\.der$/.exec(f)?.[1] ?? 'ci';
     let name = curve;
-    for (let n = 2; Object.hasOwn(out, name); n++) name = `${curve}-${n}`;
-    out[name] = join(dir, f.replace(/\.der$/, '.pem'));
-  }
-  return out;
+    for (let n = 2; taken.has(name); n++) name = `${curve}-${n}`;
+    taken.add(name);
+    return [name, join(dir, f.replace(/\.der$/, '.pem'))];
+  });
 }
 
 function curveDir(curve: string): string {

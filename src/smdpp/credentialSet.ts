@@ -78,7 +78,8 @@ export interface CredentialSet {
   readonly cis: readonly GsmaCertificate[];
   /** One per CI under which DPauth and DPpb were supplied. */
   readonly credentials: readonly SmdpCredential[];
-  readonly tls: { readonly chain: readonly GsmaCertificate[]; readonly privateKey: KeyObject; readonly curve: EcCurve };
+  /** The served chain (leaf first, no CI), its key, its curve and the CI it verifies to. */
+  readonly tls: { readonly chain: readonly GsmaCertificate[]; readonly privateKey: KeyObject; readonly curve: EcCurve; readonly ci: GsmaCertificate };
 }
 
 export interface ValidationOptions {
@@ -285,7 +286,7 @@ export function validateCredentialMaterial(m: CredentialMaterial, options: Valid
 
   const tls = m.tls;
   keyMatches(tls, 'dp-tls');
-  validateLeaf(tls, tls.chain, 'dp-tls', anchors, options.at);
+  const tlsCi = validateLeaf(tls, tls.chain, 'dp-tls', anchors, options.at);
   const dnsNames = tls.certificate.subjectAltName?.dnsNames ?? [];
   let address = options.address;
   if (address === undefined) {
@@ -306,7 +307,7 @@ export function validateCredentialMaterial(m: CredentialMaterial, options: Valid
   const oid = smdpOid([...m.dpAuth, ...m.dpPb, tls], options.oid);
   // The chain served: the leaf and its intermediates, never the CI (clients hold it).
   const chain = [tls.certificate, ...tls.chain.filter((c) => !c.selfIssued)];
-  return { address, oid, cis: anchors, credentials, tls: { chain, privateKey: tls.privateKey, curve: tlsCurve } };
+  return { address, oid, cis: anchors, credentials, tls: { chain, privateKey: tls.privateKey, curve: tlsCurve, ci: tlsCi } };
 }
 
 /** The PEM the TLS server presents: the leaf, then its intermediates. */

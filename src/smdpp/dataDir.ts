@@ -35,8 +35,10 @@ export interface SmdpDataDir {
   readonly trustedCis: readonly GsmaCertificate[];
   /** CERT.DP.TLS and its key (PEM), with the TLS settings its curve needs. */
   readonly tls: HttpsOptions & { readonly key: Buffer; readonly cert: Buffer };
-  /** The CI certificates (PEM) devices trust, by curve directory name; p256's also anchors TLS. */
+  /** The CI certificates (PEM) devices trust, by curve directory name. */
   readonly ciCertificateFiles: Readonly<Record<string, string>>;
+  /** The CI certificate (PEM) CERT.DP.TLS verifies to: what a device's TLS client trusts. */
+  readonly tlsCaFile: string;
   /** Test PKI directories (with an EUM that can issue eUICCs), by curve directory name; empty with supplied credentials. */
   readonly pkiDirs: Readonly<Record<string, string>>;
   /** 'generated': the test PKI made on first start; 'supplied': the operator's imported set. */
@@ -130,6 +132,7 @@ export function initSmdpDataDir(dirOption: string, address?: string, at: Date = 
     credentials,
     // The TLS key is decrypted into memory only.
     trustedCis: credentials.map((c) => c.ci),
+    tlsCaFile: ciCertificateFiles.p256!,
     tls: { key: Buffer.from(privateKeyOf(tlsDir, 'dp-tls', passphrase).export({ type: 'pkcs8', format: 'pem' })), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
     ciCertificateFiles,
     pkiDirs,
@@ -142,6 +145,8 @@ export function initSmdpDataDir(dirOption: string, address?: string, at: Date = 
 function suppliedDataDir(dir: string, config: { address: string; oid: string }, passphrase: string, at: Date, created: boolean): SmdpDataDir {
   const credentialDir = join(dir, CREDENTIALS_DIR);
   const set = validateCredentialMaterial(loadCredentialSources(credentialDirSources(credentialDir, passphrase)), { address: config.address, oid: config.oid, at });
+  // set.cis keeps the stored order (each CI is stored once).
+  const ciFiles = credentialDirCiFiles(credentialDir);
   return {
     dir,
     address: config.address,
@@ -149,7 +154,8 @@ function suppliedDataDir(dir: string, config: { address: string; oid: string }, 
     credentials: set.credentials,
     trustedCis: set.cis,
     tls: { ...tlsServerSettings(set.tls.curve), key: Buffer.from(set.tls.privateKey.export({ type: 'pkcs8', format: 'pem' })), cert: Buffer.from(tlsChainPem(set)) },
-    ciCertificateFiles: credentialDirCiFiles(credentialDir),
+    ciCertificateFiles: Object.fromEntries(ciFiles),
+    tlsCaFile: ciFiles[set.cis.findIndex((ci) => ci.der.equals(set.tls.ci.der))]![1],
     pkiDirs: {},
     credentialSource: 'supplied',
     created,

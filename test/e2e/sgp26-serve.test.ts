@@ -70,7 +70,7 @@ describe('mcim serve --sgp26', () => {
 
     const { port, out } = await serve(['--sgp26', SGP26, '--tls-cert', tlsCert, '--tls-key', tlsKey]);
     assert.match(out, new RegExp(`SM-DP\\+ ${HOST.replace(/\./g, '\\.')} \\(OID 2\\.999\\.10\\)`));
-    const ca = /trust anchors for devices: (\S+ci-1-p256\.pem)/.exec(out)?.[1];
+    const ca = /--ca (\S+ci-1-p256\.pem)/.exec(out)?.[1];
     assert.ok(ca, out);
 
     for (const curve of ['p256', 'brainpool'] as const) {

@@ -183,6 +183,7 @@ describe('supplied SM-DP+ credentials', () => {
       assert.deepEqual(set.credentials.map((c) => c.curve), ['P-256', 'brainpoolP256r1']);
       assert.equal(set.tls.curve, curve);
       assert.equal(data.tls.maxVersion, maxVersion);
+      assert.match(data.tlsCaFile, curve === 'P-256' ? /ci-1-p256\.pem$/ : /ci-2-brainpool\.pem$/);
     }
     assert.throws(() => sgp26Sources(tmp), (e: unknown) => e instanceof CredentialError && e.code === 'UNREADABLE');
   });

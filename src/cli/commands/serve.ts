@@ -93,8 +93,6 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
   const ac = activationCode(data.address, 'MATCHING-ID');
   const supplied = data.credentialSource === 'supplied';
   const created = supplied ? ' (created with the supplied credentials)' : ' (created: test PKI for P-256 and brainpoolP256r1)';
-  // The CA a device checks CERT.DP.TLS against: the CI of the TLS certificate's curve is not known here, so name the P-256 one.
-  const ca = data.ciCertificateFiles.p256 ?? Object.values(data.ciCertificateFiles)[0];
   return [
     `SM-DP+ ${data.address} (OID ${data.oid}) serving ES9+ on https://${listen}:${port}/gsma/rsp2/es9plus/${data.tls.maxVersion === 'TLSv1.2' ? ' (TLS 1.2: brainpool TLS certificate)' : ''}`,
     `data: ${data.dir}${data.created ? created : supplied ? ' (supplied credentials)' : ''}`,
@@ -105,7 +103,7 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
     supplied
       ? '  mcim device init --state device.state --sgp26 DIR   # or any eUICC whose CI is among the trust anchors'
       : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}`,
-    `  mcim device download --state device.state --ac '${ac}' --ca ${ca}${connect}`,
+    `  mcim device download --state device.state --ac '${ac}' --ca ${data.tlsCaFile}${connect}`,
     '',
   ].join('\n');
 }

@@ -83,6 +83,7 @@ export interface CredentialsReport {
   readonly trustedCis: readonly { subject: string; keyId: string; curve: string }[];
   readonly tls: { readonly subject: string; readonly curve: string; readonly notAfter: string; readonly maxVersion: string };
   readonly ciCertificateFiles: Readonly<Record<string, string>>;
+  readonly tlsCaFile: string;
 }
 
 export function credentialsReport(data: SmdpDataDir, imported: boolean): CredentialsReport {
@@ -104,6 +105,7 @@ export function credentialsReport(data: SmdpDataDir, imported: boolean): Credent
     trustedCis: data.trustedCis.map((ci) => ({ subject: ci.subject.text, keyId: keyId(ci.subjectKeyIdentifier), curve: ci.publicKey.curve })),
     tls: tlsSummary(data.tls.cert, data.tls.maxVersion ?? 'TLSv1.3'),
     ciCertificateFiles: data.ciCertificateFiles,
+    tlsCaFile: data.tlsCaFile,
   };
 }
 
@@ -120,7 +122,7 @@ function reportText(r: CredentialsReport): string {
     ...r.credentials.map((c) => `  ${c.curve}: CI '${c.ci}' (${c.ciKeyId}): DPauth '${c.dpAuth}', DPpb '${c.dpPb}', valid until ${c.notAfter}`),
     ...r.trustedCis.filter((ci) => !r.credentials.some((c) => c.ciKeyId === ci.keyId)).map((ci) => `  trusted CI without DPauth: '${ci.subject}' (${ci.keyId}, ${ci.curve})`),
     `  TLS: '${r.tls.subject}' on ${r.tls.curve}, valid until ${r.tls.notAfter}, TLS 1.2${r.tls.maxVersion === 'TLSv1.3' ? ' and 1.3' : ' only'}`,
-    `trust anchors for devices: ${Object.values(r.ciCertificateFiles).join(', ')}`,
+    `trust anchors for devices: ${Object.values(r.ciCertificateFiles).join(', ')} (TLS: ${r.tlsCaFile})`,
     '',
   ].join('\n');
 }
