@@ -132,6 +132,9 @@ describe('supplied SM-DP+ credentials', () => {
     const reopened = initSmdpDataDir(dir);
     assert.equal(reopened.created, false);
     assert.equal(reopened.address, HOST);
+    // A TLS file that carries the CI after the leaf: the CI is not served (clients hold it).
+    const withCi = importSmdpCredentials(fresh('data'), writeSet({ ...goodParts(), tls: { cert: p256.dpTls, chain: [p256.ci] } })).data;
+    assert.equal(withCi.tls.cert.toString(), certificateToPem(p256.dpTls.der));
     assert.deepEqual(reopened.credentials[0]!.dpAuth.certificate.der, p256.dpAuth.der);
     assert.deepEqual(reopened.pkiDirs, {});
   });
