@@ -33,12 +33,18 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
+  // Subcommands copy their parent's settings when created, so each one gets the override: usage errors throw here.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Help and version exit 0; every usage error (unknown option, missing argument, bad choice) exits 2 like bad input.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof McimError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;

@@ -14,6 +14,10 @@ export interface HttpsOptions {
   /** PEM private key and certificate chain of the TLS server (CERT.DP.TLS). */
   readonly key: string | Buffer;
   readonly cert: string | Buffer;
+  /** Highest TLS version (default TLS 1.3): TLS 1.2 for a brainpool certificate, see docs/brainpool-tls.md. */
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** ECDHE groups, OpenSSL names separated by ':' (default: OpenSSL's, which omit brainpool). */
+  readonly ecdhCurve?: string;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
 }
@@ -31,7 +35,13 @@ export function createHttpsServer(options: HttpsOptions): FastifyInstance {
     // A client that trickles its request or holds a socket idle cannot pin server resources for long.
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
-    https: { key: options.key, cert: options.cert, minVersion: 'TLSv1.2' },
+    https: {
+      key: options.key,
+      cert: options.cert,
+      minVersion: 'TLSv1.2',
+      ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
+      ...(options.ecdhCurve === undefined ? {} : { ecdhCurve: options.ecdhCurve }),
+    },
   });
   // Bodies that are not JSON get the binding's invalid-format status instead of fastify's default error.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {

@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { McimError } from '../../src/errors.js';
 import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
 import { createSmdpServer, ES9PLUS_PATH } from '../../src/smdpp/server.js';
@@ -133,5 +136,75 @@ describe('SM-DP+ data directory and CLI', () => {
       await app.close();
       await store.close();
     }
+  });
+});
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** Runs the mcim program; resolves with its exit code and output. */
+function mcimExit(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
+}
+
+function oneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: [^\n]+\n$/, r.stderr);
+  assert.match(r.stderr, pattern);
+}
+
+describe('CLI edges: one-line errors, exit code 2, nothing created', () => {
+  it('mcim serve on a port already in use', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      for (const workers of ['1', '2']) {
+        const target = join(dir, `busy-${workers}`);
+        oneLineError(await mcimExit(['serve', '--data', target, '--port', String(port), '--workers', workers]), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+        assert.equal(existsSync(target), false);
+      }
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('mcim serve with a bad port, listen address, worker count or credential flags creates no data directory', async () => {
+    const target = join(dir, 'never');
+    oneLineError(await mcimExit(['serve', '--data', target, '--port', '70000']), /'70000' is not a TCP port/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--listen', 'localhost']), /--listen takes an IP address/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--workers', '0']), /--workers/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--address', 'bad host']), /not an SM-DP\+ address/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--tls-cert', 'x.pem']), /--tls-cert and --tls-key go together/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--port', '0', '--sgp26', join(dir, 'no-such-dir')]), /is not the SGP\.26 test set/);
+    assert.equal(existsSync(target), false);
+  });
+
+  it('mcim smdpp import and mcim smdpp credentials refuse a data directory that does not exist', async () => {
+    const target = join(dir, 'absent');
+    oneLineError(await mcimExit(['smdpp', 'import', fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'), '--matching-id', 'X', '--data', target]), /is not an SM-DP\+ data directory/);
+    oneLineError(await mcimExit(['smdpp', 'credentials', '--data', target]), /is not an SM-DP\+ data directory/);
+    assert.equal(existsSync(target), false);
+  });
+
+  it('mcim smdpp credentials refuses a broken set with its code and writes nothing', async () => {
+    const target = join(dir, 'broken');
+    const sgp = (...p: string[]): string => fixturePath('sgp26', ...p);
+    const args = ['smdpp', 'credentials', '--data', target, '--ci', sgp('CertificateIssuer', 'CERT_CI_ECDSA_NIST.pem'), '--tls-cert', sgp('DPtls', 'CERT_S_SM_DP_VARO_TLS_NIST.der'), '--tls-key', sgp('DPtls', 'SK_S_SM_DP_TLS_NIST.pem')];
+    // DPauth with the DPpb key: the key does not match.
+    oneLineError(await mcimExit([...args, '--dp-auth', sgp('DPauth', 'CERT_S_SM_DPauth_ECDSA_NIST.der'), '--dp-auth-key', sgp('DPpb', 'SK_S_SM_DPpb_ECDSA_NIST.pem'), '--dp-pb', sgp('DPpb', 'CERT_S_SM_DPpb_ECDSA_NIST.der'), '--dp-pb-key', sgp('DPpb', 'SK_S_SM_DPpb_ECDSA_NIST.pem')]), /private key given with it is not the key/);
+    oneLineError(await mcimExit([...args, '--dp-auth', sgp('DPauth', 'CERT_S_SM_DPauth_ECDSA_NIST.der')]), /1 --dp-auth certificate\(s\) but 0 --dp-auth-key/);
+    assert.equal(existsSync(target), false);
+  });
+
+  it("commander's usage errors exit 2; help exits 0", async () => {
+    assert.equal((await mcimExit(['serve', '--no-such-flag'])).code, 2);
+    assert.equal((await mcimExit(['smdpp', 'import'])).code, 2);
+    assert.equal((await mcimExit(['smdpp', 'credentials', '--sgp26-tls', 'rsa'])).code, 2);
+    assert.equal((await mcimExit(['no-such-command'])).code, 2);
+    assert.equal((await mcimExit(['serve', '--help'])).code, 0);
   });
 });

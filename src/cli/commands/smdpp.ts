@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
-import { initSmdpDataDir, openSmdpStore } from '../../smdpp/dataDir.js';
+import { initSmdpDataDir, openSmdpStore, requireSmdpDataDir } from '../../smdpp/dataDir.js';
 import { activationCode, importProfile, MIN_MATCHING_ID_LENGTH, type ImportOptions } from '../../smdpp/importProfile.js';
+import { registerSmdppCredentials } from './smdppCredentials.js';
 
 export interface SmdppImportCliOptions {
   readonly matchingId?: string;
@@ -123,6 +124,7 @@ export function registerSmdpp(program: Command): void {
     .option('--data <dir>', 'data directory', './data')
     .option('--json', 'print JSON')
     .action(async (file: string, o: SmdppImportCliOptions & { spName?: string; json?: boolean }) => {
+      requireSmdpDataDir(o.data);
       const r = await smdppImport(file, { ...o, serviceProviderName: o.spName });
       process.stdout.write(
         o.json
@@ -130,6 +132,7 @@ export function registerSmdpp(program: Command): void {
           : `profile ${r.iccid} ${o.unreleased === true ? 'stored (not yet released)' : 'released'} ${r.matchingId === null ? `for EID ${r.eid} (no matching ID)` : `for matching ID ${r.matchingId}`}${r.confirmationCodeRequired ? ' (confirmation code required)' : ''}\n${r.activationCode}\n`,
       );
     });
+  registerSmdppCredentials(smdpp);
   smdpp
     .command('release <matching-id>')
     .description('release an order imported with --unreleased (what ES2+.ReleaseProfile does)')
@@ -142,6 +145,7 @@ export function registerSmdpp(program: Command): void {
 
 /** Releases a confirmed order; ORDER_NOT_RELEASABLE when there is no such order or it is not waiting for release. */
 export async function smdppRelease(matchingId: string, dataDir: string): Promise<void> {
+  requireSmdpDataDir(dataDir);
   const store = await openSmdpStore(initSmdpDataDir(dataDir));
   try {
     if (!(await store.releaseOrder(matchingId, Date.now()))) {
