@@ -74,6 +74,17 @@ export const ERROR_CODES = {
   ORDER_NOT_RELEASABLE: 'No order with this matching ID is waiting for release.',
   INVALID_PROFILE_PACKAGE: 'A file that is not a valid SAIP profile package.',
 
+  // SM-DP+ credentials (src/smdpp CredentialError) and serving (mcim serve).
+  UNREADABLE: 'A credential file is missing, unreadable, or not a certificate or EC private key (or its passphrase is wrong or missing).',
+  KEY_MISMATCH: 'A private key is not the key of the certificate it comes with.',
+  CURVE_MISMATCH: "A certificate's key is on another curve than its CI's.",
+  INCOMPLETE: 'A credential set without its DPauth/DPpb pair under one CI, or with two of them.',
+  ADDRESS_NOT_IN_TLS_CERTIFICATE: "The TLS certificate's subjectAltName does not carry the SM-DP+ address.",
+  OID_MISMATCH: 'The certificates name different SM-DP+ OIDs, or none and no OID was given.',
+  TLS_CURVE_UNSUPPORTED: 'This runtime cannot serve TLS with a certificate on this curve.',
+  PORT_IN_USE: 'The port to listen on is already in use.',
+  PORT_NOT_ALLOWED: 'Listening on the port is not permitted.',
+
   // HTTP (src/http): the GSMA JSON binding and the strict HTTP/1.1 response parser (HttpResponseError).
   FUNCTION_FAILED: 'An ES9+ function ends with status Failed; its subjectCode and reasonCode say why (FunctionFailure).',
   MALFORMED_RESPONSE: 'Not an HTTP/1.1 response, or one framed ambiguously (Transfer-Encoding with Content-Length, differing lengths).',

@@ -75,7 +75,7 @@ describe('mcim serve --sgp26', () => {
 
     for (const curve of ['p256', 'brainpool'] as const) {
       const matchingId = `SGP26-${curve}`;
-      const imported = JSON.parse(await mcim(['smdpp', 'import', PROFILE, '--matching-id', matchingId, '--data', data, '--json'])) as { iccid: string; activationCode: string };
+      const imported = JSON.parse(await mcim(['smdpp', 'import', PROFILE, '--matching-id', matchingId, '--allow-short-matching-id', '--data', data, '--json'])) as { iccid: string; activationCode: string };
       assert.equal(imported.activationCode, `LPA:1$${HOST}$${matchingId}`);
       const state = join(tmp, `${curve}.state`);
       const init = JSON.parse(await mcim(['device', 'init', '--state', state, '--sgp26', SGP26, '--curve', curve, '--json'])) as { eid: string };

@@ -42,7 +42,7 @@ function assertFailed(r: Es9Response, subjectCode: string, reasonCode: string): 
 
 async function order(h: Harness, options: Partial<ImportOptions> = {}): Promise<string> {
   const matchingId = `CONF-${++counter}-${Date.now()}`;
-  await importProfile(h.store, PROFILE, { matchingId, ...options }, h.now);
+  await importProfile(h.store, PROFILE, { matchingId, allowShortMatchingId: true, ...options }, h.now);
   return matchingId;
 }
 
@@ -295,7 +295,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
     it('import refuses a bad icon, owner or policy rules with nothing stored', async () => {
       const refuse = async (options: Partial<ImportOptions>, pattern: RegExp): Promise<void> => {
         const matchingId = `BAD-${++counter}`;
-        await assert.rejects(importProfile(h.store, PROFILE, { matchingId, ...options }, h.now), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT' && pattern.test(e.message));
+        await assert.rejects(importProfile(h.store, PROFILE, { matchingId, allowShortMatchingId: true, ...options }, h.now), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT' && pattern.test(e.message));
         assert.equal(await h.store.getOrder(matchingId), undefined);
       };
       await refuse({ icon: Buffer.concat([PNG_ICON, Buffer.alloc(1)]) }, /at most 1024/);

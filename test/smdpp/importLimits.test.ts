@@ -23,7 +23,7 @@ describe('smdpp import limits and metadata', () => {
     const icon = join(dir, 'icon.jpg');
     writeFileSync(icon, Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), Buffer.alloc(200, 7)]));
     await smdppImport(PROFILE, {
-      matchingId: 'LIM-1',
+      allowShortMatchingId: true, matchingId: 'LIM-1',
       data: dir,
       unreleased: true,
       expires: '2031-01-02T03:04:05Z',
@@ -56,10 +56,10 @@ describe('smdpp import limits and metadata', () => {
   });
 
   it('refuses bad flag values before storing anything', async () => {
-    await assert.rejects(smdppImport(PROFILE, { matchingId: 'LIM-2', data: dir, expires: 'next week' }), invalid(/ISO 8601/));
-    await assert.rejects(smdppImport(PROFILE, { matchingId: 'LIM-2', data: dir, maxAttempts: '0' }), invalid(/number of attempts/));
-    await assert.rejects(smdppImport(PROFILE, { matchingId: 'LIM-2', data: dir, icon: join(dir, 'missing.png') }), invalid(/cannot read the icon/));
-    await assert.rejects(smdppImport(PROFILE, { matchingId: 'LIM-2', data: dir, ppr: 'ppr1' }), invalid(/profile owner/));
+    await assert.rejects(smdppImport(PROFILE, { allowShortMatchingId: true, matchingId: 'LIM-2', data: dir, expires: 'next week' }), invalid(/ISO 8601/));
+    await assert.rejects(smdppImport(PROFILE, { allowShortMatchingId: true, matchingId: 'LIM-2', data: dir, maxAttempts: '0' }), invalid(/number of attempts/));
+    await assert.rejects(smdppImport(PROFILE, { allowShortMatchingId: true, matchingId: 'LIM-2', data: dir, icon: join(dir, 'missing.png') }), invalid(/cannot read the icon/));
+    await assert.rejects(smdppImport(PROFILE, { allowShortMatchingId: true, matchingId: 'LIM-2', data: dir, ppr: 'ppr1' }), invalid(/profile owner/));
     const store = await openSmdpStore(initSmdpDataDir(dir));
     try {
       assert.equal(await store.getOrder('LIM-2'), undefined);
