@@ -1,5 +1,6 @@
 // The GSMA RSP JSON binding (SGP.22 6.5; 6.6 is the ASN.1 binding, not served): request fields, X-Admin-Protocol, function execution status and status codes.
 import { McimError } from '../errors.js';
+import type { FieldProblem, FieldSpec } from './es9plusFunctions.js';
 
 /** The X-Admin-Protocol this server speaks: gsma/rsp/v2.x.y (SGP.22 6.5.1). */
 export const ADMIN_PROTOCOL_PATTERN = /^gsma\/rsp\/v2\.\d+\.\d+$/;
@@ -46,49 +47,9 @@ export function failureHeader(data: StatusCodeData): ResponseHeader {
 const INVALID_FORMAT = '2.1';
 const MANDATORY_ELEMENT_MISSING = '2.2';
 
-/** A JSON object body's fields, read with the subject code each field's errors are reported under. */
-export class RequestFields {
-  readonly #body: Record<string, unknown>;
-
-  constructor(body: unknown) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new FunctionFailure('1.1', INVALID_FORMAT, 'the request body is not a JSON object');
-    }
-    this.#body = body as Record<string, unknown>;
-  }
-
-  has(name: string): boolean {
-    return Object.hasOwn(this.#body, name) && this.#body[name] !== undefined && this.#body[name] !== null;
-  }
-
-  string(name: string, subjectCode: string): string {
-    if (!this.has(name)) throw new FunctionFailure(subjectCode, MANDATORY_ELEMENT_MISSING, `'${name}' is missing`);
-    const v = this.#body[name];
-    if (typeof v !== 'string') throw new FunctionFailure(subjectCode, INVALID_FORMAT, `'${name}' is not a string`);
-    return v;
-  }
-
-  /** A base64 value (RFC 4648 4, padding optional), strictly: anything else is invalid format. */
-  base64(name: string, subjectCode: string): Buffer {
-    const text = this.string(name, subjectCode);
-    if (text.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || (text.includes('=') && text.length % 4 !== 0)) {
-      throw new FunctionFailure(subjectCode, INVALID_FORMAT, `'${name}' is not base64`);
-    }
-    const bytes = Buffer.from(text, 'base64');
-    if (bytes.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
-      throw new FunctionFailure(subjectCode, INVALID_FORMAT, `'${name}' is not canonical base64`);
-    }
-    return bytes;
-  }
-
-  /** A hex string of 1 to `maxBytes` bytes (transactionId: SGP.22 6.6.1.x). */
-  hex(name: string, subjectCode: string, maxBytes: number): Buffer {
-    const text = this.string(name, subjectCode);
-    if (!/^(?:[0-9A-Fa-f]{2})+$/.test(text) || text.length / 2 > maxBytes) {
-      throw new FunctionFailure(subjectCode, INVALID_FORMAT, `'${name}' is not a hex string of 1 to ${maxBytes} bytes`);
-    }
-    return Buffer.from(text, 'hex');
-  }
+/** A request field refused by the declared codec (src/http/es9plusFunctions.ts): its subject code with 2.2 or 2.1. */
+export function requestFieldError(_name: string, spec: FieldSpec, problem: FieldProblem, message: string): FunctionFailure {
+  return new FunctionFailure(spec.subjectCode, problem === 'missing' ? MANDATORY_ELEMENT_MISSING : INVALID_FORMAT, message);
 }
 
 /** Wraps a decoder: any error it throws becomes a Failed status with the field's subject code and 2.1 (invalid format). */

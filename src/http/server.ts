@@ -1,14 +1,7 @@
 // HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5 JSON binding): fastify over TLS, header checks, status envelopes, no logging of bodies.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  ADMIN_PROTOCOL,
-  ADMIN_PROTOCOL_PATTERN,
-  FunctionFailure,
-  RequestFields,
-  failureHeader,
-  successHeader,
-  type ResponseHeader,
-} from './jsonBinding.js';
+import { decodeFields, encodeFields, type Es9Function, type FieldValues } from './es9plusFunctions.js';
+import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader } from './jsonBinding.js';
 
 export interface HttpsOptions {
   /** PEM private key and certificate chain of the TLS server (CERT.DP.TLS). */
@@ -22,10 +15,13 @@ export interface HttpsOptions {
   readonly bodyLimit?: number;
 }
 
-/** Result of a JSON function: a response body (header added here), or `noContent` for HTTP 204. */
-export type FunctionResult = { readonly body: Record<string, unknown> } | { readonly noContent: true };
+/** Who called: the peer's IP address as the socket reports it. */
+export interface ClientInfo {
+  readonly address: string;
+}
 
-export type JsonFunction = (fields: RequestFields) => Promise<FunctionResult>;
+/** A declared function's handler: its request fields decoded, its response fields to encode (none for HTTP 204). */
+export type JsonFunction<D extends Es9Function> = (request: FieldValues<D['request']>, client: ClientInfo) => Promise<FieldValues<D['response']>>;
 
 /** A fastify instance serving HTTPS with the logger off: request bodies carry secrets and are never logged. */
 export function createHttpsServer(options: HttpsOptions): FastifyInstance {
@@ -64,20 +60,33 @@ function send(reply: FastifyReply, status: number, header: ResponseHeader, body:
 }
 
 /**
- * Registers `POST path` as a JSON-binding function: checks X-Admin-Protocol (v2.x.y), reads the JSON object, runs
- * `fn`, and answers 200 with `header.functionExecutionStatus` (Executed-Success, or Failed with statusCodeData),
- * or 204. Unexpected errors answer 500 with a generic message and are reported to `onInternalError`.
+ * Registers `POST path` as the JSON-binding function `declaration`: checks X-Admin-Protocol (v2.x.y), decodes the
+ * declared request fields (a missing one: the field's subject code with 2.2, a malformed one: 2.1), runs `fn`, and
+ * answers 200 with `header.functionExecutionStatus` (Executed-Success with the declared response fields, or Failed
+ * with statusCodeData), or 204 for a function declared without content. Unexpected errors answer 500 with a generic
+ * message and are reported to `onInternalError`.
  */
-export function registerJsonFunction(app: FastifyInstance, path: string, fn: JsonFunction, onInternalError: (e: unknown) => void): void {
+export function registerJsonFunction<D extends Es9Function>(
+  app: FastifyInstance,
+  path: string,
+  declaration: D,
+  fn: JsonFunction<D>,
+  onInternalError: (e: unknown) => void,
+): void {
   app.post(path, async (request: FastifyRequest, reply: FastifyReply) => {
     const protocol = request.headers['x-admin-protocol'];
     if (typeof protocol !== 'string' || !ADMIN_PROTOCOL_PATTERN.test(protocol)) {
       return send(reply, 400, failureHeader({ subjectCode: '8.8.3', reasonCode: '3.1', message: `unsupported X-Admin-Protocol '${String(protocol)}': expected gsma/rsp/v2.x.y` }));
     }
     try {
-      const result = await fn(new RequestFields(request.body));
-      if ('noContent' in result) return reply.code(204).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
-      return send(reply, 200, successHeader(), result.body);
+      const body = request.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new FunctionFailure('1.1', '2.1', 'the request body is not a JSON object');
+      }
+      const fields = decodeFields(declaration.request, body as Record<string, unknown>, requestFieldError);
+      const result = await fn(fields as FieldValues<D['request']>, { address: request.ip });
+      if (declaration.noContent === true) return reply.code(204).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
+      return send(reply, 200, successHeader(), encodeFields(declaration.response, result));
     } catch (e) {
       if (e instanceof FunctionFailure) return send(reply, 200, failureHeader(e.statusCodeData));
       onInternalError(e);

@@ -1,5 +1,6 @@
 // The SM-DP+'s ES9+ interface over HTTPS (SGP.22 5.6, JSON binding 6.5): POST /gsma/rsp2/es9plus/<function>.
 import type { FastifyInstance } from 'fastify';
+import { ES9PLUS_FUNCTIONS } from '../http/es9plusFunctions.js';
 import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../http/server.js';
 import { smdpContext, type SmdpContext, type SmdpOptions } from './context.js';
 import { authenticateClient } from './es9plus/authenticateClient.js';
@@ -30,10 +31,11 @@ export function createSmdpServer(options: SmdpServerOptions): SmdpServer {
   const app = createHttpsServer(options.tls);
   const onError = options.onInternalError ?? (() => undefined);
   const onNotification = options.onNotification ?? (() => undefined);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/initiateAuthentication`, (f) => initiateAuthentication(ctx, f), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/authenticateClient`, (f) => authenticateClient(ctx, f), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/getBoundProfilePackage`, (f) => getBoundProfilePackage(ctx, f), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/handleNotification`, (f) => handleNotification(ctx, f, onNotification), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/cancelSession`, (f) => cancelSession(ctx, f), onError);
+  const es9 = ES9PLUS_FUNCTIONS;
+  registerJsonFunction(app, `${ES9PLUS_PATH}/initiateAuthentication`, es9.initiateAuthentication, (r) => initiateAuthentication(ctx, r), onError);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/authenticateClient`, es9.authenticateClient, (r) => authenticateClient(ctx, r), onError);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/getBoundProfilePackage`, es9.getBoundProfilePackage, (r) => getBoundProfilePackage(ctx, r), onError);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/handleNotification`, es9.handleNotification, (r) => handleNotification(ctx, r, onNotification), onError);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/cancelSession`, es9.cancelSession, (r) => cancelSession(ctx, r), onError);
   return { app, context: ctx };
 }

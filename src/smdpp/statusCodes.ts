@@ -78,12 +78,8 @@ export const ES9_STATUS = {
 
 export type Es9Condition = keyof typeof ES9_STATUS;
 
-/** Subject codes under which malformed fields are reported. */
-export const FIELD_SUBJECT = {
-  transactionId: '8.10.1',
-  smdpAddress: '8.8.1',
-  euicc: '8.1',
-} as const;
+/** Subject codes under which malformed fields are reported (declared with the fields). */
+export { FIELD_SUBJECT } from '../http/es9plusFunctions.js';
 
 export function fail(condition: Es9Condition, message: string, cause?: unknown): FunctionFailure {
   const [subject, reason] = ES9_STATUS[condition];

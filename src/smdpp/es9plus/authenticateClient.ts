@@ -2,7 +2,8 @@
 import { decode, encode } from '../../asn1/schema.js';
 import { AuthenticateServerResponse, SmdpSigned2, StoreMetadataRequest } from '../../asn1/definitions/rsp.js';
 import { signPlain, verifyPlain } from '../../crypto/ecdsa.js';
-import { parseField, type RequestFields } from '../../http/jsonBinding.js';
+import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import { parseField } from '../../http/jsonBinding.js';
 import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '../context.js';
 import { bppEuiccOtpkFor } from '../boundProfilePackageRetry.js';
 import { admitDownload } from '../orderEligibility.js';
@@ -28,10 +29,10 @@ async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: 
   return order;
 }
 
-export async function authenticateClient(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
-  const transactionId = fields.hex('transactionId', FIELD_SUBJECT.transactionId, 16);
+export async function authenticateClient(ctx: SmdpContext, request: Es9Request<'authenticateClient'>): Promise<Es9Response<'authenticateClient'>> {
+  const { transactionId } = request;
   const response = parseField('authenticateServerResponse', FIELD_SUBJECT.euicc, () =>
-    decode(AuthenticateServerResponse, fields.base64('authenticateServerResponse', FIELD_SUBJECT.euicc)),
+    decode(AuthenticateServerResponse, request.authenticateServerResponse),
   );
   const session = await activeSession(ctx, transactionId, ['initiated']);
   if (response.type === 'authenticateResponseError') {
@@ -72,12 +73,10 @@ export async function authenticateClient(ctx: SmdpContext, fields: RequestFields
   );
   if (!bound) throw fail('unknownTransaction', 'the session has already been authenticated or has expired');
   return {
-    body: {
-      transactionId: session.transactionId,
-      profileMetadata: encode(StoreMetadataRequest, profileMetadata(order, ctx.address)).toString('base64'),
-      smdpSigned2: smdpSigned2.toString('base64'),
-      smdpSignature2: signatureTlv(smdpSignature2).toString('base64'),
-      smdpCertificate: credential.dpPb.certificate.der.toString('base64'),
-    },
+    transactionId,
+    profileMetadata: encode(StoreMetadataRequest, profileMetadata(order, ctx.address)),
+    smdpSigned2,
+    smdpSignature2: signatureTlv(smdpSignature2),
+    smdpCertificate: credential.dpPb.certificate.der,
   };
 }

@@ -2,7 +2,8 @@
 import { decode } from '../../asn1/schema.js';
 import { CancelSessionReason, CancelSessionResponse } from '../../asn1/definitions/rsp.js';
 import { verifyPlain } from '../../crypto/ecdsa.js';
-import { parseField, type RequestFields } from '../../http/jsonBinding.js';
+import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import { parseField } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
@@ -18,10 +19,10 @@ import { FIELD_SUBJECT, fail } from '../statusCodes.js';
  */
 const ORDER_KEPT: ReadonlySet<number> = new Set([CancelSessionReason.postponed, CancelSessionReason.timeout, CancelSessionReason.loadBppExecutionError]);
 
-export async function cancelSession(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
-  const transactionId = fields.hex('transactionId', FIELD_SUBJECT.transactionId, 16);
+export async function cancelSession(ctx: SmdpContext, request: Es9Request<'cancelSession'>): Promise<Es9Response<'cancelSession'>> {
+  const { transactionId } = request;
   const response = parseField('cancelSessionResponse', FIELD_SUBJECT.euicc, () =>
-    decode(CancelSessionResponse, fields.base64('cancelSessionResponse', FIELD_SUBJECT.euicc)),
+    decode(CancelSessionResponse, request.cancelSessionResponse),
   );
   // The eUICC's signature can be checked once authenticateClient has bound the session to its certificate.
   const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered']);
@@ -39,5 +40,5 @@ export async function cancelSession(ctx: SmdpContext, fields: RequestFields): Pr
   const kept = ORDER_KEPT.has(signed.reason);
   const cancelled = await ctx.store.cancel(session.transactionId, kept ? 'released' : 'error', `session cancelled by the eUICC (reason ${signed.reason})`, ctx.now());
   if (!cancelled) throw fail('unknownTransaction', 'the session has already ended');
-  return { body: {} };
+  return {};
 }

@@ -4,7 +4,8 @@ import { decode } from '../../asn1/schema.js';
 import { PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
 import { verifyPlain, type EcCurve } from '../../crypto/ecdsa.js';
 import { CryptoError } from '../../crypto/errors.js';
-import { parseField, type RequestFields } from '../../http/jsonBinding.js';
+import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import { parseField } from '../../http/jsonBinding.js';
 import { bindProfilePackage } from '../bindProfilePackage.js';
 import { credentialForCi, signatureTlv, type SmdpContext } from '../context.js';
 import { profileMetadata } from '../profileMetadata.js';
@@ -35,10 +36,10 @@ async function checkConfirmationCode(ctx: SmdpContext, order: Order, transaction
   throw fail('ccRefused', `wrong confirmation code (${ctx.maxConfirmationCodeAttempts - failure.attempts} attempts left)`);
 }
 
-export async function getBoundProfilePackage(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
-  const transactionId = fields.hex('transactionId', FIELD_SUBJECT.transactionId, 16);
+export async function getBoundProfilePackage(ctx: SmdpContext, request: Es9Request<'getBoundProfilePackage'>): Promise<Es9Response<'getBoundProfilePackage'>> {
+  const { transactionId } = request;
   const response = parseField('prepareDownloadResponse', FIELD_SUBJECT.euicc, () =>
-    decode(PrepareDownloadResponse, fields.base64('prepareDownloadResponse', FIELD_SUBJECT.euicc)),
+    decode(PrepareDownloadResponse, request.prepareDownloadResponse),
   );
   const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered']);
   if (session.state === 'delivered') throw fail('profileUnavailable', 'the bound profile package of this session has already been delivered');
@@ -70,7 +71,7 @@ export async function getBoundProfilePackage(ctx: SmdpContext, fields: RequestFi
   if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), { bpp: retry?.retained ?? bpp, euiccOtpk: signed.euiccOtpk }))) {
     throw fail('profileUnavailable', 'the profile has already been delivered');
   }
-  return { body: { transactionId: session.transactionId, boundProfilePackage: bpp.toString('base64') } };
+  return { transactionId, boundProfilePackage: bpp };
 }
 
 /** Binds the profile package to the eUICC's one-time key with a new SM-DP+ one-time key (SGP.22 2.5.4). */

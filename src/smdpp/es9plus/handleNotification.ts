@@ -10,7 +10,8 @@ import {
 import { iccidDigitsFromEf } from '../../asn1/definitions/saip.js';
 import { verifyPlain } from '../../crypto/ecdsa.js';
 import { McimError } from '../../errors.js';
-import { parseField, type RequestFields } from '../../http/jsonBinding.js';
+import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import { parseField } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
 import { FIELD_SUBJECT } from '../statusCodes.js';
 import { verifyEuiccChain } from '../verifyEuicc.js';
@@ -87,16 +88,16 @@ async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification): 
  */
 export async function handleNotification(
   ctx: SmdpContext,
-  fields: RequestFields,
+  request: Es9Request<'handleNotification'>,
   onResult: (result: NotificationResult) => void,
-): Promise<{ noContent: true }> {
+): Promise<Es9Response<'handleNotification'>> {
   const notification = parseField('pendingNotification', FIELD_SUBJECT.euicc, () =>
-    decode(PendingNotification, fields.base64('pendingNotification', FIELD_SUBJECT.euicc)),
+    decode(PendingNotification, request.pendingNotification),
   );
   const result =
     notification.type === 'profileInstallationResult'
       ? await installationResult(ctx, notification.value)
       : await otherNotification(ctx, notification.value);
   onResult(result);
-  return { noContent: true };
+  return {};
 }

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { decode, encode } from '../../asn1/schema.js';
 import { EUICCInfo1, ServerSigned1, SubjectKeyIdentifier } from '../../asn1/definitions/rsp.js';
 import { signPlain } from '../../crypto/ecdsa.js';
-import { parseField, type RequestFields } from '../../http/jsonBinding.js';
+import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import { parseField } from '../../http/jsonBinding.js';
 import { sameAddress, signatureTlv, type SmdpContext, type SmdpCredential } from '../context.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 
@@ -43,11 +44,10 @@ function chooseCis(ctx: SmdpContext, info: EUICCInfo1): SessionCis {
   return { credential, euiccCiKeyId };
 }
 
-export async function initiateAuthentication(ctx: SmdpContext, fields: RequestFields): Promise<{ body: Record<string, unknown> }> {
-  const euiccChallenge = fields.base64('euiccChallenge', FIELD_SUBJECT.euicc);
+export async function initiateAuthentication(ctx: SmdpContext, request: Es9Request<'initiateAuthentication'>): Promise<Es9Response<'initiateAuthentication'>> {
+  const { euiccChallenge, smdpAddress } = request;
   if (euiccChallenge.length !== CHALLENGE_LENGTH) throw fail('euiccVerificationFailed', `euiccChallenge must be ${CHALLENGE_LENGTH} bytes`);
-  const info = parseField('euiccInfo1', FIELD_SUBJECT.euicc, () => decode(EUICCInfo1, fields.base64('euiccInfo1', FIELD_SUBJECT.euicc)));
-  const smdpAddress = fields.string('smdpAddress', FIELD_SUBJECT.smdpAddress);
+  const info = parseField('euiccInfo1', FIELD_SUBJECT.euicc, () => decode(EUICCInfo1, request.euiccInfo1));
   if (!sameAddress(smdpAddress, ctx.address)) throw fail('invalidSmdpAddress', `'${smdpAddress}' is not this SM-DP+ (${ctx.address})`);
   if (info.svn[0] !== SUPPORTED_SVN_MAJOR) {
     throw fail('svnNotSupported', `the eUICC implements SGP.22 v${[...info.svn].join('.')}; this SM-DP+ supports v${SUPPORTED_SVN_MAJOR}.x`);
@@ -73,12 +73,10 @@ export async function initiateAuthentication(ctx: SmdpContext, fields: RequestFi
     now,
   );
   return {
-    body: {
-      transactionId: transactionId.toString('hex').toUpperCase(),
-      serverSigned1: serverSigned1.toString('base64'),
-      serverSignature1: serverSignature1.toString('base64'),
-      euiccCiPKIdToBeUsed: encode(SubjectKeyIdentifier, euiccCiKeyId).toString('base64'),
-      serverCertificate: credential.dpAuth.certificate.der.toString('base64'),
-    },
+    transactionId,
+    serverSigned1,
+    serverSignature1,
+    euiccCiPKIdToBeUsed: encode(SubjectKeyIdentifier, euiccCiKeyId),
+    serverCertificate: credential.dpAuth.certificate.der,
   };
 }
