@@ -5,6 +5,7 @@ import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
 import { CertificateCache } from './certificateCache.js';
+import { abuseLimits, type AbuseLimits } from './rateLimit.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -40,6 +41,8 @@ export interface SmdpOptions {
   readonly useProfileProtectionKeys?: boolean;
   /** Milliseconds since the epoch (injectable for tests). */
   readonly clock?: () => number;
+  /** Per-source and per-EID limits (src/smdpp/rateLimit.ts); each given one replaces its default. */
+  readonly limits?: Partial<AbuseLimits>;
 }
 
 /** The resolved configuration the functions share. */
@@ -56,6 +59,7 @@ export interface SmdpContext {
   readonly now: () => number;
   /** eUICC and EUM certificates parsed recently (derived data, per process). */
   readonly certificates: CertificateCache;
+  readonly limits: AbuseLimits;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
@@ -73,6 +77,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
     now: o.clock ?? Date.now,
     certificates: new CertificateCache(),
+    limits: abuseLimits(o.limits),
   };
 }
 

@@ -32,8 +32,8 @@ export function createSmdpServer(options: SmdpServerOptions): SmdpServer {
   const onError = options.onInternalError ?? (() => undefined);
   const onNotification = options.onNotification ?? (() => undefined);
   const es9 = ES9PLUS_FUNCTIONS;
-  registerJsonFunction(app, `${ES9PLUS_PATH}/initiateAuthentication`, es9.initiateAuthentication, (r) => initiateAuthentication(ctx, r), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/authenticateClient`, es9.authenticateClient, (r) => authenticateClient(ctx, r), onError);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/initiateAuthentication`, es9.initiateAuthentication, (r, client) => initiateAuthentication(ctx, r, client), onError);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/authenticateClient`, es9.authenticateClient, (r, client) => authenticateClient(ctx, r, client), onError);
   registerJsonFunction(app, `${ES9PLUS_PATH}/getBoundProfilePackage`, es9.getBoundProfilePackage, (r) => getBoundProfilePackage(ctx, r), onError);
   registerJsonFunction(app, `${ES9PLUS_PATH}/handleNotification`, es9.handleNotification, (r) => handleNotification(ctx, r, onNotification), onError);
   registerJsonFunction(app, `${ES9PLUS_PATH}/cancelSession`, es9.cancelSession, (r) => cancelSession(ctx, r), onError);

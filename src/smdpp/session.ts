@@ -10,7 +10,7 @@ export async function activeSession(ctx: SmdpContext, transactionId: Buffer, sta
   const session = await ctx.store.getSession(id);
   if (session === undefined) throw fail('unknownTransaction', `unknown transactionId ${id}`);
   if (session.expiresAt < ctx.now()) {
-    await ctx.store.setSessionState(id, ['initiated', 'authenticated'], 'expired');
+    await ctx.store.setSessionState(id, ['initiated', 'authenticating', 'authenticated'], 'expired');
     throw fail('unknownTransaction', `the session of transactionId ${id} has expired`);
   }
   if (!states.includes(session.state)) throw fail('unknownTransaction', `transactionId ${id} is not expected here (session ${session.state})`);

@@ -45,6 +45,10 @@ import { FunctionFailure } from '../http/jsonBinding.js';
  * | mandatory field missing                                    | all                              | field's | 2.2    |
  * | request body is not a JSON object                          | all                              | 1.1     | 2.1    |
  * | X-Admin-Protocol is not gsma/rsp/v2.x.y (HTTP 400)         | all                              | 8.8.3   | 3.1    |
+ * | the source already holds the open sessions it may          | initiateAuthentication           | 1.2     | 4.4    |
+ * |   (src/smdpp/rateLimit.ts; nothing signed, nothing stored) |                                  |         |        |
+ * | the EID or source is locked out after matching-ID failures | authenticateClient               | 8.2.6   | 3.8    |
+ * |   (the refusal a wrong matchingId gets: nothing looked up) |                                  |         |        |
  * | internal error (HTTP 500, no detail)                       | all                              | 1.2     | 4.2    |
  *
  * The field's subject code: 8.10.1 for transactionId, 8.8.1 for smdpAddress, 8.1 for what the eUICC produced
@@ -74,6 +78,7 @@ export const ES9_STATUS = {
   ccRefused: ['8.2.7', '3.8'],
   ccAttemptsExceeded: ['8.2.7', '6.4'],
   invalidSmdpOid: ['8.8', '3.10'],
+  busy: ['1.2', '4.4'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Es9Condition = keyof typeof ES9_STATUS;

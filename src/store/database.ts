@@ -4,11 +4,15 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Generated, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { McimError } from '../errors.js';
 import { migrations } from './migrations.js';
+import { immediateSqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from './sqliteLocking.js';
 
 /** ES2+-like order states an SM-DP+ profile goes through (SGP.22 3.1.1, 5.3.x); confirmed = not yet released. */
 export type OrderState = 'confirmed' | 'released' | 'downloaded' | 'installed' | 'error' | 'deleted';
-/** States of one ES9+ RSP session (SGP.22 3.1.2/3.1.3). */
-export type SessionState = 'initiated' | 'authenticated' | 'delivered' | 'cancelled' | 'failed' | 'expired';
+/**
+ * States of one ES9+ RSP session (SGP.22 3.1.2/3.1.3); authenticating: one AuthenticateClient call holds the session
+ * (claimed atomically), which ends authenticated or failed.
+ */
+export type SessionState = 'initiated' | 'authenticating' | 'authenticated' | 'delivered' | 'cancelled' | 'failed' | 'expired';
 
 export interface OrdersTable {
   matching_id: string;
@@ -67,6 +71,24 @@ export interface SessionsTable {
   smdp_signature2: Buffer | null;
   expires_at: number | string;
   created_at: number | string;
+  /** The network address InitiateAuthentication came from (per-source open-session limit); NULL before 0006. */
+  source: string | null;
+}
+
+/** Failures counted against one key (an EID or a source address) and its lockout (src/store/lockouts.ts). */
+export interface LockoutsTable {
+  /** `eid:<EID>` or `source:<address>`. */
+  key: string;
+  /** Failures in the current window. */
+  failures: number;
+  window_started_at: number | string;
+  /** Lockouts so far: the next one lasts twice as long (up to the maximum). */
+  lockouts: number;
+  /** Locked until this time (ms since the epoch); 0: never locked. */
+  locked_until: number | string;
+  last_failure_at: number | string;
+  /** The entry is forgotten after this time (purge). */
+  expires_at: number | string;
 }
 
 export interface NotificationsTable {
@@ -84,6 +106,7 @@ export interface McimTables {
   smdp_orders: OrdersTable;
   smdp_sessions: SessionsTable;
   smdp_notifications: NotificationsTable;
+  smdp_lockouts: LockoutsTable;
 }
 
 export type Database = Kysely<McimTables>;
@@ -147,9 +170,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.engine === 'sqlite') {
     const sqlite = new BetterSqlite3(config.file);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('busy_timeout = 5000');
+    // Several processes share the file (mcim serve --workers): SQLite waits briefly for a lock itself (blocking the
+    // event loop), longer waits are asynchronous retries (src/store/sqliteLocking.ts).
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma('foreign_keys = ON');
-    db = new Kysely<McimTables>({ dialect: new SqliteDialect({ database: new StatementCachingDatabase(sqlite) }) });
+    db = new Kysely<McimTables>({ dialect: immediateSqliteDialect(new SqliteDialect({ database: new StatementCachingDatabase(sqlite) })) });
   } else {
     if (config.schema !== undefined && !SCHEMA_NAME.test(config.schema)) {
       throw new McimError('INVALID_ARGUMENT', `'${config.schema}' is not a valid schema name`);

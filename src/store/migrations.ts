@@ -99,5 +99,25 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('smdp_orders').addColumn('download_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // Hostile load (issue 8): the source address of each session (a per-source limit on open sessions, counted by index),
+    // and the failures and lockouts of EIDs and source addresses guessing matching IDs (src/store/lockouts.ts).
+    '0006_smdp_abuse_control': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('smdp_sessions').addColumn('source', 'text').execute();
+        await db.schema.createIndex('smdp_sessions_source_state').on('smdp_sessions').columns(['source', 'state', 'expires_at']).execute();
+        await db.schema.createIndex('smdp_sessions_state').on('smdp_sessions').column('state').execute();
+        await db.schema
+          .createTable('smdp_lockouts')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('window_started_at', 'bigint', (c) => c.notNull())
+          .addColumn('lockouts', 'integer', (c) => c.notNull())
+          .addColumn('locked_until', 'bigint', (c) => c.notNull())
+          .addColumn('last_failure_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('smdp_lockouts_expires_at').on('smdp_lockouts').column('expires_at').execute();
+      },
+    },
   };
 }

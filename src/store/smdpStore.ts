@@ -1,7 +1,8 @@
 // The SM-DP+'s persistent state: profile orders, ES9+ sessions, notifications seen. Each change is one conditional statement or one transaction.
-import { sql, type Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Selectable } from 'kysely';
 import { McimError } from '../errors.js';
 import { timeOf, type Database, type OrderState, type OrdersTable, type SessionState } from './database.js';
+import { Lockouts } from './lockouts.js';
 import { PreparedQuery, slot } from './preparedQuery.js';
 import type { SecretBox } from './secretBox.js';
 
@@ -83,7 +84,14 @@ export interface NewSession {
   readonly euiccChallenge: Buffer;
   readonly serverChallenge: Buffer;
   readonly expiresAt: number;
+  /** The network address the session was opened from (per-source limit on open sessions). */
+  readonly source?: string;
 }
+
+/** Session states that are open: initiated, not yet authenticated (counted by the per-source limit). */
+export const OPEN_SESSION_STATES: readonly SessionState[] = ['initiated', 'authenticating'];
+/** Session states that have ended: purged at once, whatever their expiry. */
+const ENDED_SESSION_STATES: readonly SessionState[] = ['failed', 'cancelled', 'expired'];
 
 export interface Session extends NewSession {
   readonly euiccCiKeyId: string;
@@ -166,6 +174,33 @@ function rows(n: bigint | undefined): number {
   return n === undefined ? 0 : Number(n);
 }
 
+type SessionValues = {
+  transactionId: string;
+  curve: string;
+  ciKeyId: string;
+  euiccCiKeyId: string;
+  euiccChallenge: Buffer;
+  serverChallenge: Buffer;
+  expiresAt: number;
+  now: number;
+  source: string | null;
+};
+
+/**
+ * A new session, inserted only while its source has fewer than maxOpen open sessions: one statement, so concurrent
+ * calls cannot both take the last place (on PostgreSQL, two concurrent transactions may each see the count before
+ * the other's row: at most one more per concurrent writer). Values are cast: PostgreSQL types a SELECT list's
+ * parameters as text.
+ */
+function createSessionWithin(db: Database) {
+  const bin = db.getExecutor().adapter instanceof PostgresAdapter ? 'bytea' : 'blob';
+  const v = (name: string, type: string) => sql`cast(${slot(name)} as ${sql.raw(type)})`;
+  const raw = sql`insert into smdp_sessions (transaction_id, state, curve, ci_key_id, euicc_ci_key_id, euicc_challenge, server_challenge, expires_at, created_at, source)
+    select ${v('transactionId', 'text')}, 'initiated', ${v('curve', 'text')}, ${v('ciKeyId', 'text')}, ${v('euiccCiKeyId', 'text')}, ${v('euiccChallenge', bin)}, ${v('serverChallenge', bin)}, ${v('expiresAt', 'bigint')}, ${v('now', 'bigint')}, ${v('source', 'text')}
+    where (select count(*) from smdp_sessions where source = ${slot('source')} and state in ('initiated', 'authenticating') and expires_at >= ${slot('now')}) < ${slot('maxOpen')}`;
+  return { compile: () => raw.compile(db) };
+}
+
 /** The statements of a download session (SGP.22 3.1.2/3.1.3), compiled once per store. */
 function sessionQueries(db: Database) {
   const now = slot<number>('now');
@@ -207,17 +242,29 @@ function sessionQueries(db: Database) {
         smdp_signature2: null,
         expires_at: slot('expiresAt'),
         created_at: now,
+        source: slot('source'),
       }),
-    ).slots<{
-      transactionId: string;
-      curve: string;
-      ciKeyId: string;
-      euiccCiKeyId: string;
-      euiccChallenge: Buffer;
-      serverChallenge: Buffer;
-      expiresAt: number;
-      now: number;
-    }>('transactionId', 'curve', 'ciKeyId', 'euiccCiKeyId', 'euiccChallenge', 'serverChallenge', 'expiresAt', 'now'),
+    ).slots<SessionValues>('transactionId', 'curve', 'ciKeyId', 'euiccCiKeyId', 'euiccChallenge', 'serverChallenge', 'expiresAt', 'now', 'source'),
+    createSessionWithin: PreparedQuery.of(createSessionWithin(db)).slots<SessionValues & { maxOpen: number }>(
+      'transactionId',
+      'curve',
+      'ciKeyId',
+      'euiccCiKeyId',
+      'euiccChallenge',
+      'serverChallenge',
+      'expiresAt',
+      'now',
+      'source',
+      'maxOpen',
+    ),
+    claimSession: PreparedQuery.of(
+      db
+        .updateTable('smdp_sessions')
+        .set({ state: 'authenticating' })
+        .where('transaction_id', '=', transactionId)
+        .where('state', '=', 'initiated')
+        .where('expires_at', '>=', now),
+    ).slots<{ transactionId: string; now: number }>('transactionId', 'now'),
     getSession: PreparedQuery.of(
       db.selectFrom('smdp_sessions').selectAll().where('transaction_id', '=', transactionId),
     ).slots<{ transactionId: string }>('transactionId'),
@@ -226,7 +273,7 @@ function sessionQueries(db: Database) {
         .updateTable('smdp_sessions')
         .set({ state: 'authenticated', eid: slot('eid'), euicc_certificate: slot('euiccCertificate'), matching_id: matchingId, smdp_signature2: slot('smdpSignature2') })
         .where('transaction_id', '=', transactionId)
-        .where('state', '=', 'initiated')
+        .where('state', 'in', [...OPEN_SESSION_STATES])
         .where('expires_at', '>=', now),
     ).slots<{
       transactionId: string;
@@ -300,6 +347,8 @@ function sessionQueries(db: Database) {
 
 export class SmdpStore {
   readonly db: Database;
+  /** Failures and lockouts of EIDs and source addresses (src/store/lockouts.ts). */
+  readonly lockouts: Lockouts;
   readonly #box: SecretBox;
   readonly #purgeEvery: number;
   readonly #q: ReturnType<typeof sessionQueries>;
@@ -310,6 +359,7 @@ export class SmdpStore {
     this.#box = box;
     this.#purgeEvery = options.purgeSessionsEvery ?? DEFAULT_PURGE_SESSIONS_EVERY;
     this.#q = sessionQueries(db);
+    this.lockouts = new Lockouts(db);
   }
 
   /** The confirmation code hash from its column: sealed (bound to the order), or a bare hash from before sealing. */
@@ -418,9 +468,13 @@ export class SmdpStore {
     return this.#box.open(r.package_sealed, packageAad(matchingId));
   }
 
-  /** Opens a session; every `purgeSessionsEvery` sessions, purges the expired ones (unauthenticated calls must not grow the database). */
-  async createSession(s: NewSession, now: number): Promise<void> {
-    await this.#q.createSession.execute(this.db, {
+  /**
+   * Opens a session; every `purgeSessionsEvery` sessions, purges the expired and ended ones (unauthenticated calls must
+   * not grow the database). With `maxOpenPerSource` (and `s.source`), the session is opened only while its source has
+   * fewer open sessions (initiated, not yet authenticated, unexpired): false when it has that many already.
+   */
+  async createSession(s: NewSession, now: number, maxOpenPerSource?: number): Promise<boolean> {
+    const values: SessionValues = {
       transactionId: s.transactionId,
       curve: s.curve,
       ciKeyId: s.ciKeyId,
@@ -429,35 +483,57 @@ export class SmdpStore {
       serverChallenge: s.serverChallenge,
       expiresAt: s.expiresAt,
       now,
-    });
+      source: s.source ?? null,
+    };
+    if (maxOpenPerSource !== undefined && s.source !== undefined) {
+      if ((await this.#q.createSessionWithin.affected(this.db, { ...values, maxOpen: maxOpenPerSource })) !== 1) return false;
+    } else {
+      await this.#q.createSession.execute(this.db, values);
+    }
     if (this.#purgeEvery > 0 && ++this.#sessionsSincePurge >= this.#purgeEvery) {
       this.#sessionsSincePurge = 0;
       await this.purgeSessions(now);
+      await this.lockouts.purge(now);
     }
+    return true;
   }
 
   /**
-   * Deletes the sessions expired before `now`, whatever their state (an expired session can no longer be used, and
-   * an ended one is unusable anyway), except a delivering session whose order still awaits its installation result:
-   * the PIR is verified with that session's eUICC certificate. What outlives the session is on the order (its
-   * delivery EID) and in smdp_notifications (replay detection). Returns the number of sessions deleted.
+   * initiated -> authenticating: one AuthenticateClient call takes the session, so concurrent calls on the same
+   * transactionId cannot each try a matching ID; false when the session is not initiated or has expired.
+   */
+  async claimSession(transactionId: string, now: number): Promise<boolean> {
+    return (await this.#q.claimSession.affected(this.db, { transactionId, now })) === 1;
+  }
+
+  /**
+   * Deletes the sessions that have ended (failed, cancelled, expired: nothing reads them again) and those expired
+   * before `now`, whatever their state (an expired session can no longer be used), except a delivering session whose
+   * order still awaits its installation result: the PIR is verified with that session's eUICC certificate. What
+   * outlives the session is on the order (its delivery EID) and in smdp_notifications (replay detection). Returns the
+   * number of sessions deleted.
    */
   async purgeSessions(now: number): Promise<number> {
     const r = await this.db
       .deleteFrom('smdp_sessions')
-      .where('expires_at', '<', now)
       .where((eb) =>
         eb.or([
-          eb('state', '!=', 'delivered'),
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('smdp_orders')
-                .select(sql<number>`1`.as('one'))
-                .whereRef('smdp_orders.transaction_id', '=', 'smdp_sessions.transaction_id')
-                .where('smdp_orders.state', '=', 'downloaded'),
-            ),
-          ),
+          eb('state', 'in', [...ENDED_SESSION_STATES]),
+          eb.and([
+            eb('expires_at', '<', now),
+            eb.or([
+              eb('state', '!=', 'delivered'),
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('smdp_orders')
+                    .select(sql<number>`1`.as('one'))
+                    .whereRef('smdp_orders.transaction_id', '=', 'smdp_sessions.transaction_id')
+                    .where('smdp_orders.state', '=', 'downloaded'),
+                ),
+              ),
+            ]),
+          ]),
         ]),
       )
       .executeTakeFirst();
@@ -480,6 +556,7 @@ export class SmdpStore {
       euiccCertificate: r.euicc_certificate === null ? undefined : Buffer.from(r.euicc_certificate),
       matchingId: r.matching_id ?? undefined,
       smdpSignature2: r.smdp_signature2 === null ? undefined : Buffer.from(r.smdp_signature2),
+      ...(r.source === null ? {} : { source: r.source }),
     };
   }
 

@@ -259,7 +259,7 @@ describe('ES9+ common mutual authentication conformance', () => {
         const matchingId = await order(h);
         const { init, auth } = await authenticate(h, euicc, matchingId);
         assertFailed(auth, ...c.code);
-        assert.equal((await h.store.getSession(init.transactionId))?.state, 'initiated', 'the session is not bound');
+        assert.equal((await h.store.getSession(init.transactionId))?.state, 'failed', 'the session is not bound: it has ended');
         assert.equal((await h.store.getOrder(matchingId))?.state, 'released');
       });
     }

@@ -228,7 +228,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       const { init, auth } = await authenticate(h, euicc, matchingId);
       assert.ok(Buffer.from(init.euiccCiPKIdToBeUsed, 'base64').includes(p256.ci.certificate.subjectKeyIdentifier!));
       assertFailed(auth, '8.11.1', '3.9');
-      assert.equal((await h.store.getSession(init.transactionId))?.state, 'initiated');
+      assert.equal((await h.store.getSession(init.transactionId))?.state, 'failed');
     });
 
     it('M3: expired sessions are purged (not one awaiting its PIR) and a download still completes', async () => {

@@ -14,6 +14,7 @@ import { SmdpStore } from '../../src/store/smdpStore.js';
 import { createSmdpServer, ES9PLUS_PATH, type SmdpServer } from '../../src/smdpp/server.js';
 import type { SmdpCredential } from '../../src/smdpp/context.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
+import type { AbuseLimits } from '../../src/smdpp/rateLimit.js';
 
 /** The test PKI a data directory (`mcim serve`) holds, as the simulator wants it: the EUM and eUICC with their keys. */
 export function pkiFromDir(pkiDir: string): TestPki {
@@ -45,7 +46,8 @@ export interface Harness {
   readonly notifications: NotificationResult[];
   /** The clock the SM-DP+ reads: tests move it. */
   now: number;
-  call(fn: string, body: unknown, headers?: Record<string, string>): Promise<Es9Response>;
+  /** An ES9+ call; `localAddress` (e.g. 127.0.0.2) makes it come from another source address. */
+  call(fn: string, body: unknown, headers?: Record<string, string>, localAddress?: string): Promise<Es9Response>;
   close(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ export function testPkis(): { p256: TestPki; brainpool: TestPki } {
 }
 
 export async function startHarness(
-  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[] } = {},
+  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[]; limits?: Partial<AbuseLimits> } = {},
 ): Promise<Harness> {
   const { p256, brainpool } = testPkis();
   const dir = mkdtempSync(join(tmpdir(), 'mcim-smdpp-'));
@@ -94,6 +96,7 @@ export async function startHarness(
     useProfileProtectionKeys: options.useProfileProtectionKeys ?? true,
     sessionTtlMs: options.sessionTtlMs,
     trustedCis: options.trustedCis,
+    limits: options.limits,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
   });
@@ -102,7 +105,7 @@ export async function startHarness(
   const ca = certificateToPem(p256.ci.der);
   Object.assign(harness, {
     server,
-    call(fn: string, body: unknown, headers: Record<string, string> = {}): Promise<Es9Response> {
+    call(fn: string, body: unknown, headers: Record<string, string> = {}, localAddress?: string): Promise<Es9Response> {
       const payload = typeof body === 'string' ? body : JSON.stringify(body);
       return new Promise((resolve, reject) => {
         const req = request(
@@ -111,6 +114,7 @@ export async function startHarness(
             port,
             servername: SMDP_ADDRESS,
             ca,
+            ...(localAddress === undefined ? {} : { localAddress, agent: false }),
             method: 'POST',
             path: `${ES9PLUS_PATH}/${fn}`,
             headers: {

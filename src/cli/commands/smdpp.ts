@@ -5,6 +5,7 @@ import { McimError } from '../../errors.js';
 import { initSmdpDataDir, openSmdpStore, requireSmdpDataDir } from '../../smdpp/dataDir.js';
 import { activationCode, importProfile, MIN_MATCHING_ID_LENGTH, type ImportOptions } from '../../smdpp/importProfile.js';
 import { registerSmdppCredentials } from './smdppCredentials.js';
+import { registerSmdppLockouts } from './smdppLockouts.js';
 
 export interface SmdppImportCliOptions {
   readonly matchingId?: string;
@@ -133,6 +134,7 @@ export function registerSmdpp(program: Command): void {
       );
     });
   registerSmdppCredentials(smdpp);
+  registerSmdppLockouts(smdpp);
   smdpp
     .command('release <matching-id>')
     .description('release an order imported with --unreleased (what ES2+.ReleaseProfile does)')

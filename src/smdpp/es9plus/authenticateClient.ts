@@ -4,37 +4,79 @@ import { AuthenticateServerResponse, SmdpSigned2, StoreMetadataRequest } from '.
 import { signPlain, verifyPlain } from '../../crypto/ecdsa.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
 import { parseField } from '../../http/jsonBinding.js';
+import type { ClientInfo } from '../../http/server.js';
 import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '../context.js';
 import { bppEuiccOtpkFor } from '../boundProfilePackageRetry.js';
 import { admitDownload } from '../orderEligibility.js';
 import { profileMetadata } from '../profileMetadata.js';
+import { matchingIdLocked, recordMatchingIdFailure } from '../rateLimit.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 import { verifyEuiccChain } from '../verifyEuicc.js';
-import type { Order } from '../../store/smdpStore.js';
+import type { Order, Session } from '../../store/smdpStore.js';
+
+const UNKNOWN_MATCHING_ID = 'unknown matchingId';
 
 /**
  * The order the eUICC asks for (SGP.22 3.1.2, 5.6.3): by the matchingId of ctxParams1 (activation code token or SM-DS
  * event ID), never an EID-only order; with no or an empty matchingId (default SM-DP+, SM-DS), the oldest released order
  * bound to the authenticated EID alone, 8.1.1/3.8 when there is none.
+ *
+ * A matchingId that names no order (8.2.6/3.8) or an order for another EID (8.1.1/3.8) counts as a failure against the
+ * EID and the source (src/smdpp/rateLimit.ts); while either is locked out, every matchingId is refused 8.2.6/3.8 with
+ * the same message, without a lookup: a guesser cannot tell a lockout from a wrong guess, and a right guess tells it
+ * nothing. The operator sees lockouts with `mcim smdpp lockouts`. No matchingId is nothing to guess: not counted.
  */
-async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: string): Promise<Order> {
+async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: string, client: ClientInfo): Promise<Order> {
   if (matchingId === undefined || matchingId === '') {
     const order = await ctx.store.getEidOnlyOrder(eid);
     if (order === undefined) throw fail('eidRefused', `no pending order for the EID ${eid}`);
     return order;
   }
+  if (await matchingIdLocked(ctx, eid, client.address)) throw fail('matchingIdRefused', UNKNOWN_MATCHING_ID);
   const order = await ctx.store.getOrderByMatchingId(matchingId);
-  if (order === undefined) throw fail('matchingIdRefused', 'unknown matchingId');
+  if (order === undefined) {
+    await recordMatchingIdFailure(ctx, eid, client.address);
+    throw fail('matchingIdRefused', UNKNOWN_MATCHING_ID);
+  }
+  if (order.eid !== undefined && order.eid !== eid) {
+    await recordMatchingIdFailure(ctx, eid, client.address);
+    throw fail('eidRefused', 'the order is for another eUICC');
+  }
   return order;
 }
 
-export async function authenticateClient(ctx: SmdpContext, request: Es9Request<'authenticateClient'>): Promise<Es9Response<'authenticateClient'>> {
-  const { transactionId } = request;
+/**
+ * One call takes the session (initiated -> authenticating, atomically); any refusal after that ends it (failed): the
+ * eUICC starts again with InitiateAuthentication, and another AuthenticateClient on the transactionId gets 8.10.1/3.9.
+ */
+export async function authenticateClient(
+  ctx: SmdpContext,
+  request: Es9Request<'authenticateClient'>,
+  client: ClientInfo,
+): Promise<Es9Response<'authenticateClient'>> {
   const response = parseField('authenticateServerResponse', FIELD_SUBJECT.euicc, () =>
     decode(AuthenticateServerResponse, request.authenticateServerResponse),
   );
-  const session = await activeSession(ctx, transactionId, ['initiated']);
+  const session = await activeSession(ctx, request.transactionId, ['initiated']);
+  if (!(await ctx.store.claimSession(session.transactionId, ctx.now()))) {
+    throw fail('unknownTransaction', `transactionId ${session.transactionId} is already being authenticated or has ended`);
+  }
+  try {
+    return await authenticate(ctx, request.transactionId, response, session, client);
+  } catch (e) {
+    await ctx.store.setSessionState(session.transactionId, ['authenticating'], 'failed');
+    throw e;
+  }
+}
+
+async function authenticate(
+  ctx: SmdpContext,
+  transactionId: Buffer,
+  response: AuthenticateServerResponse,
+  session: Session,
+  client: ClientInfo,
+): Promise<Es9Response<'authenticateClient'>> {
   if (response.type === 'authenticateResponseError') {
     throw fail('euiccVerificationFailed', `the eUICC refused the server authentication (error ${response.value.authenticateErrorCode})`);
   }
@@ -54,8 +96,7 @@ export async function authenticateClient(ctx: SmdpContext, request: Es9Request<'
   if (!signed.serverChallenge.equals(session.serverChallenge)) throw fail('euiccVerificationFailed', 'serverChallenge is not the one this SM-DP+ sent');
   if (!sameAddress(signed.serverAddress, ctx.address)) throw fail('invalidSmdpAddress', `euiccSigned1 names the SM-DP+ '${signed.serverAddress}'`);
 
-  const order = await findOrder(ctx, signed.ctxParams1.value.matchingId, chain.eid);
-  if (order.eid !== undefined && order.eid !== chain.eid) throw fail('eidRefused', 'the order is for another eUICC');
+  const order = await findOrder(ctx, signed.ctxParams1.value.matchingId, chain.eid, client);
   if (order.state === 'downloaded' || order.state === 'installed') throw fail('profileUnavailable', 'the profile has already been delivered');
   if (order.state === 'error' && order.ccHash !== undefined && order.ccAttempts >= ctx.maxConfirmationCodeAttempts) {
     throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');

@@ -5,7 +5,9 @@ import { EUICCInfo1, ServerSigned1, SubjectKeyIdentifier } from '../../asn1/defi
 import { signPlain } from '../../crypto/ecdsa.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
 import { parseField } from '../../http/jsonBinding.js';
+import type { ClientInfo } from '../../http/server.js';
 import { sameAddress, signatureTlv, type SmdpContext, type SmdpCredential } from '../context.js';
+import { sourceOf } from '../rateLimit.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 
 const CHALLENGE_LENGTH = 16;
@@ -44,7 +46,15 @@ function chooseCis(ctx: SmdpContext, info: EUICCInfo1): SessionCis {
   return { credential, euiccCiKeyId };
 }
 
-export async function initiateAuthentication(ctx: SmdpContext, request: Es9Request<'initiateAuthentication'>): Promise<Es9Response<'initiateAuthentication'>> {
+/**
+ * The session is stored before serverSigned1 is signed: a source that already holds `maxOpenSessionsPerSource` open
+ * sessions gets 1.2/4.4 (busy) and costs neither a signature nor a row.
+ */
+export async function initiateAuthentication(
+  ctx: SmdpContext,
+  request: Es9Request<'initiateAuthentication'>,
+  client: ClientInfo,
+): Promise<Es9Response<'initiateAuthentication'>> {
   const { euiccChallenge, smdpAddress } = request;
   if (euiccChallenge.length !== CHALLENGE_LENGTH) throw fail('euiccVerificationFailed', `euiccChallenge must be ${CHALLENGE_LENGTH} bytes`);
   const info = parseField('euiccInfo1', FIELD_SUBJECT.euicc, () => decode(EUICCInfo1, request.euiccInfo1));
@@ -57,10 +67,8 @@ export async function initiateAuthentication(ctx: SmdpContext, request: Es9Reque
   const now = ctx.now();
   const transactionId = randomBytes(TRANSACTION_ID_LENGTH);
   const serverChallenge = randomBytes(CHALLENGE_LENGTH);
-  const serverSigned1 = encode(ServerSigned1, { transactionId, euiccChallenge, serverAddress: smdpAddress, serverChallenge });
-  const serverSignature1 = signatureTlv(signPlain(credential.dpAuth.privateKey, serverSigned1));
   const ciKeyId = credential.ci.subjectKeyIdentifier!;
-  await ctx.store.createSession(
+  const opened = await ctx.store.createSession(
     {
       transactionId: transactionId.toString('hex').toUpperCase(),
       curve: credential.curve,
@@ -69,9 +77,14 @@ export async function initiateAuthentication(ctx: SmdpContext, request: Es9Reque
       euiccChallenge,
       serverChallenge,
       expiresAt: now + ctx.sessionTtlMs,
+      source: sourceOf(client.address),
     },
     now,
+    ctx.limits.maxOpenSessionsPerSource,
   );
+  if (!opened) throw fail('busy', `this source already holds ${ctx.limits.maxOpenSessionsPerSource} open sessions: try again later`);
+  const serverSigned1 = encode(ServerSigned1, { transactionId, euiccChallenge, serverAddress: smdpAddress, serverChallenge });
+  const serverSignature1 = signatureTlv(signPlain(credential.dpAuth.privateKey, serverSigned1));
   return {
     transactionId,
     serverSigned1,

@@ -1,0 +1,128 @@
+// SQLite shared by several processes (mcim serve --workers N): write transactions take the write lock first (BEGIN IMMEDIATE) and a busy database is waited for asynchronously, with bounded retries.
+import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+
+/**
+ * How long SQLite itself waits for a lock before answering SQLITE_BUSY (PRAGMA busy_timeout): short, because
+ * better-sqlite3 is synchronous and that wait blocks the event loop; longer waits are the asynchronous retries below.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 10;
+/** Total time a statement or BEGIN IMMEDIATE is retried on SQLITE_BUSY before the error reaches the caller. */
+export const SQLITE_BUSY_DEADLINE_MS = 10_000;
+const FIRST_BACKOFF_MS = 2;
+const MAX_BACKOFF_MS = 100;
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `run` again while it fails with SQLITE_BUSY, waiting (off the event loop) an exponentially growing, jittered
+ * delay between attempts, until `deadlineMs` has passed; then the last error is thrown.
+ */
+export async function retryWhileBusy<T>(run: () => Promise<T>, deadlineMs = SQLITE_BUSY_DEADLINE_MS): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  let backoff = FIRST_BACKOFF_MS;
+  for (;;) {
+    try {
+      return await run();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+      await sleep(backoff / 2 + Math.random() * backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+}
+
+/**
+ * The one SQLite connection kysely uses. Outside a transaction a statement runs in autocommit and is retried on
+ * SQLITE_BUSY (it changed nothing); inside one it runs once: BEGIN IMMEDIATE already holds the write lock, so in WAL
+ * mode its statements do not wait for other writers.
+ */
+class RetryingConnection implements DatabaseConnection {
+  readonly inner: DatabaseConnection;
+  inTransaction = false;
+
+  constructor(inner: DatabaseConnection) {
+    this.inner = inner;
+  }
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.inTransaction) return this.inner.executeQuery<R>(query);
+    return retryWhileBusy(() => this.inner.executeQuery<R>(query));
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+/** kysely's SQLite driver with transactions begun IMMEDIATE (retried while busy) and autocommit statements retried. */
+class ImmediateTransactionDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #connections = new WeakMap<DatabaseConnection, RetryingConnection>();
+
+  constructor(inner: Driver) {
+    this.#inner = inner;
+  }
+
+  init(): Promise<void> {
+    return this.#inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await this.#inner.acquireConnection();
+    let connection = this.#connections.get(inner);
+    if (connection === undefined) {
+      connection = new RetryingConnection(inner);
+      this.#connections.set(inner, connection);
+    }
+    return connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    const c = connection as RetryingConnection;
+    // A deferred BEGIN that reads, then writes, gets SQLITE_BUSY at once when another process wrote meanwhile (its
+    // snapshot is stale); IMMEDIATE takes the write lock before the first read.
+    await retryWhileBusy(() => c.inner.executeQuery(CompiledQuery.raw('begin immediate')));
+    c.inTransaction = true;
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as RetryingConnection;
+    try {
+      await c.inner.executeQuery(CompiledQuery.raw('commit'));
+    } finally {
+      c.inTransaction = false;
+    }
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as RetryingConnection;
+    try {
+      await c.inner.executeQuery(CompiledQuery.raw('rollback'));
+    } finally {
+      c.inTransaction = false;
+    }
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    await this.#inner.releaseConnection((connection as RetryingConnection).inner);
+  }
+
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
+}
+
+/** SqliteDialect whose driver begins transactions IMMEDIATE and retries busy statements asynchronously. */
+export function immediateSqliteDialect(dialect: SqliteDialect): Dialect {
+  return {
+    createDriver: () => new ImmediateTransactionDriver(dialect.createDriver()),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+  };
+}
