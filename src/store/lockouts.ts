@@ -1,4 +1,5 @@
 // Failures counted per key (an EID, a source address) within a window, and the lockouts they lead to, growing exponentially: shared by every process through the database.
+import { PostgresAdapter } from 'kysely';
 import { timeOf, type Database } from './database.js';
 
 /** When failures lock a key, and for how long. */
@@ -32,17 +33,14 @@ export interface FailureOutcome {
   readonly newlyLocked: boolean;
 }
 
-/** Attempts at the compare-and-set of one failure before giving up (only other writers of the same key make one retry). */
-const MAX_CAS_ATTEMPTS = 16;
-
 /** The duration of lockout number `n` (0-based): lockoutMs * 2^n, at most maxLockoutMs. */
 export function lockoutDuration(policy: LockoutPolicy, n: number): number {
   return Math.min(policy.lockoutMs * 2 ** Math.min(n, 40), policy.maxLockoutMs);
 }
 
 /**
- * The smdp_lockouts table. Every change is one conditional statement (compare-and-set on the row's previous values),
- * so concurrent failures from several processes are each counted once, on SQLite and PostgreSQL alike. An entry is
+ * The smdp_lockouts table. A failure is counted in one transaction holding the key's row, so concurrent failures from
+ * several processes are each counted once, on SQLite and PostgreSQL alike. An entry is
  * created only by a failure and purged once its window, its lockout and the memory of past lockouts (maxLockoutMs)
  * have passed.
  */
@@ -62,16 +60,20 @@ export class Lockouts {
 
   /** Counts one failure against `key`; locks it when the policy's failures are reached within its window. */
   async recordFailure(key: string, policy: LockoutPolicy, now: number): Promise<FailureOutcome> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const row = await this.#db.selectFrom('smdp_lockouts').selectAll().where('key', '=', key).executeTakeFirst();
-      if (row === undefined) {
-        await this.#db
-          .insertInto('smdp_lockouts')
-          .values({ key, failures: 0, window_started_at: now, lockouts: 0, locked_until: 0, last_failure_at: now, expires_at: now + policy.windowMs + policy.maxLockoutMs })
-          .onConflict((oc) => oc.column('key').doNothing())
-          .execute();
-        continue;
-      }
+    const postgres = this.#db.getExecutor().adapter instanceof PostgresAdapter;
+    return this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('smdp_lockouts')
+        .values({ key, failures: 0, window_started_at: now, lockouts: 0, locked_until: 0, last_failure_at: now, expires_at: now + policy.windowMs + policy.maxLockoutMs })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+      // The row is held until commit: PostgreSQL by FOR UPDATE, SQLite by the write lock of BEGIN IMMEDIATE.
+      const row = await trx
+        .selectFrom('smdp_lockouts')
+        .selectAll()
+        .where('key', '=', key)
+        .$if(postgres, (q) => q.forUpdate())
+        .executeTakeFirstOrThrow();
       const windowStart = timeOf(row.window_started_at);
       const lockedUntil = timeOf(row.locked_until);
       const lockouts = Number(row.lockouts);
@@ -88,20 +90,13 @@ export class Lockouts {
         nextWindowStart = now;
       }
       const expiresAt = Math.max(nextWindowStart + policy.windowMs, nextLockedUntil) + policy.maxLockoutMs;
-      const changed = await this.#db
+      await trx
         .updateTable('smdp_lockouts')
         .set({ failures, window_started_at: nextWindowStart, lockouts: nextLockouts, locked_until: nextLockedUntil, last_failure_at: now, expires_at: expiresAt })
         .where('key', '=', key)
-        .where('failures', '=', Number(row.failures))
-        .where('window_started_at', '=', windowStart)
-        .where('lockouts', '=', lockouts)
-        .where('locked_until', '=', lockedUntil)
-        .executeTakeFirst();
-      if (Number(changed.numUpdatedRows) === 1) {
-        return { failures, lockedUntil: nextLockedUntil > now ? nextLockedUntil : undefined, newlyLocked: lock };
-      }
-    }
-    throw new Error(`the failure count of ${key} kept changing under ${MAX_CAS_ATTEMPTS} concurrent updates`);
+        .execute();
+      return { failures, lockedUntil: nextLockedUntil > now ? nextLockedUntil : undefined, newlyLocked: lock };
+    });
   }
 
   /** Every entry not yet expired, locked ones first, then by key. */
