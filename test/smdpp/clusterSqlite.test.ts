@@ -1,0 +1,138 @@
+// `mcim serve --workers 2` on one SQLite database under concurrent downloads and notifications (issue 8): every call is
+// answered (no HTTP 500 "database is locked"), every PIR and notification recorded once. Each call opens its own
+// connection, so calls spread over both workers.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NotificationEvent } from '../../src/asn1/definitions/rsp.js';
+import { encodeIccid } from '../../src/asn1/definitions/saip.js';
+import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
+import { importProfile } from '../../src/smdpp/importProfile.js';
+import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
+import { pkiFromDir } from './harness.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const PROFILE = readFileSync(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'));
+const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-sqlite-'));
+const data = join(dir, 'smdp');
+let server: ChildProcess | undefined;
+
+after(() => {
+  if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function startServer(): Promise<number> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = child;
+  let out = '';
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start within 20 s: ${out}${err}`)), 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*\(2 worker processes\)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening: ${out}${err}`));
+    });
+  });
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+describe('mcim serve --workers 2 on one SQLite database', () => {
+  it('answers concurrent downloads and notifications without an HTTP 500', { timeout: 90_000 }, async () => {
+    const port = await startServer();
+    const pki = initSmdpDataDir(data);
+    const ca = readFileSync(pki.ciCertificateFiles.p256!);
+    const devicePki = pkiFromDir(pki.pkiDirs.p256!);
+    const statuses: number[] = [];
+    const post = (fn: string, body: unknown): Promise<Answer> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            servername: 'localhost',
+            ca,
+            agent: false,
+            method: 'POST',
+            path: `${ES9PLUS_PATH}/${fn}`,
+            headers: { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.2.0', Connection: 'close' },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              statuses.push(res.statusCode ?? 0);
+              resolve({ status: res.statusCode ?? 0, body: chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const b64 = (b: Buffer): string => b.toString('base64');
+
+    /** A whole download with its PIR; returns the ICCID delivered. */
+    const download = async (matchingId: string): Promise<Buffer> => {
+      const euicc = new EuiccSimulator(devicePki);
+      const init = (await post('initiateAuthentication', { euiccChallenge: b64(euicc.euiccChallenge), euiccInfo1: b64(euicc.euiccInfo1()), smdpAddress: pki.address })).body as unknown as InitiateAuthenticationOk;
+      assert.equal(typeof init.transactionId, 'string', JSON.stringify(init));
+      const auth = (await post('authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(euicc.authenticateServer(init, matchingId)) })).body as unknown as AuthenticateClientOk;
+      assert.equal(auth.transactionId, init.transactionId, JSON.stringify(auth));
+      const bpp = await post('getBoundProfilePackage', { transactionId: init.transactionId, prepareDownloadResponse: b64(euicc.prepareDownload(auth)) });
+      const unwrapped = euicc.loadBoundProfilePackage(Buffer.from(bpp.body.boundProfilePackage as string, 'base64'));
+      assert.ok(unwrapped.profilePackage.equals(PROFILE));
+      const iccid = encodeIccid(await iccidOf(matchingId));
+      assert.equal((await post('handleNotification', { pendingNotification: b64(euicc.installationResult(pki.oid, pki.address, iccid, true)) })).status, 204);
+      return iccid;
+    };
+
+    const store = await openSmdpStore(pki);
+    const iccidOf = async (matchingId: string): Promise<string> => (await store.getOrder(matchingId))!.iccid;
+    try {
+      const ids = await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => (await importProfile(store, PROFILE, { matchingId: `CLUSTER-SQLITE-${i}-${Date.now()}` }, Date.now())).matchingId!),
+      );
+      const first = await Promise.all(ids.slice(0, 4).map(download));
+      // Downloads and a stream of signed notifications about the delivered profiles, all at once.
+      const notifier = new EuiccSimulator(devicePki);
+      const notifications = Array.from({ length: 120 }, (_, i) =>
+        post('handleNotification', { pendingNotification: b64(notifier.otherNotification(i % 2 === 0 ? NotificationEvent.notificationEnable : NotificationEvent.notificationDisable, pki.address, first[i % first.length]!)) }),
+      );
+      await Promise.all([...ids.slice(4).map(download), ...notifications]);
+
+      assert.deepEqual(
+        statuses.filter((s) => s !== 200 && s !== 204),
+        [],
+        'every call answered 200 or 204',
+      );
+      for (const id of ids) assert.equal((await store.getOrder(id))?.state, 'installed', `${id} installed (its PIR recorded)`);
+      const recorded = await store.db.selectFrom('smdp_notifications').select((eb) => eb.fn.countAll<number>().as('n')).where('operation', '!=', 'install').executeTakeFirstOrThrow();
+      assert.equal(Number(recorded.n), 120, 'every notification recorded once');
+    } finally {
+      await store.close();
+    }
+    server!.kill('SIGTERM');
+  });
+});
