@@ -67,10 +67,10 @@ export function registerSmdppLockouts(smdpp: Command): void {
     });
   lockouts
     .command('clear <key>')
-    .description('lift the lockout of KEY and forget its failures (as listed: eid:<EID> or source:<address>)')
-    .option('--data <dir>', 'data directory', './data')
-    .action(async (key: string, o: { data: string }) => {
-      await smdppClearLockout(o.data, key);
+    .description('lift the lockout of KEY and forget its failures (as listed: eid:<EID> or source:<address>); takes --data like lockouts')
+    .action(async (key: string, _o: unknown, command: Command) => {
+      // --data belongs to `lockouts` (commander parses a parent's options after the subcommand too).
+      await smdppClearLockout(command.optsWithGlobals<{ data: string }>().data, key);
       process.stdout.write(`${key} cleared\n`);
     });
 }
