@@ -16,7 +16,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 export const DEFAULT_ABUSE_LIMITS: AbuseLimits = {
-  maxOpenSessionsPerSource: 32,
+  maxOpenSessionsPerSource: 64,
   eid: { maxFailures: 5, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
   source: { maxFailures: 20, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
 };

@@ -197,7 +197,7 @@ function createSessionWithin(db: Database) {
   const v = (name: string, type: string) => sql`cast(${slot(name)} as ${sql.raw(type)})`;
   const raw = sql`insert into smdp_sessions (transaction_id, state, curve, ci_key_id, euicc_ci_key_id, euicc_challenge, server_challenge, expires_at, created_at, source)
     select ${v('transactionId', 'text')}, 'initiated', ${v('curve', 'text')}, ${v('ciKeyId', 'text')}, ${v('euiccCiKeyId', 'text')}, ${v('euiccChallenge', bin)}, ${v('serverChallenge', bin)}, ${v('expiresAt', 'bigint')}, ${v('now', 'bigint')}, ${v('source', 'text')}
-    where (select count(*) from smdp_sessions where source = ${slot('source')} and state in ('initiated', 'authenticating') and expires_at >= ${slot('now')}) < ${slot('maxOpen')}`;
+    where (select count(*) from smdp_sessions where source = ${slot('source')} and state in (${sql.join(OPEN_SESSION_STATES.map((state) => sql.lit(state)))}) and expires_at >= ${slot('now')}) < ${slot('maxOpen')}`;
   return { compile: () => raw.compile(db) };
 }
 
