@@ -1,5 +1,6 @@
-// Per-source and per-EID limits of the SM-DP+ under hostile load (issue 8): open sessions per source, and lockouts of EIDs and sources that guess matching IDs (SGP.22 5.6.3 codes kept).
+// Per-source and per-EID limits of the SM-DP+ under hostile load (issue 8): open sessions per source, lockouts of sources that fail to authenticate and of EIDs and sources that guess matching IDs (SGP.22 5.6.1, 5.6.3 codes).
 import { isIPv4, isIPv6 } from 'node:net';
+import { FunctionFailure } from '../http/jsonBinding.js';
 import type { LockoutPolicy } from '../store/lockouts.js';
 import type { SmdpContext } from './context.js';
 
@@ -10,6 +11,11 @@ export interface AbuseLimits {
   readonly eid: LockoutPolicy;
   /** Matching-ID failures from one source address (IPv6: its /64) before it is locked out. */
   readonly source: LockoutPolicy;
+  /**
+   * Failed eUICC authentications (AuthenticateClient refused: eUICC signature, certificates, CI) from one source before
+   * it is locked out of InitiateAuthentication (1.2/4.4).
+   */
+  readonly authentication: LockoutPolicy;
 }
 
 const MINUTE = 60_000;
@@ -19,6 +25,7 @@ export const DEFAULT_ABUSE_LIMITS: AbuseLimits = {
   maxOpenSessionsPerSource: 64,
   eid: { maxFailures: 5, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
   source: { maxFailures: 20, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
+  authentication: { maxFailures: 50, windowMs: 10 * MINUTE, lockoutMs: 5 * MINUTE, maxLockoutMs: HOUR },
 };
 
 /** The limits with the given ones replacing the defaults. */
@@ -47,6 +54,23 @@ export function eidKey(eid: string): string {
 
 export function sourceKey(address: string): string {
   return `source:${sourceOf(address)}`;
+}
+
+/** The key of a source's failed authentications (a lockout keeps it from InitiateAuthentication). */
+export function authenticationKey(address: string): string {
+  return `auth:${sourceOf(address)}`;
+}
+
+/**
+ * The refusals of AuthenticateClient that say the caller could not authenticate as an eUICC (SGP.22 5.6.3): its
+ * signature or challenge (8.1), its EUM or eUICC certificate (8.1.2, 8.1.3), its CI (8.11.1).
+ */
+const AUTHENTICATION_FAILURES: ReadonlySet<string> = new Set(['8.1', '8.1.2', '8.1.3', '8.11.1']);
+
+/** Counts a refused AuthenticateClient against its source when the refusal was a failed eUICC authentication. */
+export async function recordAuthenticationFailure(ctx: SmdpContext, e: unknown, address: string): Promise<void> {
+  if (!(e instanceof FunctionFailure) || !AUTHENTICATION_FAILURES.has(e.subjectCode)) return;
+  await ctx.store.lockouts.recordFailure(authenticationKey(address), ctx.limits.authentication, ctx.now());
 }
 
 /** The EID or the source is locked out of matching-ID lookups now. */

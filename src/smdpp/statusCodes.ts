@@ -45,7 +45,8 @@ import { FunctionFailure } from '../http/jsonBinding.js';
  * | mandatory field missing                                    | all                              | field's | 2.2    |
  * | request body is not a JSON object                          | all                              | 1.1     | 2.1    |
  * | X-Admin-Protocol is not gsma/rsp/v2.x.y (HTTP 400)         | all                              | 8.8.3   | 3.1    |
- * | the source already holds the open sessions it may          | initiateAuthentication           | 1.2     | 4.4    |
+ * | the source already holds the open sessions it may, or is  | initiateAuthentication           | 1.2     | 4.4    |
+ * |   locked out after failed eUICC authentications            |                                  |         |        |
  * |   (src/smdpp/rateLimit.ts; nothing signed, nothing stored) |                                  |         |        |
  * | the EID or source is locked out after matching-ID failures | authenticateClient               | 8.2.6   | 3.8    |
  * |   (the refusal a wrong matchingId gets: nothing looked up) |                                  |         |        |

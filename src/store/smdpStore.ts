@@ -187,7 +187,8 @@ type SessionValues = {
 };
 
 /**
- * A new session, inserted only while its source has fewer than maxOpen open sessions: one statement, so concurrent
+ * A new session, inserted only while its source has fewer than maxOpen open sessions and the lockout key is not locked
+ * (src/store/lockouts.ts): one statement, so concurrent
  * calls cannot both take the last place (on PostgreSQL, two concurrent transactions may each see the count before
  * the other's row: at most one more per concurrent writer). Values are cast: PostgreSQL types a SELECT list's
  * parameters as text.
@@ -197,7 +198,8 @@ function createSessionWithin(db: Database) {
   const v = (name: string, type: string) => sql`cast(${slot(name)} as ${sql.raw(type)})`;
   const raw = sql`insert into smdp_sessions (transaction_id, state, curve, ci_key_id, euicc_ci_key_id, euicc_challenge, server_challenge, expires_at, created_at, source)
     select ${v('transactionId', 'text')}, 'initiated', ${v('curve', 'text')}, ${v('ciKeyId', 'text')}, ${v('euiccCiKeyId', 'text')}, ${v('euiccChallenge', bin)}, ${v('serverChallenge', bin)}, ${v('expiresAt', 'bigint')}, ${v('now', 'bigint')}, ${v('source', 'text')}
-    where (select count(*) from smdp_sessions where source = ${slot('source')} and state in (${sql.join(OPEN_SESSION_STATES.map((state) => sql.lit(state)))}) and expires_at >= ${slot('now')}) < ${slot('maxOpen')}`;
+    where (select count(*) from smdp_sessions where source = ${slot('source')} and state in (${sql.join(OPEN_SESSION_STATES.map((state) => sql.lit(state)))}) and expires_at >= ${slot('now')}) < ${slot('maxOpen')}
+    and not exists (select 1 from smdp_lockouts where key = ${slot('lockKey')} and locked_until > ${slot('now')})`;
   return { compile: () => raw.compile(db) };
 }
 
@@ -245,7 +247,7 @@ function sessionQueries(db: Database) {
         source: slot('source'),
       }),
     ).slots<SessionValues>('transactionId', 'curve', 'ciKeyId', 'euiccCiKeyId', 'euiccChallenge', 'serverChallenge', 'expiresAt', 'now', 'source'),
-    createSessionWithin: PreparedQuery.of(createSessionWithin(db)).slots<SessionValues & { maxOpen: number }>(
+    createSessionWithin: PreparedQuery.of(createSessionWithin(db)).slots<SessionValues & { maxOpen: number; lockKey: string }>(
       'transactionId',
       'curve',
       'ciKeyId',
@@ -256,6 +258,7 @@ function sessionQueries(db: Database) {
       'now',
       'source',
       'maxOpen',
+      'lockKey',
     ),
     claimSession: PreparedQuery.of(
       db
@@ -470,10 +473,11 @@ export class SmdpStore {
 
   /**
    * Opens a session; every `purgeSessionsEvery` sessions, purges the expired and ended ones (unauthenticated calls must
-   * not grow the database). With `maxOpenPerSource` (and `s.source`), the session is opened only while its source has
-   * fewer open sessions (initiated, not yet authenticated, unexpired): false when it has that many already.
+   * not grow the database). With `limit` (and `s.source`), the session is opened only while its source has fewer than
+   * `maxOpen` open sessions (initiated, not yet authenticated, unexpired) and the lockout `unlessLocked` is not in force:
+   * false otherwise.
    */
-  async createSession(s: NewSession, now: number, maxOpenPerSource?: number): Promise<boolean> {
+  async createSession(s: NewSession, now: number, limit?: { readonly maxOpen: number; readonly unlessLocked: string }): Promise<boolean> {
     const values: SessionValues = {
       transactionId: s.transactionId,
       curve: s.curve,
@@ -485,8 +489,8 @@ export class SmdpStore {
       now,
       source: s.source ?? null,
     };
-    if (maxOpenPerSource !== undefined && s.source !== undefined) {
-      if ((await this.#q.createSessionWithin.affected(this.db, { ...values, maxOpen: maxOpenPerSource })) !== 1) return false;
+    if (limit !== undefined && s.source !== undefined) {
+      if ((await this.#q.createSessionWithin.affected(this.db, { ...values, maxOpen: limit.maxOpen, lockKey: limit.unlessLocked })) !== 1) return false;
     } else {
       await this.#q.createSession.execute(this.db, values);
     }

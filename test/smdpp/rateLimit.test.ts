@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { makeEid } from '../../src/pki/eid.js';
 import { issueTestCertificate, type TestPki } from '../../src/pki/testPki.js';
 import { importProfile } from '../../src/smdpp/importProfile.js';
-import { eidKey, sourceKey, sourceOf } from '../../src/smdpp/rateLimit.js';
+import { authenticationKey, eidKey, sourceKey, sourceOf } from '../../src/smdpp/rateLimit.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { EuiccSimulator, type InitiateAuthenticationOk } from './euiccSimulator.js';
 import { SMDP_ADDRESS, startHarness, type Es9Response, type Harness } from './harness.js';
@@ -252,6 +252,39 @@ describe('open sessions per source', () => {
     assert.equal(await h.store.getSession('PURGE-FAILED'), undefined);
     assert.equal(await h.store.getSession('PURGE-CANCELLED'), undefined);
     assert.equal((await h.store.getSession('PURGE-LIVE'))?.state, 'initiated');
+  });
+});
+
+describe('failed authentications from one source', () => {
+  let h: Harness;
+  const policy = { maxFailures: 3, windowMs: HOUR, lockoutMs: 10 * MINUTE, maxLockoutMs: HOUR };
+  before(async () => {
+    h = await startHarness({ limits: { authentication: policy } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('K refused eUICC authentications lock the source out of InitiateAuthentication (1.2/4.4, no row); other sources and refusals of other kinds are not counted', async () => {
+    const euicc = new EuiccSimulator(h.p256);
+    const matchingId = await order(h);
+    // Refusals that are not failed authentications (here: unknown matchingId) do not count.
+    for (let i = 0; i < policy.maxFailures; i++) assertFailed((await authenticate(h, euicc, `NOT-AN-ORDER-${i}-XXXXXXXX`, OTHER_SOURCE)).auth, '8.2.6/3.8');
+    assert.deepEqual(await h.store.lockouts.locked([authenticationKey(OTHER_SOURCE)], h.now), []);
+    for (let i = 0; i < policy.maxFailures; i++) {
+      const r = await initiate(h, euicc, OTHER_SOURCE);
+      const init = r.body as unknown as InitiateAuthenticationOk;
+      const auth = await h.call('authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(euicc.authenticateServer(init, matchingId, { tamperSignature: true })) }, {}, OTHER_SOURCE);
+      assertFailed(auth, '8.1/6.1');
+    }
+    const rows = await sessionRows(h, OTHER_SOURCE);
+    assertFailed(await initiate(h, euicc, OTHER_SOURCE), '1.2/4.4');
+    assert.equal(await sessionRows(h, OTHER_SOURCE), rows, 'no row for the refused call');
+    assert.ok((await h.store.lockouts.list(h.now)).some((e) => e.key === authenticationKey(OTHER_SOURCE) && e.lockedUntil === h.now + policy.lockoutMs));
+    assertSuccess((await authenticate(h, euicc, matchingId)).auth);
+
+    h.now += policy.lockoutMs + 1;
+    assertSuccess(await initiate(h, euicc, OTHER_SOURCE));
   });
 });
 

@@ -56,7 +56,7 @@ for (let i = 0; i < plan.failures; i++) jobs.push(() => store.lockouts.recordFai
 for (let i = 0; i < plan.sessions; i++) {
   jobs.push(async () => {
     const session = { transactionId: `W${plan.worker}-${i}-${randomBytes(4).toString('hex')}`, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: plan.now + 60_000, source: 'flood' };
-    if (await store.createSession(session, plan.now, plan.sessionCap)) sessionsOpened++;
+    if (await store.createSession(session, plan.now, { maxOpen: plan.sessionCap, unlessLocked: 'auth:flood' })) sessionsOpened++;
   });
 }
 plan.pirTransactions.forEach((transactionId, i) => {

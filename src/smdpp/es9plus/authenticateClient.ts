@@ -9,7 +9,7 @@ import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '..
 import { bppEuiccOtpkFor } from '../boundProfilePackageRetry.js';
 import { admitDownload } from '../orderEligibility.js';
 import { profileMetadata } from '../profileMetadata.js';
-import { matchingIdLocked, recordMatchingIdFailure } from '../rateLimit.js';
+import { matchingIdLocked, recordAuthenticationFailure, recordMatchingIdFailure } from '../rateLimit.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 import { verifyEuiccChain } from '../verifyEuicc.js';
@@ -49,6 +49,7 @@ async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: 
 /**
  * One call takes the session (initiated -> authenticating, atomically); any refusal after that ends it (failed): the
  * eUICC starts again with InitiateAuthentication, and another AuthenticateClient on the transactionId gets 8.10.1/3.9.
+ * A failed eUICC authentication also counts against the source (src/smdpp/rateLimit.ts).
  */
 export async function authenticateClient(
   ctx: SmdpContext,
@@ -66,6 +67,7 @@ export async function authenticateClient(
     return await authenticate(ctx, request.transactionId, response, session, client);
   } catch (e) {
     await ctx.store.setSessionState(session.transactionId, ['authenticating'], 'failed');
+    await recordAuthenticationFailure(ctx, e, client.address);
     throw e;
   }
 }

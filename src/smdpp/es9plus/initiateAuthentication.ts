@@ -7,7 +7,7 @@ import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
 import { parseField } from '../../http/jsonBinding.js';
 import type { ClientInfo } from '../../http/server.js';
 import { sameAddress, signatureTlv, type SmdpContext, type SmdpCredential } from '../context.js';
-import { sourceOf } from '../rateLimit.js';
+import { authenticationKey, sourceOf } from '../rateLimit.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 
 const CHALLENGE_LENGTH = 16;
@@ -48,7 +48,7 @@ function chooseCis(ctx: SmdpContext, info: EUICCInfo1): SessionCis {
 
 /**
  * The session is stored before serverSigned1 is signed: a source that already holds `maxOpenSessionsPerSource` open
- * sessions gets 1.2/4.4 (busy) and costs neither a signature nor a row.
+ * sessions, or is locked out after failed authentications, gets 1.2/4.4 (busy) and costs neither a signature nor a row.
  */
 export async function initiateAuthentication(
   ctx: SmdpContext,
@@ -80,9 +80,9 @@ export async function initiateAuthentication(
       source: sourceOf(client.address),
     },
     now,
-    ctx.limits.maxOpenSessionsPerSource,
+    { maxOpen: ctx.limits.maxOpenSessionsPerSource, unlessLocked: authenticationKey(client.address) },
   );
-  if (!opened) throw fail('busy', `this source already holds ${ctx.limits.maxOpenSessionsPerSource} open sessions: try again later`);
+  if (!opened) throw fail('busy', 'this source holds too many open sessions or failed to authenticate too often: try again later');
   const serverSigned1 = encode(ServerSigned1, { transactionId, euiccChallenge, serverAddress: smdpAddress, serverChallenge });
   const serverSignature1 = signatureTlv(signPlain(credential.dpAuth.privateKey, serverSigned1));
   return {
