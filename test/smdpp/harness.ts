@@ -1,4 +1,5 @@
 // Test harness: an SM-DP+ on 127.0.0.1 (random port) over HTTPS with a P-256 and a brainpool test PKI, and an ES9+ JSON client.
+import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,6 +36,23 @@ export interface Es9Response {
   body: Record<string, unknown> & {
     header?: { functionExecutionStatus: { status: string; statusCodeData?: { subjectCode: string; reasonCode: string; message?: string } } };
   };
+}
+
+export function b64(b: Buffer): string {
+  return b.toString('base64');
+}
+
+/** The call answered 200 with Executed-Success. */
+export function assertSuccess(r: Es9Response): void {
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.header?.functionExecutionStatus.status, 'Executed-Success', JSON.stringify(r.body));
+}
+
+/** The call failed with this subject code and reason code (SGP.22 5.2.6). */
+export function assertFailed(r: Es9Response, subjectCode: string, reasonCode: string): void {
+  assert.equal(r.body.header?.functionExecutionStatus.status, 'Failed', JSON.stringify(r.body));
+  const data = r.body.header?.functionExecutionStatus.statusCodeData;
+  assert.deepEqual([data?.subjectCode, data?.reasonCode], [subjectCode, reasonCode], data?.message);
 }
 
 export interface Harness {
