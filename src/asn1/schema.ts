@@ -434,7 +434,7 @@ export interface Captured<T> {
 export function captured<T>(codec: Codec<T>): Codec<Captured<T>> {
   return {
     name: codec.name,
-    shape: { components: [codec] },
+    shape: { ...(codec.shape?.size === undefined ? {} : { size: codec.shape.size }), components: [codec] },
     matches: (tag) => codec.matches(tag),
     decode: (tlv, ctx) => ({ value: codec.decode(tlv, ctx), der: Buffer.from(tlv.raw) }),
     encode: (c) => Buffer.from(c.der),

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Asn1Error } from '../../src/asn1/errors.js';
 import * as rsp from '../../src/asn1/definitions/rsp.js';
+import * as x509 from '../../src/asn1/definitions/x509.js';
 import { decode, encode, implicit, octetString, sequence, sequenceOf, field, type Codec } from '../../src/asn1/schema.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
 
@@ -30,6 +31,16 @@ const FROM_NETWORK: Readonly<Record<string, Codec<unknown>>> = {
   PendingNotification: rsp.PendingNotification,
   CancelSessionResponse: rsp.CancelSessionResponse,
   ...rsp.RSP_MESSAGES,
+  // Certificates reach the SM-DP+ inside AuthenticateServerResponse and PendingNotification: the certificate and the
+  // extension values the PKI decodes.
+  Certificate: x509.certificate,
+  AuthorityKeyIdentifier: x509.authorityKeyIdentifier,
+  SubjectKeyIdentifierExtension: x509.subjectKeyIdentifier,
+  CertificatePolicies: x509.certificatePolicies,
+  NameConstraints: x509.nameConstraints,
+  ExtKeyUsage: x509.extKeyUsage,
+  CrlDistributionPoints: x509.crlDistributionPoints,
+  GeneralNames: x509.generalNames,
 };
 
 describe('input budgets of the RSP messages', () => {
@@ -74,6 +85,12 @@ describe('input budgets of the RSP messages', () => {
     assert.throws(() => decode(rsp.PrepareDownloadResponse, ok(rsp.MAX_SIGNATURE + 1)), sizeExceeded);
     const bigKey = t(0xbf21, t(0xa0, t(0x30, t(0x80, Buffer.from([1])), t(0x5f49, Buffer.alloc(rsp.MAX_PUBLIC_KEY + 1))), t(0x5f37, Buffer.alloc(64))));
     assert.throws(() => decode(rsp.PrepareDownloadResponse, bigKey), sizeExceeded);
+  });
+
+  it(`a certificate with more than ${x509.MAX_EXTENSIONS} extensions is SIZE_EXCEEDED`, () => {
+    const ext = t(0x30, t(0x06, Buffer.from([0x2a, 0x03])), t(0x04, Buffer.alloc(2)));
+    assert.equal(decode(x509.extensions, t(0x30, ...Array<Buffer>(x509.MAX_EXTENSIONS).fill(ext))).length, x509.MAX_EXTENSIONS);
+    assert.throws(() => decode(x509.extensions, t(0x30, ...Array<Buffer>(x509.MAX_EXTENSIONS + 1).fill(ext))), sizeExceeded);
   });
 
   it('the encoder refuses what the decoder would refuse', () => {
