@@ -125,6 +125,20 @@ describe('hostile sizes against the SM-DP+ over HTTPS', () => {
       assert.ok(limit < 64 * 1024, `${c.fn} accepts bodies up to ${limit} bytes`);
     });
 
+    it(`${c.fn}: a body with every field at its budget, escaped as long as JSON allows, passes the limit`, async () => {
+      const fields: Record<string, string> = {};
+      for (const [name, spec] of Object.entries(ES9PLUS_FUNCTIONS[c.fn].request)) {
+        if (spec.kind === 'base64') fields[name] = bytes(spec.maxBytes, 0xff).toString('base64');
+        else if (spec.kind === 'hex') fields[name] = bytes(spec.maxBytes, 0xff).toString('hex');
+        else fields[name] = '\u0001'.repeat(spec.maxBytes);
+      }
+      const body = JSON.stringify(fields, null, 1);
+      assert.ok(body.length <= limit, `${body.length} > ${limit}`);
+      const r = await h.call(c.fn, body);
+      assert.equal(r.status, 200);
+      assert.equal(statusOf(r)[0], 'Failed');
+    });
+
     it(`${c.fn}: an oversize list or string inside the field's budget is 8.1/2.1 (SIZE_EXCEEDED), with work independent of its size`, async () => {
       const work: number[] = [];
       for (const value of c.hostile) {
