@@ -1,6 +1,6 @@
 // HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5 JSON binding): fastify over TLS, header checks, status envelopes, no logging of bodies.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeFields, encodeFields, type Es9Function, type FieldValues } from './es9plusFunctions.js';
+import { decodeFields, encodeFields, requestBodyLimit, type Es9Function, type FieldValues } from './es9plusFunctions.js';
 import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader } from './jsonBinding.js';
 
 export interface HttpsOptions {
@@ -73,7 +73,8 @@ export function registerJsonFunction<D extends Es9Function>(
   fn: JsonFunction<D>,
   onInternalError: (e: unknown) => void,
 ): void {
-  app.post(path, async (request: FastifyRequest, reply: FastifyReply) => {
+  // A body larger than the declared fields can be is refused (HTTP 413, 1.1/2.1) before it is read in full or parsed.
+  app.post(path, { bodyLimit: requestBodyLimit(declaration) }, async (request: FastifyRequest, reply: FastifyReply) => {
     const protocol = request.headers['x-admin-protocol'];
     if (typeof protocol !== 'string' || !ADMIN_PROTOCOL_PATTERN.test(protocol)) {
       return send(reply, 400, failureHeader({ subjectCode: '8.8.3', reasonCode: '3.1', message: `unsupported X-Admin-Protocol '${String(protocol)}': expected gsma/rsp/v2.x.y` }));

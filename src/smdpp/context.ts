@@ -4,7 +4,7 @@ import { encodeTlv } from '../asn1/tlv.js';
 import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
-import { CertificateCache } from './certificateCache.js';
+import { CertificateCache, DEFAULT_CERTIFICATE_CACHE_BYTES } from './certificateCache.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -40,6 +40,8 @@ export interface SmdpOptions {
   readonly useProfileProtectionKeys?: boolean;
   /** Milliseconds since the epoch (injectable for tests). */
   readonly clock?: () => number;
+  /** Bound of the verified-certificate cache in accounted bytes (default DEFAULT_CERTIFICATE_CACHE_BYTES, 4 MiB). */
+  readonly certificateCacheBytes?: number;
 }
 
 /** The resolved configuration the functions share. */
@@ -54,7 +56,7 @@ export interface SmdpContext {
   readonly maxConfirmationCodeAttempts: number;
   readonly useProfileProtectionKeys: boolean;
   readonly now: () => number;
-  /** eUICC and EUM certificates parsed recently (derived data, per process). */
+  /** eUICC and EUM certificates whose chain verified recently (derived data, per process, bounded in bytes). */
   readonly certificates: CertificateCache;
 }
 
@@ -72,7 +74,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     maxConfirmationCodeAttempts: o.maxConfirmationCodeAttempts ?? DEFAULT_MAX_CC_ATTEMPTS,
     useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
     now: o.clock ?? Date.now,
-    certificates: new CertificateCache(),
+    certificates: new CertificateCache(o.certificateCacheBytes ?? DEFAULT_CERTIFICATE_CACHE_BYTES),
   };
 }
 

@@ -44,11 +44,14 @@ export function verifyEuiccChain(
   } catch (e) {
     throw fail('euiccCertificateInvalid', `the eUICC certificate is malformed: ${parseFailure(e)}`, e);
   }
+  let result: ChainValidationResult;
   try {
-    const result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
-    return { ...result, eid: result.eid! };
+    result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e, eum);
     throw e;
   }
+  // Kept only now: the EUM verified under a trusted CI, the eUICC under the EUM (a failed chain keeps nothing).
+  ctx.certificates.remember([eum, euicc]);
+  return { ...result, eid: result.eid! };
 }

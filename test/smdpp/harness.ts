@@ -87,7 +87,7 @@ export function testPkis(): { p256: TestPki; brainpool: TestPki } {
 }
 
 export async function startHarness(
-  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[] } = {},
+  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[]; certificateCacheBytes?: number } = {},
 ): Promise<Harness> {
   const { p256, brainpool } = testPkis();
   const dir = mkdtempSync(join(tmpdir(), 'mcim-smdpp-'));
@@ -112,6 +112,7 @@ export async function startHarness(
     useProfileProtectionKeys: options.useProfileProtectionKeys ?? true,
     sessionTtlMs: options.sessionTtlMs,
     trustedCis: options.trustedCis,
+    certificateCacheBytes: options.certificateCacheBytes,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
   });
