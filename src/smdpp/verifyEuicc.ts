@@ -2,6 +2,7 @@
 import type { GsmaCertificate } from '../pki/certificate.js';
 import { PkiError } from '../pki/errors.js';
 import { validateChain, type ChainValidationResult } from '../pki/validateChain.js';
+import { noteCall } from '../http/callContext.js';
 import type { FunctionFailure } from '../http/jsonBinding.js';
 import type { SmdpContext } from './context.js';
 import { fail } from './statusCodes.js';
@@ -46,6 +47,7 @@ export function verifyEuiccChain(
   }
   try {
     const result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
+    noteCall({ eid: result.eid });
     return { ...result, eid: result.eid! };
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e, eum);
