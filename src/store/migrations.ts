@@ -100,7 +100,8 @@ export function migrations(engine: Engine): Record<string, Migration> {
       },
     },
     // The audit trail of profile state changes (src/store/auditLog.ts): append-only, each row hash-chained to the one
-    // before it, so a row altered, deleted or reordered breaks the chain (mcim smdpp audit verify).
+    // before it, so a row altered, deleted or reordered breaks the chain (mcim smdpp audit verify). No index but the
+    // primary key: an index on order_ref costs every state change a write for an operator's occasional lookup.
     '0007_audit_log': {
       async up(db: Kysely<unknown>): Promise<void> {
         await db.schema
@@ -115,7 +116,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .addColumn('prev_hash', 'text', (c) => c.notNull())
           .addColumn('hash', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('smdp_audit_log_order_ref').on('smdp_audit_log').column('order_ref').execute();
       },
     },
   };
