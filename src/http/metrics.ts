@@ -26,11 +26,6 @@ export function storeErrorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-export interface MetricsOptions {
-  /** Also collect the process metrics of prom-client (CPU, memory, event loop lag; default true). */
-  readonly processMetrics?: boolean;
-}
-
 /** The metrics one server process keeps, in its own registry. */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -41,7 +36,7 @@ export class ServerMetrics {
   readonly #rateLimitHits: Counter<'scope'>;
   readonly #storeErrors: Counter<'code'>;
 
-  constructor(options: MetricsOptions = {}) {
+  constructor() {
     const registers = [this.registry];
     this.#calls = new Counter({
       name: 'mcim_es9_calls_total',
@@ -54,7 +49,8 @@ export class ServerMetrics {
     this.#securityEvents = new Counter({ name: 'mcim_security_events_total', help: 'security events by name (docs/operations.md)', labelNames: ['event'], registers });
     this.#rateLimitHits = new Counter({ name: 'mcim_rate_limit_hits_total', help: 'requests refused by a rate limit or lockout, by scope', labelNames: ['scope'], registers });
     this.#storeErrors = new Counter({ name: 'mcim_store_errors_total', help: 'database errors seen by ES9+ calls, by class', labelNames: ['code'], registers });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'mcim_' });
+    // prom-client's process metrics: CPU, memory, heap, event loop lag.
+    collectDefaultMetrics({ register: this.registry, prefix: 'mcim_' });
   }
 
   /** Counts one call (registerJsonFunction's observer). */

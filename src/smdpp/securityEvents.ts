@@ -25,8 +25,11 @@ export interface FunctionFailedEvent extends FromClient {
 export interface LimitEvent extends FromClient {
   /** What the limit counts by: e.g. 'source', 'eid', 'matchingId'. */
   readonly scope: string;
-  /** The key within the scope (an address, an EID); never a secret (a matching ID is logged by its prefix). */
-  readonly key: string;
+  /**
+   * What is limited within the scope (an address, an EID); never a secret. Not named `key`: the redaction rule drops
+   * fields of that name.
+   */
+  readonly subject: string;
   readonly reason?: string;
   /** When the lockout ends, ms since the epoch. */
   readonly until?: number;

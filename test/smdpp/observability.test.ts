@@ -152,8 +152,15 @@ describe('SM-DP+ security events and metrics', () => {
     assert.ok(!log.text().includes(matchingId));
   });
 
-  it('the metrics endpoint counts calls by function and outcome, latency, security events and connections', async () => {
+  it('other parts raise events through ctx.events: a rate-limit hit is logged and counted by scope', () => {
+    h.server.context.events.securityEvent('rateLimit.hit', { scope: 'source', subject: '203.0.113.7', reason: 'too many InitiateAuthentication', client: '203.0.113.7' });
+    const [e] = events('rateLimit.hit');
+    assert.deepEqual([e?.['scope'], e?.['subject'], e?.['level']], ['source', '203.0.113.7', 'warn']);
+  });
+
+  it('the metrics endpoint counts calls by function and outcome, latency, security events, rate-limit hits and connections', async () => {
     const text = await scrape(endpoint.port);
+    assert.equal(sample(text, 'mcim_rate_limit_hits_total', { scope: 'source' }), 1);
     const calls = (labels: Record<string, string>): number => sample(text, 'mcim_es9_calls_total', labels);
     assert.equal(calls({ function: 'getBoundProfilePackage', outcome: 'success' }), 1);
     assert.equal(calls({ function: 'getBoundProfilePackage', outcome: 'failed', subject_code: '8.2.7', reason_code: '3.8' }), 2);

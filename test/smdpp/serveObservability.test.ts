@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -118,5 +118,30 @@ describe('mcim serve: logs and metrics', () => {
     assert.ok(!s.stdout().includes(transactionId), 'the full transactionId is not logged');
     server!.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
+  });
+});
+
+describe('mcim serve: observability flags', () => {
+  function mcimExit(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('refuses a bad --metrics-listen, --metrics-port or --log-level (exit 2) before creating anything', async () => {
+    const target = join(dir, 'never-created');
+    const listen = await mcimExit(['serve', '--data', target, '--metrics-port', '9464', '--metrics-listen', 'localhost']);
+    assert.equal(listen.code, 2);
+    assert.match(listen.stderr, /--metrics-listen takes an IP address/);
+    const port = await mcimExit(['serve', '--data', target, '--metrics-port', '70000']);
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /'70000' is not a TCP port/);
+    const level = await mcimExit(['serve', '--data', target, '--log-level', 'loud']);
+    assert.equal(level.code, 2);
+    assert.match(level.stderr, /--log-level/);
+    assert.equal(existsSync(target), false);
   });
 });
