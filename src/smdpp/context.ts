@@ -5,6 +5,7 @@ import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
 import { CertificateCache, DEFAULT_CERTIFICATE_CACHE_BYTES } from './certificateCache.js';
+import { NO_SECURITY_EVENTS, type SecurityEvents } from './securityEvents.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -42,6 +43,8 @@ export interface SmdpOptions {
   readonly clock?: () => number;
   /** Bound of the verified-certificate cache in accounted bytes (default DEFAULT_CERTIFICATE_CACHE_BYTES, 4 MiB). */
   readonly certificateCacheBytes?: number;
+  /** Where security events go (src/smdpp/securityEvents.ts); default nowhere. */
+  readonly events?: SecurityEvents;
 }
 
 /** The resolved configuration the functions share. */
@@ -58,6 +61,8 @@ export interface SmdpContext {
   readonly now: () => number;
   /** eUICC and EUM certificates whose chain verified recently (derived data, per process, bounded in bytes). */
   readonly certificates: CertificateCache;
+  /** Security events: `ctx.events.securityEvent(name, fields)` logs and counts one (docs/operations.md). */
+  readonly events: SecurityEvents;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
@@ -75,6 +80,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
     now: o.clock ?? Date.now,
     certificates: new CertificateCache(o.certificateCacheBytes ?? DEFAULT_CERTIFICATE_CACHE_BYTES),
+    events: o.events ?? NO_SECURITY_EVENTS,
   };
 }
 

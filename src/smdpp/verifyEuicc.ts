@@ -2,6 +2,7 @@
 import type { GsmaCertificate } from '../pki/certificate.js';
 import { PkiError } from '../pki/errors.js';
 import { validateChain, type ChainValidationResult } from '../pki/validateChain.js';
+import { noteCall } from '../http/callContext.js';
 import type { FunctionFailure } from '../http/jsonBinding.js';
 import type { SmdpContext } from './context.js';
 import { fail } from './statusCodes.js';
@@ -47,6 +48,7 @@ export function verifyEuiccChain(
   let result: ChainValidationResult;
   try {
     result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
+    noteCall({ eid: result.eid });
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e, eum);
     throw e;

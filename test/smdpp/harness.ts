@@ -15,6 +15,8 @@ import { SmdpStore } from '../../src/store/smdpStore.js';
 import { createSmdpServer, ES9PLUS_PATH, type SmdpServer } from '../../src/smdpp/server.js';
 import type { SmdpCredential } from '../../src/smdpp/context.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
+import type { Logger } from '../../src/http/logging.js';
+import type { ServerMetrics } from '../../src/http/metrics.js';
 
 /** The test PKI a data directory (`mcim serve`) holds, as the simulator wants it: the EUM and eUICC with their keys. */
 export function pkiFromDir(pkiDir: string): TestPki {
@@ -87,7 +89,15 @@ export function testPkis(): { p256: TestPki; brainpool: TestPki } {
 }
 
 export async function startHarness(
-  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[]; certificateCacheBytes?: number } = {},
+  options: {
+    useProfileProtectionKeys?: boolean;
+    sessionTtlMs?: number;
+    database?: DatabaseConfig;
+    trustedCis?: GsmaCertificate[];
+    certificateCacheBytes?: number;
+    logger?: Logger;
+    metrics?: ServerMetrics;
+  } = {},
 ): Promise<Harness> {
   const { p256, brainpool } = testPkis();
   const dir = mkdtempSync(join(tmpdir(), 'mcim-smdpp-'));
@@ -115,6 +125,8 @@ export async function startHarness(
     certificateCacheBytes: options.certificateCacheBytes,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (server.app.server.address() as AddressInfo).port;
