@@ -393,7 +393,7 @@ export async function benchDownload(): Promise<void> {
     const t = performance.now();
     const store = await openSmdpStore(data);
     try {
-      for (let i = 0; i < total; i++) await importProfile(store, profile, { matchingId: `BENCH-${i}` }, Date.now());
+      for (let i = 0; i < total; i++) await importProfile(store, profile, { matchingId: `BENCH-${i}`, allowShortMatchingId: true }, Date.now());
     } finally {
       await store.close();
     }

@@ -354,6 +354,15 @@ const TREE_MUTATORS: TreeMutator[] = [
     l.parent.splice(l.index, 0, cloneNode(l.node));
     return true;
   },
+  // flood: repeat an element many times (lists beyond their SIZE bound)
+  (root, rng) => {
+    const all = allNodes(root);
+    if (!all.length) return false;
+    const l = rng.pick(all);
+    const copies = rng.chance(0.8) ? 8 + rng.int(24) : 100 + rng.int(400);
+    l.parent.splice(l.index, 0, ...Array.from({ length: copies }, () => cloneNode(l.node)));
+    return true;
+  },
   // swap neighbours
   (root, rng) => {
     const all = allNodes(root).filter((l) => l.index + 1 < l.parent.length);
@@ -581,6 +590,8 @@ export interface ParserReport {
   readonly inputs: number;
   /** Inputs the parser accepted (decoded without error): mutations that kept the input well-formed. */
   readonly accepted: number;
+  /** Inputs refused, by error code (the codec's typed refusals: TRUNCATED, SIZE_EXCEEDED...). */
+  readonly refusals: Readonly<Record<string, number>>;
   readonly seconds: number;
   readonly findings: Finding[];
 }
@@ -630,6 +641,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const deadline = options.seconds !== undefined ? start + options.seconds * 1000 : Infinity;
     let inputs = 0;
     let accepted = 0;
+    const refusals: Record<string, number> = {};
     while (inputs < options.iterations && findings.length < maxFindings) {
       if ((inputs & 0xff) === 0 && performance.now() > deadline) break;
       const input = mutate(rng.pick(target.seeds), rng, byteDonors, treeDonors);
@@ -640,7 +652,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         target.parse(input);
         accepted++;
       } catch (e) {
-        if (!(e instanceof McimError)) failure = e;
+        if (e instanceof McimError) refusals[e.code] = (refusals[e.code] ?? 0) + 1;
+        else failure = e;
       }
       const ms = performance.now() - t0;
       if (failure !== undefined || ms > slowMs) {
@@ -652,7 +665,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         }
       }
     }
-    const report: ParserReport = { name: target.name, inputs, accepted, seconds: (performance.now() - start) / 1000, findings };
+    const report: ParserReport = { name: target.name, inputs, accepted, refusals, seconds: (performance.now() - start) / 1000, findings };
     options.onParser?.(report);
     parsers.push(report);
   }

@@ -10,6 +10,8 @@ import { Card, ISD_R_AID } from '../src/euicc/card.js';
 import { Euicc, identityFromTestPki } from '../src/euicc/euicc.js';
 import { parseActivationCode } from '../src/ipa/activationCode.js';
 import { parseSuci } from '../src/crypto/suci.js';
+import { ES9PLUS_FUNCTIONS, decodeFields } from '../src/http/es9plusFunctions.js';
+import { requestFieldError } from '../src/http/jsonBinding.js';
 import { HttpResponseParser } from '../src/http/responseParser.js';
 import type { FuzzTarget } from './fuzzer.js';
 
@@ -87,6 +89,30 @@ export function roleTargets(certs: readonly Buffer[], rspRequests: readonly Buff
         // Fed in two pieces, then the connection ends: every framing path, including a body delimited by the close.
         const cut = input.length >> 1;
         if (parser.push(input.subarray(0, cut)) === undefined && parser.push(input.subarray(cut)) === undefined) parser.end();
+      },
+    },
+    {
+      name: 'http.decodeFields (the SM-DP+ reading an ES9+ request body)',
+      seeds: [
+        '{"transactionId":"0102030405060708090A0B0C0D0E0F10","authenticateServerResponse":"vzgA"}',
+        '{"euiccChallenge":"AAECAwQFBgcICQoLDA0ODw==","euiccInfo1":"vyAA","smdpAddress":"smdp.example.com"}',
+        '{"pendingNotification":"vzc=","transactionId":"AB","extra":[1,{"a":null}]}',
+      ].map(text),
+      parse: (input) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(input.toString('utf8'));
+        } catch {
+          return; // fastify's JSON parser answers non-JSON before the fields are read
+        }
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+        for (const declaration of Object.values(ES9PLUS_FUNCTIONS)) {
+          try {
+            decodeFields(declaration.request, body as Record<string, unknown>, requestFieldError);
+          } catch (e) {
+            if (!(e instanceof Error) || e.name !== 'FunctionFailure') throw e;
+          }
+        }
       },
     },
     {

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   EXPECTED_PRIMITIVE: 'A constructed element where the definition requires a primitive one.',
   EXPECTED_CONSTRUCTED: 'A primitive element where the definition requires a constructed one.',
   INVALID_VALUE: 'An element whose value breaks its type or constraint (SIZE, range, DER form).',
+  SIZE_EXCEEDED: 'A SEQUENCE OF with more elements, or an OCTET STRING with more bytes, than its SIZE bound (of the ASN.1 module, or an input budget of mcim).',
   MISSING_COMPONENT: 'A mandatory component of a SEQUENCE is absent.',
   UNKNOWN_COMPONENT: 'A component the definition does not know, where extensibility does not allow it.',
   DUPLICATE_COMPONENT: 'A component present twice.',

@@ -29,8 +29,20 @@ export function contextPath(ctx: DecodeContext): string {
   return ctx.keys.join('.');
 }
 
+/**
+ * What a codec declares about itself, for tools and tests that walk a type (e.g. that every SEQUENCE OF and OCTET
+ * STRING of a message from the network has a finite SIZE bound).
+ */
+export interface CodecShape {
+  /** SIZE bounds: bytes of an OCTET STRING, elements of a SEQUENCE OF / SET OF. */
+  readonly size?: { readonly min: number; readonly max: number };
+  /** The component types: a SEQUENCE's fields, a CHOICE's alternatives, a list's item, a tagged or captured type. */
+  readonly components?: readonly Codec<unknown>[];
+}
+
 export interface Codec<T> {
   readonly name: string;
+  readonly shape?: CodecShape;
   /** True when an element with this tag is an instance of this type (CHOICEs accept several tags). */
   matches(tag: number): boolean;
   decode(tlv: Tlv, ctx: DecodeContext): T;
@@ -58,9 +70,11 @@ function tagged<T>(
   constructed: boolean,
   decodeContent: (tlv: Tlv, ctx: DecodeContext) => T,
   encodeContent: (value: T) => Buffer | Buffer[],
+  shape?: CodecShape,
 ): TaggedCodec<T> {
   return {
     name,
+    ...(shape === undefined ? {} : { shape }),
     tag,
     constructed,
     matches: (t) => t === tag,
@@ -88,8 +102,13 @@ function tagged<T>(
 }
 
 /** A primitive type from its content decoder and encoder. */
-export function primitive<T>(name: string, tag: number, decode: (v: Buffer) => T, encode: (v: T) => Buffer): TaggedCodec<T> {
-  return tagged(name, tag, false, (tlv) => decode(tlv.value), encode);
+export function primitive<T>(name: string, tag: number, decode: (v: Buffer) => T, encode: (v: T) => Buffer, shape?: CodecShape): TaggedCodec<T> {
+  return tagged(name, tag, false, (tlv) => decode(tlv.value), encode, shape);
+}
+
+/** SIZE(min..max) as written in ASN.1 (MAX for no upper bound). */
+function sizeText(min: number, max: number): string {
+  return min === max ? `${min}` : `${min}..${max === Infinity ? 'MAX' : max}`;
 }
 
 // ---- universal types ----
@@ -110,18 +129,19 @@ export const ia5String = primitive('IA5String', 0x16, prim.decodeIa5String, prim
 export const utcTime = primitive('UTCTime', 0x17, prim.decodeUtcTime, prim.encodeUtcTime);
 export const generalizedTime = primitive('GeneralizedTime', 0x18, prim.decodeGeneralizedTime, prim.encodeGeneralizedTime);
 
-/** OCTET STRING, optionally with a SIZE constraint (exact or a range). */
-export function octetString(size?: number | { min?: number; max?: number }): TaggedCodec<Buffer> {
+/**
+ * OCTET STRING, optionally with a SIZE constraint (exact or a range). The length is checked before the value is
+ * copied: more bytes than the bound is SIZE_EXCEEDED, fewer INVALID_VALUE.
+ */
+export function octetString(size?: number | SizeBounds): TaggedCodec<Buffer> {
   const min = typeof size === 'number' ? size : (size?.min ?? 0);
   const max = typeof size === 'number' ? size : (size?.max ?? Infinity);
   const check = (v: Buffer): Buffer => {
-    if (v.length < min || v.length > max) {
-      const want = min === max ? `${min}` : `${min}..${max === Infinity ? 'MAX' : max}`;
-      throw new Asn1Error('INVALID_VALUE', `OCTET STRING of ${v.length} bytes, SIZE(${want}) required`);
-    }
+    if (v.length > max) throw new Asn1Error('SIZE_EXCEEDED', `OCTET STRING of ${v.length} bytes, SIZE(${sizeText(min, max)}) allowed`);
+    if (v.length < min) throw new Asn1Error('INVALID_VALUE', `OCTET STRING of ${v.length} bytes, SIZE(${sizeText(min, max)}) required`);
     return v;
   };
-  return primitive('OCTET STRING', 0x04, (v) => Buffer.from(check(v)), check);
+  return primitive('OCTET STRING', 0x04, (v) => Buffer.from(check(v)), check, { size: { min, max } });
 }
 
 /** INTEGER with a value range constraint. */
@@ -170,7 +190,7 @@ export function retag<T>(codec: TaggedCodec<T>, tag: number): TaggedCodec<T> {
   if (((first & 0x20) !== 0) !== codec.constructed) {
     throw new Asn1Error('ENCODE_ERROR', `tag ${tagHex(tag)} disagrees with ${codec.name} being ${codec.constructed ? 'constructed' : 'primitive'}`);
   }
-  return tagged(codec.name, tag, codec.constructed, codec.decodeContent, codec.encodeContent);
+  return tagged(codec.name, tag, codec.constructed, codec.decodeContent, codec.encodeContent, codec.shape);
 }
 
 /** [n] EXPLICIT: a constructed wrapper around exactly one element of the inner type. */
@@ -188,6 +208,7 @@ export function explicit<T>(n: number, inner: Codec<T>, cls: TagClass = 'context
       return inner.decode(kid, ctx);
     },
     (v) => inner.encode(v),
+    { components: [inner] },
   );
 }
 
@@ -217,8 +238,19 @@ export interface SequenceOptions {
   readonly extensible?: boolean;
 }
 
+let componentsDecoded = 0;
+
+/**
+ * Components (SEQUENCE fields, SEQUENCE OF elements, CHOICE alternatives) decoded by typed codecs in this process so
+ * far: a measure of decoding work, for tests that assert work rather than time, and for metrics.
+ */
+export function decodedComponents(): number {
+  return componentsDecoded;
+}
+
 /** Decodes one component with its key on the context's path. */
 function decodeComponent<T>(codec: Codec<T>, tlv: Tlv, ctx: DecodeContext, key: string | number): T {
+  componentsDecoded++;
   ctx.keys.push(key);
   try {
     return codec.decode(tlv, ctx);
@@ -283,6 +315,7 @@ export function sequence<T extends object>(name: string, fields: readonly Field[
       }
       return parts;
     },
+    { components: fields.map((fd) => fd.codec) },
   );
 }
 
@@ -292,10 +325,12 @@ export interface SizeBounds {
 }
 
 function listCodec<T>(name: string, tag: number, item: Codec<T>, bounds: SizeBounds): TaggedCodec<T[]> {
+  const min = bounds.min ?? 0;
+  const max = bounds.max ?? Infinity;
+  // The count is checked before any element is decoded: an oversize list costs no work per element.
   const check = (n: number): void => {
-    if (n < (bounds.min ?? 0) || n > (bounds.max ?? Infinity)) {
-      throw new Asn1Error('INVALID_VALUE', `${name} with ${n} elements, SIZE(${bounds.min ?? 0}..${bounds.max ?? 'MAX'}) required`);
-    }
+    if (n > max) throw new Asn1Error('SIZE_EXCEEDED', `${name} with ${n} elements, SIZE(${sizeText(min, max)}) allowed`);
+    if (n < min) throw new Asn1Error('INVALID_VALUE', `${name} with ${n} elements, SIZE(${sizeText(min, max)}) required`);
   };
   return tagged(
     name,
@@ -315,6 +350,7 @@ function listCodec<T>(name: string, tag: number, item: Codec<T>, bounds: SizeBou
       check(values.length);
       return values.map((v) => item.encode(v));
     },
+    { size: { min, max }, components: [item] },
   );
 }
 
@@ -348,6 +384,7 @@ export function choice<T extends Chosen>(name: string, alternatives: readonly Al
   const find = (tag: number): Alternative | undefined => alternatives.find((a) => a.codec.matches(tag));
   return {
     name,
+    shape: { components: alternatives.map((a) => a.codec) },
     matches: (tag) => find(tag) !== undefined,
     decode(tlv, ctx) {
       const alt = find(tlv.tag);
@@ -397,6 +434,7 @@ export interface Captured<T> {
 export function captured<T>(codec: Codec<T>): Codec<Captured<T>> {
   return {
     name: codec.name,
+    shape: { ...(codec.shape?.size === undefined ? {} : { size: codec.shape.size }), components: [codec] },
     matches: (tag) => codec.matches(tag),
     decode: (tlv, ctx) => ({ value: codec.decode(tlv, ctx), der: Buffer.from(tlv.raw) }),
     encode: (c) => Buffer.from(c.der),

@@ -89,6 +89,31 @@ export const ES9PLUS_FUNCTIONS = {
 
 export type Es9FunctionName = keyof typeof ES9PLUS_FUNCTIONS;
 
+/** Room for what surrounds the declared fields in a request body: braces, separators, whitespace (docs/operations.md). */
+const JSON_SLACK = 1024;
+
+/** The longest JSON text of one field's value: base64 (4 characters per 3 bytes), hex, or a string of \uXXXX escapes. */
+function encodedLength(spec: FieldSpec): number {
+  switch (spec.kind) {
+    case 'base64':
+      return Math.ceil(spec.maxBytes / 3) * 4;
+    case 'hex':
+      return 2 * spec.maxBytes;
+    case 'string':
+      return 6 * spec.maxBytes;
+  }
+}
+
+/**
+ * The largest request body a function accepts, derived from its declaration: every field at its budget, encoded for
+ * JSON, with its name, quotes and separators, plus JSON_SLACK. A larger body is refused before it is parsed.
+ */
+export function requestBodyLimit(fn: Es9Function): number {
+  let total = JSON_SLACK;
+  for (const [name, spec] of Object.entries(fn.request)) total += name.length + 6 + encodedLength(spec);
+  return total;
+}
+
 type FieldValue<S extends FieldSpec> = S['kind'] extends 'string' ? string : Buffer;
 
 /** The decoded fields of a spec: optional ones may be undefined. */

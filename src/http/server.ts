@@ -1,7 +1,9 @@
 // HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5 JSON binding): fastify over TLS, header checks, status envelopes, no logging of bodies.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeFields, encodeFields, type Es9Function, type FieldValues } from './es9plusFunctions.js';
-import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader } from './jsonBinding.js';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { withCallNotes, type CallNotes } from './callContext.js';
+import { decodeFields, encodeFields, requestBodyLimit, type Es9Function, type FieldValues } from './es9plusFunctions.js';
+import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader, type StatusCodeData } from './jsonBinding.js';
 
 export interface HttpsOptions {
   /** PEM private key and certificate chain of the TLS server (CERT.DP.TLS). */
@@ -13,6 +15,8 @@ export interface HttpsOptions {
   readonly ecdhCurve?: string;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
+  /** The logger (src/http/logging.ts: secrets redacted); none: logging off. Requests are not logged, bodies never. */
+  readonly logger?: FastifyBaseLogger;
 }
 
 /** Who called: the peer's IP address as the socket reports it. */
@@ -20,13 +24,29 @@ export interface ClientInfo {
   readonly address: string;
 }
 
+/** One call's outcome, for logs and metrics: no body and no field value but the transaction ID. */
+export interface CallRecord {
+  /** The route, e.g. /gsma/rsp2/es9plus/authenticateClient. */
+  readonly path: string;
+  /** success, Failed status (`status` says why), X-Admin-Protocol refused (HTTP 400), or internal error (HTTP 500). */
+  readonly outcome: 'success' | 'failed' | 'rejected' | 'error';
+  readonly status?: StatusCodeData;
+  readonly durationMs: number;
+  readonly client: ClientInfo;
+  /** The request's transactionId (hex), when it has one that decoded. */
+  readonly transactionId?: string;
+  /** What the call learned about its subject (src/http/callContext.ts). */
+  readonly notes: CallNotes;
+  readonly error?: unknown;
+}
+
 /** A declared function's handler: its request fields decoded, its response fields to encode (none for HTTP 204). */
 export type JsonFunction<D extends Es9Function> = (request: FieldValues<D['request']>, client: ClientInfo) => Promise<FieldValues<D['response']>>;
 
-/** A fastify instance serving HTTPS with the logger off: request bodies carry secrets and are never logged. */
+/** A fastify instance serving HTTPS, logging through `options.logger` (if any) but never a request or its body. */
 export function createHttpsServer(options: HttpsOptions): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // A client that trickles its request or holds a socket idle cannot pin server resources for long.
     connectionTimeout: 30_000,
@@ -72,11 +92,21 @@ export function registerJsonFunction<D extends Es9Function>(
   declaration: D,
   fn: JsonFunction<D>,
   onInternalError: (e: unknown) => void,
+  observe?: (call: CallRecord) => void,
 ): void {
-  app.post(path, async (request: FastifyRequest, reply: FastifyReply) => {
+  // A body larger than the declared fields can be is refused (HTTP 413, 1.1/2.1) before it is read in full or parsed.
+  app.post(path, { bodyLimit: requestBodyLimit(declaration) }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const started = performance.now();
+    const client = { address: request.ip };
+    const notes: CallNotes = {};
+    let transactionId: string | undefined;
+    const record = (outcome: CallRecord['outcome'], status?: StatusCodeData, error?: unknown): void =>
+      observe?.({ path, outcome, status, durationMs: performance.now() - started, client, transactionId, notes, error });
     const protocol = request.headers['x-admin-protocol'];
     if (typeof protocol !== 'string' || !ADMIN_PROTOCOL_PATTERN.test(protocol)) {
-      return send(reply, 400, failureHeader({ subjectCode: '8.8.3', reasonCode: '3.1', message: `unsupported X-Admin-Protocol '${String(protocol)}': expected gsma/rsp/v2.x.y` }));
+      const status = { subjectCode: '8.8.3', reasonCode: '3.1', message: `unsupported X-Admin-Protocol '${String(protocol)}': expected gsma/rsp/v2.x.y` };
+      record('rejected', status);
+      return send(reply, 400, failureHeader(status));
     }
     try {
       const body = request.body;
@@ -84,11 +114,20 @@ export function registerJsonFunction<D extends Es9Function>(
         throw new FunctionFailure('1.1', '2.1', 'the request body is not a JSON object');
       }
       const fields = decodeFields(declaration.request, body as Record<string, unknown>, requestFieldError);
-      const result = await fn(fields as FieldValues<D['request']>, { address: request.ip });
-      if (declaration.noContent === true) return reply.code(204).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
-      return send(reply, 200, successHeader(), encodeFields(declaration.response, result));
+      const id = (fields as { transactionId?: unknown }).transactionId;
+      if (Buffer.isBuffer(id)) transactionId = id.toString('hex').toUpperCase();
+      const call = () => fn(fields as FieldValues<D['request']>, client);
+      const result = await (observe === undefined ? call() : withCallNotes(notes, call));
+      const encoded = declaration.noContent === true ? undefined : encodeFields(declaration.response, result);
+      record('success');
+      if (encoded === undefined) return reply.code(204).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
+      return send(reply, 200, successHeader(), encoded);
     } catch (e) {
-      if (e instanceof FunctionFailure) return send(reply, 200, failureHeader(e.statusCodeData));
+      if (e instanceof FunctionFailure) {
+        record('failed', e.statusCodeData);
+        return send(reply, 200, failureHeader(e.statusCodeData));
+      }
+      record('error', undefined, e);
       onInternalError(e);
       return send(reply, 500, failureHeader({ subjectCode: '1.2', reasonCode: '4.2', message: 'internal error' }));
     }

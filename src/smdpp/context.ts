@@ -4,8 +4,9 @@ import { encodeTlv } from '../asn1/tlv.js';
 import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
-import { CertificateCache } from './certificateCache.js';
+import { CertificateCache, DEFAULT_CERTIFICATE_CACHE_BYTES } from './certificateCache.js';
 import { abuseLimits, type AbuseLimits } from './rateLimit.js';
+import { NO_SECURITY_EVENTS, type SecurityEvents } from './securityEvents.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -43,6 +44,10 @@ export interface SmdpOptions {
   readonly clock?: () => number;
   /** Per-source and per-EID limits (src/smdpp/rateLimit.ts); each given one replaces its default. */
   readonly limits?: Partial<AbuseLimits>;
+  /** Bound of the verified-certificate cache in accounted bytes (default DEFAULT_CERTIFICATE_CACHE_BYTES, 4 MiB). */
+  readonly certificateCacheBytes?: number;
+  /** Where security events go (src/smdpp/securityEvents.ts); default nowhere. */
+  readonly events?: SecurityEvents;
 }
 
 /** The resolved configuration the functions share. */
@@ -57,9 +62,11 @@ export interface SmdpContext {
   readonly maxConfirmationCodeAttempts: number;
   readonly useProfileProtectionKeys: boolean;
   readonly now: () => number;
-  /** eUICC and EUM certificates parsed recently (derived data, per process). */
+  /** eUICC and EUM certificates whose chain verified recently (derived data, per process, bounded in bytes). */
   readonly certificates: CertificateCache;
   readonly limits: AbuseLimits;
+  /** Security events: `ctx.events.securityEvent(name, fields)` logs and counts one (docs/operations.md). */
+  readonly events: SecurityEvents;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
@@ -76,8 +83,9 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     maxConfirmationCodeAttempts: o.maxConfirmationCodeAttempts ?? DEFAULT_MAX_CC_ATTEMPTS,
     useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
     now: o.clock ?? Date.now,
-    certificates: new CertificateCache(),
+    certificates: new CertificateCache(o.certificateCacheBytes ?? DEFAULT_CERTIFICATE_CACHE_BYTES),
     limits: abuseLimits(o.limits),
+    events: o.events ?? NO_SECURITY_EVENTS,
   };
 }
 

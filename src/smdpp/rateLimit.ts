@@ -70,17 +70,39 @@ const AUTHENTICATION_FAILURES: ReadonlySet<string> = new Set(['8.1', '8.1.2', '8
 /** Counts a refused AuthenticateClient against its source when the refusal was a failed eUICC authentication. */
 export async function recordAuthenticationFailure(ctx: SmdpContext, e: unknown, address: string): Promise<void> {
   if (!(e instanceof FunctionFailure) || !AUTHENTICATION_FAILURES.has(e.subjectCode)) return;
-  await ctx.store.lockouts.recordFailure(authenticationKey(address), ctx.limits.authentication, ctx.now());
+  await countFailure(ctx, authenticationKey(address), ctx.limits.authentication, 'failed eUICC authentications', address);
 }
 
-/** The EID or the source is locked out of matching-ID lookups now. */
+/** A lockout key as the security events name it: its scope (eid, source, auth) and what it limits. */
+function limitOf(key: string): { scope: string; subject: string } {
+  const colon = key.indexOf(':');
+  return { scope: key.slice(0, colon), subject: key.slice(colon + 1) };
+}
+
+/**
+ * The EID or the source is locked out of matching-ID lookups now: true after raising a rateLimit.hit event (the
+ * device itself is answered as a wrong guess).
+ */
 export async function matchingIdLocked(ctx: SmdpContext, eid: string, address: string): Promise<boolean> {
-  return (await ctx.store.lockouts.locked([eidKey(eid), sourceKey(address)], ctx.now())).length > 0;
+  const [entry] = await ctx.store.lockouts.locked([eidKey(eid), sourceKey(address)], ctx.now());
+  if (entry === undefined) return false;
+  ctx.events.securityEvent('rateLimit.hit', { ...limitOf(entry.key), reason: 'matching-ID lockout', until: entry.lockedUntil, client: address });
+  return true;
+}
+
+/** Counts one failure against `key`; a lockout it starts is a lockout.started event. */
+async function countFailure(ctx: SmdpContext, key: string, policy: LockoutPolicy, reason: string, address: string): Promise<void> {
+  const outcome = await ctx.store.lockouts.recordFailure(key, policy, ctx.now());
+  if (outcome.newlyLocked) ctx.events.securityEvent('lockout.started', { ...limitOf(key), reason, until: outcome.lockedUntil, client: address });
 }
 
 /** Counts a matching-ID failure against the EID and the source (each may be locked out by it). */
 export async function recordMatchingIdFailure(ctx: SmdpContext, eid: string, address: string): Promise<void> {
-  const now = ctx.now();
-  await ctx.store.lockouts.recordFailure(eidKey(eid), ctx.limits.eid, now);
-  await ctx.store.lockouts.recordFailure(sourceKey(address), ctx.limits.source, now);
+  await countFailure(ctx, eidKey(eid), ctx.limits.eid, 'matching-ID failures', address);
+  await countFailure(ctx, sourceKey(address), ctx.limits.source, 'matching-ID failures', address);
+}
+
+/** InitiateAuthentication refused (open sessions or an authentication lockout of the source): a rateLimit.hit event. */
+export function sessionRefused(ctx: SmdpContext, address: string): void {
+  ctx.events.securityEvent('rateLimit.hit', { scope: 'source', subject: sourceOf(address), reason: 'open sessions or authentication lockout', client: address });
 }

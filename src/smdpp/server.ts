@@ -1,6 +1,9 @@
 // The SM-DP+'s ES9+ interface over HTTPS (SGP.22 5.6, JSON binding 6.5): POST /gsma/rsp2/es9plus/<function>.
 import type { FastifyInstance } from 'fastify';
 import { ES9PLUS_FUNCTIONS } from '../http/es9plusFunctions.js';
+import { currentCallNotes } from '../http/callContext.js';
+import type { Logger } from '../http/logging.js';
+import type { ServerMetrics } from '../http/metrics.js';
 import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../http/server.js';
 import { smdpContext, type SmdpContext, type SmdpOptions } from './context.js';
 import { authenticateClient } from './es9plus/authenticateClient.js';
@@ -8,6 +11,7 @@ import { cancelSession } from './es9plus/cancelSession.js';
 import { getBoundProfilePackage } from './es9plus/getBoundProfilePackage.js';
 import { handleNotification, type NotificationResult } from './es9plus/handleNotification.js';
 import { initiateAuthentication } from './es9plus/initiateAuthentication.js';
+import { callObserver, notificationEvent, securityEventSink } from './securityEvents.js';
 
 export const ES9PLUS_PATH = '/gsma/rsp2/es9plus';
 
@@ -18,6 +22,10 @@ export interface SmdpServerOptions extends SmdpOptions {
   readonly onNotification?: (result: NotificationResult) => void;
   /** Called with unexpected errors (the client sees a generic internal error). */
   readonly onInternalError?: (error: unknown) => void;
+  /** Structured logs (src/http/logging.ts): security events and internal errors; none: no logs. */
+  readonly logger?: Logger;
+  /** Counters and histograms for the metrics endpoint (src/http/metrics.ts). */
+  readonly metrics?: ServerMetrics;
 }
 
 export interface SmdpServer {
@@ -27,15 +35,26 @@ export interface SmdpServer {
 
 /** Builds the ES9+ HTTPS server; call `app.listen({ host, port })` to serve. */
 export function createSmdpServer(options: SmdpServerOptions): SmdpServer {
-  const ctx = smdpContext(options);
-  const app = createHttpsServer(options.tls);
-  const onError = options.onInternalError ?? (() => undefined);
-  const onNotification = options.onNotification ?? (() => undefined);
+  const { logger, metrics } = options;
+  const events = options.events ?? securityEventSink(logger, metrics);
+  const ctx = smdpContext({ ...options, events });
+  const app = createHttpsServer({ ...options.tls, ...(logger === undefined ? {} : { logger }) });
+  if (metrics !== undefined) metrics.trackConnections(app.server);
+  const onError = (e: unknown): void => {
+    logger?.error({ err: e }, 'internal error');
+    options.onInternalError?.(e);
+  };
+  const onNotification = (result: NotificationResult, client: string): void => {
+    notificationEvent(events, result, client, currentCallNotes()?.eid);
+    options.onNotification?.(result);
+  };
+  // Every call's outcome goes through one observer: Failed statuses become security events, all calls metrics.
+  const observe = callObserver(events, metrics);
   const es9 = ES9PLUS_FUNCTIONS;
-  registerJsonFunction(app, `${ES9PLUS_PATH}/initiateAuthentication`, es9.initiateAuthentication, (r, client) => initiateAuthentication(ctx, r, client), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/authenticateClient`, es9.authenticateClient, (r, client) => authenticateClient(ctx, r, client), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/getBoundProfilePackage`, es9.getBoundProfilePackage, (r) => getBoundProfilePackage(ctx, r), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/handleNotification`, es9.handleNotification, (r) => handleNotification(ctx, r, onNotification), onError);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/cancelSession`, es9.cancelSession, (r) => cancelSession(ctx, r), onError);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/initiateAuthentication`, es9.initiateAuthentication, (r, client) => initiateAuthentication(ctx, r, client), onError, observe);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/authenticateClient`, es9.authenticateClient, (r, client) => authenticateClient(ctx, r, client), onError, observe);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/getBoundProfilePackage`, es9.getBoundProfilePackage, (r) => getBoundProfilePackage(ctx, r), onError, observe);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/handleNotification`, es9.handleNotification, (r, client) => handleNotification(ctx, r, (n) => onNotification(n, client.address)), onError, observe);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/cancelSession`, es9.cancelSession, (r) => cancelSession(ctx, r), onError, observe);
   return { app, context: ctx };
 }

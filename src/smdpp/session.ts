@@ -1,4 +1,5 @@
 // Looking up the RSP session a transactionId names (SGP.22 3.0.1/3.1.3: one transaction, one session, one eUICC).
+import { noteCall } from '../http/callContext.js';
 import type { SessionState } from '../store/database.js';
 import type { Session } from '../store/smdpStore.js';
 import type { SmdpContext } from './context.js';
@@ -9,6 +10,7 @@ export async function activeSession(ctx: SmdpContext, transactionId: Buffer, sta
   const id = transactionId.toString('hex').toUpperCase();
   const session = await ctx.store.getSession(id);
   if (session === undefined) throw fail('unknownTransaction', `unknown transactionId ${id}`);
+  if (session.eid !== undefined) noteCall({ eid: session.eid });
   if (session.expiresAt < ctx.now()) {
     await ctx.store.setSessionState(id, ['initiated', 'authenticating', 'authenticated'], 'expired');
     throw fail('unknownTransaction', `the session of transactionId ${id} has expired`);

@@ -2,6 +2,7 @@
 import type { GsmaCertificate } from '../pki/certificate.js';
 import { PkiError } from '../pki/errors.js';
 import { validateChain, type ChainValidationResult } from '../pki/validateChain.js';
+import { noteCall } from '../http/callContext.js';
 import type { FunctionFailure } from '../http/jsonBinding.js';
 import type { SmdpContext } from './context.js';
 import { fail } from './statusCodes.js';
@@ -44,11 +45,15 @@ export function verifyEuiccChain(
   } catch (e) {
     throw fail('euiccCertificateInvalid', `the eUICC certificate is malformed: ${parseFailure(e)}`, e);
   }
+  let result: ChainValidationResult;
   try {
-    const result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
-    return { ...result, eid: result.eid! };
+    result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
+    noteCall({ eid: result.eid });
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e, eum);
     throw e;
   }
+  // Kept only now: the EUM verified under a trusted CI, the eUICC under the EUM (a failed chain keeps nothing).
+  ctx.certificates.remember([eum, euicc]);
+  return { ...result, eid: result.eid! };
 }

@@ -102,11 +102,26 @@ export interface NotificationsTable {
   received_at: number | string;
 }
 
+/** One profile (order) state change, hash-chained to the row before it (src/store/auditLog.ts). */
+export interface AuditLogTable {
+  seq: number;
+  at: number | string;
+  /** SHA-256 of the matching ID (or internal key), hex, first 32 digits: not the matching ID itself. */
+  order_ref: string;
+  iccid: string;
+  from_state: string | null;
+  to_state: string;
+  cause: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface McimTables {
   smdp_orders: OrdersTable;
   smdp_sessions: SessionsTable;
   smdp_notifications: NotificationsTable;
   smdp_lockouts: LockoutsTable;
+  smdp_audit_log: AuditLogTable;
 }
 
 export type Database = Kysely<McimTables>;

@@ -119,5 +119,24 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('smdp_lockouts_expires_at').on('smdp_lockouts').column('expires_at').execute();
       },
     },
+    // The audit trail of profile state changes (src/store/auditLog.ts): append-only, each row hash-chained to the one
+    // before it, so a row altered, deleted or reordered breaks the chain (mcim smdpp audit verify). No index but the
+    // primary key: an index on order_ref costs every state change a write for an operator's occasional lookup.
+    '0007_audit_log': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('smdp_audit_log')
+          .addColumn('seq', 'integer', (c) => c.primaryKey())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('order_ref', 'text', (c) => c.notNull())
+          .addColumn('iccid', 'text', (c) => c.notNull())
+          .addColumn('from_state', 'text')
+          .addColumn('to_state', 'text', (c) => c.notNull())
+          .addColumn('cause', 'text', (c) => c.notNull())
+          .addColumn('prev_hash', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -4,6 +4,7 @@ import { McimError } from '../errors.js';
 import { timeOf, type Database, type OrderState, type OrdersTable, type SessionState } from './database.js';
 import { Lockouts } from './lockouts.js';
 import { PreparedQuery, slot } from './preparedQuery.js';
+import { AuditLog } from './auditLog.js';
 import type { SecretBox } from './secretBox.js';
 
 export interface NewOrder {
@@ -307,7 +308,8 @@ function sessionQueries(db: Database) {
           updated_at: now,
         })
         .where('matching_id', '=', matchingId)
-        .where('state', '=', 'released'),
+        .where('state', '=', 'released')
+        .returning('iccid'),
     ).slots<{ transactionId: string; eid: string; bppSealed: Buffer | null; bppEuiccOtpk: Buffer | null; matchingId: string; now: number }>(
       'transactionId',
       'eid',
@@ -343,7 +345,8 @@ function sessionQueries(db: Database) {
         .updateTable('smdp_orders')
         .set({ state: slot('state'), error_reason: slot('errorReason'), bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
         .where('transaction_id', '=', transactionId)
-        .where('state', '=', 'downloaded'),
+        .where('state', '=', 'downloaded')
+        .returning(['matching_id', 'iccid']),
     ).slots<{ transactionId: string; state: OrderState; errorReason: string | null; now: number }>('transactionId', 'state', 'errorReason', 'now'),
   };
 }
@@ -352,6 +355,8 @@ export class SmdpStore {
   readonly db: Database;
   /** Failures and lockouts of EIDs and source addresses (src/store/lockouts.ts). */
   readonly lockouts: Lockouts;
+  /** The hash-chained trail of order state changes, appended in each change's transaction. */
+  readonly audit: AuditLog;
   readonly #box: SecretBox;
   readonly #purgeEvery: number;
   readonly #q: ReturnType<typeof sessionQueries>;
@@ -363,6 +368,7 @@ export class SmdpStore {
     this.#purgeEvery = options.purgeSessionsEvery ?? DEFAULT_PURGE_SESSIONS_EVERY;
     this.#q = sessionQueries(db);
     this.lockouts = new Lockouts(db);
+    this.audit = new AuditLog(db);
   }
 
   /** The confirmation code hash from its column: sealed (bound to the order), or a bare hash from before sealing. */
@@ -374,36 +380,42 @@ export class SmdpStore {
   /** Stores a released order; ORDER_EXISTS when the matching ID is taken. An EID-only order needs its EID. */
   async insertOrder(order: NewOrder, now: number): Promise<void> {
     if (order.eidOnly === true && order.eid === undefined) throw new McimError('INVALID_ARGUMENT', 'an order without a matching ID needs an EID');
-    const result = await this.db
-      .insertInto('smdp_orders')
-      .values({
-        matching_id: order.matchingId,
-        iccid: order.iccid,
-        eid: order.eid ?? null,
-        cc_hash: order.ccHash === undefined ? null : this.#box.seal(order.ccHash, ccAad(order.matchingId)).toString('hex'),
-        state: order.released === false ? 'confirmed' : 'released',
-        error_reason: null,
-        profile_name: order.profileName,
-        service_provider_name: order.serviceProviderName,
-        profile_class: order.profileClass,
-        package_sealed: this.#box.seal(order.profilePackage, packageAad(order.matchingId)),
-        transaction_id: null,
-        delivered_eid: null,
-        eid_only: order.eidOnly === true ? 1 : 0,
-        created_at: now,
-        updated_at: now,
-        order_expires_at: order.expiresAt ?? null,
-        max_download_attempts: order.maxDownloadAttempts ?? null,
-        profile_policy_rules: order.profilePolicyRules ?? null,
-        profile_owner: order.profileOwner?.toString('hex') ?? null,
-        icon_type: order.iconType ?? null,
-        icon: order.icon ?? null,
-        bpp_sealed: null,
-        bpp_euicc_otpk: null,
-      })
-      .onConflict((oc) => oc.column('matching_id').doNothing())
-      .executeTakeFirst();
-    if (rows(result.numInsertedOrUpdatedRows) !== 1) {
+    const state = order.released === false ? 'confirmed' : 'released';
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .insertInto('smdp_orders')
+        .values({
+          matching_id: order.matchingId,
+          iccid: order.iccid,
+          eid: order.eid ?? null,
+          cc_hash: order.ccHash === undefined ? null : this.#box.seal(order.ccHash, ccAad(order.matchingId)).toString('hex'),
+          state,
+          error_reason: null,
+          profile_name: order.profileName,
+          service_provider_name: order.serviceProviderName,
+          profile_class: order.profileClass,
+          package_sealed: this.#box.seal(order.profilePackage, packageAad(order.matchingId)),
+          transaction_id: null,
+          delivered_eid: null,
+          eid_only: order.eidOnly === true ? 1 : 0,
+          created_at: now,
+          updated_at: now,
+          order_expires_at: order.expiresAt ?? null,
+          max_download_attempts: order.maxDownloadAttempts ?? null,
+          profile_policy_rules: order.profilePolicyRules ?? null,
+          profile_owner: order.profileOwner?.toString('hex') ?? null,
+          icon_type: order.iconType ?? null,
+          icon: order.icon ?? null,
+          bpp_sealed: null,
+          bpp_euicc_otpk: null,
+        })
+        .onConflict((oc) => oc.column('matching_id').doNothing())
+        .executeTakeFirst();
+      if (rows(result.numInsertedOrUpdatedRows) !== 1) return false;
+      await this.audit.append(trx, { matchingId: order.matchingId, iccid: order.iccid, from: null, to: state, cause: 'order imported', at: now });
+      return true;
+    });
+    if (!inserted) {
       throw new McimError('ORDER_EXISTS', `an order with matching ID '${order.matchingId}' already exists`);
     }
   }
@@ -599,7 +611,7 @@ export class SmdpStore {
         .set((eb) => ({ cc_attempts: eb('cc_attempts', '+', 1), updated_at: now }))
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
-        .returning('cc_attempts')
+        .returning(['cc_attempts', 'iccid'])
         .executeTakeFirst();
       if (r === undefined) return undefined;
       const attempts = Number(r.cc_attempts);
@@ -610,6 +622,7 @@ export class SmdpStore {
           .set({ state: 'error', error_reason: 'confirmation code attempts exceeded', bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
           .where('matching_id', '=', matchingId)
           .execute();
+        await this.audit.append(trx, { matchingId, iccid: r.iccid, from: 'released', to: 'error', cause: 'confirmation code attempts exceeded', at: now });
       }
       return { attempts, locked };
     });
@@ -628,8 +641,9 @@ export class SmdpStore {
       const s = await this.#q.deliverSession.first(trx, { transactionId, now });
       if (s === undefined) return false;
       if (s.eid === null) throw new Error(`session ${transactionId} was authenticated without an EID`);
-      const delivered = await this.#q.deliverOrder.affected(trx, { transactionId, eid: s.eid, bppSealed, bppEuiccOtpk, matchingId, now });
-      if (delivered !== 1) throw new OrderUnavailable();
+      const delivered = await this.#q.deliverOrder.first(trx, { transactionId, eid: s.eid, bppSealed, bppEuiccOtpk, matchingId, now });
+      if (delivered === undefined) throw new OrderUnavailable();
+      await this.audit.append(trx, { matchingId, iccid: delivered.iccid, from: 'released', to: 'downloaded', cause: `bound profile package delivered to the eUICC ${s.eid}`, at: now });
       return true;
     }).catch((e: unknown) => {
       if (e instanceof OrderUnavailable) return false;
@@ -655,12 +669,13 @@ export class SmdpStore {
       if (s === undefined) return false;
       if (s.matching_id !== null) {
         const errorReason = orderState === 'error' ? reason : null;
-        await trx
+        const released = await trx
           .updateTable('smdp_orders')
           .set({ state: orderState, error_reason: errorReason, updated_at: now })
           .where('matching_id', '=', s.matching_id)
           .where('state', '=', 'released')
-          .execute();
+          .returning('iccid')
+          .executeTakeFirst();
         const delivered = await trx
           .updateTable('smdp_orders')
           .set({
@@ -672,10 +687,13 @@ export class SmdpStore {
           .where('matching_id', '=', s.matching_id)
           .where('state', '=', 'downloaded')
           .where('transaction_id', '=', transactionId)
+          .returning('iccid')
           .executeTakeFirst();
-        if (orderState === 'released' && rows(delivered.numUpdatedRows) === 1 && s.eid === null) {
+        if (orderState === 'released' && delivered !== undefined && s.eid === null) {
           throw new Error(`session ${transactionId} delivered a profile without an EID`);
         }
+        if (released !== undefined && orderState !== 'released') await this.audit.append(trx, { matchingId: s.matching_id, iccid: released.iccid, from: 'released', to: orderState, cause: reason, at: now });
+        if (delivered !== undefined) await this.audit.append(trx, { matchingId: s.matching_id, iccid: delivered.iccid, from: 'downloaded', to: orderState, cause: reason, at: now });
       }
       return true;
     });
@@ -714,20 +732,28 @@ export class SmdpStore {
         .set({ state: 'error', error_reason: 'maximum download attempts exceeded', bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
+        .returning('iccid')
         .executeTakeFirst();
-      return rows(spent.numUpdatedRows) === 1 ? 'exceeded' : 'unavailable';
+      if (spent === undefined) return 'unavailable';
+      await this.audit.append(trx, { matchingId, iccid: spent.iccid, from: 'released', to: 'error', cause: 'maximum download attempts exceeded', at: now });
+      return 'exceeded';
     });
   }
 
   /** confirmed -> released (what ES2+.ReleaseProfile does); false when the order is not confirmed. */
   async releaseOrder(matchingId: string, now: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('smdp_orders')
-      .set({ state: 'released', updated_at: now })
-      .where('matching_id', '=', matchingId)
-      .where('state', '=', 'confirmed')
-      .executeTakeFirst();
-    return rows(r.numUpdatedRows) === 1;
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('smdp_orders')
+        .set({ state: 'released', updated_at: now })
+        .where('matching_id', '=', matchingId)
+        .where('state', '=', 'confirmed')
+        .returning('iccid')
+        .executeTakeFirst();
+      if (r === undefined) return false;
+      await this.audit.append(trx, { matchingId, iccid: r.iccid, from: 'confirmed', to: 'released', cause: 'order released', at: now });
+      return true;
+    });
   }
 
   /**
@@ -753,12 +779,9 @@ export class SmdpStore {
         now,
       });
       if (inserted !== 1) return 'replayed';
-      await this.#q.recordInstallation.execute(trx, {
-        transactionId,
-        state: success ? 'installed' : 'error',
-        errorReason: success ? null : 'installation failed on the eUICC',
-        now,
-      });
+      const errorReason = 'installation failed on the eUICC';
+      const o = await this.#q.recordInstallation.first(trx, { transactionId, state: success ? 'installed' : 'error', errorReason: success ? null : errorReason, now });
+      if (o !== undefined) await this.audit.append(trx, { matchingId: o.matching_id, iccid: o.iccid, from: 'downloaded', to: success ? 'installed' : 'error', cause: success ? `installed on the eUICC ${eid}` : errorReason, at: now });
       return 'recorded';
     });
   }
@@ -788,13 +811,15 @@ export class SmdpStore {
       const inserted = await this.#q.insertNotification.affected(trx, { key: `${eid}:${seqNumber}`, eid, seqNumber, operation, iccid, transactionId: null, now });
       if (inserted !== 1) return 'replayed';
       if (operation === 'delete') {
-        await trx
+        const deleted = await trx
           .updateTable('smdp_orders')
           .set({ state: 'deleted', updated_at: now })
           .where('iccid', '=', iccid)
           .where('delivered_eid', '=', eid)
           .where('state', '=', 'installed')
+          .returning('matching_id')
           .execute();
+        for (const d of deleted) await this.audit.append(trx, { matchingId: d.matching_id, iccid, from: 'installed', to: 'deleted', cause: `deleted on the eUICC ${eid}`, at: now });
       }
       return 'recorded';
     });

@@ -18,6 +18,11 @@ describe('fuzz smoke', () => {
     // The structure-aware mutations keep a good share of the inputs well-formed enough to decode.
     const accepted = report.parsers.reduce((n, p) => n + p.accepted, 0);
     assert.ok(accepted > 0.1 * 2000 * report.parsers.length, `only ${accepted} inputs accepted`);
+    // The input budgets are reached: lists beyond their SIZE bound (flooded elements) and oversize strings.
+    const sizeExceeded = report.parsers.filter((p) => p.name.startsWith('rsp.') && (p.refusals['SIZE_EXCEEDED'] ?? 0) > 0).map((p) => p.name);
+    for (const name of ['rsp.EUICCInfo1', 'rsp.PrepareDownloadResponse', 'rsp.PendingNotification', 'rsp.CancelSessionResponse', 'rsp.BoundProfilePackage']) {
+      assert.ok(sizeExceeded.includes(name), `${name} never refused an input with SIZE_EXCEEDED`);
+    }
   });
 
   it('the oracle reports foreign exceptions and slow inputs, not Asn1Errors', async () => {

@@ -108,9 +108,10 @@ describe('SEQUENCE OF', () => {
   it('checks element tags and size bounds', () => {
     assert.deepStrictEqual(decode(list, hex('30060101ff010100')), [true, false]);
     failsWith('INVALID_VALUE', list, '3000');
-    failsWith('INVALID_VALUE', list, '30090101ff0101000101ff');
+    failsWith('SIZE_EXCEEDED', list, '30090101ff0101000101ff');
     failsWith('UNEXPECTED_TAG', list, '3003020100');
     assert.throws(() => encode(list, []), (e) => e instanceof Asn1Error && e.code === 'INVALID_VALUE');
+    assert.throws(() => encode(list, [true, true, true]), (e) => e instanceof Asn1Error && e.code === 'SIZE_EXCEEDED');
   });
 });
 

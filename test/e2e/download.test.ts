@@ -1,25 +1,23 @@
 // End to end (SGP.22 3.1.3, 3.2, 3.5): SM-DP+ over HTTPS, IPA, software eUICC over APDUs; every TS.48 profile on P-256 and brainpoolP256r1 eUICCs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Command } from 'commander';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
 import { Card } from '../../src/euicc/card.js';
 import { Euicc } from '../../src/euicc/euicc.js';
-import { initSmdpDataDir, openSmdpStore, type SmdpDataDir } from '../../src/smdpp/dataDir.js';
+import { type SmdpDataDir } from '../../src/smdpp/dataDir.js';
 import { activationCode, importProfile } from '../../src/smdpp/importProfile.js';
-import { createSmdpServer, type SmdpServer } from '../../src/smdpp/server.js';
 import type { SmdpStore } from '../../src/store/smdpStore.js';
-import { deviceInit, deviceSecret, httpOptions, registerDevice, withDevice } from '../../src/cli/commands/device.js';
+import { deviceInit, deviceSecret, registerDevice, withDevice } from '../../src/cli/commands/device.js';
 import { Es10ResultError, Es9PlusError, IpaError } from '../../src/ipa/errors.js';
 import { listProfiles, manageProfile } from '../../src/ipa/localProfileManagement.js';
 import { listPendingNotifications } from '../../src/ipa/notifications.js';
 import { downloadProfile } from '../../src/ipa/profileDownload.js';
 import { runStdioBridge } from '../../src/ipa/stdioBridge.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
 import { SCRIPTED_LPA, sink } from '../ipa/bridgeHelpers.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
@@ -44,41 +42,22 @@ const PROFILES = readdirSync(fixturePath('ts48'))
 
 for (const curve of ['p256', 'brainpool'] as const) {
   describe(`download, enable, disable, delete over ES9+ and ES10 (${curve})`, () => {
+    let smdp: DataDirSmdp;
     let tmp: string;
     let data: SmdpDataDir;
     let store: SmdpStore;
-    let server: SmdpServer;
-    let http: ReturnType<typeof httpOptions>;
+    let http: DataDirSmdp['http'];
     let port = 0;
     const notified: unknown[] = [];
 
     before(async () => {
-      tmp = mkdtempSync(join(tmpdir(), 'mcim-e2e-'));
-      data = initSmdpDataDir(join(tmp, 'smdp'), ADDRESS);
-      store = await openSmdpStore(data);
-      server = createSmdpServer({
-        address: data.address,
-        oid: data.oid,
-        credentials: data.credentials,
-        store,
-        tls: data.tls,
-        onNotification: (n) => notified.push(n),
-        onInternalError: (e) => {
-          throw e;
-        },
-      });
-      await server.app.listen({ host: '127.0.0.1', port: 0 });
-      port = (server.app.server.address() as AddressInfo).port;
-      http = httpOptions({ ca: [data.ciCertificateFiles.p256!], connect: `127.0.0.1:${port}` });
+      smdp = await startDataDirSmdp('mcim-e2e-', ADDRESS, (n) => notified.push(n));
+      ({ tmp, data, store, http, port } = smdp);
       for (const p of PROFILES) await importProfile(store, p.der, { matchingId: p.matchingId, allowShortMatchingId: true, profileName: p.matchingId }, Date.now());
       await importProfile(store, PROFILES[0]!.der, { matchingId: 'WITH-CC', allowShortMatchingId: true, confirmationCode: '4711' }, Date.now());
     });
 
-    after(async () => {
-      await server.app.close();
-      await store.close();
-      rmSync(tmp, { recursive: true, force: true });
-    });
+    after(() => smdp.close());
 
     const newDevice = (name: string): { state: string } => {
       const state = join(tmp, `${name}.state`);

@@ -1,23 +1,21 @@
 // End to end retry (SGP.22 5.6.2/5.6.3/5.7.5): a load that fails after binding, then the same software eUICC comes back over the IPA: the same BPP for the same otPK, a fresh binding for a new one; large metadata (2.5.5).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decode } from '../../src/asn1/schema.js';
 import { InitialiseSecureChannelRequest } from '../../src/asn1/definitions/rsp.js';
 import { Card } from '../../src/euicc/card.js';
 import { Euicc } from '../../src/euicc/euicc.js';
-import { deviceInit, deviceSecret, httpOptions } from '../../src/cli/commands/device.js';
+import { deviceInit, deviceSecret } from '../../src/cli/commands/device.js';
 import { Es10Client } from '../../src/ipa/es10Client.js';
 import { listProfiles } from '../../src/ipa/localProfileManagement.js';
 import { downloadProfile } from '../../src/ipa/profileDownload.js';
-import { initSmdpDataDir, openSmdpStore, type SmdpDataDir } from '../../src/smdpp/dataDir.js';
+import { type SmdpDataDir } from '../../src/smdpp/dataDir.js';
 import { activationCode, importProfile } from '../../src/smdpp/importProfile.js';
-import { createSmdpServer, type SmdpServer } from '../../src/smdpp/server.js';
 import type { SmdpStore } from '../../src/store/smdpStore.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const PROFILE = readFileSync(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'));
@@ -57,35 +55,18 @@ function iscLength(b: Buffer): number {
 
 for (const curve of ['p256', 'brainpool'] as const) {
   describe(`download retry after a failed load, real eUICC (${curve})`, () => {
+    let smdp: DataDirSmdp;
     let tmp: string;
     let data: SmdpDataDir;
     let store: SmdpStore;
-    let server: SmdpServer;
-    let http: ReturnType<typeof httpOptions>;
+    let http: DataDirSmdp['http'];
 
     before(async () => {
-      tmp = mkdtempSync(join(tmpdir(), 'mcim-e2e-retry-'));
-      data = initSmdpDataDir(join(tmp, 'smdp'), ADDRESS);
-      store = await openSmdpStore(data);
-      server = createSmdpServer({
-        address: data.address,
-        oid: data.oid,
-        credentials: data.credentials,
-        store,
-        tls: data.tls,
-        onInternalError: (e) => {
-          throw e;
-        },
-      });
-      await server.app.listen({ host: '127.0.0.1', port: 0 });
-      http = httpOptions({ ca: [data.ciCertificateFiles.p256!], connect: `127.0.0.1:${(server.app.server.address() as AddressInfo).port}` });
+      smdp = await startDataDirSmdp('mcim-e2e-retry-', ADDRESS);
+      ({ tmp, data, store, http } = smdp);
     });
 
-    after(async () => {
-      await server.app.close();
-      await store.close();
-      rmSync(tmp, { recursive: true, force: true });
-    });
+    after(() => smdp.close());
 
     /** A device (state file) and its eUICC opened on a link. */
     function device(name: string): { state: string; secret: Buffer; open: () => { link: Link; euicc: Euicc } } {

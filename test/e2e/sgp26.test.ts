@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deviceInit } from '../../src/cli/commands/device.js';
+import type { EcCurve } from '../../src/crypto/ecdsa.js';
 import { McimError } from '../../src/errors.js';
 import { Card } from '../../src/euicc/card.js';
 import { Euicc, identityFromSgp26 } from '../../src/euicc/euicc.js';
@@ -15,6 +16,7 @@ import { listProfiles } from '../../src/ipa/localProfileManagement.js';
 import { downloadProfile } from '../../src/ipa/profileDownload.js';
 import { certificateToPem, parseCertificate } from '../../src/pki/certificate.js';
 import { issueTestCertificate } from '../../src/pki/testPki.js';
+import { tlsServerSettings } from '../../src/smdpp/credentialSet.js';
 import { importProfile } from '../../src/smdpp/importProfile.js';
 import { createSmdpServer, type SmdpServer } from '../../src/smdpp/server.js';
 import { openDatabase } from '../../src/store/database.js';
@@ -29,8 +31,33 @@ function keyed(certificateFile: string, keyFile: string) {
   return { certificate: parseCertificate(readFixture('sgp26', certificateFile)), privateKey: createPrivateKey(readFixture('sgp26', keyFile)) };
 }
 
-for (const [suffix, curve] of [['NIST', 'P-256'], ['BRP', 'brainpoolP256r1']] as const) {
-  describe(`SGP.26 test PKI on ${curve}`, () => {
+type Sgp26Curve = 'NIST' | 'BRP';
+const CURVE: Record<Sgp26Curve, EcCurve> = { NIST: 'P-256', BRP: 'brainpoolP256r1' };
+
+/**
+ * The SM-DP+ holds SGP.26 DPauth/DPpb under `credential`'s CI and also trusts `knownCi` (when given); the eUICC has the
+ * SGP.26 identity on `euicc`'s curve; CERT.DP.TLS is issued on `tls`'s curve (brainpool: TLS 1.2, docs/brainpool-tls.md).
+ */
+const CASES: readonly { name: string; credential: Sgp26Curve; euicc: Sgp26Curve; tls: Sgp26Curve; knownCi?: Sgp26Curve }[] = [
+  { name: 'P-256', credential: 'NIST', euicc: 'NIST', tls: 'NIST' },
+  { name: 'brainpoolP256r1, over a brainpool TLS certificate', credential: 'BRP', euicc: 'BRP', tls: 'BRP' },
+  // SGP.22 5.6.2/5.7.5: the one-time ECKA keys are on CERT.DPpb's curve, not on the eUICC certificate's.
+  { name: 'brainpoolP256r1 DPauth/DPpb with a P-256 eUICC chain', credential: 'BRP', euicc: 'NIST', tls: 'NIST', knownCi: 'NIST' },
+];
+
+function sgp26Ci(suffix: Sgp26Curve) {
+  const der = readFixture('sgp26', 'CertificateIssuer', `CERT_CI_ECDSA_${suffix}.der`);
+  return {
+    entity: 'ci' as const,
+    der,
+    certificate: parseCertificate(der),
+    privateKey: createPrivateKey(readFixture('sgp26', 'CertificateIssuer', `SK_CI_ECDSA_${suffix}.pem`)),
+  };
+}
+
+for (const { name, credential: suffix, euicc: euiccSuffix, tls: tlsSuffix, knownCi } of CASES) {
+  const curve = CURVE[suffix];
+  describe(`SGP.26 test PKI: ${name}`, () => {
     let tmp: string;
     let store: SmdpStore;
     let server: SmdpServer;
@@ -39,16 +66,11 @@ for (const [suffix, curve] of [['NIST', 'P-256'], ['BRP', 'brainpoolP256r1']] as
 
     before(async () => {
       tmp = mkdtempSync(join(tmpdir(), 'mcim-sgp26-'));
-      const ciDer = readFixture('sgp26', 'CertificateIssuer', `CERT_CI_ECDSA_${suffix}.der`);
-      ciPem = certificateToPem(ciDer);
-      // SGP.26 ships its CI key so that fresh TLS certificates can be issued (its own DPtls expires in 2027).
-      const ci = {
-        entity: 'ci' as const,
-        der: ciDer,
-        certificate: parseCertificate(ciDer),
-        privateKey: createPrivateKey(readFixture('sgp26', 'CertificateIssuer', `SK_CI_ECDSA_${suffix}.pem`)),
-      };
-      const tls = issueTestCertificate('dp-tls', ci, { smdpAddress: HOST, curve: 'P-256' });
+      const ci = sgp26Ci(suffix);
+      // SGP.26 ships its CI keys so that fresh TLS certificates can be issued (its own DPtls expire in 2027).
+      const tlsCi = sgp26Ci(tlsSuffix);
+      ciPem = certificateToPem(tlsCi.der);
+      const tls = issueTestCertificate('dp-tls', tlsCi, { smdpAddress: HOST, curve: CURVE[tlsSuffix] });
       store = new SmdpStore(await openDatabase({ engine: 'sqlite', file: join(tmp, 'smdp.sqlite') }), new SecretBox(Buffer.alloc(32, 7)));
       server = createSmdpServer({
         address: HOST,
@@ -61,8 +83,13 @@ for (const [suffix, curve] of [['NIST', 'P-256'], ['BRP', 'brainpoolP256r1']] as
             dpPb: keyed(`DPpb/CERT_S_SM_DPpb_ECDSA_${suffix}.der`, `DPpb/SK_S_SM_DPpb_ECDSA_${suffix}.pem`),
           },
         ],
+        ...(knownCi === undefined ? {} : { trustedCis: [sgp26Ci(knownCi).certificate] }),
         store,
-        tls: { key: Buffer.from(tls.privateKey.export({ type: 'pkcs8', format: 'pem' })), cert: Buffer.from(certificateToPem(tls.der)) },
+        tls: {
+          key: Buffer.from(tls.privateKey.export({ type: 'pkcs8', format: 'pem' })),
+          cert: Buffer.from(certificateToPem(tls.der)),
+          ...tlsServerSettings(CURVE[tlsSuffix]),
+        },
         onInternalError: (e) => {
           throw e;
         },
@@ -79,7 +106,7 @@ for (const [suffix, curve] of [['NIST', 'P-256'], ['BRP', 'brainpoolP256r1']] as
     });
 
     it('the SGP.26 eUICC downloads and installs a TS.48 profile from the SGP.26 SM-DP+', async () => {
-      const euicc = Euicc.create(join(tmp, 'euicc.state'), Buffer.alloc(32, 1), identityFromSgp26(fixturePath('sgp26'), suffix));
+      const euicc = Euicc.create(join(tmp, 'euicc.state'), Buffer.alloc(32, 1), identityFromSgp26(fixturePath('sgp26'), euiccSuffix));
       assert.equal(euicc.eid, '89049032123451234512345678901235');
       const card = new Card();
       euicc.attach(card);

@@ -14,27 +14,12 @@ import { issueTestCertificate, issueTestPki, type IssuedCertificate, type TestPk
 import { importProfile } from '../../src/smdpp/importProfile.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
-import { SMDP_ADDRESS, startHarness, type Es9Response, type Harness } from './harness.js';
+import { SMDP_ADDRESS, startHarness, type Es9Response, type Harness, assertFailed, assertSuccess, b64 } from './harness.js';
 
 const PROFILE = readFixture('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 const OTHER_PROFILE = readFixture('ts48', 'TS48V3-SAIP2-3-BERTLV-UNIQUE.der');
 const HOUR = 3_600_000;
 let counter = 0;
-
-function b64(b: Buffer): string {
-  return b.toString('base64');
-}
-
-function assertSuccess(r: Es9Response): void {
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.equal(r.body.header?.functionExecutionStatus.status, 'Executed-Success', JSON.stringify(r.body));
-}
-
-function assertFailed(r: Es9Response, subjectCode: string, reasonCode: string): void {
-  assert.equal(r.body.header?.functionExecutionStatus.status, 'Failed', JSON.stringify(r.body));
-  const data = r.body.header?.functionExecutionStatus.statusCodeData;
-  assert.deepEqual([data?.subjectCode, data?.reasonCode], [subjectCode, reasonCode], data?.message);
-}
 
 function ski(pki: TestPki): Buffer {
   return pki.ci.certificate.subjectKeyIdentifier!;

@@ -10,15 +10,11 @@ import { issueTestCertificate, type TestPki } from '../../src/pki/testPki.js';
 import { McimError } from '../../src/errors.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
-import { SMDP_ADDRESS, SMDP_OID, startHarness, type Es9Response, type Harness } from './harness.js';
+import { SMDP_ADDRESS, SMDP_OID, startHarness, type Es9Response, type Harness, assertFailed, assertSuccess, b64 } from './harness.js';
 
 const PROFILE = readFixture('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 const PNG_ICON = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(1016)]);
 let counter = 0;
-
-function b64(b: Buffer): string {
-  return b.toString('base64');
-}
 
 function fromB64(s: unknown): Buffer {
   return Buffer.from(s as string, 'base64');
@@ -28,16 +24,6 @@ function fromB64(s: unknown): Buffer {
 function sibling(pki: TestPki): TestPki {
   const eid = makeEid('89049032', Array.from({ length: 22 }, () => randomInt(10)).join(''));
   return { ...pki, eid, euicc: issueTestCertificate('euicc', pki.eum, { eid, notBefore: new Date(Date.now() - 3_600_000) }) };
-}
-
-function assertSuccess(r: Es9Response): void {
-  assert.equal(r.body.header?.functionExecutionStatus.status, 'Executed-Success', JSON.stringify(r.body));
-}
-
-function assertFailed(r: Es9Response, subjectCode: string, reasonCode: string): void {
-  assert.equal(r.body.header?.functionExecutionStatus.status, 'Failed', JSON.stringify(r.body));
-  const data = r.body.header?.functionExecutionStatus.statusCodeData;
-  assert.deepEqual([data?.subjectCode, data?.reasonCode], [subjectCode, reasonCode], data?.message);
 }
 
 async function order(h: Harness, options: Partial<ImportOptions> = {}): Promise<string> {

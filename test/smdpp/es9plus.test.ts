@@ -10,7 +10,7 @@ import { makeEid } from '../../src/pki/eid.js';
 import { issueTestCertificate, type TestPki } from '../../src/pki/testPki.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
-import { SMDP_ADDRESS, SMDP_OID, startHarness, type Es9Response, type Harness } from './harness.js';
+import { SMDP_ADDRESS, SMDP_OID, startHarness, type Es9Response, type Harness, assertFailed, assertSuccess, b64 } from './harness.js';
 
 const PROFILE = readFixture('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 let counter = 0;
@@ -20,21 +20,6 @@ function sibling(pki: TestPki): TestPki {
   const eid = makeEid('89049032', Array.from({ length: 22 }, () => randomInt(10)).join(''));
   // Valid from an hour ago: the harness clock stands at its start time, before this certificate is issued.
   return { ...pki, eid, euicc: issueTestCertificate('euicc', pki.eum, { eid, notBefore: new Date(Date.now() - 3_600_000) }) };
-}
-
-function b64(b: Buffer): string {
-  return b.toString('base64');
-}
-
-function assertSuccess(r: Es9Response): void {
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.equal(r.body.header?.functionExecutionStatus.status, 'Executed-Success', JSON.stringify(r.body));
-}
-
-function assertFailed(r: Es9Response, subjectCode: string, reasonCode: string): void {
-  assert.equal(r.body.header?.functionExecutionStatus.status, 'Failed', JSON.stringify(r.body));
-  const data = r.body.header?.functionExecutionStatus.statusCodeData;
-  assert.deepEqual([data?.subjectCode, data?.reasonCode], [subjectCode, reasonCode], data?.message);
 }
 
 async function order(h: Harness, options: { eid?: string; confirmationCode?: string } = {}): Promise<{ matchingId: string; iccid: string }> {

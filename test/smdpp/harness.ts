@@ -1,4 +1,5 @@
 // Test harness: an SM-DP+ on 127.0.0.1 (random port) over HTTPS with a P-256 and a brainpool test PKI, and an ES9+ JSON client.
+import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { createSmdpServer, ES9PLUS_PATH, type SmdpServer } from '../../src/smdpp
 import type { SmdpCredential } from '../../src/smdpp/context.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
 import type { AbuseLimits } from '../../src/smdpp/rateLimit.js';
+import type { Logger } from '../../src/http/logging.js';
+import type { ServerMetrics } from '../../src/http/metrics.js';
 
 /** The test PKI a data directory (`mcim serve`) holds, as the simulator wants it: the EUM and eUICC with their keys. */
 export function pkiFromDir(pkiDir: string): TestPki {
@@ -36,6 +39,23 @@ export interface Es9Response {
   body: Record<string, unknown> & {
     header?: { functionExecutionStatus: { status: string; statusCodeData?: { subjectCode: string; reasonCode: string; message?: string } } };
   };
+}
+
+export function b64(b: Buffer): string {
+  return b.toString('base64');
+}
+
+/** The call answered 200 with Executed-Success. */
+export function assertSuccess(r: Es9Response): void {
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.header?.functionExecutionStatus.status, 'Executed-Success', JSON.stringify(r.body));
+}
+
+/** The call failed with this subject code and reason code (SGP.22 5.2.6). */
+export function assertFailed(r: Es9Response, subjectCode: string, reasonCode: string): void {
+  assert.equal(r.body.header?.functionExecutionStatus.status, 'Failed', JSON.stringify(r.body));
+  const data = r.body.header?.functionExecutionStatus.statusCodeData;
+  assert.deepEqual([data?.subjectCode, data?.reasonCode], [subjectCode, reasonCode], data?.message);
 }
 
 export interface Harness {
@@ -71,7 +91,16 @@ export function testPkis(): { p256: TestPki; brainpool: TestPki } {
 }
 
 export async function startHarness(
-  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[]; limits?: Partial<AbuseLimits> } = {},
+  options: {
+    useProfileProtectionKeys?: boolean;
+    sessionTtlMs?: number;
+    database?: DatabaseConfig;
+    trustedCis?: GsmaCertificate[];
+    certificateCacheBytes?: number;
+    logger?: Logger;
+    metrics?: ServerMetrics;
+    limits?: Partial<AbuseLimits>;
+  } = {},
 ): Promise<Harness> {
   const { p256, brainpool } = testPkis();
   const dir = mkdtempSync(join(tmpdir(), 'mcim-smdpp-'));
@@ -97,8 +126,11 @@ export async function startHarness(
     sessionTtlMs: options.sessionTtlMs,
     trustedCis: options.trustedCis,
     limits: options.limits,
+    certificateCacheBytes: options.certificateCacheBytes,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (server.app.server.address() as AddressInfo).port;

@@ -9,6 +9,7 @@ import { issueTestCertificate, type TestPki } from '../../src/pki/testPki.js';
 import { importProfile } from '../../src/smdpp/importProfile.js';
 import { authenticationKey, eidKey, sourceKey, sourceOf } from '../../src/smdpp/rateLimit.js';
 import { readFixture } from '../helpers/fixtures.js';
+import { captureLogger, type LogCapture } from '../helpers/logCapture.js';
 import { EuiccSimulator, type InitiateAuthenticationOk } from './euiccSimulator.js';
 import { SMDP_ADDRESS, startHarness, type Es9Response, type Harness } from './harness.js';
 
@@ -120,10 +121,13 @@ describe('a failed AuthenticateClient ends its session', () => {
 
 describe('matching-ID failures lock out the EID and the source', () => {
   let h: Harness;
+  let log: LogCapture;
+  const events = (name: string): Record<string, unknown>[] => log.lines().filter((l) => l['event'] === name);
   const eidPolicy = { maxFailures: 3, windowMs: HOUR, lockoutMs: 10 * MINUTE, maxLockoutMs: HOUR };
   const sourcePolicy = { maxFailures: 10, windowMs: HOUR, lockoutMs: 10 * MINUTE, maxLockoutMs: HOUR };
   before(async () => {
-    h = await startHarness({ limits: { eid: eidPolicy, source: sourcePolicy } });
+    log = captureLogger();
+    h = await startHarness({ limits: { eid: eidPolicy, source: sourcePolicy }, logger: log.logger });
   });
   after(async () => {
     await h.close();
@@ -147,6 +151,14 @@ describe('matching-ID failures lock out the EID and the source', () => {
     assert.equal(o?.state, 'released');
     assert.equal(o?.downloadAttempts, 0, 'the order was not tried');
     assert.ok((await h.store.lockouts.list(h.now)).some((e) => e.key === eidKey(euicc.eid) && e.lockedUntil !== undefined), 'listed for the operator');
+    // The log shows the EID by its prefix (src/http/logging.ts).
+    const eidShown = (e: Record<string, unknown>): boolean => typeof e['subject'] === 'string' && euicc.eid.startsWith(e['subject'].replace('…', ''));
+    const started = events('lockout.started');
+    assert.deepEqual(started.map((e) => [e['scope'], e['until'], e['client'], e['reason']]), [['eid', h.now + eidPolicy.lockoutMs, OTHER_SOURCE, 'matching-ID failures']], 'the lockout is a security event');
+    assert.ok(eidShown(started[0]!), JSON.stringify(started[0]));
+    const hits = events('rateLimit.hit');
+    assert.deepEqual(hits.map((e) => [e['scope'], e['reason']]), [['eid', 'matching-ID lockout']]);
+    assert.ok(eidShown(hits[0]!));
 
     // Another eUICC from the same source is not locked (the source has fewer failures than its own limit).
     const other = freshEuicc(h.p256);

@@ -64,6 +64,47 @@ export function hasNamedBit(bits: BitString, position: number): boolean {
   return (bits.bytes[position >> 3]! & (0x80 >> (position & 7))) !== 0;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Input budgets (docs/architecture.md, The codec): the module bounds few of its SEQUENCE OFs and OCTET STRINGs, so
+// mcim bounds the rest. Every SEQUENCE OF and OCTET STRING of a message that arrives from the network carries a
+// finite SIZE; more is SIZE_EXCEEDED, refused before any element of the oversize list is decoded.
+// ---------------------------------------------------------------------------------------------
+
+/** CI public key identifiers an eUICC lists (euiccCiPKIdListForVerification/ForSigning[V3]): a handful in practice. */
+export const MAX_CI_PKID_LIST = 16;
+/** Version lists (additionalEuiccProfilePackageVersions, SGP.32 iotVersion). */
+export const MAX_VERSION_LIST = 16;
+/** A subject key identifier: 20 bytes (SHA-1 of the key, RFC 5280 4.2.1.2 method 1); room for a SHA-256 one. */
+export const MAX_KEY_IDENTIFIER = 32;
+/** extCardResource: a few TLVs (installed applications, free non-volatile and volatile memory). */
+export const MAX_EXT_CARD_RESOURCE = 128;
+/** A plain r || s signature (5F37) or a one-time public key (5F49): 64 or 65 bytes on the 256-bit curves. */
+export const MAX_SIGNATURE = 128;
+export const MAX_PUBLIC_KEY = 128;
+/** GID1/GID2 of an OperatorId: the contents of EF GID1/GID2. */
+export const MAX_GID = 128;
+/** simaResponse: the EUICCResponse of the profile package (PEStatus entries). */
+export const MAX_SIMA_RESPONSE = 8 * 1024;
+/** ReplaceSessionKeys: initialMacChainingValue, PPK-ENC, PPK-MAC (16-byte AES keys; room for 32). */
+export const MAX_SESSION_KEY = 32;
+/** ProfileInfoListRequest.tagList: the tags of ProfileInfo, one or two bytes each. */
+export const MAX_TAG_LIST = 64;
+/** notificationConfigurationInfo: one or a few addresses per operation. */
+export const MAX_NOTIFICATION_CONFIGURATIONS = 16;
+/** VendorSpecificExtension entries (serviceSpecificData...). */
+export const MAX_VENDOR_EXTENSIONS = 32;
+/** Profiles an eUICC lists (ProfileInfoListResponse), notifications it lists or returns. */
+export const MAX_PROFILES = 256;
+export const MAX_NOTIFICATIONS = 1024;
+/** RulesAuthorisationTable entries and allowedOperators of one rule. */
+export const MAX_RAT_RULES = 64;
+export const MAX_ALLOWED_OPERATORS = 64;
+/** BoundProfilePackage: '87' segments (ConfigureISDP, ReplaceSessionKeys: one each in practice), '88' segments
+ * (StoreMetadata in 1020-byte segments: at most some KB), '86' segments (the profile: 4096 x 1020 bytes ~ 4 MB). */
+export const MAX_BPP_87_SEGMENTS = 16;
+export const MAX_BPP_88_SEGMENTS = 64;
+export const MAX_BPP_86_SEGMENTS = 4096;
+
 export const Octet1 = octetString(1);
 export const Octet2 = octetString(2);
 export const Octet4 = octetString(4);
@@ -79,13 +120,13 @@ export const TransactionId = octetString({ min: 1, max: 16 });
 /** An ISD-P AID, tag 4F. */
 export const IsdpAid = application(15, OctetTo16);
 /** SubjectKeyIdentifier (RFC 5280): an OCTET STRING, 20 bytes for the RSP PKI. */
-export const SubjectKeyIdentifier = octetString();
+export const SubjectKeyIdentifier = octetString({ max: MAX_KEY_IDENTIFIER });
 /** An X.509 certificate relayed as its exact DER (decode it with the PKI codecs). */
 export const CertificateDer = rawElement(0x30, 'Certificate');
 /** A signature in the plain r || s format (BSI TR-03111), tag 5F37. */
-const Signature = application(55, octetString());
+const Signature = application(55, octetString({ max: MAX_SIGNATURE }));
 /** An ephemeral public key (uncompressed point), tag 5F49. */
-const OtPk = application(73, octetString());
+const OtPk = application(73, octetString({ max: MAX_PUBLIC_KEY }));
 
 // ---------------------------------------------------------------------------------------------
 // Named values
@@ -189,13 +230,16 @@ export interface EUICCInfo1 {
   euiccCiPKIdListForSigning: Buffer[];
 }
 
+/** SEQUENCE OF SubjectKeyIdentifier (the CI lists of EUICCInfo1/2), at most MAX_CI_PKID_LIST. */
+const CiPKIdList = sequenceOf(SubjectKeyIdentifier, { max: MAX_CI_PKID_LIST });
+
 /** EUICCInfo1, tag BF20. */
 export const EUICCInfo1 = implicit(
   32,
   seq<EUICCInfo1>('EUICCInfo1', [
     field('svn', implicit(2, VersionType)),
-    field('euiccCiPKIdListForVerification', implicit(9, sequenceOf(SubjectKeyIdentifier))),
-    field('euiccCiPKIdListForSigning', implicit(10, sequenceOf(SubjectKeyIdentifier))),
+    field('euiccCiPKIdListForVerification', implicit(9, CiPKIdList)),
+    field('euiccCiPKIdListForSigning', implicit(10, CiPKIdList)),
   ]),
 );
 
@@ -217,7 +261,7 @@ export interface IoTSpecificInfo {
 
 /** SGP.32 IoTSpecificInfo (EUICCInfo2 [20]). */
 export const IoTSpecificInfo = seq<IoTSpecificInfo>('IoTSpecificInfo', [
-  field('iotVersion', implicit(0, sequenceOf(VersionType))),
+  field('iotVersion', implicit(0, sequenceOf(VersionType, { max: MAX_VERSION_LIST }))),
   optional('ecallSupported', implicit(1, nullValue)),
   optional('fallbackSupported', implicit(2, nullValue)),
 ]);
@@ -256,13 +300,13 @@ export const EUICCInfo2 = implicit(
     field('profileVersion', implicit(1, VersionType)),
     field('svn', implicit(2, VersionType)),
     field('euiccFirmwareVer', implicit(3, VersionType)),
-    field('extCardResource', implicit(4, octetString())),
+    field('extCardResource', implicit(4, octetString({ max: MAX_EXT_CARD_RESOURCE }))),
     field('uiccCapability', implicit(5, bitString)),
     optional('ts102241Version', implicit(6, VersionType)),
     optional('globalplatformVersion', implicit(7, VersionType)),
     field('rspCapability', implicit(8, bitString)),
-    field('euiccCiPKIdListForVerification', implicit(9, sequenceOf(SubjectKeyIdentifier))),
-    field('euiccCiPKIdListForSigning', implicit(10, sequenceOf(SubjectKeyIdentifier))),
+    field('euiccCiPKIdListForVerification', implicit(9, CiPKIdList)),
+    field('euiccCiPKIdListForSigning', implicit(10, CiPKIdList)),
     optional('euiccCategory', implicit(11, integer)),
     optional('forbiddenProfilePolicyRules', implicit(25, bitString)),
     field('ppVersion', VersionType),
@@ -270,9 +314,9 @@ export const EUICCInfo2 = implicit(
     optional('certificationDataObject', implicit(12, CertificationDataObject)),
     optional('treProperties', implicit(13, bitString)),
     optional('treProductReference', implicit(14, utf8String)),
-    optional('additionalEuiccProfilePackageVersions', implicit(15, sequenceOf(VersionType))),
+    optional('additionalEuiccProfilePackageVersions', implicit(15, sequenceOf(VersionType, { max: MAX_VERSION_LIST }))),
     optional('ipaMode', implicit(16, integer)),
-    optional('euiccCiPKIdListForSigningV3', implicit(17, sequenceOf(SubjectKeyIdentifier))),
+    optional('euiccCiPKIdListForSigningV3', implicit(17, CiPKIdList)),
     optional('additionalEuiccInfo', implicit(18, octetString({ max: 32 }))),
     optional('highestSvn', implicit(19, VersionType)),
     optional('iotSpecificInfo', implicit(20, IoTSpecificInfo)),
@@ -542,8 +586,8 @@ export interface OperatorId {
 
 export const OperatorId = seq<OperatorId>('OperatorId', [
   field('mccMnc', implicit(0, octetString(3))),
-  optional('gid1', implicit(1, octetString())),
-  optional('gid2', implicit(2, octetString())),
+  optional('gid1', implicit(1, octetString({ max: MAX_GID }))),
+  optional('gid2', implicit(2, octetString({ max: MAX_GID }))),
 ]);
 
 export interface NotificationConfigurationInformation {
@@ -569,6 +613,7 @@ export const VendorSpecificExtension = sequenceOf(
     field('vendorOid', implicit(0, oid)),
     field('vendorSpecificData', explicit(1, anyElement)),
   ]),
+  { max: MAX_VENDOR_EXTENSIONS },
 );
 
 export interface DpProprietaryData {
@@ -580,7 +625,7 @@ export const DpProprietaryData = seq<DpProprietaryData>('DpProprietaryData', [fi
 const ServiceProviderName = implicit(17, sizedUtf8String(0, 32));
 const ProfileName = implicit(18, sizedUtf8String(0, 64));
 const Icon = implicit(20, octetString({ max: 1024 }));
-const NotificationConfigurationInfo = implicit(22, sequenceOf(NotificationConfigurationInformation));
+const NotificationConfigurationInfo = implicit(22, sequenceOf(NotificationConfigurationInformation, { max: MAX_NOTIFICATION_CONFIGURATIONS }));
 
 export interface StoreMetadataRequest {
   iccid: Buffer;
@@ -682,7 +727,7 @@ export const ProfileInfoListRequest = implicit(
         ]),
       ),
     ),
-    optional('tagList', application(28, octetString())),
+    optional('tagList', application(28, octetString({ max: MAX_TAG_LIST }))),
   ]),
 );
 
@@ -692,7 +737,7 @@ export type ProfileInfoListResponse = Chosen<'profileInfoListOk', ProfileInfo[]>
 export const ProfileInfoListResponse = explicit(
   45,
   choice<ProfileInfoListResponse>('ProfileInfoListResponse', [
-    alternative('profileInfoListOk', implicit(0, sequenceOf(ProfileInfo))),
+    alternative('profileInfoListOk', implicit(0, sequenceOf(ProfileInfo, { max: MAX_PROFILES }))),
     alternative('profileInfoListError', implicit(1, integer)),
   ]),
 );
@@ -753,9 +798,9 @@ export interface ReplaceSessionKeysRequest {
 export const ReplaceSessionKeysRequest = implicit(
   38,
   seq<ReplaceSessionKeysRequest>('ReplaceSessionKeysRequest', [
-    field('initialMacChainingValue', implicit(0, octetString())),
-    field('ppkEnc', implicit(1, octetString())),
-    field('ppkCmac', implicit(2, octetString())),
+    field('initialMacChainingValue', implicit(0, octetString({ max: MAX_SESSION_KEY }))),
+    field('ppkEnc', implicit(1, octetString({ max: MAX_SESSION_KEY }))),
+    field('ppkCmac', implicit(2, octetString({ max: MAX_SESSION_KEY }))),
   ]),
 );
 
@@ -777,10 +822,10 @@ export const BoundProfilePackage = implicit(
   54,
   seq<BoundProfilePackage>('BoundProfilePackage', [
     field('initialiseSecureChannelRequest', captured(InitialiseSecureChannelRequest)),
-    field('firstSequenceOf87', implicit(0, sequenceOf(rawElement(0x87, 'segment 87')))),
-    field('sequenceOf88', implicit(1, sequenceOf(rawElement(0x88, 'segment 88')))),
-    optional('secondSequenceOf87', implicit(2, sequenceOf(rawElement(0x87, 'segment 87')))),
-    field('sequenceOf86', implicit(3, sequenceOf(rawElement(0x86, 'segment 86')))),
+    field('firstSequenceOf87', implicit(0, sequenceOf(rawElement(0x87, 'segment 87'), { max: MAX_BPP_87_SEGMENTS }))),
+    field('sequenceOf88', implicit(1, sequenceOf(rawElement(0x88, 'segment 88'), { max: MAX_BPP_88_SEGMENTS }))),
+    optional('secondSequenceOf87', implicit(2, sequenceOf(rawElement(0x87, 'segment 87'), { max: MAX_BPP_87_SEGMENTS }))),
+    field('sequenceOf86', implicit(3, sequenceOf(rawElement(0x86, 'segment 86'), { max: MAX_BPP_86_SEGMENTS }))),
   ]),
 );
 
@@ -813,7 +858,7 @@ export interface SuccessResult {
 
 export const SuccessResult = seq<SuccessResult>('SuccessResult', [
   field('aid', application(15, octetString({ min: 5, max: 16 }))),
-  field('simaResponse', octetString()),
+  field('simaResponse', octetString({ max: MAX_SIMA_RESPONSE })),
 ]);
 
 export interface ErrorResult {
@@ -825,7 +870,7 @@ export interface ErrorResult {
 export const ErrorResult = seq<ErrorResult>('ErrorResult', [
   field('bppCommandId', implicit(0, integer)),
   field('errorReason', implicit(1, integer)),
-  optional('simaResponse', implicit(2, octetString())),
+  optional('simaResponse', implicit(2, octetString({ max: MAX_SIMA_RESPONSE }))),
 ]);
 
 export type FinalResult = Chosen<'successResult', SuccessResult> | Chosen<'errorResult', ErrorResult>;
@@ -915,7 +960,7 @@ export type ListNotificationResponse =
 export const ListNotificationResponse = explicit(
   40,
   choice<ListNotificationResponse>('ListNotificationResponse', [
-    alternative('notificationMetadataList', implicit(0, sequenceOf(NotificationMetadata))),
+    alternative('notificationMetadataList', implicit(0, sequenceOf(NotificationMetadata, { max: MAX_NOTIFICATIONS }))),
     alternative('listNotificationsResultError', implicit(1, integer)),
   ]),
 );
@@ -951,7 +996,7 @@ export type RetrieveNotificationsListResponse =
 export const RetrieveNotificationsListResponse = explicit(
   43,
   choice<RetrieveNotificationsListResponse>('RetrieveNotificationsListResponse', [
-    alternative('notificationList', implicit(0, sequenceOf(PendingNotification))),
+    alternative('notificationList', implicit(0, sequenceOf(PendingNotification, { max: MAX_NOTIFICATIONS }))),
     alternative('notificationsListResultError', implicit(1, integer)),
   ]),
 );
@@ -1186,7 +1231,7 @@ export interface ProfilePolicyAuthorisationRule {
 
 export const ProfilePolicyAuthorisationRule = seq<ProfilePolicyAuthorisationRule>('ProfilePolicyAuthorisationRule', [
   field('pprIds', implicit(0, bitString)),
-  field('allowedOperators', implicit(1, sequenceOf(OperatorId))),
+  field('allowedOperators', implicit(1, sequenceOf(OperatorId, { max: MAX_ALLOWED_OPERATORS }))),
   field('pprFlags', implicit(2, bitString)),
 ]);
 
@@ -1198,7 +1243,7 @@ export interface GetRatResponse {
 /** ES10b.GetRAT response, tag BF43. */
 export const GetRatResponse = implicit(
   67,
-  seq<GetRatResponse>('GetRatResponse', [field('rat', implicit(0, sequenceOf(ProfilePolicyAuthorisationRule)))]),
+  seq<GetRatResponse>('GetRatResponse', [field('rat', implicit(0, sequenceOf(ProfilePolicyAuthorisationRule, { max: MAX_RAT_RULES })))]),
 );
 
 /** Every ES10/ES8+ message codec above by its ASN.1 type name (for tools and the fuzzer). */

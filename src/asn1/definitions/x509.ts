@@ -118,15 +118,34 @@ const attributeValue = choice<AttributeValue>('AttributeValue', [
   alternative('other', anyElement),
 ]);
 
+// Input budgets (docs/architecture.md, The codec): RFC 5280 bounds its lists with SIZE (1..MAX); certificates reach
+// the SM-DP+ from the network, so mcim bounds them, far above what a GSMA RSP certificate carries.
+/** RDNs in a Name, attributes in one RDN. */
+export const MAX_RDNS = 32;
+export const MAX_RDN_ATTRIBUTES = 8;
+/** Extensions of a certificate (or CRL, CRL entry), and the bytes of one extension's value. */
+export const MAX_EXTENSIONS = 32;
+export const MAX_EXTENSION_VALUE = 32 * 1024;
+/** Names of a GeneralNames, subtrees of a name constraint, distribution points, policies and their qualifiers, key purposes. */
+export const MAX_GENERAL_NAMES = 32;
+export const MAX_SUBTREES = 32;
+export const MAX_DISTRIBUTION_POINTS = 8;
+export const MAX_POLICIES = 16;
+export const MAX_POLICY_QUALIFIERS = 8;
+export const MAX_KEY_PURPOSES = 16;
+/** A key identifier (20 bytes by RFC 5280 4.2.1.2 method 1), an iPAddress (4 or 16 bytes, twice that in a constraint). */
+export const MAX_KEY_IDENTIFIER = 64;
+export const MAX_IP_ADDRESS = 32;
+
 export const attributeTypeAndValue = sequence<AttributeTypeAndValue>('AttributeTypeAndValue', [
   field('type', oid),
   field('value', attributeValue),
 ]);
 
-export const relativeDistinguishedName = setOf(attributeTypeAndValue, { min: 1 }) as TaggedCodec<RelativeDistinguishedName>;
+export const relativeDistinguishedName = setOf(attributeTypeAndValue, { min: 1, max: MAX_RDN_ATTRIBUTES }) as TaggedCodec<RelativeDistinguishedName>;
 
 /** RDNSequence ::= SEQUENCE OF RelativeDistinguishedName (the only alternative of Name). */
-export const rdnSequence = sequenceOf(relativeDistinguishedName);
+export const rdnSequence = sequenceOf(relativeDistinguishedName, { max: MAX_RDNS });
 
 export const name: Codec<Name> = captured(rdnSequence);
 
@@ -186,10 +205,10 @@ export interface Extension {
 export const extension = sequence<Extension>('Extension', [
   field('extnID', oid),
   optional('critical', defaultFalseBoolean),
-  field('extnValue', octetString()),
+  field('extnValue', octetString({ max: MAX_EXTENSION_VALUE })),
 ]);
 
-export const extensions = sequenceOf(extension, { min: 1 });
+export const extensions = sequenceOf(extension, { min: 1, max: MAX_EXTENSIONS });
 
 // ---- TBSCertificate and Certificate (RFC 5280 4.1) ----
 
@@ -264,17 +283,17 @@ export const generalName = choice<GeneralName>('GeneralName', [
   alternative('directoryName', explicit(4, name)),
   alternative('ediPartyName', rawElement(0xa5, 'ediPartyName')),
   alternative('uniformResourceIdentifier', implicit(6, ia5String)),
-  alternative('iPAddress', implicit(7, octetString())),
+  alternative('iPAddress', implicit(7, octetString({ max: MAX_IP_ADDRESS }))),
   alternative('registeredID', implicit(8, oid)),
 ]);
 
 /** GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (the value of subjectAltName and issuerAltName). */
-export const generalNames = sequenceOf(generalName, { min: 1 });
+export const generalNames = sequenceOf(generalName, { min: 1, max: MAX_GENERAL_NAMES });
 
 // ---- Extension value types (RFC 5280 4.2.1) ----
 
 /** SubjectKeyIdentifier ::= KeyIdentifier ::= OCTET STRING (4.2.1.2). */
-export const subjectKeyIdentifier = octetString();
+export const subjectKeyIdentifier = octetString({ max: MAX_KEY_IDENTIFIER });
 
 export interface AuthorityKeyIdentifier {
   readonly keyIdentifier?: Buffer;
@@ -284,7 +303,7 @@ export interface AuthorityKeyIdentifier {
 
 /** AuthorityKeyIdentifier (4.2.1.1). */
 export const authorityKeyIdentifier = sequence<AuthorityKeyIdentifier>('AuthorityKeyIdentifier', [
-  optional('keyIdentifier', implicit(0, octetString())),
+  optional('keyIdentifier', implicit(0, octetString({ max: MAX_KEY_IDENTIFIER }))),
   optional('authorityCertIssuer', implicit(1, generalNames)),
   optional('authorityCertSerialNumber', implicit(2, integerBytes)),
 ]);
@@ -317,9 +336,9 @@ export interface PolicyInformation {
 export const certificatePolicies = sequenceOf(
   sequence<PolicyInformation>('PolicyInformation', [
     field('policyIdentifier', oid),
-    optional('policyQualifiers', sequenceOf(anyElement, { min: 1 })),
+    optional('policyQualifiers', sequenceOf(anyElement, { min: 1, max: MAX_POLICY_QUALIFIERS })),
   ]),
-  { min: 1 },
+  { min: 1, max: MAX_POLICIES },
 );
 
 export interface BasicConstraints {
@@ -350,7 +369,7 @@ const generalSubtrees = sequenceOf(
     optional('minimum', implicit(0, boundedInteger(0, Number.MAX_SAFE_INTEGER))),
     optional('maximum', implicit(1, boundedInteger(0, Number.MAX_SAFE_INTEGER))),
   ]),
-  { min: 1 },
+  { min: 1, max: MAX_SUBTREES },
 );
 
 /** NameConstraints (4.2.1.10). */
@@ -360,7 +379,7 @@ export const nameConstraints = sequence<NameConstraints>('NameConstraints', [
 ]);
 
 /** ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId (4.2.1.12). */
-export const extKeyUsage = sequenceOf(oid, { min: 1 });
+export const extKeyUsage = sequenceOf(oid, { min: 1, max: MAX_KEY_PURPOSES });
 
 export type DistributionPointName =
   | Chosen<'fullName', GeneralName[]>
@@ -385,5 +404,5 @@ export const crlDistributionPoints = sequenceOf(
     optional('reasons', implicit(1, namedBits)),
     optional('cRLIssuer', implicit(2, generalNames)),
   ]),
-  { min: 1 },
+  { min: 1, max: MAX_DISTRIBUTION_POINTS },
 );

@@ -3,8 +3,10 @@
 import cluster from 'node:cluster';
 import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
+import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../../http/logging.js';
+import { answerClusterMetrics, clusterSource, registrySource, ServerMetrics, startMetricsEndpoint, type MetricsEndpoint, type MetricsSource } from '../../http/metrics.js';
 import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
@@ -17,6 +19,15 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly port?: string;
   readonly listen: string;
   readonly workers?: string;
+  readonly logLevel: LogLevel;
+  readonly metricsPort?: string;
+  readonly metricsListen: string;
+}
+
+/** What a serving process reports through: its JSON logs and, with --metrics-port, its metrics. */
+interface Observability {
+  readonly logger: Logger;
+  readonly metrics?: ServerMetrics;
 }
 
 const DEFAULT_PORT = 8443;
@@ -59,7 +70,7 @@ function logError(e: unknown): void {
 }
 
 /** Opens the store and serves ES9+ on host:port until closed; returns the port listened on. */
-async function startServer(data: SmdpDataDir, host: string, port: number): Promise<ClusterService & { port: number }> {
+async function startServer(data: SmdpDataDir, host: string, port: number, observe: Observability): Promise<ClusterService & { port: number }> {
   const store = await openSmdpStore(data);
   try {
     const { app } = createSmdpServer({
@@ -69,7 +80,8 @@ async function startServer(data: SmdpDataDir, host: string, port: number): Promi
       trustedCis: data.trustedCis,
       store,
       tls: data.tls,
-      onInternalError: logError,
+      logger: observe.logger,
+      ...(observe.metrics === undefined ? {} : { metrics: observe.metrics }),
     });
     await app.listen({ host, port }).catch((e: unknown) => {
       throw listenError(e, host, port);
@@ -122,28 +134,48 @@ export function registerServe(program: Command): void {
     .option('--address <host[:port]>', `the SM-DP+ address activation codes carry (first start only; default ${DEFAULT_SMDP_ADDRESS})`)
     .option('--port <n>', 'TCP port to listen on (default: the address port, else 8443)')
     .option('--listen <ip>', 'interface to listen on', '127.0.0.1')
-    .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)');
+    .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)')
+    .addOption(new Option('--log-level <level>', 'JSON log lines on standard output from this level (security events: warn and info)').choices(LOG_LEVELS).default('info'))
+    .option('--metrics-port <n>', 'serve Prometheus metrics on http://<metrics-listen>:<n>/metrics (default: no metrics endpoint)')
+    .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1');
   addCredentialOptions(command).action(async (o: ServeCliOptions) => {
+    const logger = createLogger({ level: o.logLevel });
     if (cluster.isWorker) {
       // The primary checked and imported everything: the worker opens the directory it prepared.
       const data = initSmdpDataDir(o.data, o.address);
       const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
-      await runClusterWorker(() => startServer(data, o.listen, port), logError);
+      // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
+      const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
+      if (metrics !== undefined) answerClusterMetrics(metrics.registry);
+      await runClusterWorker(() => startServer(data, o.listen, port, { logger, metrics }), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
+    if (isIP(o.metricsListen) === 0) throw new McimError('INVALID_ARGUMENT', `--metrics-listen takes an IP address, got '${o.metricsListen}'`);
+    const metricsPort = o.metricsPort === undefined ? undefined : parsePort(o.metricsPort);
     const addressPort = parseAddress(o.address ?? configuredAddress(o.data) ?? DEFAULT_SMDP_ADDRESS).port;
     const sources = credentialSourcesFromOptions(o);
     const port = o.port === undefined ? (addressPort ?? DEFAULT_PORT) : parsePort(o.port);
     if (port !== 0) await checkListen(o.listen, port);
+    if (metricsPort !== undefined && metricsPort !== 0) await checkListen(o.metricsListen, metricsPort);
     const data = sources === undefined ? initSmdpDataDir(o.data, o.address) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid }).data;
+    const startMetrics = async (source: MetricsSource): Promise<MetricsEndpoint | undefined> => {
+      if (metricsPort === undefined) return undefined;
+      const endpoint = await startMetricsEndpoint(source, o.metricsListen, metricsPort).catch((e: unknown) => {
+        throw listenError(e, o.metricsListen, metricsPort);
+      });
+      process.stdout.write(`metrics: http://${o.metricsListen}:${endpoint.port}/metrics\n`);
+      return endpoint;
+    };
     if (workers === 1) {
-      const server = await startServer(data, o.listen, port);
+      const metrics = metricsPort === undefined ? undefined : new ServerMetrics();
+      const server = await startServer(data, o.listen, port, { logger, metrics });
+      const endpoint = metrics === undefined ? undefined : await startMetrics(registrySource(metrics.registry));
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
-        void server.close();
+        void server.close().then(() => endpoint?.close());
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -151,11 +183,13 @@ export function registerServe(program: Command): void {
     }
     // The primary brings the database to its latest migration once, before the workers open it.
     await (await openSmdpStore(data)).close();
+    const endpoint = await startMetrics(clusterSource());
     const primary = runClusterPrimary({
       workers,
       onListening: (listeningPort) => process.stdout.write(`${usageText(data, o.listen, listeningPort)}(${workers} worker processes)\n`),
       log: (line) => process.stderr.write(`mcim serve: ${line}\n`),
     });
     process.exitCode = await primary.done;
+    await endpoint?.close();
   });
 }

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { initSmdpDataDir, openSmdpStore, requireSmdpDataDir } from '../../smdpp/dataDir.js';
 import { activationCode, importProfile, MIN_MATCHING_ID_LENGTH, type ImportOptions } from '../../smdpp/importProfile.js';
+import { registerSmdppAudit } from './smdppAudit.js';
 import { registerSmdppCredentials } from './smdppCredentials.js';
 import { registerSmdppLockouts } from './smdppLockouts.js';
 
@@ -135,6 +136,7 @@ export function registerSmdpp(program: Command): void {
     });
   registerSmdppCredentials(smdpp);
   registerSmdppLockouts(smdpp);
+  registerSmdppAudit(smdpp);
   smdpp
     .command('release <matching-id>')
     .description('release an order imported with --unreleased (what ES2+.ReleaseProfile does)')

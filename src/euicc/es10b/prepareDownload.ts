@@ -49,7 +49,8 @@ export function prepareDownload(core: EuiccCore, command: Buffer): Buffer {
     prepared = { otKeyPair: previous.otKeyPair, otPk: previous.otPk, dpPb, smdpOid: certificate.smdpOid };
   } else {
     previous?.otKeyPair.discard();
-    const otKeyPair = new OneTimeEckaKeyPair(core.curve);
+    // The one-time key pair is on CERT.DPpb's curve (SGP.22 5.7.5), which may differ from the eUICC certificate's.
+    const otKeyPair = new OneTimeEckaKeyPair(dpPb.publicKey.curve);
     otKeyPair.retain();
     prepared = { otKeyPair, otPk: otKeyPair.publicPoint, dpPb, smdpOid: certificate.smdpOid };
     core.retainedOtKey = { otKeyPair, otPk: prepared.otPk };

@@ -7,7 +7,7 @@ import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
 import { parseField } from '../../http/jsonBinding.js';
 import type { ClientInfo } from '../../http/server.js';
 import { sameAddress, signatureTlv, type SmdpContext, type SmdpCredential } from '../context.js';
-import { authenticationKey, sourceOf } from '../rateLimit.js';
+import { authenticationKey, sessionRefused, sourceOf } from '../rateLimit.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 
 const CHALLENGE_LENGTH = 16;
@@ -82,7 +82,10 @@ export async function initiateAuthentication(
     now,
     { maxOpen: ctx.limits.maxOpenSessionsPerSource, unlessLocked: authenticationKey(client.address) },
   );
-  if (!opened) throw fail('busy', 'this source holds too many open sessions or failed to authenticate too often: try again later');
+  if (!opened) {
+    sessionRefused(ctx, client.address);
+    throw fail('busy', 'this source holds too many open sessions or failed to authenticate too often: try again later');
+  }
   const serverSigned1 = encode(ServerSigned1, { transactionId, euiccChallenge, serverAddress: smdpAddress, serverChallenge });
   const serverSignature1 = signatureTlv(signPlain(credential.dpAuth.privateKey, serverSigned1));
   return {

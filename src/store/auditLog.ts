@@ -1,0 +1,157 @@
+// The audit trail of profile (order) state changes: append-only rows, each hash-chained to the one before it, written in the transaction of the change.
+import { createHash } from 'node:crypto';
+import { PostgresAdapter, sql, type CompiledQuery, type Transaction } from 'kysely';
+import type { Database, McimTables, OrderState } from './database.js';
+import { PreparedQuery, slot, type QueryRunner } from './preparedQuery.js';
+
+/** prev_hash of the first row. */
+export const GENESIS_HASH = '0'.repeat(64);
+/** Hex digits of SHA-256(matching ID) kept as the order reference: 128 bits, enough to find an order's rows, not its ID. */
+const ORDER_REF_LENGTH = 32;
+/** Rows read at a time when verifying or listing (memory stays bounded whatever the table holds). */
+const PAGE = 1000;
+
+/** One state change of an order. */
+export interface AuditChange {
+  /** The order's key (matching ID or internal key): stored only as its reference (`orderRef`). */
+  readonly matchingId: string;
+  readonly iccid: string;
+  /** Null when the order comes into existence. */
+  readonly from: OrderState | null;
+  readonly to: OrderState;
+  /** Why: the import, the function or notification that moved it, the limit that locked it. */
+  readonly cause: string;
+  readonly at: number;
+}
+
+export interface AuditRow {
+  readonly seq: number;
+  readonly at: number;
+  readonly orderRef: string;
+  readonly iccid: string;
+  readonly fromState: string | null;
+  readonly toState: string;
+  readonly cause: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** The reference of an order in the audit trail: SHA-256 of its key, hex, truncated. */
+export function orderRef(matchingId: string): string {
+  return createHash('sha256').update(`mcim:order:${matchingId}`).digest('hex').slice(0, ORDER_REF_LENGTH);
+}
+
+/** hash = SHA-256(prev_hash || canonical row), the canonical row a JSON array of its fields in column order. */
+export function rowHash(prevHash: string, row: Omit<AuditRow, 'prevHash' | 'hash'>): string {
+  const canonical = JSON.stringify([row.seq, row.at, row.orderRef, row.iccid, row.fromState, row.toState, row.cause]);
+  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(canonical, 'utf8').digest('hex');
+}
+
+/** The outcome of `verify`: rows checked, the last hash (record it elsewhere to detect a truncated tail), the first bad row. */
+export interface AuditVerification {
+  readonly rows: number;
+  readonly head: string;
+  readonly firstBad?: { readonly seq: number; readonly problem: string };
+}
+
+function rowOf(r: { seq: number | string; at: number | string; order_ref: string; iccid: string; from_state: string | null; to_state: string; cause: string; prev_hash: string; hash: string }): AuditRow {
+  return {
+    seq: Number(r.seq),
+    at: Number(r.at),
+    orderRef: r.order_ref,
+    iccid: r.iccid,
+    fromState: r.from_state,
+    toState: r.to_state,
+    cause: r.cause,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/**
+ * Appends and reads the chain. Appends are serialized across processes: on PostgreSQL by a transaction-scoped advisory
+ * lock taken at the append (the last statement of each state change, so no holder of the lock waits for a row lock);
+ * on SQLite by the database's single writer. seq is the primary key: a chain that would fork fails instead.
+ */
+export class AuditLog {
+  readonly #db: Database;
+  readonly #lock: CompiledQuery | undefined;
+  readonly #last;
+  readonly #insert;
+
+  constructor(db: Database) {
+    this.#db = db;
+    this.#lock =
+      db.getExecutor().adapter instanceof PostgresAdapter
+        ? sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.smdp_audit_log'))`.compile(db)
+        : undefined;
+    this.#last = PreparedQuery.of(db.selectFrom('smdp_audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1)).slots<Record<string, never>>();
+    this.#insert = PreparedQuery.of(
+      db.insertInto('smdp_audit_log').values({
+        seq: slot<number>('seq'),
+        at: slot<number>('at'),
+        order_ref: slot('orderRef'),
+        iccid: slot('iccid'),
+        from_state: slot('fromState'),
+        to_state: slot('toState'),
+        cause: slot('cause'),
+        prev_hash: slot('prevHash'),
+        hash: slot('hash'),
+      }),
+    ).slots<{ readonly [K in keyof AuditRow]: AuditRow[K] }>('seq', 'at', 'orderRef', 'iccid', 'fromState', 'toState', 'cause', 'prevHash', 'hash');
+  }
+
+  /** Appends one change in the caller's transaction (call it after the transaction's other writes). */
+  async append(trx: Transaction<McimTables>, change: AuditChange): Promise<void> {
+    const runner: QueryRunner = trx;
+    if (this.#lock !== undefined) await runner.executeQuery(this.#lock);
+    const last = await this.#last.first(runner, {});
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const row = {
+      seq: last === undefined ? 1 : Number(last.seq) + 1,
+      at: change.at,
+      orderRef: orderRef(change.matchingId),
+      iccid: change.iccid,
+      fromState: change.from,
+      toState: change.to,
+      cause: change.cause,
+    };
+    await this.#insert.execute(runner, { ...row, prevHash, hash: rowHash(prevHash, row) });
+  }
+
+  /** Rows in seq order from `afterSeq` (exclusive), at most `limit`; only those of one order with `matchingId`. */
+  async list(options: { afterSeq?: number; limit?: number; matchingId?: string } = {}): Promise<AuditRow[]> {
+    let q = this.#db.selectFrom('smdp_audit_log').selectAll().where('seq', '>', options.afterSeq ?? 0);
+    if (options.matchingId !== undefined) q = q.where('order_ref', '=', orderRef(options.matchingId));
+    const rows = await q.orderBy('seq').limit(options.limit ?? PAGE).execute();
+    return rows.map(rowOf);
+  }
+
+  /** The last `limit` rows, oldest first. */
+  async tail(limit: number, matchingId?: string): Promise<AuditRow[]> {
+    let q = this.#db.selectFrom('smdp_audit_log').selectAll();
+    if (matchingId !== undefined) q = q.where('order_ref', '=', orderRef(matchingId));
+    const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
+    return rows.map(rowOf).reverse();
+  }
+
+  /**
+   * Recomputes the chain from the first row: seq must count 1, 2, 3... (a gap is a deleted row), each prev_hash must
+   * be the hash of the row before, each hash must match its row (an altered or moved row does not). Reads by pages.
+   */
+  async verify(): Promise<AuditVerification> {
+    let prevHash = GENESIS_HASH;
+    let expected = 1;
+    for (;;) {
+      const page = await this.list({ afterSeq: expected - 1, limit: PAGE });
+      for (const row of page) {
+        if (row.seq !== expected) return { rows: expected - 1, head: prevHash, firstBad: { seq: row.seq, problem: `rows ${expected} to ${row.seq - 1} are missing` } };
+        if (row.prevHash !== prevHash) return { rows: expected - 1, head: prevHash, firstBad: { seq: row.seq, problem: 'prev_hash is not the hash of the row before' } };
+        if (rowHash(prevHash, row) !== row.hash) return { rows: expected - 1, head: prevHash, firstBad: { seq: row.seq, problem: 'the row does not match its hash (altered)' } };
+        prevHash = row.hash;
+        expected++;
+      }
+      if (page.length < PAGE) return { rows: expected - 1, head: prevHash };
+    }
+  }
+}
