@@ -1,5 +1,6 @@
 // HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5 JSON binding): fastify over TLS, header checks, status envelopes, no logging of bodies.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { connectionLimits, connectionServerOptions, limitConnections, type ConnectionLimits } from './connectionLimits.js';
 import { decodeFields, encodeFields, type Es9Function, type FieldValues } from './es9plusFunctions.js';
 import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader } from './jsonBinding.js';
 
@@ -13,6 +14,8 @@ export interface HttpsOptions {
   readonly ecdhCurve?: string;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
+  /** Connection caps and timeouts; each one not given takes its default (DEFAULT_CONNECTION_LIMITS). */
+  readonly connections?: Partial<ConnectionLimits>;
 }
 
 /** Who called: the peer's IP address as the socket reports it. */
@@ -25,13 +28,17 @@ export type JsonFunction<D extends Es9Function> = (request: FieldValues<D['reque
 
 /** A fastify instance serving HTTPS with the logger off: request bodies carry secrets and are never logged. */
 export function createHttpsServer(options: HttpsOptions): FastifyInstance {
+  const limits = connectionLimits(options.connections);
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // A client that trickles its request or holds a socket idle cannot pin server resources for long.
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
     https: {
+      ...connectionServerOptions(limits),
       key: options.key,
       cert: options.cert,
       minVersion: 'TLSv1.2',
@@ -39,6 +46,7 @@ export function createHttpsServer(options: HttpsOptions): FastifyInstance {
       ...(options.ecdhCurve === undefined ? {} : { ecdhCurve: options.ecdhCurve }),
     },
   });
+  limitConnections(app.server, limits);
   // Bodies that are not JSON get the binding's invalid-format status instead of fastify's default error.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
