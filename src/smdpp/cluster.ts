@@ -68,8 +68,8 @@ export function restartPlan(previous: number, uptimeMs: number, backoff: Restart
 const SHUTDOWN_MESSAGE = 'mcim:shutdown';
 const HEARTBEAT_MESSAGE = 'mcim:heartbeat';
 const HEARTBEAT_ANSWER = 'mcim:heartbeat-answer';
-const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
-const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 const ignoreSendError = (): void => undefined;
 

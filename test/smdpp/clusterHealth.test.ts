@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { issueTestCertificate, issueTestPki } from '../../src/pki/testPki.js';
 import { DEFAULT_RESTART_BACKOFF, restartPlan, type RestartBackoff } from '../../src/smdpp/cluster.js';
 
 const FIXTURE = fileURLToPath(new URL('./clusterFixture.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const HOST = 'smdp.example.com';
 const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-health-'));
 const pki = issueTestPki({ smdpAddress: HOST });
@@ -189,5 +191,44 @@ describe('cluster health over TLS on loopback', () => {
     assert.equal(primary.child.exitCode, null, 'the primary keeps running');
     primary.child.kill('SIGTERM');
     assert.equal(await primary.exited, 0);
+  });
+
+  it('mcim serve --workers 2 hands its connection-limit flags to the workers', { timeout: 30_000 }, async () => {
+    const args = ['serve', '--data', join(dir, 'smdp'), '--port', '0', '--workers', '2', '--handshake-timeout', '300', '--max-connections-per-address', '3', '--heartbeat-interval', '100', '--heartbeat-timeout', '1000'];
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*\(2 worker processes\)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      void exited.then((code) => reject(new Error(`mcim serve exited (${code}) before listening`)));
+    });
+    // Three silent sockets from one address are held until the 300 ms handshake timeout; a fourth is refused at once.
+    const open = (): Promise<{ socket: Socket; closed: Promise<number> }> =>
+      new Promise((resolve, reject) => {
+        const socket = netConnect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+        socket.on('error', () => undefined);
+        socket.once('connect', () => {
+          const at = Date.now();
+          resolve({ socket, closed: new Promise((r) => socket.once('close', () => r(Date.now() - at))) });
+        });
+        socket.once('close', () => reject(new Error('closed before connecting')));
+      });
+    // The cap is per worker and the kernel spreads connections over the two: whatever the spread, each socket closes
+    // within the handshake timeout, and at most 2 x 3 of 8 outlive their accept.
+    const sockets: { socket: Socket; closed: Promise<number> }[] = [];
+    for (let i = 0; i < 8; i++) sockets.push(await open());
+    const lifetimes = await Promise.race([
+      Promise.all(sockets.map((s) => s.closed)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('sockets held beyond 3 s')), 3000).unref()),
+    ]);
+    assert.ok(lifetimes.filter((ms) => ms >= 250).length <= 6, `held: ${lifetimes.join(', ')}`);
+    assert.ok(lifetimes.filter((ms) => ms < 250).length >= 2, `refused at once: ${lifetimes.join(', ')}`);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
   });
 });

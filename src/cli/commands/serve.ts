@@ -5,7 +5,8 @@ import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { McimError } from '../../errors.js';
-import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
+import { connectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/connectionLimits.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
 import { activationCode } from '../../smdpp/importProfile.js';
@@ -17,6 +18,58 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly port?: string;
   readonly listen: string;
   readonly workers?: string;
+  readonly maxConnections?: string;
+  readonly maxConnectionsPerAddress?: string;
+  readonly handshakeTimeout?: string;
+  readonly headersTimeout?: string;
+  readonly requestTimeout?: string;
+  readonly idleTimeout?: string;
+  readonly keepAliveTimeout?: string;
+  readonly maxRequestsPerSocket?: string;
+  readonly heartbeatInterval?: string;
+  readonly heartbeatTimeout?: string;
+}
+
+/** The connection-limit flags: flag, option, the ConnectionLimits field, what it sets (docs/operations.md). */
+const LIMIT_FLAGS = [
+  ['--max-connections <n>', 'maxConnections', 'maxConnections', 'open connections per process; more are closed on accept (0: no cap)'],
+  ['--max-connections-per-address <n>', 'maxConnectionsPerAddress', 'maxConnectionsPerAddress', 'open connections per source address, IPv6 per /64 (0: no cap)'],
+  ['--handshake-timeout <ms>', 'handshakeTimeout', 'handshakeTimeoutMs', 'TLS handshake deadline'],
+  ['--headers-timeout <ms>', 'headersTimeout', 'headersTimeoutMs', "deadline for a request's headers"],
+  ['--request-timeout <ms>', 'requestTimeout', 'requestTimeoutMs', 'deadline for a whole request, headers and body'],
+  ['--idle-timeout <ms>', 'idleTimeout', 'idleTimeoutMs', 'a connection without traffic this long is closed'],
+  ['--keep-alive-timeout <ms>', 'keepAliveTimeout', 'keepAliveTimeoutMs', 'an idle keep-alive connection is closed after this (node adds 1 s)'],
+  ['--max-requests-per-socket <n>', 'maxRequestsPerSocket', 'maxRequestsPerSocket', 'requests served on one connection (0: no limit)'],
+] as const satisfies readonly (readonly [string, keyof ServeCliOptions, keyof ConnectionLimits, string])[];
+
+/** A whole number given to `flag`. */
+function parseCount(text: string, flag: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new McimError('INVALID_ARGUMENT', `${flag} takes a whole number, got '${text}'`);
+  return Number(text);
+}
+
+/** The connection limits the flags set, checked (each flag not given: its default). */
+function limitsFromOptions(o: ServeCliOptions): ConnectionLimits {
+  const given: Partial<Record<keyof ConnectionLimits, number>> = {};
+  for (const [flag, option, field] of LIMIT_FLAGS) {
+    const text = o[option];
+    if (text !== undefined) given[field] = parseCount(text, flag.split(' ')[0]!);
+  }
+  return connectionLimits(given);
+}
+
+function heartbeatFromOptions(o: ServeCliOptions): { heartbeatIntervalMs: number; heartbeatTimeoutMs: number } {
+  const get = (text: string | undefined, flag: string, fallback: number): number => {
+    const ms = text === undefined ? fallback : parseCount(text, flag);
+    if (ms < 1) throw new McimError('INVALID_ARGUMENT', `${flag} is at least 1 ms, got ${ms}`);
+    return ms;
+  };
+  const heartbeatIntervalMs = get(o.heartbeatInterval, '--heartbeat-interval', DEFAULT_HEARTBEAT_INTERVAL_MS);
+  const heartbeatTimeoutMs = get(o.heartbeatTimeout, '--heartbeat-timeout', DEFAULT_HEARTBEAT_TIMEOUT_MS);
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
+    throw new McimError('INVALID_ARGUMENT', `--heartbeat-timeout (${heartbeatTimeoutMs} ms) must exceed --heartbeat-interval (${heartbeatIntervalMs} ms)`);
+  }
+  return { heartbeatIntervalMs, heartbeatTimeoutMs };
 }
 
 const DEFAULT_PORT = 8443;
@@ -59,7 +112,7 @@ function logError(e: unknown): void {
 }
 
 /** Opens the store and serves ES9+ on host:port until closed; returns the port listened on. */
-async function startServer(data: SmdpDataDir, host: string, port: number): Promise<ClusterService & { port: number }> {
+async function startServer(data: SmdpDataDir, host: string, port: number, connections: ConnectionLimits): Promise<ClusterService & { port: number }> {
   const store = await openSmdpStore(data);
   try {
     const { app } = createSmdpServer({
@@ -68,7 +121,7 @@ async function startServer(data: SmdpDataDir, host: string, port: number): Promi
       credentials: data.credentials,
       trustedCis: data.trustedCis,
       store,
-      tls: data.tls,
+      tls: { ...data.tls, connections },
       onInternalError: logError,
     });
     await app.listen({ host, port }).catch((e: unknown) => {
@@ -123,16 +176,22 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'TCP port to listen on (default: the address port, else 8443)')
     .option('--listen <ip>', 'interface to listen on', '127.0.0.1')
     .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)');
+  for (const [flag, , field, what] of LIMIT_FLAGS) command.option(flag, `${what} (default ${DEFAULT_CONNECTION_LIMITS[field]})`);
+  command
+    .option('--heartbeat-interval <ms>', `with --workers > 1: how often the primary checks each worker (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`)
+    .option('--heartbeat-timeout <ms>', `with --workers > 1: a worker silent this long is killed and replaced (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS})`);
   addCredentialOptions(command).action(async (o: ServeCliOptions) => {
     if (cluster.isWorker) {
       // The primary checked and imported everything: the worker opens the directory it prepared.
       const data = initSmdpDataDir(o.data, o.address);
       const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
-      await runClusterWorker(() => startServer(data, o.listen, port), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o)), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
+    const connections = limitsFromOptions(o);
+    const heartbeat = heartbeatFromOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
     const addressPort = parseAddress(o.address ?? configuredAddress(o.data) ?? DEFAULT_SMDP_ADDRESS).port;
     const sources = credentialSourcesFromOptions(o);
@@ -140,7 +199,7 @@ export function registerServe(program: Command): void {
     if (port !== 0) await checkListen(o.listen, port);
     const data = sources === undefined ? initSmdpDataDir(o.data, o.address) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid }).data;
     if (workers === 1) {
-      const server = await startServer(data, o.listen, port);
+      const server = await startServer(data, o.listen, port, connections);
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
         void server.close();
@@ -153,6 +212,7 @@ export function registerServe(program: Command): void {
     await (await openSmdpStore(data)).close();
     const primary = runClusterPrimary({
       workers,
+      ...heartbeat,
       onListening: (listeningPort) => process.stdout.write(`${usageText(data, o.listen, listeningPort)}(${workers} worker processes)\n`),
       log: (line) => process.stderr.write(`mcim serve: ${line}\n`),
     });
