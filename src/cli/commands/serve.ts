@@ -7,7 +7,8 @@ import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../../http/logging.js';
 import { answerClusterMetrics, clusterSource, registrySource, ServerMetrics, startMetricsEndpoint, type MetricsEndpoint, type MetricsSource } from '../../http/metrics.js';
-import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
+import { connectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/connectionLimits.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
 import { activationCode } from '../../smdpp/importProfile.js';
@@ -22,6 +23,58 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly logLevel: LogLevel;
   readonly metricsPort?: string;
   readonly metricsListen: string;
+  readonly maxConnections?: string;
+  readonly maxConnectionsPerAddress?: string;
+  readonly handshakeTimeout?: string;
+  readonly headersTimeout?: string;
+  readonly requestTimeout?: string;
+  readonly idleTimeout?: string;
+  readonly keepAliveTimeout?: string;
+  readonly maxRequestsPerSocket?: string;
+  readonly heartbeatInterval?: string;
+  readonly heartbeatTimeout?: string;
+}
+
+/** The connection-limit flags: flag, option, the ConnectionLimits field, what it sets (docs/operations.md). */
+const LIMIT_FLAGS = [
+  ['--max-connections <n>', 'maxConnections', 'maxConnections', 'open connections per process; more are closed on accept (0: no cap)'],
+  ['--max-connections-per-address <n>', 'maxConnectionsPerAddress', 'maxConnectionsPerAddress', 'open connections per source address, IPv6 per /64 (0: no cap)'],
+  ['--handshake-timeout <ms>', 'handshakeTimeout', 'handshakeTimeoutMs', 'TLS handshake deadline'],
+  ['--headers-timeout <ms>', 'headersTimeout', 'headersTimeoutMs', "deadline for a request's headers"],
+  ['--request-timeout <ms>', 'requestTimeout', 'requestTimeoutMs', 'deadline for a whole request, headers and body'],
+  ['--idle-timeout <ms>', 'idleTimeout', 'idleTimeoutMs', 'a connection without traffic this long is closed'],
+  ['--keep-alive-timeout <ms>', 'keepAliveTimeout', 'keepAliveTimeoutMs', 'an idle keep-alive connection is closed after this (node adds 1 s)'],
+  ['--max-requests-per-socket <n>', 'maxRequestsPerSocket', 'maxRequestsPerSocket', 'requests served on one connection (0: no limit)'],
+] as const satisfies readonly (readonly [string, keyof ServeCliOptions, keyof ConnectionLimits, string])[];
+
+/** A whole number given to `flag`. */
+function parseCount(text: string, flag: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new McimError('INVALID_ARGUMENT', `${flag} takes a whole number, got '${text}'`);
+  return Number(text);
+}
+
+/** The connection limits the flags set, checked (each flag not given: its default). */
+function limitsFromOptions(o: ServeCliOptions): ConnectionLimits {
+  const given: Partial<Record<keyof ConnectionLimits, number>> = {};
+  for (const [flag, option, field] of LIMIT_FLAGS) {
+    const text = o[option];
+    if (text !== undefined) given[field] = parseCount(text, flag.split(' ')[0]!);
+  }
+  return connectionLimits(given);
+}
+
+function heartbeatFromOptions(o: ServeCliOptions): { heartbeatIntervalMs: number; heartbeatTimeoutMs: number } {
+  const get = (text: string | undefined, flag: string, fallback: number): number => {
+    const ms = text === undefined ? fallback : parseCount(text, flag);
+    if (ms < 1) throw new McimError('INVALID_ARGUMENT', `${flag} is at least 1 ms, got ${ms}`);
+    return ms;
+  };
+  const heartbeatIntervalMs = get(o.heartbeatInterval, '--heartbeat-interval', DEFAULT_HEARTBEAT_INTERVAL_MS);
+  const heartbeatTimeoutMs = get(o.heartbeatTimeout, '--heartbeat-timeout', DEFAULT_HEARTBEAT_TIMEOUT_MS);
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
+    throw new McimError('INVALID_ARGUMENT', `--heartbeat-timeout (${heartbeatTimeoutMs} ms) must exceed --heartbeat-interval (${heartbeatIntervalMs} ms)`);
+  }
+  return { heartbeatIntervalMs, heartbeatTimeoutMs };
 }
 
 /** What a serving process reports through: its JSON logs and, with --metrics-port, its metrics. */
@@ -70,7 +123,13 @@ function logError(e: unknown): void {
 }
 
 /** Opens the store and serves ES9+ on host:port until closed; returns the port listened on. */
-async function startServer(data: SmdpDataDir, host: string, port: number, observe: Observability): Promise<ClusterService & { port: number }> {
+async function startServer(
+  data: SmdpDataDir,
+  host: string,
+  port: number,
+  connections: ConnectionLimits,
+  observe: Observability,
+): Promise<ClusterService & { port: number }> {
   const store = await openSmdpStore(data);
   try {
     const { app } = createSmdpServer({
@@ -79,7 +138,7 @@ async function startServer(data: SmdpDataDir, host: string, port: number, observ
       credentials: data.credentials,
       trustedCis: data.trustedCis,
       store,
-      tls: data.tls,
+      tls: { ...data.tls, connections },
       logger: observe.logger,
       ...(observe.metrics === undefined ? {} : { metrics: observe.metrics }),
     });
@@ -138,6 +197,10 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on standard output from this level (security events: warn and info)').choices(LOG_LEVELS).default('info'))
     .option('--metrics-port <n>', 'serve Prometheus metrics on http://<metrics-listen>:<n>/metrics (default: no metrics endpoint)')
     .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1');
+  for (const [flag, , field, what] of LIMIT_FLAGS) command.option(flag, `${what} (default ${DEFAULT_CONNECTION_LIMITS[field]})`);
+  command
+    .option('--heartbeat-interval <ms>', `with --workers > 1: how often the primary checks each worker (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`)
+    .option('--heartbeat-timeout <ms>', `with --workers > 1: a worker silent this long is killed and replaced (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS})`);
   addCredentialOptions(command).action(async (o: ServeCliOptions) => {
     const logger = createLogger({ level: o.logLevel });
     if (cluster.isWorker) {
@@ -147,11 +210,13 @@ export function registerServe(program: Command): void {
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
       if (metrics !== undefined) answerClusterMetrics(metrics.registry);
-      await runClusterWorker(() => startServer(data, o.listen, port, { logger, metrics }), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
+    const connections = limitsFromOptions(o);
+    const heartbeat = heartbeatFromOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
     if (isIP(o.metricsListen) === 0) throw new McimError('INVALID_ARGUMENT', `--metrics-listen takes an IP address, got '${o.metricsListen}'`);
     const metricsPort = o.metricsPort === undefined ? undefined : parsePort(o.metricsPort);
@@ -171,7 +236,7 @@ export function registerServe(program: Command): void {
     };
     if (workers === 1) {
       const metrics = metricsPort === undefined ? undefined : new ServerMetrics();
-      const server = await startServer(data, o.listen, port, { logger, metrics });
+      const server = await startServer(data, o.listen, port, connections, { logger, metrics });
       const endpoint = metrics === undefined ? undefined : await startMetrics(registrySource(metrics.registry));
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
@@ -186,6 +251,7 @@ export function registerServe(program: Command): void {
     const endpoint = await startMetrics(clusterSource());
     const primary = runClusterPrimary({
       workers,
+      ...heartbeat,
       onListening: (listeningPort) => process.stdout.write(`${usageText(data, o.listen, listeningPort)}(${workers} worker processes)\n`),
       log: (line) => process.stderr.write(`mcim serve: ${line}\n`),
     });
