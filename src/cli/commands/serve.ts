@@ -17,6 +17,7 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly port?: string;
   readonly listen: string;
   readonly workers?: string;
+  readonly atRestKeyFile?: string;
 }
 
 const DEFAULT_PORT = 8443;
@@ -122,11 +123,12 @@ export function registerServe(program: Command): void {
     .option('--address <host[:port]>', `the SM-DP+ address activation codes carry (first start only; default ${DEFAULT_SMDP_ADDRESS})`)
     .option('--port <n>', 'TCP port to listen on (default: the address port, else 8443)')
     .option('--listen <ip>', 'interface to listen on', '127.0.0.1')
-    .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)');
+    .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)')
+    .option('--at-rest-key-file <file>', 'the key every secret of the data directory is encrypted under, kept outside it (32 bytes: raw, hex or base64; default: <data>/secret.key, created on first start; or $MCIM_AT_REST_KEY, $MCIM_AT_REST_KEY_FILE)');
   addCredentialOptions(command).action(async (o: ServeCliOptions) => {
     if (cluster.isWorker) {
       // The primary checked and imported everything: the worker opens the directory it prepared.
-      const data = initSmdpDataDir(o.data, o.address);
+      const data = initSmdpDataDir(o.data, o.address, undefined, { file: o.atRestKeyFile });
       const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
       await runClusterWorker(() => startServer(data, o.listen, port), logError);
       return;
@@ -138,7 +140,8 @@ export function registerServe(program: Command): void {
     const sources = credentialSourcesFromOptions(o);
     const port = o.port === undefined ? (addressPort ?? DEFAULT_PORT) : parsePort(o.port);
     if (port !== 0) await checkListen(o.listen, port);
-    const data = sources === undefined ? initSmdpDataDir(o.data, o.address) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid }).data;
+    const keySource = { file: o.atRestKeyFile };
+    const data = sources === undefined ? initSmdpDataDir(o.data, o.address, undefined, keySource) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid, keySource }).data;
     if (workers === 1) {
       const server = await startServer(data, o.listen, port);
       process.stdout.write(usageText(data, o.listen, server.port));
