@@ -1,13 +1,13 @@
 // An SM-DP+ data directory: its configuration, credentials (generated test PKI for both curves, or the operator's own;
 // SGP.22 4.5.2.1 profiles), database and secret key.
 import { createPrivateKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EcCurve } from '../crypto/ecdsa.js';
 import { McimError } from '../errors.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { HttpsOptions } from '../http/server.js';
-import { makePrivateDir, tightenPrivateTree, writePrivateFile } from '../pki/privateFiles.js';
+import { PRIVATE_DIR_MODE, makePrivateDir, tightenPrivateTree, writePrivateFile } from '../pki/privateFiles.js';
 import { DEFAULT_SMDP_OID, TEST_ENTITIES, issueTestPki, readTestPkiKey, writeTestPki, type TestEntity } from '../pki/testPki.js';
 import { openDatabase } from '../store/database.js';
 import { AtRestKey, type AtRestKeySource } from '../store/secretBox.js';
@@ -162,7 +162,8 @@ function keyed(dir: string, entity: TestEntity, passphrase: string): KeyedCertif
 /** A new data directory's at-rest key: from the source given, else a fresh `secret.key` inside it. */
 function newAtRestKey(dir: string, source: AtRestKeySource): AtRestKey {
   makePrivateDir(dir);
-  tightenPrivateTree(dir);
+  // The directory itself (it may exist, empty, e.g. a mounted volume); what else it holds is not mcim's yet.
+  chmodSync(dir, PRIVATE_DIR_MODE);
   return AtRestKey.resolve(join(dir, SECRET_KEY_FILE), source, true);
 }
 
