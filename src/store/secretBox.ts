@@ -91,7 +91,7 @@ function parseKey(data: Buffer, where: string): Buffer {
 /** The key all of a data directory's secrets are encrypted under: sealed values (SecretBox) and private key files. */
 export class AtRestKey {
   readonly #key: Buffer;
-  /** Where the key came from, for messages: `$MCIM_AT_REST_KEY` or a file path. Never the key. */
+  /** Where the key came from, for messages: `$MCIM_AT_REST_KEY`, `$MCIM_AT_REST_KEY_FILE (path)` or the file path. Never the key. */
   readonly origin: string;
 
   private constructor(key: Buffer, origin: string) {
@@ -113,7 +113,7 @@ export class AtRestKey {
     const file = source.file ?? envFile;
     if (file !== undefined) {
       if (!existsSync(file)) throw new McimError('NOT_FOUND', `the at-rest key file ${file} does not exist`);
-      return new AtRestKey(parseKey(readFileSync(file), file), file);
+      return new AtRestKey(parseKey(readFileSync(file), file), source.file ?? `$${AT_REST_KEY_FILE_ENV} (${file})`);
     }
     if (!existsSync(defaultFile) && !createDefault) {
       throw new McimError('NOT_FOUND', `no at-rest key: ${defaultFile} does not exist; give --at-rest-key-file, $${AT_REST_KEY_FILE_ENV} or $${AT_REST_KEY_ENV}`);

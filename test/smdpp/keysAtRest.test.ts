@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { deviceInit, deviceSecret } from '../../src/cli/commands/device.js';
 import { PKI_PASSPHRASE_ENV, pkiInit } from '../../src/cli/commands/pki.js';
+import { usageText } from '../../src/cli/commands/serve.js';
 import { McimError } from '../../src/errors.js';
 import { SealedStateFile } from '../../src/euicc/sealedState.js';
 import { validateChain } from '../../src/pki/validateChain.js';
@@ -243,6 +244,8 @@ describe('the at-rest key: environment variable, file outside the data directory
     const env = { ...process.env };
     for (const name of [AT_REST_KEY_ENV, AT_REST_KEY_FILE_ENV, 'MCIM_DEVICE_SECRET']) delete env[name];
     const mcim = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], { env, encoding: 'utf8', timeout: 20_000 });
+    // serve's usage text tells how: the same flag.
+    assert.ok(usageText(data, '127.0.0.1', 8443).includes(`--pki ${data.pkiDirs.p256!} --at-rest-key-file ${keyFile}\n`));
     const init = mcim(['device', 'init', '--state', `${dir}.state`, '--pki', data.pkiDirs.p256!, '--at-rest-key-file', keyFile, '--json']);
     assert.equal(init.status, 0, init.stderr);
     assert.match((JSON.parse(init.stdout) as { eid: string }).eid, /^89049032/);

@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
@@ -86,6 +87,12 @@ async function startServer(data: SmdpDataDir, host: string, port: number): Promi
   }
 }
 
+/** The flag `mcim device init --pki` needs to open the EUM key when the at-rest key is a file outside the data directory. */
+function keyFileFlag(data: SmdpDataDir): string {
+  const origin = data.atRestKey.origin;
+  return origin.startsWith('$') || origin === join(data.dir, 'secret.key') ? '' : ` --at-rest-key-file ${origin}`;
+}
+
 /** How to get a profile onto a simulated device from this SM-DP+. */
 export function usageText(data: SmdpDataDir, listen: string, port: number): string {
   const { host, port: addressPort } = parseAddress(data.address);
@@ -103,7 +110,7 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
     `  mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
     supplied
       ? '  mcim device init --state device.state --sgp26 DIR   # or any eUICC whose CI is among the trust anchors'
-      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}`,
+      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}${keyFileFlag(data)}`,
     `  mcim device download --state device.state --ac '${ac}' --ca ${data.tlsCaFile}${connect}`,
     '',
   ].join('\n');
