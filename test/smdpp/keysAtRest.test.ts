@@ -14,9 +14,10 @@ import { McimError } from '../../src/errors.js';
 import { SealedStateFile } from '../../src/euicc/sealedState.js';
 import { validateChain } from '../../src/pki/validateChain.js';
 import { TEST_ENTITIES } from '../../src/pki/testPki.js';
-import { initSmdpDataDir, openSmdpStore, openTestPkiKey } from '../../src/smdpp/dataDir.js';
+import { importSmdpCredentials, initSmdpDataDir, openSmdpStore, openTestPkiKey } from '../../src/smdpp/dataDir.js';
+import { sgp26Sources } from '../../src/smdpp/credentialSet.js';
 import { AT_REST_KEY_ENV, AT_REST_KEY_FILE_ENV } from '../../src/store/secretBox.js';
-import { ROOT } from '../helpers/fixtures.js';
+import { ROOT, fixturePath } from '../helpers/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mcim-keys-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -234,6 +235,26 @@ describe('the at-rest key: environment variable, file outside the data directory
     const before = snapshot(dir);
     assert.throws(() => initSmdpDataDir(dir, undefined, undefined, { env: {} }), isCode('AT_REST_KEY_MISMATCH'));
     assert.deepEqual(snapshot(dir), before);
+  });
+
+  it('a wrong key is refused before a credential import validates or writes anything', () => {
+    const dir = fresh('import');
+    initSmdpDataDir(dir, undefined, undefined, { env: { [AT_REST_KEY_ENV]: key.toString('hex') } });
+    const before = snapshot(dir);
+    const sources = sgp26Sources(fixturePath('sgp26'), 'P-256');
+    assert.throws(() => importSmdpCredentials(dir, sources, { keySource: { env: { [AT_REST_KEY_ENV]: randomBytes(32).toString('hex') } } }), isCode('AT_REST_KEY_MISMATCH'));
+    assert.deepEqual(snapshot(dir), before);
+  });
+
+  it('a directory without a check value (older mcim) is checked by decrypting its keys', () => {
+    const dir = fresh('nocheck');
+    initSmdpDataDir(dir, undefined, undefined, { env: { [AT_REST_KEY_ENV]: key.toString('hex') } });
+    const configPath = join(dir, 'smdpp.json');
+    const { atRestKeyCheck, ...config } = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    assert.equal(typeof atRestKeyCheck, 'string');
+    writeFileSync(configPath, JSON.stringify(config));
+    assert.throws(() => initSmdpDataDir(dir, undefined, undefined, { env: { [AT_REST_KEY_ENV]: randomBytes(32).toString('hex') } }), isCode('AT_REST_KEY_MISMATCH'));
+    assert.equal(initSmdpDataDir(dir, undefined, undefined, { env: { [AT_REST_KEY_ENV]: key.toString('hex') } }).created, false);
   });
 
   it('the CLI: device init --pki inside a data directory opened with --at-rest-key-file; serve refuses a wrong key with exit 2', () => {
