@@ -116,7 +116,7 @@ export class AtRestKey {
       return new AtRestKey(parseKey(readFileSync(file), file), source.file ?? `$${AT_REST_KEY_FILE_ENV} (${file})`);
     }
     if (!existsSync(defaultFile) && !createDefault) {
-      throw new McimError('NOT_FOUND', `no at-rest key: ${defaultFile} does not exist; give --at-rest-key-file, $${AT_REST_KEY_FILE_ENV} or $${AT_REST_KEY_ENV}`);
+      throw new McimError('NOT_FOUND', `no at-rest key: ${defaultFile} does not exist; give it with --at-rest-key-file (mcim serve, mcim device init), $${AT_REST_KEY_FILE_ENV} or $${AT_REST_KEY_ENV}`);
     }
     SecretBox.fromKeyFile(defaultFile);
     return new AtRestKey(parseKey(readFileSync(defaultFile), defaultFile), defaultFile);

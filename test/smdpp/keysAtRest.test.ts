@@ -266,13 +266,20 @@ describe('the at-rest key: environment variable, file outside the data directory
     for (const name of [AT_REST_KEY_ENV, AT_REST_KEY_FILE_ENV, 'MCIM_DEVICE_SECRET']) delete env[name];
     const mcim = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], { env, encoding: 'utf8', timeout: 20_000 });
     // serve's usage text tells how: the same flag.
-    assert.ok(usageText(data, '127.0.0.1', 8443).includes(`--pki ${data.pkiDirs.p256!} --at-rest-key-file ${keyFile}\n`));
+    const usage = usageText(data, '127.0.0.1', 8443);
+    assert.ok(usage.includes(`--pki ${data.pkiDirs.p256!} --at-rest-key-file ${keyFile}\n`), usage);
+    assert.ok(usage.includes(`MCIM_AT_REST_KEY_FILE=${keyFile} mcim smdpp import`), usage);
     const init = mcim(['device', 'init', '--state', `${dir}.state`, '--pki', data.pkiDirs.p256!, '--at-rest-key-file', keyFile, '--json']);
     assert.equal(init.status, 0, init.stderr);
     assert.match((JSON.parse(init.stdout) as { eid: string }).eid, /^89049032/);
     const noKey = mcim(['device', 'init', '--state', `${dir}.nokey.state`, '--pki', data.pkiDirs.p256!]);
     assert.equal(noKey.status, 2);
     assert.match(noKey.stderr, /no at-rest key/);
+    // Commands without the flag take $MCIM_AT_REST_KEY_FILE: the store opens, and answers for the order.
+    const release = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'smdpp', 'release', 'NO-SUCH-ORDER', '--data', dir], { env: { ...env, [AT_REST_KEY_FILE_ENV]: keyFile }, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(release.status, 2);
+    assert.match(release.stderr, /no order with matching ID 'NO-SUCH-ORDER'/);
+    assert.match(mcim(['smdpp', 'release', 'NO-SUCH-ORDER', '--data', dir]).stderr, /no at-rest key/);
     const wrong = join(tmp, `cli-wrong-${n}.key`);
     writeFileSync(wrong, randomBytes(32).toString('hex'));
     const serve = mcim(['serve', '--data', dir, '--at-rest-key-file', wrong, '--port', '0', '--workers', '1']);

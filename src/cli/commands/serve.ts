@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
@@ -87,10 +87,10 @@ async function startServer(data: SmdpDataDir, host: string, port: number): Promi
   }
 }
 
-/** The flag `mcim device init --pki` needs to open the EUM key when the at-rest key is a file outside the data directory. */
-function keyFileFlag(data: SmdpDataDir): string {
+/** The at-rest key file outside the data directory given with --at-rest-key-file, which the other commands then need too. */
+function outsideKeyFile(data: SmdpDataDir): string | undefined {
   const origin = data.atRestKey.origin;
-  return origin.startsWith('$') || origin === join(data.dir, 'secret.key') ? '' : ` --at-rest-key-file ${origin}`;
+  return origin.startsWith('$') || origin === join(data.dir, 'secret.key') ? undefined : resolve(origin);
 }
 
 /** How to get a profile onto a simulated device from this SM-DP+. */
@@ -100,6 +100,7 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
   const connect = reachable ? '' : ` --connect ${listen === '0.0.0.0' ? '127.0.0.1' : listen}:${port}`;
   const ac = activationCode(data.address, 'MATCHING-ID');
   const supplied = data.credentialSource === 'supplied';
+  const keyFile = outsideKeyFile(data);
   const created = supplied ? ' (created with the supplied credentials)' : ' (created: test PKI for P-256 and brainpoolP256r1)';
   return [
     `SM-DP+ ${data.address} (OID ${data.oid}) serving ES9+ on https://${listen}:${port}/gsma/rsp2/es9plus/${data.tls.maxVersion === 'TLSv1.2' ? ' (TLS 1.2: brainpool TLS certificate)' : ''}`,
@@ -107,10 +108,10 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
     `trust anchors for devices: ${Object.values(data.ciCertificateFiles).join(', ')}`,
     '',
     'to download a profile:',
-    `  mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
+    `  ${keyFile === undefined ? '' : `MCIM_AT_REST_KEY_FILE=${keyFile} `}mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
     supplied
       ? '  mcim device init --state device.state --sgp26 DIR   # or any eUICC whose CI is among the trust anchors'
-      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}${keyFileFlag(data)}`,
+      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}${keyFile === undefined ? '' : ` --at-rest-key-file ${keyFile}`}`,
     `  mcim device download --state device.state --ac '${ac}' --ca ${data.tlsCaFile}${connect}`,
     '',
   ].join('\n');
