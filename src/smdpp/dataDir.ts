@@ -151,12 +151,8 @@ function secureDataDir(dir: string, key: AtRestKey): void {
   }
 }
 
-function privateKeyOf(dir: string, entity: TestEntity, passphrase: string) {
-  return readTestPkiKey(dir, entity, passphrase);
-}
-
 function keyed(dir: string, entity: TestEntity, passphrase: string): KeyedCertificate {
-  return { certificate: parseCertificate(readFileSync(join(dir, `${entity}.der`))), privateKey: privateKeyOf(dir, entity, passphrase) };
+  return { certificate: parseCertificate(readFileSync(join(dir, `${entity}.der`))), privateKey: readTestPkiKey(dir, entity, passphrase) };
 }
 
 /** A new data directory's at-rest key: from the source given, else a fresh `secret.key` inside it. */
@@ -167,7 +163,7 @@ function newAtRestKey(dir: string, source: AtRestKeySource): AtRestKey {
   return AtRestKey.resolve(join(dir, SECRET_KEY_FILE), source, true);
 }
 
-/** The configuration of a new data directory, with the check value of its at-rest key. */
+/** Writes the data directory's configuration (mode 600, replaced atomically) with the check value of its at-rest key. */
 function writeConfig(path: string, config: Omit<DataDirConfig, 'atRestKeyCheck'>, key: AtRestKey): void {
   const tmp = `${path}.tmp`;
   writePrivateFile(tmp, `${JSON.stringify({ ...config, atRestKeyCheck: key.derive(KEY_CHECK_LABEL) }, null, 2)}\n`, 'w');
@@ -219,7 +215,7 @@ export function initSmdpDataDir(dirOption: string, address?: string, at: Date = 
     // The TLS key is decrypted into memory only.
     trustedCis: credentials.map((c) => c.ci),
     tlsCaFile: ciCertificateFiles.p256!,
-    tls: { key: Buffer.from(privateKeyOf(tlsDir, 'dp-tls', passphrase).export({ type: 'pkcs8', format: 'pem' })), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
+    tls: { key: Buffer.from(readTestPkiKey(tlsDir, 'dp-tls', passphrase).export({ type: 'pkcs8', format: 'pem' })), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
     ciCertificateFiles,
     pkiDirs,
     credentialSource: 'generated',
