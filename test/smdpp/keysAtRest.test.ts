@@ -289,13 +289,14 @@ describe('the at-rest key: environment variable, file outside the data directory
 });
 
 describe('modes: files 0600, directories 0700, whatever the umask', () => {
-  it('with umask 000, the data directory, database (-wal, -shm), pki init output, passphrase, eUICC state and device secret are 0600/0700', () => {
+  it('with umask 000, the data directory, database (-wal, -shm), imported credentials, pki init output, passphrase, eUICC state and device secret are 0600/0700', () => {
     const root = fresh('umask');
     const url = (path: string): string => new URL(`../../src/${path}`, import.meta.url).href;
     const script = `
       import { readdirSync, lstatSync } from 'node:fs';
       import { join } from 'node:path';
-      const { initSmdpDataDir, openSmdpStore } = await import(${JSON.stringify(url('smdpp/dataDir.js'))});
+      const { importSmdpCredentials, initSmdpDataDir, openSmdpStore } = await import(${JSON.stringify(url('smdpp/dataDir.js'))});
+      const { sgp26Sources } = await import(${JSON.stringify(url('smdpp/credentialSet.js'))});
       const { pkiInit } = await import(${JSON.stringify(url('cli/commands/pki.js'))});
       const { deviceInit } = await import(${JSON.stringify(url('cli/commands/device.js'))});
       process.umask(0o000);
@@ -306,6 +307,7 @@ describe('modes: files 0600, directories 0700, whatever the umask', () => {
       const store = await openSmdpStore(data);
       pkiInit(join(root, 'pki'), {});
       deviceInit({ state: join(root, 'device.state'), pki: data.pkiDirs.p256 });
+      importSmdpCredentials(join(root, 'data', 'supplied'), sgp26Sources(${JSON.stringify(fixturePath('sgp26'))}), { at: new Date('2026-12-01T00:00:00Z') });
       walk(join(root, 'data'));
       walk(join(root, 'pki'));
       for (const f of ['pki.passphrase', 'device.state', 'device.state.secret']) walk(join(root, f));
@@ -319,7 +321,7 @@ describe('modes: files 0600, directories 0700, whatever the umask', () => {
     assert.equal(child.status, 0, child.stderr);
     const modes = JSON.parse(child.stdout) as Record<string, number>;
     const names = Object.keys(modes).map((p) => p.slice(root.length + 1));
-    for (const expected of ['data', 'data/nested', 'data/nested/mcim.sqlite', 'data/nested/mcim.sqlite-wal', 'data/nested/mcim.sqlite-shm', 'data/nested/secret.key', 'data/nested/smdpp.json', 'data/nested/pki/p256/eum.key.pem', 'pki/eum.key.pem', 'pki/ci.pem', 'pki/pki.json', 'pki.passphrase', 'device.state', 'device.state.secret']) {
+    for (const expected of ['data', 'data/nested', 'data/nested/mcim.sqlite', 'data/nested/mcim.sqlite-wal', 'data/nested/mcim.sqlite-shm', 'data/nested/secret.key', 'data/nested/smdpp.json', 'data/nested/pki/p256/eum.key.pem', 'data/supplied/credentials', 'data/supplied/credentials/dp-tls.key.pem', 'data/supplied/credentials/credentials.json', 'pki/eum.key.pem', 'pki/ci.pem', 'pki/pki.json', 'pki.passphrase', 'device.state', 'device.state.secret']) {
       assert.ok(names.includes(expected), `${expected} among ${names.join(', ')}`);
     }
     for (const [path, mode] of Object.entries(modes)) {
