@@ -68,7 +68,8 @@ export const ERROR_CODES = {
   INVALID_EID: 'An EID that is not 32 digits with valid check digits, or an eUICC certificate without one.',
 
   // Store (src/store) and SM-DP+ orders (src/smdpp).
-  INVALID_KEY_FILE: 'The at-rest key file does not hold a key of the right length.',
+  INVALID_KEY_FILE: 'The at-rest key (its file or $MCIM_AT_REST_KEY) is not 32 bytes: raw, 64 hex digits or base64.',
+  AT_REST_KEY_MISMATCH: 'The at-rest key given is not the key the data directory was created with: nothing is decrypted or written.',
   MIGRATION_FAILED: 'A database schema migration failed.',
   ORDER_EXISTS: 'A profile order with this matching ID already exists.',
   ORDER_NOT_FOUND: 'No profile order with this matching ID.',

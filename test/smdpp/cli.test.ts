@@ -125,7 +125,7 @@ describe('SM-DP+ data directory and CLI', () => {
     try {
       const port = (app.server.address() as AddressInfo).port;
       const ca = readFileSync(data.ciCertificateFiles.p256!);
-      const euicc = new EuiccSimulator(pkiFromDir(data.pkiDirs.brainpool!));
+      const euicc = new EuiccSimulator(pkiFromDir(data, 'brainpool'));
       const b64 = (b: Buffer): string => b.toString('base64');
       const init = (await post(port, ca, 'localhost', 'initiateAuthentication', { euiccChallenge: b64(euicc.euiccChallenge), euiccInfo1: b64(euicc.euiccInfo1()), smdpAddress: data.address })) as unknown as InitiateAuthenticationOk;
       const auth = (await post(port, ca, 'localhost', 'authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(euicc.authenticateServer(init, 'CLI-1')) })) as unknown as AuthenticateClientOk;

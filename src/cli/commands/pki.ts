@@ -1,5 +1,6 @@
 // `mcim pki`: issue an SGP.26-style test PKI (SGP.22 4.5.2.1 profiles) and validate chains (SGP.22 4.5.2.2, SGP.32 eIM).
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
@@ -7,6 +8,7 @@ import type { EcCurve } from '../../crypto/ecdsa.js';
 import { certificatesFromFile, parseCertificate, type GsmaCertificate } from '../../pki/certificate.js';
 import { eidCheckDigits, isValidEid } from '../../pki/eid.js';
 import { PkiError } from '../../pki/errors.js';
+import { writePrivateFile } from '../../pki/privateFiles.js';
 import { issueTestPki, writeTestPki, type WrittenFile } from '../../pki/testPki.js';
 import { CERTIFICATE_USES, validateChain, type CertificateUse, type ChainValidationResult } from '../../pki/validateChain.js';
 
@@ -16,16 +18,65 @@ function badInput(message: string): McimError {
   return new McimError('INVALID_ARGUMENT', message);
 }
 
+// ---- the passphrase of a test PKI's keys ----
+
+export const PKI_PASSPHRASE_ENV = 'MCIM_PKI_PASSPHRASE';
+const MIN_PASSPHRASE_LENGTH = 16;
+
+/** The default passphrase file of a test PKI directory: beside it (`DIR.passphrase`), never inside it. */
+export function defaultPassphraseFile(dir: string): string {
+  return `${resolve(dir)}.passphrase`;
+}
+
+function checkedPassphrase(passphrase: string, where: string): string {
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH) throw badInput(`the key passphrase in ${where} is shorter than ${MIN_PASSPHRASE_LENGTH} characters`);
+  return passphrase;
+}
+
+/**
+ * The passphrase of a test PKI's private keys: $MCIM_PKI_PASSPHRASE, else the first line of `file` (default
+ * DIR.passphrase). `create`: a missing file is created with a random passphrase (mode 600) and reported. Without
+ * `create` and without any passphrase: undefined when `required` is false, else NOT_FOUND.
+ */
+export function pkiPassphrase(dir: string, file: string | undefined, mode: { create: boolean; required: boolean }): { passphrase: string; file?: string; created?: boolean } | undefined {
+  const fromEnv = process.env[PKI_PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (file !== undefined) throw badInput(`the key passphrase comes from one source: --key-passphrase-file and $${PKI_PASSPHRASE_ENV} are both set`);
+    return { passphrase: checkedPassphrase(fromEnv, `$${PKI_PASSPHRASE_ENV}`) };
+  }
+  const path = file ?? defaultPassphraseFile(dir);
+  if (!existsSync(path)) {
+    if (mode.create) {
+      const passphrase = randomBytes(32).toString('hex');
+      writePrivateFile(path, `${passphrase}\n`);
+      return { passphrase, file: path, created: true };
+    }
+    if (!mode.required) return undefined;
+    throw new McimError('NOT_FOUND', `no key passphrase: ${path} does not exist and $${PKI_PASSPHRASE_ENV} is not set`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw badInput(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { passphrase: checkedPassphrase(text.split(/\r?\n/)[0]!, path), file: path };
+}
+
 // ---- init ----
 
 export interface PkiInitOptions {
   readonly curve?: string;
   readonly eid?: string;
   readonly smdpAddress?: string;
+  /** The keys' passphrase (first line; created with a random one if missing; default DIR.passphrase; or $MCIM_PKI_PASSPHRASE). */
+  readonly keyPassphraseFile?: string;
 }
 
 export interface PkiInitReport {
   readonly dir: string;
+  /** The file holding the keys' passphrase; absent when it came from $MCIM_PKI_PASSPHRASE. */
+  readonly passphraseFile?: string;
   readonly curve: EcCurve;
   readonly eid: string;
   readonly smdpAddress: string;
@@ -46,9 +97,18 @@ export function pkiInit(dir: string, options: PkiInitOptions = {}): PkiInitRepor
     throw badInput(`'${options.smdpAddress}' is not a host name`);
   }
   const pki = issueTestPki({ curve, eid: options.eid, smdpAddress: options.smdpAddress });
-  const files = writeTestPki(pki, dir);
+  const { passphrase, file, created } = pkiPassphrase(dir, options.keyPassphraseFile, { create: true, required: true })!;
+  let files: WrittenFile[];
+  try {
+    files = writeTestPki(pki, dir, { passphrase, passphraseSource: 'pki-passphrase' });
+  } catch (e) {
+    // Nothing is left behind: a passphrase file made for keys that were not written goes too.
+    if (created === true && file !== undefined) rmSync(file, { force: true });
+    throw e;
+  }
   return {
     dir: resolve(dir),
+    ...(file === undefined ? {} : { passphraseFile: file }),
     curve,
     eid: pki.eid,
     smdpAddress: pki.smdpAddress,
@@ -64,6 +124,7 @@ export function formatPkiInit(report: PkiInitReport, json: boolean): string {
     `  EID:          ${report.eid}`,
     `  SM-DP+:       ${report.smdpAddress}`,
     `  CI key id:    ${report.ciKeyId}`,
+    `  keys:         encrypted PKCS#8, passphrase ${report.passphraseFile ?? `$${PKI_PASSPHRASE_ENV}`}`,
     ...report.files.map((f) => `  ${f.kind.padEnd(16)}${f.path}`),
   ];
   return `${lines.join('\n')}\n`;
@@ -175,11 +236,12 @@ export function registerPki(program: Command): void {
 
   pki
     .command('init')
-    .description('issue a test PKI (CI, EUM, eUICC, SM-DP+ auth/pb/TLS, eIM) into DIR: DER and PEM certificates, PKCS#8 keys')
+    .description('issue a test PKI (CI, EUM, eUICC, SM-DP+ auth/pb/TLS, eIM) into DIR: DER and PEM certificates, encrypted PKCS#8 keys')
     .argument('<dir>', 'output directory (created if missing; existing files are never overwritten)')
     .addOption(new Option('--curve <curve>', 'curve of the CI and the signing keys (TLS keys are P-256)').choices(['p256', 'brainpool']).default('p256'))
     .option('--eid <eid>', 'EID of the eUICC (32 digits, valid check digits); the EUM is constrained to its first 8 digits')
     .option('--smdp-address <host>', 'SM-DP+ address of the TLS certificate')
+    .option('--key-passphrase-file <file>', `passphrase of the private keys (first line; created with a random one if missing; default DIR.passphrase; or $${PKI_PASSPHRASE_ENV})`)
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',

@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../../http/logging.js';
@@ -33,6 +34,7 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly maxRequestsPerSocket?: string;
   readonly heartbeatInterval?: string;
   readonly heartbeatTimeout?: string;
+  readonly atRestKeyFile?: string;
 }
 
 /** The connection-limit flags: flag, option, the ConnectionLimits field, what it sets (docs/operations.md). */
@@ -156,6 +158,12 @@ async function startServer(
   }
 }
 
+/** The at-rest key file outside the data directory given with --at-rest-key-file, which the other commands then need too. */
+function outsideKeyFile(data: SmdpDataDir): string | undefined {
+  const origin = data.atRestKey.origin;
+  return origin.startsWith('$') || origin === join(data.dir, 'secret.key') ? undefined : resolve(origin);
+}
+
 /** How to get a profile onto a simulated device from this SM-DP+. */
 export function usageText(data: SmdpDataDir, listen: string, port: number): string {
   const { host, port: addressPort } = parseAddress(data.address);
@@ -163,6 +171,7 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
   const connect = reachable ? '' : ` --connect ${listen === '0.0.0.0' ? '127.0.0.1' : listen}:${port}`;
   const ac = activationCode(data.address, 'MATCHING-ID');
   const supplied = data.credentialSource === 'supplied';
+  const keyFile = outsideKeyFile(data);
   const created = supplied ? ' (created with the supplied credentials)' : ' (created: test PKI for P-256 and brainpoolP256r1)';
   return [
     `SM-DP+ ${data.address} (OID ${data.oid}) serving ES9+ on https://${listen}:${port}/gsma/rsp2/es9plus/${data.tls.maxVersion === 'TLSv1.2' ? ' (TLS 1.2: brainpool TLS certificate)' : ''}`,
@@ -170,10 +179,10 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
     `trust anchors for devices: ${Object.values(data.ciCertificateFiles).join(', ')}`,
     '',
     'to download a profile:',
-    `  mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
+    `  ${keyFile === undefined ? '' : `MCIM_AT_REST_KEY_FILE=${keyFile} `}mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
     supplied
       ? '  mcim device init --state device.state --sgp26 DIR   # or any eUICC whose CI is among the trust anchors'
-      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}`,
+      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}${keyFile === undefined ? '' : ` --at-rest-key-file ${keyFile}`}`,
     `  mcim device download --state device.state --ac '${ac}' --ca ${data.tlsCaFile}${connect}`,
     '',
   ].join('\n');
@@ -196,7 +205,8 @@ export function registerServe(program: Command): void {
     .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)')
     .addOption(new Option('--log-level <level>', 'JSON log lines on standard output from this level (security events: warn and info)').choices(LOG_LEVELS).default('info'))
     .option('--metrics-port <n>', 'serve Prometheus metrics on http://<metrics-listen>:<n>/metrics (default: no metrics endpoint)')
-    .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1');
+    .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1')
+    .option('--at-rest-key-file <file>', 'the key every secret of the data directory is encrypted under, kept outside it (32 bytes: raw, hex or base64; default: <data>/secret.key, created on first start; or $MCIM_AT_REST_KEY, $MCIM_AT_REST_KEY_FILE)');
   for (const [flag, , field, what] of LIMIT_FLAGS) command.option(flag, `${what} (default ${DEFAULT_CONNECTION_LIMITS[field]})`);
   command
     .option('--heartbeat-interval <ms>', `with --workers > 1: how often the primary checks each worker (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`)
@@ -205,7 +215,7 @@ export function registerServe(program: Command): void {
     const logger = createLogger({ level: o.logLevel });
     if (cluster.isWorker) {
       // The primary checked and imported everything: the worker opens the directory it prepared.
-      const data = initSmdpDataDir(o.data, o.address);
+      const data = initSmdpDataDir(o.data, o.address, undefined, { file: o.atRestKeyFile });
       const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
@@ -225,7 +235,8 @@ export function registerServe(program: Command): void {
     const port = o.port === undefined ? (addressPort ?? DEFAULT_PORT) : parsePort(o.port);
     if (port !== 0) await checkListen(o.listen, port);
     if (metricsPort !== undefined && metricsPort !== 0) await checkListen(o.metricsListen, metricsPort);
-    const data = sources === undefined ? initSmdpDataDir(o.data, o.address) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid }).data;
+    const keySource = { file: o.atRestKeyFile };
+    const data = sources === undefined ? initSmdpDataDir(o.data, o.address, undefined, keySource) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid, keySource }).data;
     const startMetrics = async (source: MetricsSource): Promise<MetricsEndpoint | undefined> => {
       if (metricsPort === undefined) return undefined;
       const endpoint = await startMetricsEndpoint(source, o.metricsListen, metricsPort).catch((e: unknown) => {
