@@ -5,6 +5,7 @@ import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
 import { CertificateCache } from './certificateCache.js';
+import type { RevocationStore } from './revocation.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -40,6 +41,8 @@ export interface SmdpOptions {
   readonly useProfileProtectionKeys?: boolean;
   /** Milliseconds since the epoch (injectable for tests). */
   readonly clock?: () => number;
+  /** CRLs consulted for EUM and eUICC certificates (SGP.22 4.6); none: no revocation check. */
+  readonly revocation?: RevocationStore;
 }
 
 /** The resolved configuration the functions share. */
@@ -56,6 +59,8 @@ export interface SmdpContext {
   readonly now: () => number;
   /** eUICC and EUM certificates parsed recently (derived data, per process). */
   readonly certificates: CertificateCache;
+  /** CRLs consulted for EUM and eUICC certificates (SGP.22 4.6). */
+  readonly revocation: RevocationStore | undefined;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
@@ -73,6 +78,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
     now: o.clock ?? Date.now,
     certificates: new CertificateCache(),
+    revocation: o.revocation,
   };
 }
 

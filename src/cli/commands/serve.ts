@@ -8,6 +8,7 @@ import { McimError } from '../../errors.js';
 import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
+import { RevocationStore, type RevocationOptions, type StaleCrlPolicy } from '../../smdpp/revocation.js';
 import { activationCode } from '../../smdpp/importProfile.js';
 import { addCredentialOptions, credentialSourcesFromOptions, type CredentialCliOptions } from './smdppCredentials.js';
 
@@ -17,6 +18,10 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly port?: string;
   readonly listen: string;
   readonly workers?: string;
+  readonly crl?: readonly string[];
+  readonly crlRefresh?: string;
+  readonly crlFetch?: boolean;
+  readonly crlStale?: string;
 }
 
 const DEFAULT_PORT = 8443;
@@ -34,6 +39,26 @@ function parseWorkers(text: string | undefined): number {
     throw new McimError('INVALID_ARGUMENT', `--workers is 1 to ${MAX_WORKERS}, got '${text}'`);
   }
   return Number(text);
+}
+
+const MAX_CRL_REFRESH_SECONDS = 7 * 24 * 3600;
+
+/** The revocation flags (SGP.22 4.6): no --crl and no --crl-fetch means no revocation checking. */
+export function revocationOptions(o: ServeCliOptions): Omit<RevocationOptions, 'trustedCis' | 'onEvent'> | undefined {
+  const refresh = o.crlRefresh;
+  if (refresh !== undefined && (!/^\d{1,7}$/.test(refresh) || Number(refresh) < 10 || Number(refresh) > MAX_CRL_REFRESH_SECONDS)) {
+    throw new McimError('INVALID_ARGUMENT', `--crl-refresh is 10 to ${MAX_CRL_REFRESH_SECONDS} seconds, got '${refresh}'`);
+  }
+  const stale = o.crlStale ?? 'fail-open';
+  if (stale !== 'fail-open' && stale !== 'fail-closed') throw new McimError('INVALID_ARGUMENT', `--crl-stale is fail-open or fail-closed, got '${stale}'`);
+  const files = o.crl ?? [];
+  if (files.length === 0 && o.crlFetch !== true) return undefined;
+  return {
+    files,
+    fetch: o.crlFetch === true,
+    stalePolicy: stale as StaleCrlPolicy,
+    ...(refresh !== undefined ? { refreshSeconds: Number(refresh) } : {}),
+  };
 }
 
 /** A listen failure as a one-line error: port taken, not allowed, or an interface this host does not have. */
@@ -59,8 +84,22 @@ function logError(e: unknown): void {
 }
 
 /** Opens the store and serves ES9+ on host:port until closed; returns the port listened on. */
-async function startServer(data: SmdpDataDir, host: string, port: number): Promise<ClusterService & { port: number }> {
+async function startServer(
+  data: SmdpDataDir,
+  host: string,
+  port: number,
+  crl: ReturnType<typeof revocationOptions>,
+): Promise<ClusterService & { port: number }> {
   const store = await openSmdpStore(data);
+  const revocation =
+    crl === undefined
+      ? undefined
+      : new RevocationStore({
+          ...crl,
+          trustedCis: [...data.trustedCis, ...data.credentials.map((c) => c.ci)],
+          onEvent: (event) => process.stderr.write(`${JSON.stringify({ component: 'revocation', ...event })}\n`),
+        });
+  revocation?.start();
   try {
     const { app } = createSmdpServer({
       address: data.address,
@@ -70,6 +109,7 @@ async function startServer(data: SmdpDataDir, host: string, port: number): Promi
       store,
       tls: data.tls,
       onInternalError: logError,
+      ...(revocation !== undefined ? { revocation } : {}),
     });
     await app.listen({ host, port }).catch((e: unknown) => {
       throw listenError(e, host, port);
@@ -77,9 +117,13 @@ async function startServer(data: SmdpDataDir, host: string, port: number): Promi
     const address = app.server.address();
     return {
       port: typeof address === 'object' && address !== null ? address.port : port,
-      close: () => app.close().then(() => store.close()),
+      close: () => {
+        revocation?.stop();
+        return app.close().then(() => store.close());
+      },
     };
   } catch (e) {
+    revocation?.stop();
     await store.close();
     throw e;
   }
@@ -122,17 +166,22 @@ export function registerServe(program: Command): void {
     .option('--address <host[:port]>', `the SM-DP+ address activation codes carry (first start only; default ${DEFAULT_SMDP_ADDRESS})`)
     .option('--port <n>', 'TCP port to listen on (default: the address port, else 8443)')
     .option('--listen <ip>', 'interface to listen on', '127.0.0.1')
-    .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)');
+    .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)')
+    .option('--crl <file>', 'a CRL (DER or PEM) of the CI or of an EUM, checked against EUM and eUICC certificates (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--crl-fetch', "also fetch CRLs from the validated certificates' CRL distribution points (http/https, in the background)")
+    .option('--crl-refresh <seconds>', 'seconds between re-reading the CRL files and re-fetching distribution points (default 3600)')
+    .option('--crl-stale <policy>', 'a CRL past its nextUpdate: fail-open (default: only listed certificates refused) or fail-closed (all it covers refused)');
   addCredentialOptions(command).action(async (o: ServeCliOptions) => {
     if (cluster.isWorker) {
       // The primary checked and imported everything: the worker opens the directory it prepared.
       const data = initSmdpDataDir(o.data, o.address);
       const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
-      await runClusterWorker(() => startServer(data, o.listen, port), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, revocationOptions(o)), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
+    const crl = revocationOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
     const addressPort = parseAddress(o.address ?? configuredAddress(o.data) ?? DEFAULT_SMDP_ADDRESS).port;
     const sources = credentialSourcesFromOptions(o);
@@ -140,7 +189,7 @@ export function registerServe(program: Command): void {
     if (port !== 0) await checkListen(o.listen, port);
     const data = sources === undefined ? initSmdpDataDir(o.data, o.address) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid }).data;
     if (workers === 1) {
-      const server = await startServer(data, o.listen, port);
+      const server = await startServer(data, o.listen, port, crl);
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
         void server.close();
