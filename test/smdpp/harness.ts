@@ -14,6 +14,7 @@ import { SmdpStore } from '../../src/store/smdpStore.js';
 import { createSmdpServer, ES9PLUS_PATH, type SmdpServer } from '../../src/smdpp/server.js';
 import type { SmdpCredential } from '../../src/smdpp/context.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
+import type { RevocationStore } from '../../src/smdpp/revocation.js';
 
 /** The test PKI a data directory (`mcim serve`) holds, as the simulator wants it: the EUM and eUICC with their keys. */
 export function pkiFromDir(pkiDir: string): TestPki {
@@ -69,7 +70,7 @@ export function testPkis(): { p256: TestPki; brainpool: TestPki } {
 }
 
 export async function startHarness(
-  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[] } = {},
+  options: { useProfileProtectionKeys?: boolean; sessionTtlMs?: number; database?: DatabaseConfig; trustedCis?: GsmaCertificate[]; revocation?: RevocationStore } = {},
 ): Promise<Harness> {
   const { p256, brainpool } = testPkis();
   const dir = mkdtempSync(join(tmpdir(), 'mcim-smdpp-'));
@@ -94,6 +95,7 @@ export async function startHarness(
     useProfileProtectionKeys: options.useProfileProtectionKeys ?? true,
     sessionTtlMs: options.sessionTtlMs,
     trustedCis: options.trustedCis,
+    revocation: options.revocation,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
   });
