@@ -61,7 +61,9 @@ describe('mcim serve revocation flags', () => {
   });
 
   test('files, fetching, refresh and the stale policy (default fail-open)', () => {
-    assert.deepEqual(revocationOptions({ ...base, crl: ['a.crl', 'b.crl'] }), { files: ['a.crl', 'b.crl'], fetch: false, stalePolicy: 'fail-open' });
+    const a = join(root, 'ci.crl');
+    const b = join(root, 'eum.pem.crl');
+    assert.deepEqual(revocationOptions({ ...base, crl: [a, b] }), { files: [a, b], fetch: false, stalePolicy: 'fail-open' });
     assert.deepEqual(revocationOptions({ ...base, crlFetch: true, crlRefresh: '600', crlStale: 'fail-closed' }), {
       files: [],
       fetch: true,
@@ -71,8 +73,9 @@ describe('mcim serve revocation flags', () => {
   });
 
   test('bad values are refused before anything starts', () => {
-    refused(() => revocationOptions({ ...base, crl: ['a'], crlRefresh: '5' }), 'INVALID_ARGUMENT', /--crl-refresh/);
-    refused(() => revocationOptions({ ...base, crl: ['a'], crlRefresh: 'soon' }), 'INVALID_ARGUMENT', /--crl-refresh/);
-    refused(() => revocationOptions({ ...base, crl: ['a'], crlStale: 'maybe' }), 'INVALID_ARGUMENT', /--crl-stale/);
+    refused(() => revocationOptions({ ...base, crl: [join(root, 'no-such.crl')] }), 'INVALID_ARGUMENT', /--crl .*no-such\.crl: no such readable file/);
+    refused(() => revocationOptions({ ...base, crl: [join(root, 'ci.crl')], crlRefresh: '5' }), 'INVALID_ARGUMENT', /--crl-refresh/);
+    refused(() => revocationOptions({ ...base, crl: [join(root, 'ci.crl')], crlRefresh: 'soon' }), 'INVALID_ARGUMENT', /--crl-refresh/);
+    refused(() => revocationOptions({ ...base, crl: [join(root, 'ci.crl')], crlStale: 'maybe' }), 'INVALID_ARGUMENT', /--crl-stale/);
   });
 });

@@ -1,6 +1,7 @@
 // `mcim serve`: the SM-DP+'s ES9+ over HTTPS (SGP.22 5.6), with a test PKI (or the operator's credentials) and SQLite database in its data directory.
 // With --workers N > 1 the primary prepares the data directory once and forks N workers sharing the port (src/smdpp/cluster.ts).
 import cluster from 'node:cluster';
+import { accessSync, constants } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
@@ -52,6 +53,14 @@ export function revocationOptions(o: ServeCliOptions): Omit<RevocationOptions, '
   const stale = o.crlStale ?? 'fail-open';
   if (stale !== 'fail-open' && stale !== 'fail-closed') throw new McimError('INVALID_ARGUMENT', `--crl-stale is fail-open or fail-closed, got '${stale}'`);
   const files = o.crl ?? [];
+  // A mistyped path would silently disable the check: refused at start (later unreadable files are logged and skipped).
+  for (const file of files) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new McimError('INVALID_ARGUMENT', `--crl ${file}: no such readable file`);
+    }
+  }
   if (files.length === 0 && o.crlFetch !== true) return undefined;
   return {
     files,
