@@ -143,8 +143,8 @@ export function parseCrl(der: Uint8Array, limits: CrlLimits = DEFAULT_CRL_LIMITS
   if (der.length > limits.maxBytes) throw new PkiError('CRL_TOO_LARGE', `a CRL of ${der.length} bytes (limit ${limits.maxBytes})`);
   let c: CertificateList;
   try {
-    // Each entry is at least 3 elements: the element budget follows the entry bound.
-    c = decode(certificateList, der, { maxSize: limits.maxBytes, maxElements: 64 + 8 * Math.min(limits.maxEntries, CRL_MAX_ENTRIES) });
+    // An entry with reasonCode and invalidityDate is 11 elements: the element budget follows the entry bound.
+    c = decode(certificateList, der, { maxSize: limits.maxBytes, maxElements: 256 + 16 * Math.min(limits.maxEntries, CRL_MAX_ENTRIES) });
   } catch (e) {
     if (e instanceof Asn1Error) {
       if (e.code === 'TOO_MANY_ELEMENTS') throw new PkiError('CRL_TOO_LARGE', `a CRL with more elements than ${limits.maxEntries} entries allow`, { cause: e });

@@ -153,6 +153,19 @@ describe('CRL processing (RFC 5280 6.3)', () => {
     assert.equal(parseCrl(der, { maxBytes: der.length, maxEntries: 40 }).revoked.size, 40);
   });
 
+  it('entries with reasonCode and invalidityDate fit the element budget of maxEntries', () => {
+    const n = 300;
+    const der = resigned(ciCrl(Array.from({ length: n }, (_, i) => BigInt(i + 1))), (t) => ({
+      ...t,
+      revokedCertificates: t.revokedCertificates!.map((e) => ({
+        ...e,
+        crlEntryExtensions: [...e.crlEntryExtensions!, { extnID: CRL_OID.invalidityDate, extnValue: Buffer.from('180f32303236303130313030303030305a', 'hex') }],
+      })),
+    }));
+    assert.equal(parseCrl(der, { maxBytes: 1 << 20, maxEntries: n }).revoked.size, n);
+    assert.equal(code(() => parseCrl(der, { maxBytes: 1 << 20, maxEntries: n / 10 })), 'CRL_TOO_LARGE');
+  });
+
   it('no nextUpdate: CRL_MALFORMED', () => {
     assert.equal(code(() => parseCrl(resigned(ciCrl(), (t) => ({ ...t, nextUpdate: undefined })))), 'CRL_MALFORMED');
   });
