@@ -209,11 +209,6 @@ export function verifyCrlIssuer(crl: ParsedCrl, issuer: GsmaCertificate): void {
   }
 }
 
-/** The CRL's issuer key identifier as hex: the AKI, else '' (matched by name alone). */
-export function crlIssuerKeyId(crl: ParsedCrl): string {
-  return crl.authorityKeyIdentifier?.toString('hex') ?? '';
-}
-
 /** Whether `crl` covers `cert` (RFC 5280 6.3.3 (b)): its scope (CA or end-entity) and its distribution point. */
 export function crlCovers(crl: ParsedCrl, cert: GsmaCertificate): boolean {
   const ca = cert.basicConstraints?.ca === true;
