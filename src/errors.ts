@@ -66,6 +66,15 @@ export const ERROR_CODES = {
   ISSUER_MISMATCH: 'Issuer name and authority key identifier do not designate the same issuing certificate.',
   EID_OUT_OF_RANGE: "The eUICC's EID is outside its EUM's permitted name constraints.",
   INVALID_EID: 'An EID that is not 32 digits with valid check digits, or an eUICC certificate without one.',
+  REVOKED: "A certificate whose serial number its issuer's CRL lists as revoked (RFC 5280 6.3).",
+  REVOCATION_UNKNOWN: "A certificate whose revocation status is unknown: its issuer's CRL is past nextUpdate and the policy is fail-closed.",
+  CRL_MALFORMED: 'A CRL that is not a well-formed DER X.509 v2 CertificateList, or lacks a component RFC 5280 requires.',
+  CRL_UNSUPPORTED: 'A CRL of a kind mcim does not process: delta, indirect, partial (SGP.22 segmented), scoped by reasons, or with an unknown critical extension.',
+  CRL_TOO_LARGE: 'A CRL larger than the configured maximum of bytes or revoked entries.',
+  CRL_ISSUER_MISMATCH: 'A CRL whose issuer name or authority key identifier is not that of the certificate expected to sign it, or whose issuer may not sign CRLs.',
+  CRL_BAD_SIGNATURE: "A CRL's signature does not verify with its issuer's key.",
+  CRL_NOT_YET_VALID: 'A CRL whose thisUpdate is after the validation time.',
+  CRL_FETCH_FAILED: 'Fetching a CRL from its distribution point failed: connection, timeout, HTTP status, redirect or size cap.',
 
   // Store (src/store) and SM-DP+ orders (src/smdpp).
   INVALID_KEY_FILE: 'The at-rest key (its file or $MCIM_AT_REST_KEY) is not 32 bytes: raw, 64 hex digits or base64.',

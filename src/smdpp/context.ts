@@ -6,6 +6,7 @@ import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
 import { CertificateCache, DEFAULT_CERTIFICATE_CACHE_BYTES } from './certificateCache.js';
 import { NO_SECURITY_EVENTS, type SecurityEvents } from './securityEvents.js';
+import type { RevocationStore } from './revocation.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -45,6 +46,8 @@ export interface SmdpOptions {
   readonly certificateCacheBytes?: number;
   /** Where security events go (src/smdpp/securityEvents.ts); default nowhere. */
   readonly events?: SecurityEvents;
+  /** CRLs consulted for EUM and eUICC certificates (SGP.22 4.6); none: no revocation check. */
+  readonly revocation?: RevocationStore;
 }
 
 /** The resolved configuration the functions share. */
@@ -63,6 +66,8 @@ export interface SmdpContext {
   readonly certificates: CertificateCache;
   /** Security events: `ctx.events.securityEvent(name, fields)` logs and counts one (docs/operations.md). */
   readonly events: SecurityEvents;
+  /** CRLs consulted for EUM and eUICC certificates (SGP.22 4.6). */
+  readonly revocation: RevocationStore | undefined;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
@@ -81,6 +86,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     now: o.clock ?? Date.now,
     certificates: new CertificateCache(o.certificateCacheBytes ?? DEFAULT_CERTIFICATE_CACHE_BYTES),
     events: o.events ?? NO_SECURITY_EVENTS,
+    revocation: o.revocation,
   };
 }
 

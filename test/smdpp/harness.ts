@@ -17,6 +17,7 @@ import type { SmdpCredential } from '../../src/smdpp/context.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
 import type { Logger } from '../../src/http/logging.js';
 import type { ServerMetrics } from '../../src/http/metrics.js';
+import type { RevocationStore } from '../../src/smdpp/revocation.js';
 
 /** The test PKI a data directory (`mcim serve`) holds, as the simulator wants it: the EUM and eUICC with their keys. */
 export function pkiFromDir(data: SmdpDataDir, curveDir: 'p256' | 'brainpool'): TestPki {
@@ -98,6 +99,7 @@ export async function startHarness(
     certificateCacheBytes?: number;
     logger?: Logger;
     metrics?: ServerMetrics;
+    revocation?: RevocationStore;
   } = {},
 ): Promise<Harness> {
   const { p256, brainpool } = testPkis();
@@ -124,6 +126,7 @@ export async function startHarness(
     sessionTtlMs: options.sessionTtlMs,
     trustedCis: options.trustedCis,
     certificateCacheBytes: options.certificateCacheBytes,
+    revocation: options.revocation,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

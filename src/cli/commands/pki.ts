@@ -1,12 +1,14 @@
 // `mcim pki`: issue an SGP.26-style test PKI (SGP.22 4.5.2.1 profiles) and validate chains (SGP.22 4.5.2.2, SGP.32 eIM).
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { encodeBigInteger } from '../../asn1/primitives.js';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import type { EcCurve } from '../../crypto/ecdsa.js';
 import { certificatesFromFile, parseCertificate, type GsmaCertificate } from '../../pki/certificate.js';
 import { eidCheckDigits, isValidEid } from '../../pki/eid.js';
+import { crlToPem, issueCrl, parseCrl, verifyCrlIssuer } from '../../pki/crl.js';
 import { PkiError } from '../../pki/errors.js';
 import { writePrivateFile } from '../../pki/privateFiles.js';
 import { issueTestPki, writeTestPki, type WrittenFile } from '../../pki/testPki.js';
@@ -229,6 +231,100 @@ export function formatPkiVerify(outcome: PkiVerifyOutcome, json: boolean): strin
   return `${lines.join('\n')}\n`;
 }
 
+// ---- crl ----
+
+export interface PkiCrlOptions {
+  /** The issuing CA's certificate (CI or EUM). */
+  readonly issuer: string;
+  /** Its private key (PEM or DER PKCS#8). */
+  readonly key: string;
+  /** Certificates (files) or serial numbers (hex) to list as revoked. */
+  readonly revoke?: readonly string[];
+  readonly number?: string;
+  readonly thisUpdate?: string;
+  readonly days?: string;
+  readonly pem?: boolean;
+}
+
+export interface PkiCrlReport {
+  readonly out: string;
+  readonly issuer: string;
+  readonly crlNumber: string;
+  readonly thisUpdate: string;
+  readonly nextUpdate: string;
+  readonly revoked: readonly string[];
+}
+
+function readPrivateKey(path: string): KeyObject {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    throw badInput(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    return data.toString('latin1').includes('-----BEGIN') ? createPrivateKey(data) : createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
+  } catch (e) {
+    throw badInput(`${path} is not an unencrypted EC private key: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** A serial number to revoke: hex digits, or a certificate file whose serial number is taken. */
+function serialToRevoke(item: string): Buffer {
+  if (/^[0-9a-fA-F]{1,40}$/.test(item)) return encodeBigInteger(BigInt(`0x${item}`));
+  const [der] = readCertificates(item);
+  return parseCertificate(der!).serialNumber;
+}
+
+/** Issues a CRL signed by the CA in `options.issuer` into `out` (never overwriting): for tests and labs. */
+export function pkiCrl(out: string, options: PkiCrlOptions): PkiCrlReport {
+  const [issuerDer] = readCertificates(options.issuer);
+  const issuer = parseCertificate(issuerDer!);
+  const key = readPrivateKey(options.key);
+  const number = options.number ?? '1';
+  if (!/^\d{1,20}$/.test(number)) throw badInput(`--number takes a non-negative integer, got '${number}'`);
+  const days = options.days ?? '30';
+  if (!/^\d{1,5}$/.test(days) || Number(days) < 1) throw badInput(`--days takes 1 to 99999, got '${days}'`);
+  const thisUpdate = new Date(Math.floor(parseAt(options.thisUpdate).getTime() / 1000) * 1000);
+  const nextUpdate = new Date(thisUpdate.getTime() + Number(days) * 86_400_000);
+  const serials = (options.revoke ?? []).map(serialToRevoke);
+  const der = issueCrl(
+    { issuer, thisUpdate, nextUpdate, crlNumber: BigInt(number), revoked: serials.map((serialNumber) => ({ serialNumber, revocationDate: thisUpdate })) },
+    key,
+  );
+  // A CRL that its issuer's key would not verify is not written.
+  try {
+    verifyCrlIssuer(parseCrl(der), issuer);
+  } catch (e) {
+    if (e instanceof PkiError) throw badInput(`${options.key} and ${options.issuer} do not make a valid CRL: ${e.message}`);
+    throw e;
+  }
+  try {
+    writeFileSync(out, options.pem === true ? crlToPem(der) : der, { flag: 'wx', mode: 0o644 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new McimError('FILE_EXISTS', `refusing to overwrite ${out}`);
+    throw new McimError('IO_ERROR', `cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return {
+    out: resolve(out),
+    issuer: issuer.subject.text,
+    crlNumber: number,
+    thisUpdate: thisUpdate.toISOString(),
+    nextUpdate: nextUpdate.toISOString(),
+    revoked: serials.map((s) => s.toString('hex')),
+  };
+}
+
+export function formatPkiCrl(report: PkiCrlReport, json: boolean): string {
+  if (json) return `${JSON.stringify(report, null, 2)}\n`;
+  return [
+    `CRL ${report.crlNumber} of '${report.issuer}' written to ${report.out}`,
+    `  valid:    ${report.thisUpdate} .. ${report.nextUpdate}`,
+    `  revoked:  ${report.revoked.length === 0 ? '(none)' : report.revoked.join(', ')}`,
+    '',
+  ].join('\n');
+}
+
 // ---- registration ----
 
 export function registerPki(program: Command): void {
@@ -276,5 +372,28 @@ Examples:
       const outcome = pkiVerify(cert, opts);
       process.stdout.write(formatPkiVerify(outcome, opts.json === true));
       if (!outcome.valid) process.exitCode = 1;
+    });
+
+  pki
+    .command('crl')
+    .description('issue an X.509 v2 CRL (RFC 5280 5) signed by a CI or EUM key, for tests and labs (mcim serve --crl)')
+    .argument('<out>', 'CRL file to write (never overwritten)')
+    .requiredOption('--issuer <cert>', 'the issuing CA certificate (CI or EUM)')
+    .requiredOption('--key <file>', "the issuer's private key (PKCS#8, unencrypted)")
+    .option('--revoke <cert-or-serial...>', 'certificates (files) or hex serial numbers to list as revoked')
+    .option('--number <n>', 'cRLNumber (default 1; a newer CRL needs a higher one)')
+    .option('--this-update <time>', 'thisUpdate, ISO 8601 (default: now)')
+    .option('--days <n>', 'days until nextUpdate (default 30)')
+    .option('--pem', 'write PEM instead of DER')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ mcim pki crl ci.crl --issuer pki/ci.pem --key pki/ci.key.pem --revoke pki/eum.pem
+  $ mcim pki crl eum.crl --issuer pki/eum.pem --key pki/eum.key.pem --revoke 4a1b2c3d --number 2 --pem`,
+    )
+    .action((out: string, opts: PkiCrlOptions & { json?: boolean }) => {
+      process.stdout.write(formatPkiCrl(pkiCrl(out, opts), opts.json === true));
     });
 }

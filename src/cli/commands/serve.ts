@@ -1,6 +1,7 @@
 // `mcim serve`: the SM-DP+'s ES9+ over HTTPS (SGP.22 5.6), with a test PKI (or the operator's credentials) and SQLite database in its data directory.
 // With --workers N > 1 the primary prepares the data directory once and forks N workers sharing the port (src/smdpp/cluster.ts).
 import cluster from 'node:cluster';
+import { accessSync, constants } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { connectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } fr
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
+import { RevocationStore, type RevocationOptions, type StaleCrlPolicy } from '../../smdpp/revocation.js';
 import { activationCode } from '../../smdpp/importProfile.js';
 import { addCredentialOptions, credentialSourcesFromOptions, type CredentialCliOptions } from './smdppCredentials.js';
 
@@ -35,6 +37,10 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly heartbeatInterval?: string;
   readonly heartbeatTimeout?: string;
   readonly atRestKeyFile?: string;
+  readonly crl?: readonly string[];
+  readonly crlRefresh?: string;
+  readonly crlFetch?: boolean;
+  readonly crlStale?: string;
 }
 
 /** The connection-limit flags: flag, option, the ConnectionLimits field, what it sets (docs/operations.md). */
@@ -102,6 +108,34 @@ function parseWorkers(text: string | undefined): number {
   return Number(text);
 }
 
+const MAX_CRL_REFRESH_SECONDS = 7 * 24 * 3600;
+
+/** The revocation flags (SGP.22 4.6): no --crl and no --crl-fetch means no revocation checking. */
+export function revocationOptions(o: ServeCliOptions): Omit<RevocationOptions, 'trustedCis' | 'onEvent'> | undefined {
+  const refresh = o.crlRefresh;
+  if (refresh !== undefined && (!/^\d{1,7}$/.test(refresh) || Number(refresh) < 10 || Number(refresh) > MAX_CRL_REFRESH_SECONDS)) {
+    throw new McimError('INVALID_ARGUMENT', `--crl-refresh is 10 to ${MAX_CRL_REFRESH_SECONDS} seconds, got '${refresh}'`);
+  }
+  const stale = o.crlStale ?? 'fail-open';
+  if (stale !== 'fail-open' && stale !== 'fail-closed') throw new McimError('INVALID_ARGUMENT', `--crl-stale is fail-open or fail-closed, got '${stale}'`);
+  const files = o.crl ?? [];
+  // A mistyped path would silently disable the check: refused at start (later unreadable files are logged and skipped).
+  for (const file of files) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new McimError('INVALID_ARGUMENT', `--crl ${file}: no such readable file`);
+    }
+  }
+  if (files.length === 0 && o.crlFetch !== true) return undefined;
+  return {
+    files,
+    fetch: o.crlFetch === true,
+    stalePolicy: stale as StaleCrlPolicy,
+    ...(refresh !== undefined ? { refreshSeconds: Number(refresh) } : {}),
+  };
+}
+
 /** A listen failure as a one-line error: port taken, not allowed, or an interface this host does not have. */
 function listenError(e: unknown, host: string, port: number): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -131,8 +165,18 @@ async function startServer(
   port: number,
   connections: ConnectionLimits,
   observe: Observability,
+  crl: ReturnType<typeof revocationOptions>,
 ): Promise<ClusterService & { port: number }> {
   const store = await openSmdpStore(data);
+  const revocation =
+    crl === undefined
+      ? undefined
+      : new RevocationStore({
+          ...crl,
+          trustedCis: [...data.trustedCis, ...data.credentials.map((c) => c.ci)],
+          onEvent: (event) => observe.logger.warn({ component: 'revocation', ...event }),
+        });
+  revocation?.start();
   try {
     const { app } = createSmdpServer({
       address: data.address,
@@ -143,6 +187,7 @@ async function startServer(
       tls: { ...data.tls, connections },
       logger: observe.logger,
       ...(observe.metrics === undefined ? {} : { metrics: observe.metrics }),
+      ...(revocation !== undefined ? { revocation } : {}),
     });
     await app.listen({ host, port }).catch((e: unknown) => {
       throw listenError(e, host, port);
@@ -150,9 +195,13 @@ async function startServer(
     const address = app.server.address();
     return {
       port: typeof address === 'object' && address !== null ? address.port : port,
-      close: () => app.close().then(() => store.close()),
+      close: () => {
+        revocation?.stop();
+        return app.close().then(() => store.close());
+      },
     };
   } catch (e) {
+    revocation?.stop();
     await store.close();
     throw e;
   }
@@ -206,7 +255,11 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on standard output from this level (security events: warn and info)').choices(LOG_LEVELS).default('info'))
     .option('--metrics-port <n>', 'serve Prometheus metrics on http://<metrics-listen>:<n>/metrics (default: no metrics endpoint)')
     .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1')
-    .option('--at-rest-key-file <file>', 'the key every secret of the data directory is encrypted under, kept outside it (32 bytes: raw, hex or base64; default: <data>/secret.key, created on first start; or $MCIM_AT_REST_KEY, $MCIM_AT_REST_KEY_FILE)');
+    .option('--at-rest-key-file <file>', 'the key every secret of the data directory is encrypted under, kept outside it (32 bytes: raw, hex or base64; default: <data>/secret.key, created on first start; or $MCIM_AT_REST_KEY, $MCIM_AT_REST_KEY_FILE)')
+    .option('--crl <file>', 'a CRL (DER or PEM) of the CI or of an EUM, checked against EUM and eUICC certificates (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--crl-fetch', "also fetch CRLs from the validated certificates' CRL distribution points (http/https, in the background)")
+    .option('--crl-refresh <seconds>', 'seconds between re-reading the CRL files and re-fetching distribution points (default 3600)')
+    .option('--crl-stale <policy>', 'a CRL past its nextUpdate: fail-open (default: only listed certificates refused) or fail-closed (all it covers refused)');
   for (const [flag, , field, what] of LIMIT_FLAGS) command.option(flag, `${what} (default ${DEFAULT_CONNECTION_LIMITS[field]})`);
   command
     .option('--heartbeat-interval <ms>', `with --workers > 1: how often the primary checks each worker (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`)
@@ -220,13 +273,14 @@ export function registerServe(program: Command): void {
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
       if (metrics !== undefined) answerClusterMetrics(metrics.registry);
-      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o)), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
     const connections = limitsFromOptions(o);
     const heartbeat = heartbeatFromOptions(o);
+    const crl = revocationOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
     if (isIP(o.metricsListen) === 0) throw new McimError('INVALID_ARGUMENT', `--metrics-listen takes an IP address, got '${o.metricsListen}'`);
     const metricsPort = o.metricsPort === undefined ? undefined : parsePort(o.metricsPort);
@@ -247,7 +301,7 @@ export function registerServe(program: Command): void {
     };
     if (workers === 1) {
       const metrics = metricsPort === undefined ? undefined : new ServerMetrics();
-      const server = await startServer(data, o.listen, port, connections, { logger, metrics });
+      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl);
       const endpoint = metrics === undefined ? undefined : await startMetrics(registrySource(metrics.registry));
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
