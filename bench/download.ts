@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initSmdpDataDir, openSmdpStore } from '../src/smdpp/dataDir.js';
+import { initSmdpDataDir, openSmdpStore, openTestPkiKey } from '../src/smdpp/dataDir.js';
 import { importProfile } from '../src/smdpp/importProfile.js';
 import type { DeviceCommand, DeviceReply } from './downloadDevice.js';
 import { opensslEcdh, opensslEcdsa, report } from './lib.js';
@@ -405,7 +405,7 @@ export async function benchDownload(): Promise<void> {
     cleanup.push(deviceStateDir);
     const devices = [startDevice(), startDevice()];
     for (const d of devices) {
-      d.send({ type: 'setup', pkiDir: data.pkiDirs.p256!, stateDir: deviceStateDir, ca: readFileSync(data.ciCertificateFiles.p256!, 'utf8'), connect: { host: '127.0.0.1', port: server.port }, address: data.address });
+      d.send({ type: 'setup', pkiDir: data.pkiDirs.p256!, eumKeyPem: openTestPkiKey(data, 'p256', 'eum').export({ type: 'pkcs8', format: 'pem' }) as string, stateDir: deviceStateDir, ca: readFileSync(data.ciCertificateFiles.p256!, 'utf8'), connect: { host: '127.0.0.1', port: server.port }, address: data.address });
     }
     for (const d of devices) await d.next('ready', 30_000);
 

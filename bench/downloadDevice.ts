@@ -21,6 +21,8 @@ export type DeviceCommand =
       readonly type: 'setup';
       /** The SM-DP+'s test PKI directory (its EUM issues the eUICCs). */
       readonly pkiDir: string;
+      /** The EUM's private key, PKCS#8 PEM, decrypted by the parent (the file is encrypted under the at-rest key). */
+      readonly eumKeyPem: string;
       /** Where the eUICCs' sealed state files go. */
       readonly stateDir: string;
       /** The CI certificate (PEM) anchoring the TLS server certificate. */
@@ -167,7 +169,7 @@ process.on('message', (message: DeviceCommand) => {
     case 'setup': {
       setup = message;
       const eumDer = readFileSync(join(message.pkiDir, 'eum.der'));
-      eum = { entity: 'eum', der: eumDer, certificate: parseCertificate(eumDer), privateKey: createPrivateKey(readFileSync(join(message.pkiDir, 'eum.key.pem'))) };
+      eum = { entity: 'eum', der: eumDer, certificate: parseCertificate(eumDer), privateKey: createPrivateKey(message.eumKeyPem) };
       ciDer = readFileSync(join(message.pkiDir, 'ci.der'));
       eidPrefix = permittedEidPrefix(eum.certificate);
       reply({ type: 'ready' });

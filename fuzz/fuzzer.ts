@@ -9,6 +9,9 @@ import { decodeTlv, decodeTlvList, encodeLength } from '../src/asn1/tlv.js';
 import { decode, decodeWithReport, type Codec } from '../src/asn1/schema.js';
 import { RSP_MESSAGES } from '../src/asn1/definitions/rsp.js';
 import { decodeProfilePackage, encodeProfilePackage, extractProfileEssentials } from '../src/asn1/definitions/saip.js';
+import { certificateList } from '../src/asn1/definitions/x509.js';
+import { issueCrl, parseCrl } from '../src/pki/crl.js';
+import { issueTestCertificate } from '../src/pki/testPki.js';
 import { RSP_ARBITRARIES } from '../test/asn1/rsp-arbitraries.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
 
@@ -545,9 +548,22 @@ export async function defaultTargets(seed: number): Promise<FuzzTarget[]> {
   });
   const x509 = await loadCertificateCodec();
   if (x509) targets.push(codecTarget('x509.Certificate', x509, [...repeat(certs, 3), allRsp[0]!]));
+  const crls = crlSeeds();
+  targets.push(codecTarget('x509.CertificateList', certificateList, [...repeat(crls, 3), certs[0]!]));
+  targets.push({ name: 'pki.parseCrl', seeds: crls, parse: (input) => void parseCrl(input) });
   const requests = [...rspSeeds.entries()].filter(([name]) => name.endsWith('Request')).flatMap(([, seeds]) => seeds);
   targets.push(...roleTargets(certs, requests));
   return targets;
+}
+
+/** CRLs (RFC 5280 5.1) of a fresh test CI: empty, with entries and reasons, with many entries. */
+function crlSeeds(): Buffer[] {
+  const ci = issueTestCertificate('ci', undefined);
+  const at = new Date(Date.UTC(2026, 0, 1));
+  const next = new Date(Date.UTC(2026, 1, 1));
+  const make = (serials: bigint[], crlNumber: bigint): Buffer =>
+    issueCrl({ issuer: ci.certificate, thisUpdate: at, nextUpdate: next, crlNumber, revoked: serials.map((serialNumber) => ({ serialNumber, revocationDate: at, reason: 'keyCompromise' })) }, ci.privateKey);
+  return [make([], 1n), make([1n, 0x7fn, 0x80n, 0x1234567890abcdefn], 2n), make(Array.from({ length: 40 }, (_, i) => BigInt(i * 977 + 1)), 300n)];
 }
 
 /** The X.509 Certificate codec of src/asn1/definitions/x509.ts, when that module exists. */

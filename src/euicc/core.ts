@@ -16,6 +16,8 @@ import { encodeTlv } from '../asn1/tlv.js';
 import { signPlain, type EcCurve } from '../crypto/ecdsa.js';
 import type { OneTimeEckaKeyPair } from '../crypto/ecka.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
+import { crlCovers, isRevoked, parseCrl, type ParsedCrl } from '../pki/crl.js';
+import { PkiError } from '../pki/errors.js';
 import { McimError } from '../errors.js';
 import { SealedStateFile } from './sealedState.js';
 
@@ -105,6 +107,8 @@ export interface PersistedState {
   readonly notifications: readonly StoredNotification[];
   readonly nextSeqNumber: number;
   readonly nextIsdpIndex: number;
+  /** CRLs of the CIs loaded with ES10b.LoadCRL (DER, one per CI, verified when loaded); absent in states saved before. */
+  readonly crls?: readonly Buffer[];
 }
 
 /** The common mutual authentication in progress (SGP.22 3.1.2, 3.1.3); never persisted. */
@@ -136,6 +140,9 @@ export const DEFAULT_MAX_PROFILE_SIZE = 512 * 1024;
 const ISDP_AID_PREFIX = 'A0000005591010FFFFFFFF8900';
 /** First ISD-P AID suffix (SGP.02/SGP.22 practice: ...8900001000, ...8900001100, ...). */
 const FIRST_ISDP_INDEX = 0x10;
+
+/** Parsed CRLs by their stored bytes (a committed state replaces the Buffer, so a stale parse is never found). */
+const parsedCrls = new WeakMap<Buffer, ParsedCrl>();
 
 /** A fault in the eUICC's own data (never caused by a command): the card answers 6F00. */
 export class EuiccError extends McimError {
@@ -201,6 +208,33 @@ export class EuiccCore {
   get state(): PersistedState {
     return this.#state;
   }
+
+  /** The loaded CRL of the CI `ci` (matched by its subject key identifier), parsed once per stored value. */
+  crlOf(ci: GsmaCertificate): ParsedCrl | undefined {
+    const ski = ci.subjectKeyIdentifier;
+    if (ski === undefined) return undefined;
+    for (const der of this.#state.crls ?? []) {
+      let parsed = parsedCrls.get(der);
+      if (parsed === undefined) {
+        parsed = parseCrl(der);
+        parsedCrls.set(der, parsed);
+      }
+      if (parsed.authorityKeyIdentifier?.equals(ski) === true && parsed.issuer.der.equals(ci.subject.der)) return parsed;
+    }
+    return undefined;
+  }
+
+  /**
+   * The revocation check of SM-DP+ certificates (SGP.22 4.6, 5.7.13, 5.7.5): a certificate the loaded CRL of its CI lists
+   * is REVOKED. The eUICC does not judge CRL times (it keeps the freshest CRL by cRLNumber); without a CRL nothing is
+   * revoked.
+   */
+  readonly revocation = (certificate: GsmaCertificate, issuer: GsmaCertificate): void => {
+    const crl = this.crlOf(issuer);
+    if (crl !== undefined && crlCovers(crl, certificate) && isRevoked(crl, certificate)) {
+      throw new PkiError('REVOKED', `'${certificate.subject.text}' is revoked by the loaded CRL of '${issuer.subject.text}'`, { certificate });
+    }
+  };
 
   get rat(): ProfilePolicyAuthorisationRule[] {
     return decode(GetRatResponse, this.#state.settings.rat).rat;

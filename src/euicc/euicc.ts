@@ -27,6 +27,7 @@ import { getEuiccInfo2 } from './es10b/getEuiccInfo2.js';
 import { getRat } from './es10b/getRat.js';
 import { listNotification } from './es10b/listNotification.js';
 import { LoadBoundProfilePackage } from './es10b/loadBoundProfilePackage.js';
+import { loadCrl } from './es10b/loadCrl.js';
 import { prepareDownload } from './es10b/prepareDownload.js';
 import { removeNotificationFromList } from './es10b/removeNotificationFromList.js';
 import { retrieveNotificationsList } from './es10b/retrieveNotificationsList.js';
@@ -55,6 +56,7 @@ const FUNCTIONS: readonly (readonly [number, (core: EuiccCore, command: Buffer) 
   [0xbf28, listNotification],
   [0xbf2b, retrieveNotificationsList],
   [0xbf30, removeNotificationFromList],
+  [0xbf35, loadCrl],
   [0xbf43, getRat],
   [0xbf3e, getEid],
   [0xbf2d, getProfilesInfo],

@@ -1,6 +1,6 @@
 // The eUICC's protected storage in software: AES-256-GCM (NIST SP 800-38D) under an HKDF-SHA-256 key (RFC 5869), written by write-then-rename.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { McimError } from '../errors.js';
 
@@ -155,6 +155,8 @@ export class SealedStateFile<T> {
     let fd: number | undefined;
     try {
       fd = openSync(tmp, 'wx', 0o600);
+      // 0600 whatever the umask: the file is the eUICC's protected storage.
+      fchmodSync(fd, 0o600);
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
       fsyncSync(fd);
       closeSync(fd);

@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { withCallNotes, type CallNotes } from './callContext.js';
+import { connectionLimits, connectionServerOptions, limitConnections, type ConnectionLimits } from './connectionLimits.js';
 import { decodeFields, encodeFields, requestBodyLimit, type Es9Function, type FieldValues } from './es9plusFunctions.js';
 import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader, type StatusCodeData } from './jsonBinding.js';
 
@@ -17,6 +18,8 @@ export interface HttpsOptions {
   readonly bodyLimit?: number;
   /** The logger (src/http/logging.ts: secrets redacted); none: logging off. Requests are not logged, bodies never. */
   readonly logger?: FastifyBaseLogger;
+  /** Connection caps and timeouts; each one not given takes its default (DEFAULT_CONNECTION_LIMITS). */
+  readonly connections?: Partial<ConnectionLimits>;
 }
 
 /** Who called: the peer's IP address as the socket reports it. */
@@ -45,13 +48,17 @@ export type JsonFunction<D extends Es9Function> = (request: FieldValues<D['reque
 
 /** A fastify instance serving HTTPS, logging through `options.logger` (if any) but never a request or its body. */
 export function createHttpsServer(options: HttpsOptions): FastifyInstance {
+  const limits = connectionLimits(options.connections);
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // A client that trickles its request or holds a socket idle cannot pin server resources for long.
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
     https: {
+      ...connectionServerOptions(limits),
       key: options.key,
       cert: options.cert,
       minVersion: 'TLSv1.2',
@@ -59,6 +66,7 @@ export function createHttpsServer(options: HttpsOptions): FastifyInstance {
       ...(options.ecdhCurve === undefined ? {} : { ecdhCurve: options.ecdhCurve }),
     },
   });
+  limitConnections(app.server, limits);
   // Bodies that are not JSON get the binding's invalid-format status instead of fastify's default error.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

@@ -17,7 +17,16 @@ export type PkiErrorCode =
   | 'CHAIN_TOO_LONG'
   | 'ISSUER_MISMATCH'
   | 'EID_OUT_OF_RANGE'
-  | 'INVALID_EID';
+  | 'INVALID_EID'
+  | 'REVOKED'
+  | 'REVOCATION_UNKNOWN'
+  | 'CRL_MALFORMED'
+  | 'CRL_UNSUPPORTED'
+  | 'CRL_TOO_LARGE'
+  | 'CRL_ISSUER_MISMATCH'
+  | 'CRL_BAD_SIGNATURE'
+  | 'CRL_NOT_YET_VALID'
+  | 'CRL_FETCH_FAILED';
 
 export class PkiError extends McimError {
   declare readonly code: PkiErrorCode;

@@ -1,7 +1,7 @@
 // A complete test PKI following the SGP.22 4.5.2.1 certificate profiles as SGP.26 instantiates them, plus an SGP.32 eIM.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { X509_OID } from '../asn1/definitions/x509.js';
 import { McimError } from '../errors.js';
 import { generateKeyPair, type EcCurve } from '../crypto/ecdsa.js';
@@ -16,6 +16,7 @@ import {
 import { isValidEid, makeEid } from './eid.js';
 import { PkiError } from './errors.js';
 import { buildName, extensions as ext, issueCertificate, keyIdentifier, type CertificateTemplate, type NameSpec } from './issue.js';
+import { makePrivateDir, writePrivateFile } from './privateFiles.js';
 
 /** The certificates a test PKI holds. */
 export type TestEntity = 'ci' | 'eum' | 'euicc' | 'dp-auth' | 'dp-pb' | 'dp-tls' | 'eim';
@@ -284,16 +285,52 @@ const FIELD_OF: Readonly<Record<TestEntity, keyof Pick<TestPki, 'ci' | 'eum' | '
 };
 
 /**
- * Writes the PKI into `dir` (created if needed): `<entity>.der` and `<entity>.pem` certificates, `<entity>.key.pem`
- * PKCS#8 private keys (mode 600) and `pki.json` describing them. Refuses to overwrite existing files.
+ * Where the passphrase of a test PKI's keys comes from, as pki.json records it: `smdp-data-directory`, derived from the
+ * at-rest key of the SM-DP+ data directory two levels up (DIR/pki/<curve>); `pki-passphrase`, the passphrase
+ * `mcim pki init` was given ($MCIM_PKI_PASSPHRASE or a passphrase file).
  */
+export type TestPkiPassphraseSource = 'smdp-data-directory' | 'pki-passphrase';
+
 export interface WriteTestPkiOptions {
-  /** Private keys of these entities are written as encrypted PKCS#8 (AES-256-CBC, PBKDF2) under `passphrase`. */
-  readonly encrypt?: { readonly passphrase: string; readonly entities: readonly TestEntity[] };
+  /** Every private key is written as encrypted PKCS#8 (AES-256-CBC, PBKDF2) under this passphrase. */
+  readonly passphrase: string;
+  readonly passphraseSource: TestPkiPassphraseSource;
 }
 
-export function writeTestPki(pki: TestPki, dir: string, options: WriteTestPkiOptions = {}): WrittenFile[] {
-  const planned: { file: WrittenFile; data: string | Buffer; mode?: number }[] = [];
+/** The passphrase source pki.json in `dir` records; undefined for a directory without one (keys in clear, older mcim). */
+export function testPkiPassphraseSource(dir: string): TestPkiPassphraseSource | undefined {
+  const manifest = join(dir, 'pki.json');
+  if (!existsSync(manifest)) return undefined;
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { keyPassphrase?: TestPkiPassphraseSource }).keyPassphrase;
+}
+
+/**
+ * The private key `<entity>.key.pem` in `dir`, decrypted with `passphrase` (a key in clear, from an older mcim, is read
+ * as it is). A wrong or missing passphrase is UNREADABLE.
+ */
+export function readTestPkiKey(dir: string, entity: TestEntity, passphrase: string | undefined): KeyObject {
+  const path = join(dir, `${entity}.key.pem`);
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (cause) {
+    throw new McimError('NOT_FOUND', `cannot read ${path}`, { cause });
+  }
+  if (passphrase === undefined && pem.includes('ENCRYPTED PRIVATE KEY')) throw new McimError('UNREADABLE', `${path} is encrypted: its passphrase is needed`);
+  try {
+    return createPrivateKey({ key: pem, format: 'pem', passphrase: passphrase ?? '' });
+  } catch (cause) {
+    throw new McimError('UNREADABLE', `cannot decrypt ${path}: wrong passphrase, or not a private key`, { cause });
+  }
+}
+
+/**
+ * Writes the PKI into `dir` (created if needed, mode 700): `<entity>.der` and `<entity>.pem` certificates,
+ * `<entity>.key.pem` encrypted PKCS#8 private keys and `pki.json` describing them, every file mode 600. Refuses to
+ * overwrite existing files.
+ */
+export function writeTestPki(pki: TestPki, dir: string, options: WriteTestPkiOptions): WrittenFile[] {
+  const planned: { file: WrittenFile; data: string | Buffer }[] = [];
   const files: Record<string, { certificateDer: string; certificatePem: string; privateKey: string }> = {};
   for (const entity of TEST_ENTITIES) {
     const issued = pki[FIELD_OF[entity]];
@@ -304,10 +341,7 @@ export function writeTestPki(pki: TestPki, dir: string, options: WriteTestPkiOpt
       { file: { entity, kind: 'certificate-pem', path: join(dir, names.certificatePem) }, data: certificateToPem(issued.der) },
       {
         file: { entity, kind: 'private-key-pem', path: join(dir, names.privateKey) },
-        data: options.encrypt?.entities.includes(entity)
-          ? issued.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: options.encrypt.passphrase })
-          : issued.privateKey.export({ type: 'pkcs8', format: 'pem' }),
-        mode: 0o600,
+        data: issued.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: options.passphrase }),
       },
     );
   }
@@ -317,12 +351,13 @@ export function writeTestPki(pki: TestPki, dir: string, options: WriteTestPkiOpt
     smdpAddress: pki.smdpAddress,
     smdpOid: pki.smdpOid,
     ciKeyId: pki.ci.certificate.subjectKeyIdentifier?.toString('hex'),
+    keyPassphrase: options.passphraseSource,
     files,
   };
   planned.push({ file: { entity: 'manifest', kind: 'manifest', path: join(dir, 'pki.json') }, data: `${JSON.stringify(manifest, null, 2)}\n` });
   const existing = planned.filter((p) => existsSync(p.file.path)).map((p) => p.file.path);
   if (existing.length > 0) throw new McimError('FILE_EXISTS', `refusing to overwrite ${existing.join(', ')}`);
-  mkdirSync(dir, { recursive: true });
-  for (const p of planned) writeFileSync(p.file.path, p.data, { flag: 'wx', mode: p.mode ?? 0o644 });
+  makePrivateDir(dir);
+  for (const p of planned) writePrivateFile(p.file.path, p.data);
   return planned.map((p) => p.file);
 }

@@ -50,6 +50,11 @@ export interface ChainValidationOptions {
    * default an eIM certificate is recognised by carrying no GSMA role at all.
    */
   readonly eimPolicyOids?: readonly string[];
+  /**
+   * Revocation check (RFC 5280 6.1.3 (a)(3)), called for each certificate of the path below the CI with its issuer, after
+   * the signatures, validity and roles have been checked; throws PkiError REVOKED or REVOCATION_UNKNOWN.
+   */
+  readonly revocation?: (certificate: GsmaCertificate, issuer: GsmaCertificate) => void;
 }
 
 export interface ChainValidationResult {
@@ -328,6 +333,10 @@ export function validateChain(
     }
   }
   checkNameConstraints(path);
+  if (options.revocation !== undefined) {
+    // From the CI down: a revoked EUM is reported before the eUICCs it issued.
+    for (let i = path.length - 2; i >= 0; i--) options.revocation(path[i]!, path[i + 1]!);
+  }
 
   return { role: options.role, leaf: leafCert, path, ci, ciKeyId, eid, at: options.at };
 }

@@ -7,6 +7,7 @@ import type { SmdpStore } from '../store/smdpStore.js';
 import { CertificateCache, DEFAULT_CERTIFICATE_CACHE_BYTES } from './certificateCache.js';
 import { abuseLimits, type AbuseLimits } from './rateLimit.js';
 import { NO_SECURITY_EVENTS, type SecurityEvents } from './securityEvents.js';
+import type { RevocationStore } from './revocation.js';
 
 /** A certificate with its private key. */
 export interface KeyedCertificate {
@@ -48,6 +49,8 @@ export interface SmdpOptions {
   readonly certificateCacheBytes?: number;
   /** Where security events go (src/smdpp/securityEvents.ts); default nowhere. */
   readonly events?: SecurityEvents;
+  /** CRLs consulted for EUM and eUICC certificates (SGP.22 4.6); none: no revocation check. */
+  readonly revocation?: RevocationStore;
 }
 
 /** The resolved configuration the functions share. */
@@ -67,6 +70,8 @@ export interface SmdpContext {
   readonly limits: AbuseLimits;
   /** Security events: `ctx.events.securityEvent(name, fields)` logs and counts one (docs/operations.md). */
   readonly events: SecurityEvents;
+  /** CRLs consulted for EUM and eUICC certificates (SGP.22 4.6). */
+  readonly revocation: RevocationStore | undefined;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
@@ -86,6 +91,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     certificates: new CertificateCache(o.certificateCacheBytes ?? DEFAULT_CERTIFICATE_CACHE_BYTES),
     limits: abuseLimits(o.limits),
     events: o.events ?? NO_SECURITY_EVENTS,
+    revocation: o.revocation,
   };
 }
 

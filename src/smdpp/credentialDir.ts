@@ -1,8 +1,9 @@
 // A validated SM-DP+ credential set on disk (SGP.22 4.5.2.1 certificates): certificates as DER/PEM, private keys as encrypted PKCS#8.
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { certificateToPem } from '../pki/certificate.js';
+import { PRIVATE_DIR_MODE, writePrivateFile } from '../pki/privateFiles.js';
 import type { CredentialSet, CredentialSources, KeyedFiles } from './credentialSet.js';
 
 const MANIFEST = 'credentials.json';
@@ -20,20 +21,22 @@ export function hasCredentialDir(dir: string): boolean {
 
 /**
  * Writes `set` as the directory `dir`, replacing any previous one only once everything is written: the files go to a
- * sibling temporary directory that is then renamed. Private keys are AES-256-CBC encrypted PKCS#8 under `passphrase`.
+ * sibling temporary directory that is then renamed. Private keys are AES-256-CBC encrypted PKCS#8 under `passphrase`;
+ * the directory is mode 700 and every file in it mode 600.
  */
 export function writeCredentialDir(dir: string, set: CredentialSet, passphrase: string): void {
   const suffix = randomBytes(6).toString('hex');
   const tmp = `${dir}.tmp-${suffix}`;
-  mkdirSync(tmp, { mode: 0o700 });
+  mkdirSync(tmp, { mode: PRIVATE_DIR_MODE });
+  chmodSync(tmp, PRIVATE_DIR_MODE);
   try {
     const key = (name: string, k: KeyObject): string => {
-      writeFileSync(join(tmp, name), k.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }), { flag: 'wx', mode: 0o600 });
+      writePrivateFile(join(tmp, name), k.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }));
       return name;
     };
     const cert = (name: string, der: Buffer): string => {
-      writeFileSync(join(tmp, `${name}.der`), der, { flag: 'wx', mode: 0o644 });
-      writeFileSync(join(tmp, `${name}.pem`), certificateToPem(der), { flag: 'wx', mode: 0o644 });
+      writePrivateFile(join(tmp, `${name}.der`), der);
+      writePrivateFile(join(tmp, `${name}.pem`), certificateToPem(der));
       return `${name}.der`;
     };
     const ciNames = new Map(set.cis.map((ci, i) => [ci, cert(`ci-${i + 1}-${curveDir(ci.publicKey.curve)}`, ci.der)]));
@@ -44,9 +47,9 @@ export function writeCredentialDir(dir: string, set: CredentialSet, passphrase: 
       dpAuth.push({ certificate: cert(`${base}-dp-auth`, c.dpAuth.certificate.der), key: key(`${base}-dp-auth.key.pem`, c.dpAuth.privateKey) });
       dpPb.push({ certificate: cert(`${base}-dp-pb`, c.dpPb.certificate.der), key: key(`${base}-dp-pb.key.pem`, c.dpPb.privateKey) });
     }
-    writeFileSync(join(tmp, 'dp-tls.pem'), set.tls.chain.map((c) => certificateToPem(c.der)).join(''), { flag: 'wx', mode: 0o644 });
+    writePrivateFile(join(tmp, 'dp-tls.pem'), set.tls.chain.map((c) => certificateToPem(c.der)).join(''));
     const manifest: Manifest = { cis: [...ciNames.values()], dpAuth, dpPb, tls: { certificate: 'dp-tls.pem', key: key('dp-tls.key.pem', set.tls.privateKey) } };
-    writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx', mode: 0o644 });
+    writePrivateFile(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     const old = `${dir}.old-${suffix}`;
     const replacing = existsSync(dir);
     if (replacing) renameSync(dir, old);

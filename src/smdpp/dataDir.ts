@@ -1,15 +1,16 @@
 // An SM-DP+ data directory: its configuration, credentials (generated test PKI for both curves, or the operator's own;
 // SGP.22 4.5.2.1 profiles), database and secret key.
-import { createHmac, createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EcCurve } from '../crypto/ecdsa.js';
 import { McimError } from '../errors.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { HttpsOptions } from '../http/server.js';
-import { DEFAULT_SMDP_OID, issueTestPki, writeTestPki } from '../pki/testPki.js';
+import { PRIVATE_DIR_MODE, makePrivateDir, tightenPrivateTree, writePrivateFile } from '../pki/privateFiles.js';
+import { DEFAULT_SMDP_OID, TEST_ENTITIES, issueTestPki, readTestPkiKey, writeTestPki, type TestEntity } from '../pki/testPki.js';
 import { openDatabase } from '../store/database.js';
-import { SecretBox } from '../store/secretBox.js';
+import { AtRestKey, type AtRestKeySource } from '../store/secretBox.js';
 import { SmdpStore } from '../store/smdpStore.js';
 import type { KeyedCertificate, SmdpCredential } from './context.js';
 import { credentialDirCiFiles, credentialDirSources, hasCredentialDir, writeCredentialDir } from './credentialDir.js';
@@ -44,6 +45,15 @@ export interface SmdpDataDir {
   /** 'generated': the test PKI made on first start; 'supplied': the operator's imported set. */
   readonly credentialSource: 'generated' | 'supplied';
   readonly created: boolean;
+  /** The key every secret of the directory is encrypted under (checked against the directory's check value). */
+  readonly atRestKey: AtRestKey;
+}
+
+interface DataDirConfig {
+  readonly address: string;
+  readonly oid: string;
+  /** HMAC of a fixed label under the at-rest key: a wrong key is refused before anything is decrypted or written. */
+  readonly atRestKeyCheck?: string;
 }
 
 /** The address an existing data directory serves, undefined when it holds no SM-DP+ yet (nothing is created). */
@@ -70,51 +80,123 @@ export function parseAddress(address: string): { host: string; port: number | un
   return { host: m[1]!, port };
 }
 
-/** The at-rest key file of a data directory (32 random bytes, mode 600). */
+/** The at-rest key file of a data directory when no other source is given (32 random bytes, mode 600). */
 const SECRET_KEY_FILE = 'secret.key';
+const KEY_CHECK_LABEL = 'mcim at-rest key check v1';
+const KEY_PASSPHRASE_LABEL = 'mcim data directory private keys v1';
 
-/** The SM-DP+'s own private keys (and the test CI's) are encrypted at rest; the EUM key stays readable for `mcim device init --pki`. */
-const ENCRYPTED_KEYS = ['ci', 'dp-auth', 'dp-pb', 'dp-tls'] as const;
-
-/** The passphrase of the encrypted key files, derived from the data directory's at-rest key (`secret.key`). */
-function keyPassphrase(dir: string): string {
-  SecretBox.fromKeyFile(join(dir, SECRET_KEY_FILE));
-  return createHmac('sha256', readFileSync(join(dir, SECRET_KEY_FILE))).update('mcim data directory private keys v1').digest('hex');
+/** The passphrase of every private key file in a data directory (encrypted PKCS#8), derived from the at-rest key. */
+function keyPassphrase(key: AtRestKey): string {
+  return key.derive(KEY_PASSPHRASE_LABEL);
 }
 
-function privateKeyOf(dir: string, entity: string, passphrase: string) {
-  return createPrivateKey({ key: readFileSync(join(dir, `${entity}.key.pem`)), format: 'pem', passphrase });
+function readConfig(configPath: string): DataDirConfig {
+  return JSON.parse(readFileSync(configPath, 'utf8')) as DataDirConfig;
 }
 
-function keyed(dir: string, entity: string, passphrase: string): KeyedCertificate {
-  return { certificate: parseCertificate(readFileSync(join(dir, `${entity}.der`))), privateKey: privateKeyOf(dir, entity, passphrase) };
+function mismatch(dir: string, key: AtRestKey, cause?: unknown): McimError {
+  return new McimError('AT_REST_KEY_MISMATCH', `the at-rest key from ${key.origin} is not the key ${dir} was created with: nothing was decrypted or written`, { cause });
 }
 
 /**
- * Opens the data directory, creating it on first use: `smdpp.json` (address, OID), `pki/p256` and `pki/brainpool`
- * (CI, EUM, eUICC, DPauth, DPpb, DPtls for the address's host). An address given for an existing directory must match.
+ * The at-rest key of an existing data directory, refused unless it is the directory's: compared with the check value
+ * smdpp.json keeps, or (directories created before it kept one) by decrypting one of its key files.
  */
-export function initSmdpDataDir(dirOption: string, address?: string, at: Date = new Date()): SmdpDataDir {
+function checkedAtRestKey(dir: string, config: DataDirConfig, source: AtRestKeySource): AtRestKey {
+  const key = AtRestKey.resolve(join(dir, SECRET_KEY_FILE), source);
+  if (config.atRestKeyCheck !== undefined) {
+    const expected = Buffer.from(config.atRestKeyCheck, 'hex');
+    const actual = Buffer.from(key.derive(KEY_CHECK_LABEL), 'hex');
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw mismatch(dir, key);
+    return key;
+  }
+  const probe = [join(dir, 'pki', 'p256', 'ci.key.pem'), join(dir, CREDENTIALS_DIR, 'dp-tls.key.pem')].find((f) => existsSync(f));
+  try {
+    if (probe !== undefined) createPrivateKey({ key: readFileSync(probe), format: 'pem', passphrase: keyPassphrase(key) });
+  } catch (e) {
+    throw mismatch(dir, key, e);
+  }
+  return key;
+}
+
+/** The passphrase of the private keys of the data directory `dataDir` (e.g. for `mcim device init --pki DIR/pki/p256`), with its at-rest key checked. */
+export function dataDirKeyPassphrase(dataDir: string, source: AtRestKeySource = {}): string {
+  const dir = resolve(dataDir);
+  requireSmdpDataDir(dir);
+  return keyPassphrase(checkedAtRestKey(dir, readConfig(join(dir, CONFIG_FILE)), source));
+}
+
+/** A private key of the generated test PKI (`curveDir`: p256 or brainpool), e.g. the EUM's to issue eUICCs. */
+export function openTestPkiKey(data: SmdpDataDir, curveDir: string, entity: TestEntity): KeyObject {
+  const pkiDir = data.pkiDirs[curveDir];
+  if (pkiDir === undefined) throw new McimError('NOT_FOUND', `${data.dir} holds no generated test PKI '${curveDir}'`);
+  return readTestPkiKey(pkiDir, entity, keyPassphrase(data.atRestKey));
+}
+
+/**
+ * Brings an existing directory to the rules of docs/operations.md (Keys at rest): modes tightened to 0600/0700, and
+ * private keys of a generated test PKI written in clear by an older mcim encrypted in place.
+ */
+function secureDataDir(dir: string, key: AtRestKey): void {
+  tightenPrivateTree(dir);
+  for (const [, name] of CURVE_DIRS) {
+    const pkiDir = join(dir, 'pki', name);
+    for (const entity of TEST_ENTITIES) {
+      const file = join(pkiDir, `${entity}.key.pem`);
+      if (!existsSync(file) || readFileSync(file, 'utf8').includes('ENCRYPTED PRIVATE KEY')) continue;
+      const tmp = `${file}.tmp`;
+      writePrivateFile(tmp, createPrivateKey(readFileSync(file)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: keyPassphrase(key) }), 'w');
+      renameSync(tmp, file);
+    }
+  }
+}
+
+function keyed(dir: string, entity: TestEntity, passphrase: string): KeyedCertificate {
+  return { certificate: parseCertificate(readFileSync(join(dir, `${entity}.der`))), privateKey: readTestPkiKey(dir, entity, passphrase) };
+}
+
+/** A new data directory's at-rest key: from the source given, else a fresh `secret.key` inside it. */
+function newAtRestKey(dir: string, source: AtRestKeySource): AtRestKey {
+  makePrivateDir(dir);
+  // The directory itself (it may exist, empty, e.g. a mounted volume); what else it holds is not mcim's yet.
+  chmodSync(dir, PRIVATE_DIR_MODE);
+  return AtRestKey.resolve(join(dir, SECRET_KEY_FILE), source, true);
+}
+
+/** Writes the data directory's configuration (mode 600, replaced atomically) with the check value of its at-rest key. */
+function writeConfig(path: string, config: Omit<DataDirConfig, 'atRestKeyCheck'>, key: AtRestKey): void {
+  const tmp = `${path}.tmp`;
+  writePrivateFile(tmp, `${JSON.stringify({ ...config, atRestKeyCheck: key.derive(KEY_CHECK_LABEL) }, null, 2)}\n`, 'w');
+  renameSync(tmp, path);
+}
+
+/**
+ * Opens the data directory, creating it on first use: `smdpp.json` (address, OID, at-rest key check), `pki/p256` and
+ * `pki/brainpool` (CI, EUM, eUICC, DPauth, DPpb, DPtls for the address's host, every key encrypted under the at-rest
+ * key). An address given for an existing directory must match. The at-rest key comes from `keySource`, else `secret.key`.
+ */
+export function initSmdpDataDir(dirOption: string, address?: string, at: Date = new Date(), keySource: AtRestKeySource = {}): SmdpDataDir {
   const dir = resolve(dirOption);
   const configPath = join(dir, CONFIG_FILE);
-  let created = false;
+  let newKey: AtRestKey | undefined;
   if (!existsSync(configPath)) {
     const wanted = address ?? DEFAULT_SMDP_ADDRESS;
     const { host } = parseAddress(wanted);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const encrypt = { passphrase: keyPassphrase(dir), entities: ENCRYPTED_KEYS };
+    newKey = newAtRestKey(dir, keySource);
     for (const [curve, name] of CURVE_DIRS) {
-      writeTestPki(issueTestPki({ curve, smdpAddress: host, smdpOid: DEFAULT_SMDP_OID }), join(dir, 'pki', name), { encrypt });
+      writeTestPki(issueTestPki({ curve, smdpAddress: host, smdpOid: DEFAULT_SMDP_OID }), join(dir, 'pki', name), { passphrase: keyPassphrase(newKey), passphraseSource: 'smdp-data-directory' });
     }
-    writeFileSync(configPath, `${JSON.stringify({ address: wanted, oid: DEFAULT_SMDP_OID }, null, 2)}\n`, { flag: 'wx' });
-    created = true;
+    writeConfig(configPath, { address: wanted, oid: DEFAULT_SMDP_OID }, newKey);
   }
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { address: string; oid: string };
+  const created = newKey !== undefined;
+  const config = readConfig(configPath);
   if (address !== undefined && address.toLowerCase() !== config.address.toLowerCase()) {
     throw new McimError('INVALID_ARGUMENT', `${dir} serves '${config.address}' (its TLS certificate names it); use another data directory for '${address}'`);
   }
-  const passphrase = keyPassphrase(dir);
-  if (hasCredentialDir(join(dir, CREDENTIALS_DIR))) return suppliedDataDir(dir, config, passphrase, at, created);
+  const key = newKey ?? checkedAtRestKey(dir, config, keySource);
+  if (!created) secureDataDir(dir, key);
+  const passphrase = keyPassphrase(key);
+  if (hasCredentialDir(join(dir, CREDENTIALS_DIR))) return suppliedDataDir(dir, config, key, at, created);
   const credentials: SmdpCredential[] = [];
   const ciCertificateFiles: Record<string, string> = {};
   const pkiDirs: Record<string, string> = {};
@@ -133,18 +215,19 @@ export function initSmdpDataDir(dirOption: string, address?: string, at: Date = 
     // The TLS key is decrypted into memory only.
     trustedCis: credentials.map((c) => c.ci),
     tlsCaFile: ciCertificateFiles.p256!,
-    tls: { key: Buffer.from(privateKeyOf(tlsDir, 'dp-tls', passphrase).export({ type: 'pkcs8', format: 'pem' })), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
+    tls: { key: Buffer.from(readTestPkiKey(tlsDir, 'dp-tls', passphrase).export({ type: 'pkcs8', format: 'pem' })), cert: readFileSync(join(tlsDir, 'dp-tls.pem')) },
     ciCertificateFiles,
     pkiDirs,
     credentialSource: 'generated',
     created,
+    atRestKey: key,
   };
 }
 
 /** The imported set, checked again now (it may have expired since the import). */
-function suppliedDataDir(dir: string, config: { address: string; oid: string }, passphrase: string, at: Date, created: boolean): SmdpDataDir {
+function suppliedDataDir(dir: string, config: DataDirConfig, key: AtRestKey, at: Date, created: boolean): SmdpDataDir {
   const credentialDir = join(dir, CREDENTIALS_DIR);
-  const set = validateCredentialMaterial(loadCredentialSources(credentialDirSources(credentialDir, passphrase)), { address: config.address, oid: config.oid, at });
+  const set = validateCredentialMaterial(loadCredentialSources(credentialDirSources(credentialDir, keyPassphrase(key))), { address: config.address, oid: config.oid, at });
   // set.cis keeps the stored order (each CI is stored once).
   const ciFiles = credentialDirCiFiles(credentialDir);
   return {
@@ -159,6 +242,7 @@ function suppliedDataDir(dir: string, config: { address: string; oid: string }, 
     pkiDirs: {},
     credentialSource: 'supplied',
     created,
+    atRestKey: key,
   };
 }
 
@@ -169,6 +253,8 @@ export interface ImportCredentialsOptions {
   readonly oid?: string;
   /** Validation time (default now). */
   readonly at?: Date;
+  /** Where the at-rest key comes from (default: the directory's `secret.key`, created with a new directory). */
+  readonly keySource?: AtRestKeySource;
 }
 
 /**
@@ -178,7 +264,10 @@ export interface ImportCredentialsOptions {
 export function importSmdpCredentials(dirOption: string, sources: CredentialSources, options: ImportCredentialsOptions = {}): { set: CredentialSet; data: SmdpDataDir } {
   const dir = resolve(dirOption);
   const configPath = join(dir, CONFIG_FILE);
-  const existing = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as { address: string; oid: string } & Record<string, unknown>) : undefined;
+  const existing = existsSync(configPath) ? (readConfig(configPath) as DataDirConfig & Record<string, unknown>) : undefined;
+  const keySource = options.keySource ?? {};
+  // A wrong key is refused before anything is validated or written.
+  const existingKey = existing === undefined ? undefined : checkedAtRestKey(dir, existing, keySource);
   if (existing !== undefined && options.address !== undefined && options.address.toLowerCase() !== existing.address.toLowerCase()) {
     throw new McimError('INVALID_ARGUMENT', `${dir} serves '${existing.address}' (activation codes name it); use another data directory for '${options.address}'`);
   }
@@ -195,16 +284,19 @@ export function importSmdpCredentials(dirOption: string, sources: CredentialSour
     throw e;
   }
   parseAddress(set.address);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeCredentialDir(join(dir, CREDENTIALS_DIR), set, keyPassphrase(dir));
-  const tmp = `${configPath}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ ...existing, address: set.address, oid: set.oid }, null, 2)}\n`);
-  renameSync(tmp, configPath);
-  return { set, data: { ...initSmdpDataDir(dir, undefined, at), created: existing === undefined } };
+  const key = existingKey ?? newAtRestKey(dir, keySource);
+  writeCredentialDir(join(dir, CREDENTIALS_DIR), set, keyPassphrase(key));
+  writeConfig(configPath, { ...existing, address: set.address, oid: set.oid }, key);
+  return { set, data: { ...initSmdpDataDir(dir, undefined, at, keySource), created: existing === undefined } };
 }
 
-/** The SQLite database `mcim.sqlite` and the sealing key `secret.key` of a data directory. */
+/**
+ * The SQLite database `mcim.sqlite` of a data directory, values sealed under its at-rest key. The database file is
+ * created with mode 0600 first: SQLite gives its -wal and -shm files the database file's mode.
+ */
 export async function openSmdpStore(data: SmdpDataDir): Promise<SmdpStore> {
-  const db = await openDatabase({ engine: 'sqlite', file: join(data.dir, 'mcim.sqlite') });
-  return new SmdpStore(db, SecretBox.fromKeyFile(join(data.dir, SECRET_KEY_FILE)));
+  const file = join(data.dir, 'mcim.sqlite');
+  if (!existsSync(file)) writePrivateFile(file, '', 'a');
+  const db = await openDatabase({ engine: 'sqlite', file });
+  return new SmdpStore(db, data.atRestKey.box());
 }

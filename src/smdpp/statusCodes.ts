@@ -21,6 +21,8 @@ import { FunctionFailure } from '../http/jsonBinding.js';
  * | eUICC certificate invalid (malformed, signature, role,     | authenticateClient               | 8.1.3   | 6.1    |
  * |   EID outside the EUM's range, invalid EID)                |                                  |         |        |
  * | eUICC certificate expired / not yet valid                  | authenticateClient               | 8.1.3   | 6.3    |
+ * | EUM certificate revoked (the CI's CRL); eUICC certificate  | authenticateClient               | 8.1.2 / | 6.1    |
+ * |   revoked (its EUM's CRL), or its CRL stale (fail-closed)  |                                  | 8.1.3   |        |
  * | the eUICC's chain does not end at the CI of the session    | authenticateClient               | 8.11.1  | 3.9    |
  * |   (euiccCiPKIdToBeUsed), even if the SM-DP+ trusts its CI  |                                  |         |        |
  * | matchingId unknown (an EID-only order has none to match)   | authenticateClient               | 8.2.6   | 3.8    |

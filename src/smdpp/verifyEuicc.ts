@@ -10,7 +10,8 @@ import { fail } from './statusCodes.js';
 /**
  * The status code names the certificate at fault (SGP.22 5.6.3): the EUM certificate (8.1.2) or the eUICC certificate
  * (8.1.3, also for faults of the chain as a whole, e.g. an EID outside the EUM's range), invalid (6.1) or expired or not
- * yet valid (6.3); a chain that does not end at the session's CI is 8.11.1/3.9.
+ * yet valid (6.3); a chain that does not end at the session's CI is 8.11.1/3.9. SGP.22 5.6.3 has no reason of its own
+ * for a revoked certificate: revoked (and, under the fail-closed policy, unknown revocation status) is invalid, 6.1.
  */
 function chainFailure(e: PkiError, eum: GsmaCertificate): FunctionFailure {
   if (e.code === 'UNKNOWN_CI') return fail('unknownCi', e.message, e);
@@ -47,7 +48,7 @@ export function verifyEuiccChain(
   }
   let result: ChainValidationResult;
   try {
-    result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()) });
+    result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()), revocation: ctx.revocation?.check });
     noteCall({ eid: result.eid });
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e, eum);

@@ -1,6 +1,7 @@
-// Encryption at rest (DESIGN.md "Secrets are encrypted at rest"): AES-256-GCM with a key file kept beside the data.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+// Encryption at rest (DESIGN.md "Secrets are encrypted at rest"): AES-256-GCM under the at-rest key, which comes from
+// $MCIM_AT_REST_KEY, a key file outside the data directory, or a key file beside the data (docs/operations.md, Keys at rest).
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { McimError } from '../errors.js';
 
 const KEY_LENGTH = 32;
@@ -24,6 +25,7 @@ export class SecretBox {
       let fd: number;
       try {
         fd = openSync(path, 'wx', 0o600);
+        fchmodSync(fd, 0o600);
       } catch (e) {
         // Another process created it first: use theirs.
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -62,5 +64,70 @@ export class SecretBox {
     } catch (cause) {
       throw new McimError('TAMPERED', 'sealed data does not authenticate (wrong key or altered data)', { cause });
     }
+  }
+}
+
+/** The at-rest key itself (hex or base64 of 32 bytes). */
+export const AT_REST_KEY_ENV = 'MCIM_AT_REST_KEY';
+/** A file holding the at-rest key (32 raw bytes, or their hex or base64 on one line). */
+export const AT_REST_KEY_FILE_ENV = 'MCIM_AT_REST_KEY_FILE';
+
+/** Where the at-rest key comes from: at most one of `file` (a command's --at-rest-key-file) and the two variables. */
+export interface AtRestKeySource {
+  readonly file?: string;
+  /** Default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** 32 raw bytes, or 64 hex digits, or 44 characters of base64 (a trailing newline allowed). */
+function parseKey(data: Buffer, where: string): Buffer {
+  if (data.length === KEY_LENGTH) return data;
+  const text = data.toString('utf8').trim();
+  if (/^[0-9A-Fa-f]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=$/.test(text)) return Buffer.from(text, 'base64');
+  throw new McimError('INVALID_KEY_FILE', `${where} does not hold a ${KEY_LENGTH}-byte key (raw, 64 hex digits or base64)`);
+}
+
+/** The key all of a data directory's secrets are encrypted under: sealed values (SecretBox) and private key files. */
+export class AtRestKey {
+  readonly #key: Buffer;
+  /** Where the key came from, for messages: `$MCIM_AT_REST_KEY`, `$MCIM_AT_REST_KEY_FILE (path)` or the file path. Never the key. */
+  readonly origin: string;
+
+  private constructor(key: Buffer, origin: string) {
+    this.#key = key;
+    this.origin = origin;
+  }
+
+  /**
+   * The key from the source given, else from `defaultFile`. `createDefault`: a missing default file is created with a
+   * fresh random key (mode 600); otherwise a missing key is refused. Two sources at once are refused.
+   */
+  static resolve(defaultFile: string, source: AtRestKeySource = {}, createDefault = false): AtRestKey {
+    const env = source.env ?? process.env;
+    const fromEnv = env[AT_REST_KEY_ENV] === '' ? undefined : env[AT_REST_KEY_ENV];
+    const envFile = env[AT_REST_KEY_FILE_ENV] === '' ? undefined : env[AT_REST_KEY_FILE_ENV];
+    const given = [source.file !== undefined && '--at-rest-key-file', fromEnv !== undefined && `$${AT_REST_KEY_ENV}`, envFile !== undefined && `$${AT_REST_KEY_FILE_ENV}`].filter((g) => g !== false);
+    if (given.length > 1) throw new McimError('INVALID_ARGUMENT', `the at-rest key comes from one source: ${given.join(' and ')} are both set`);
+    if (fromEnv !== undefined) return new AtRestKey(parseKey(Buffer.from(fromEnv, 'utf8'), `$${AT_REST_KEY_ENV}`), `$${AT_REST_KEY_ENV}`);
+    const file = source.file ?? envFile;
+    if (file !== undefined) {
+      if (!existsSync(file)) throw new McimError('NOT_FOUND', `the at-rest key file ${file} does not exist`);
+      return new AtRestKey(parseKey(readFileSync(file), file), source.file ?? `$${AT_REST_KEY_FILE_ENV} (${file})`);
+    }
+    if (!existsSync(defaultFile) && !createDefault) {
+      throw new McimError('NOT_FOUND', `no at-rest key: ${defaultFile} does not exist; give it with --at-rest-key-file (mcim serve, mcim device init), $${AT_REST_KEY_FILE_ENV} or $${AT_REST_KEY_ENV}`);
+    }
+    SecretBox.fromKeyFile(defaultFile);
+    return new AtRestKey(parseKey(readFileSync(defaultFile), defaultFile), defaultFile);
+  }
+
+  box(): SecretBox {
+    return new SecretBox(this.#key);
+  }
+
+  /** HMAC-SHA-256(key, label) in hex: a passphrase or a check value bound to `label`, from which the key cannot be found. */
+  derive(label: string): string {
+    return createHmac('sha256', this.#key).update(label).digest('hex');
   }
 }

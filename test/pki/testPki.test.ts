@@ -10,7 +10,9 @@ import { X509_OID } from '../../src/asn1/definitions/x509.js';
 import { McimError } from '../../src/errors.js';
 import { distinguishedName, parseCertificate, type GsmaCertificate } from '../../src/pki/certificate.js';
 import { PkiError } from '../../src/pki/errors.js';
-import { TEST_ENTITIES, issueTestPki, writeTestPki, type TestPki } from '../../src/pki/testPki.js';
+import { TEST_ENTITIES, issueTestPki, readTestPkiKey, writeTestPki, type TestPki, type WriteTestPkiOptions } from '../../src/pki/testPki.js';
+
+const KEYS: WriteTestPkiOptions = { passphrase: 'a test passphrase of the test PKI', passphraseSource: 'pki-passphrase' };
 import { validateChain } from '../../src/pki/validateChain.js';
 import { SGP26_EID, sgp26 } from './sgp26.js';
 
@@ -89,7 +91,7 @@ for (const curve of ['P-256', 'brainpoolP256r1'] as const) {
 
     describe('openssl verify', { skip: !HAS_OPENSSL && 'openssl is not installed' }, () => {
       const dir = tempDir();
-      writeTestPki(pki, dir);
+      writeTestPki(pki, dir, KEYS);
       after(() => rmSync(dir, { recursive: true, force: true }));
       const path = (name: string): string => join(dir, name);
 
@@ -143,31 +145,35 @@ describe('options and files', () => {
     assert.throws(() => issueTestPki({ eid, eidPrefix: '89049032' }), (e: unknown) => e instanceof PkiError && e.code === 'EID_OUT_OF_RANGE');
   });
 
-  test('writeTestPki writes DER, PEM and PKCS#8 files and a manifest, and never overwrites', () => {
+  test('writeTestPki writes DER, PEM and encrypted PKCS#8 files and a manifest, all mode 600, and never overwrites', () => {
     const parent = tempDir();
     const dir = join(parent, 'pki');
     const pki: TestPki = issueTestPki({ curve: 'brainpoolP256r1', smdpAddress: 'smdp.example.org' });
-    const files = writeTestPki(pki, dir);
+    const files = writeTestPki(pki, dir, KEYS);
     assert.equal(files.length, TEST_ENTITIES.length * 3 + 1);
     const manifest = JSON.parse(readFileSync(join(dir, 'pki.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(manifest.curve, 'brainpoolP256r1');
     assert.equal(manifest.smdpAddress, 'smdp.example.org');
     assert.equal(manifest.ciKeyId, pki.ci.certificate.subjectKeyIdentifier?.toString('hex'));
+    assert.equal(manifest.keyPassphrase, 'pki-passphrase');
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
     for (const entity of TEST_ENTITIES) {
       const der = readFileSync(join(dir, `${entity}.der`));
       const pem = readFileSync(join(dir, `${entity}.pem`), 'utf8');
       assert.match(pem, /^-----BEGIN CERTIFICATE-----\n/);
       assert.deepEqual(Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'), der);
       const keyPem = readFileSync(join(dir, `${entity}.key.pem`), 'utf8');
-      assert.match(keyPem, /^-----BEGIN PRIVATE KEY-----\n/);
-      assert.equal(statSync(join(dir, `${entity}.key.pem`)).mode & 0o777, 0o600);
+      assert.match(keyPem, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+      assert.throws(() => createPrivateKey(keyPem), `${entity}: no key without the passphrase`);
+      assert.throws(() => readTestPkiKey(dir, entity, 'another passphrase of 16+'), (e: unknown) => e instanceof McimError && e.code === 'UNREADABLE');
+      for (const name of [`${entity}.key.pem`, `${entity}.der`, `${entity}.pem`]) assert.equal(statSync(join(dir, name)).mode & 0o777, 0o600, name);
       const cert = parseCertificate(der);
       assert.deepEqual(
-        createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' }),
+        createPublicKey(readTestPkiKey(dir, entity, KEYS.passphrase)).export({ type: 'spki', format: 'der' }),
         cert.publicKey.key.export({ type: 'spki', format: 'der' }),
       );
     }
-    assert.throws(() => writeTestPki(pki, dir), (e: unknown) => e instanceof McimError && e.code === 'FILE_EXISTS');
+    assert.throws(() => writeTestPki(pki, dir, KEYS), (e: unknown) => e instanceof McimError && e.code === 'FILE_EXISTS');
     rmSync(parent, { recursive: true, force: true });
   });
 });

@@ -125,7 +125,7 @@ describe('SM-DP+ data directory and CLI', () => {
     try {
       const port = (app.server.address() as AddressInfo).port;
       const ca = readFileSync(data.ciCertificateFiles.p256!);
-      const euicc = new EuiccSimulator(pkiFromDir(data.pkiDirs.brainpool!));
+      const euicc = new EuiccSimulator(pkiFromDir(data, 'brainpool'));
       const b64 = (b: Buffer): string => b.toString('base64');
       const init = (await post(port, ca, 'localhost', 'initiateAuthentication', { euiccChallenge: b64(euicc.euiccChallenge), euiccInfo1: b64(euicc.euiccInfo1()), smdpAddress: data.address })) as unknown as InitiateAuthenticationOk;
       const auth = (await post(port, ca, 'localhost', 'authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(euicc.authenticateServer(init, 'CLI-1')) })) as unknown as AuthenticateClientOk;
@@ -172,7 +172,7 @@ describe('CLI edges: one-line errors, exit code 2, nothing created', () => {
     }
   });
 
-  it('mcim serve with a bad port, listen address, worker count or credential flags creates no data directory', async () => {
+  it('mcim serve with a bad port, listen address, worker count, credential, connection-limit or heartbeat flags creates no data directory', async () => {
     const target = join(dir, 'never');
     oneLineError(await mcimExit(['serve', '--data', target, '--port', '70000']), /'70000' is not a TCP port/);
     oneLineError(await mcimExit(['serve', '--data', target, '--listen', 'localhost']), /--listen takes an IP address/);
@@ -180,6 +180,10 @@ describe('CLI edges: one-line errors, exit code 2, nothing created', () => {
     oneLineError(await mcimExit(['serve', '--data', target, '--address', 'bad host']), /not an SM-DP\+ address/);
     oneLineError(await mcimExit(['serve', '--data', target, '--tls-cert', 'x.pem']), /--tls-cert and --tls-key go together/);
     oneLineError(await mcimExit(['serve', '--data', target, '--port', '0', '--sgp26', join(dir, 'no-such-dir')]), /is not the SGP\.26 test set/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--max-connections', '-1']), /--max-connections takes a whole number, got '-1'/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--handshake-timeout', '0']), /handshakeTimeoutMs is 1 to 3600000 ms, got 0/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--headers-timeout', '40000']), /headersTimeoutMs \(40000\) must not exceed requestTimeoutMs \(30000\)/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--heartbeat-interval', '5000', '--heartbeat-timeout', '5000']), /--heartbeat-timeout \(5000 ms\) must exceed/);
     assert.equal(existsSync(target), false);
   });
 

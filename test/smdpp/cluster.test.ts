@@ -124,7 +124,7 @@ describe('mcim serve --workers 2', () => {
     // A session spread over connections, hence over the workers: the session lives in the database.
     await mcim(['smdpp', 'import', PROFILE, '--matching-id', 'CLUSTER-2', '--allow-short-matching-id', '--data', data]);
     const ca = readFileSync(pki.ciCertificateFiles.p256!);
-    const euicc = new EuiccSimulator(pkiFromDir(pki.pkiDirs.p256!));
+    const euicc = new EuiccSimulator(pkiFromDir(pki, 'p256'));
     const b64 = (b: Buffer): string => b.toString('base64');
     const init = (await post(port, ca, 'initiateAuthentication', { euiccChallenge: b64(euicc.euiccChallenge), euiccInfo1: b64(euicc.euiccInfo1()), smdpAddress: pki.address })) as unknown as InitiateAuthenticationOk;
     assert.equal(typeof init.transactionId, 'string', JSON.stringify(init));

@@ -23,6 +23,7 @@ const PROFILE = readFileSync(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.d
 const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-sqlite-'));
 const data = join(dir, 'smdp');
 let server: ChildProcess | undefined;
+const IN_FLIGHT = 40;
 
 after(() => {
   if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
@@ -64,7 +65,7 @@ describe('mcim serve --workers 2 on one SQLite database', () => {
     const port = await startServer();
     const pki = initSmdpDataDir(data);
     const ca = readFileSync(pki.ciCertificateFiles.p256!);
-    const devicePki = pkiFromDir(pki.pkiDirs.p256!);
+    const devicePki = pkiFromDir(pki, 'p256');
     const statuses: number[] = [];
     const post = (fn: string, body: unknown): Promise<Answer> =>
       new Promise((resolve, reject) => {
@@ -116,11 +117,19 @@ describe('mcim serve --workers 2 on one SQLite database', () => {
       );
       const first = await Promise.all(ids.slice(0, 4).map(download));
       // Downloads and a stream of signed notifications about the delivered profiles, all at once.
+      // At most IN_FLIGHT at a time: the server caps connections per address (64 per worker by default).
       const notifier = new EuiccSimulator(devicePki);
-      const notifications = Array.from({ length: 120 }, (_, i) =>
-        post('handleNotification', { pendingNotification: b64(notifier.otherNotification(i % 2 === 0 ? NotificationEvent.notificationEnable : NotificationEvent.notificationDisable, pki.address, first[i % first.length]!)) }),
-      );
-      await Promise.all([...ids.slice(4).map(download), ...notifications]);
+      const tasks: (() => Promise<unknown>)[] = [
+        ...ids.slice(4).map((id) => () => download(id)),
+        ...Array.from({ length: 120 }, (_, i) => () =>
+          post('handleNotification', { pendingNotification: b64(notifier.otherNotification(i % 2 === 0 ? NotificationEvent.notificationEnable : NotificationEvent.notificationDisable, pki.address, first[i % first.length]!)) }),
+        ),
+      ];
+      tasks.sort(() => Math.random() - 0.5);
+      let next = 0;
+      await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < tasks.length) await tasks[next++]!();
+      }));
 
       assert.deepEqual(
         statuses.filter((s) => s !== 200 && s !== 204),

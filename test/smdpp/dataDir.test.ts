@@ -1,10 +1,11 @@
-// The SM-DP+ data directory (DESIGN.md "Secrets are encrypted at rest"): its own private keys are encrypted PKCS#8 under the at-rest key.
+// The SM-DP+ data directory (DESIGN.md "Secrets are encrypted at rest"): its private keys are encrypted PKCS#8 under the at-rest key.
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { McimError } from '../../src/errors.js';
 import { initSmdpDataDir } from '../../src/smdpp/dataDir.js';
 
 describe('SM-DP+ data directory', () => {
@@ -35,6 +36,6 @@ describe('SM-DP+ data directory', () => {
     const dir = join(tmp, 'other');
     initSmdpDataDir(dir);
     writeFileSync(join(dir, 'secret.key'), Buffer.alloc(32, 9));
-    assert.throws(() => initSmdpDataDir(dir));
+    assert.throws(() => initSmdpDataDir(dir), (e: unknown) => e instanceof McimError && e.code === 'AT_REST_KEY_MISMATCH');
   });
 });

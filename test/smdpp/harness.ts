@@ -1,7 +1,6 @@
 // Test harness: an SM-DP+ on 127.0.0.1 (random port) over HTTPS with a P-256 and a brainpool test PKI, and an ES9+ JSON client.
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
-import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,18 +12,21 @@ import { openDatabase, type DatabaseConfig } from '../../src/store/database.js';
 import { SecretBox } from '../../src/store/secretBox.js';
 import { SmdpStore } from '../../src/store/smdpStore.js';
 import { createSmdpServer, ES9PLUS_PATH, type SmdpServer } from '../../src/smdpp/server.js';
+import { openTestPkiKey, type SmdpDataDir } from '../../src/smdpp/dataDir.js';
 import type { SmdpCredential } from '../../src/smdpp/context.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
 import type { AbuseLimits } from '../../src/smdpp/rateLimit.js';
 import type { Logger } from '../../src/http/logging.js';
 import type { ServerMetrics } from '../../src/http/metrics.js';
+import type { RevocationStore } from '../../src/smdpp/revocation.js';
 
 /** The test PKI a data directory (`mcim serve`) holds, as the simulator wants it: the EUM and eUICC with their keys. */
-export function pkiFromDir(pkiDir: string): TestPki {
-  const load = (entity: string) => {
+export function pkiFromDir(data: SmdpDataDir, curveDir: 'p256' | 'brainpool'): TestPki {
+  const pkiDir = data.pkiDirs[curveDir]!;
+  const load = (entity: 'ci' | 'eum' | 'euicc') => {
     const der = readFileSync(join(pkiDir, `${entity}.der`));
-    // The CI's key is encrypted at rest in a data directory; the simulator needs only the EUM's and the eUICC's.
-    const privateKey = entity === 'ci' ? undefined : createPrivateKey(readFileSync(join(pkiDir, `${entity}.key.pem`)));
+    // Every key is encrypted at rest in a data directory; the simulator needs only the EUM's and the eUICC's.
+    const privateKey = entity === 'ci' ? undefined : openTestPkiKey(data, curveDir, entity);
     return { entity, der, certificate: parseCertificate(der), privateKey };
   };
   const manifest = JSON.parse(readFileSync(join(pkiDir, 'pki.json'), 'utf8')) as { curve: TestPki['curve']; eid: string };
@@ -100,6 +102,7 @@ export async function startHarness(
     logger?: Logger;
     metrics?: ServerMetrics;
     limits?: Partial<AbuseLimits>;
+    revocation?: RevocationStore;
   } = {},
 ): Promise<Harness> {
   const { p256, brainpool } = testPkis();
@@ -127,6 +130,7 @@ export async function startHarness(
     trustedCis: options.trustedCis,
     limits: options.limits,
     certificateCacheBytes: options.certificateCacheBytes,
+    revocation: options.revocation,
     onNotification: (r) => notifications.push(r),
     onInternalError: (e) => internalErrors.push(e),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

@@ -31,6 +31,8 @@ import {
   type TaggedCodec,
 } from '../schema.js';
 
+import { certificateList, type CertificateList } from './x509.js';
+
 export type { BitString } from '../primitives.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -1304,3 +1306,40 @@ export const RSP_MESSAGES: Readonly<Record<string, Codec<unknown>>> = Object.fre
   GetRatResponse,
 } as Record<string, Codec<unknown>>);
 
+
+// ---------------------------------------------------------------------------------------------
+// ES10b.LoadCRL (SGP.22 v2.5 5.7.12): kept out of RSP_MESSAGES (its CertificateList is fuzzed as x509.CertificateList)
+// ---------------------------------------------------------------------------------------------
+
+export interface LoadCRLRequest {
+  /** The CRL; encode(certificateList, crl) gives its DER with the universal SEQUENCE tag. */
+  crl: CertificateList;
+}
+
+/** ES10b.LoadCRL request, tag BF35; the CRL is retagged [0] (AUTOMATIC TAGS). */
+export const LoadCRLRequest = implicit(53, seq<LoadCRLRequest>('LoadCRLRequest', [field('crl', implicit(0, certificateList))]));
+
+export const LoadCRLResponseError = {
+  invalidSignature: 1,
+  invalidCRLFormat: 2,
+  notEnoughMemorySpace: 3,
+  verificationKeyNotFound: 4,
+  fresherCrlAlreadyLoaded: 5,
+  baseCrlMissing: 6,
+  undefinedError: 127,
+} as const;
+
+export interface LoadCRLResponseOk {
+  missingParts?: number[];
+}
+
+export type LoadCRLResponse = Chosen<'loadCRLResponseOk', LoadCRLResponseOk> | Chosen<'loadCRLResponseError', number>;
+
+/** ES10b.LoadCRL response, tag BF35 around A0 (ok) or 81 (error). */
+export const LoadCRLResponse = explicit(
+  53,
+  choice<LoadCRLResponse>('LoadCRLResponse', [
+    alternative('loadCRLResponseOk', implicit(0, seq<LoadCRLResponseOk>('LoadCRLResponseOk', [optional('missingParts', implicit(0, sequenceOf(integer)))]))),
+    alternative('loadCRLResponseError', implicit(1, integer)),
+  ]),
+);

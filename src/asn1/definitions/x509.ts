@@ -406,3 +406,96 @@ export const crlDistributionPoints = sequenceOf(
   ]),
   { min: 1, max: MAX_DISTRIBUTION_POINTS },
 );
+
+// ---- CertificateList (RFC 5280 5.1) ----
+
+/** Further OIDs of RFC 5280 5.2 / 5.3 (CRL and CRL entry extensions) and SGP.22 (id-rspExt) that CRLs may carry. */
+export const CRL_OID = {
+  cRLNumber: '2.5.29.20',
+  deltaCRLIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  freshestCRL: '2.5.29.46',
+  reasonCode: '2.5.29.21',
+  invalidityDate: '2.5.29.24',
+  certificateIssuer: '2.5.29.29',
+  /** SGP.22 RSPDefinitions id-rsp-totalPartialCrlNumber / id-rsp-partialCrlNumber (segmented CRLs). */
+  rspTotalPartialCrlNumber: '2.23.146.1.2.0.2',
+  rspPartialCrlNumber: '2.23.146.1.2.0.3',
+} as const;
+
+/**
+ * mcim's bound on revokedCertificates in one CRL as a message definition (RFC 5280 sets none): enough for any GSMA
+ * CI or EUM CRL; the revocation store applies a lower configurable bound.
+ */
+export const CRL_MAX_ENTRIES = 100_000;
+
+export interface RevokedCertificate {
+  /** The INTEGER's content octets (compared with certificates' serialNumber bytes). */
+  readonly userCertificate: Buffer;
+  readonly revocationDate: Time;
+  readonly crlEntryExtensions?: Extension[];
+}
+
+export const revokedCertificate = sequence<RevokedCertificate>('RevokedCertificate', [
+  field('userCertificate', integerBytes),
+  field('revocationDate', time),
+  optional('crlEntryExtensions', extensions),
+]);
+
+export interface TbsCertList {
+  /** 1 = v2 (the only value allowed when present). */
+  readonly version?: number;
+  readonly signature: AlgorithmIdentifier;
+  readonly issuer: Name;
+  readonly thisUpdate: Time;
+  readonly nextUpdate?: Time;
+  /** Absent when no certificate is revoked (RFC 5280 5.1.2.6: an empty list is omitted). */
+  readonly revokedCertificates?: RevokedCertificate[];
+  readonly crlExtensions?: Extension[];
+}
+
+export const tbsCertList = sequence<TbsCertList>('TBSCertList', [
+  optional('version', boundedInteger(1, 1)),
+  field('signature', algorithmIdentifier),
+  field('issuer', name),
+  field('thisUpdate', time),
+  optional('nextUpdate', time),
+  optional('revokedCertificates', sequenceOf(revokedCertificate, { min: 1, max: CRL_MAX_ENTRIES })),
+  optional('crlExtensions', explicit(0, extensions)),
+]);
+
+export interface CertificateList {
+  /** The signed part with its received bytes: the CRL signature is verified over `der`. */
+  readonly tbsCertList: Captured<TbsCertList>;
+  readonly signatureAlgorithm: AlgorithmIdentifier;
+  readonly signatureValue: BitString;
+}
+
+/** CertificateList (RFC 5280 5.1): an X.509 v2 CRL. */
+export const certificateList = sequence<CertificateList>('CertificateList', [
+  field('tbsCertList', captured(tbsCertList)),
+  field('signatureAlgorithm', algorithmIdentifier),
+  field('signatureValue', bitString),
+]);
+
+/** CRLNumber ::= INTEGER (0..MAX) (5.2.3), as its content octets. */
+export const crlNumber = integerBytes;
+
+export interface IssuingDistributionPoint {
+  readonly distributionPoint?: DistributionPointName;
+  readonly onlyContainsUserCerts?: true;
+  readonly onlyContainsCACerts?: true;
+  readonly onlySomeReasons?: number[];
+  readonly indirectCRL?: true;
+  readonly onlyContainsAttributeCerts?: true;
+}
+
+/** IssuingDistributionPoint (5.2.5). */
+export const issuingDistributionPoint = sequence<IssuingDistributionPoint>('IssuingDistributionPoint', [
+  optional('distributionPoint', explicit(0, distributionPointName)),
+  optional('onlyContainsUserCerts', implicit(1, defaultFalseBoolean)),
+  optional('onlyContainsCACerts', implicit(2, defaultFalseBoolean)),
+  optional('onlySomeReasons', implicit(3, namedBits)),
+  optional('indirectCRL', implicit(4, defaultFalseBoolean)),
+  optional('onlyContainsAttributeCerts', implicit(5, defaultFalseBoolean)),
+]);

@@ -1,6 +1,6 @@
 // `mcim device`: a simulated device (SGP.22 3.1.3 download, 3.2 local profile management, 3.5 notifications): the IPA driving a software eUICC over APDUs.
-import { createPrivateKey, randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { X509_OID } from '../../asn1/definitions/x509.js';
@@ -10,7 +10,10 @@ import { Card } from '../../euicc/card.js';
 import { Euicc, identityFromSgp26, identityFromTestPki, type EuiccIdentity } from '../../euicc/euicc.js';
 import { distinguishedName, nameAttribute, parseCertificate } from '../../pki/certificate.js';
 import { makeEid } from '../../pki/eid.js';
-import { issueTestCertificate, issueTestPki, type IssuedCertificate } from '../../pki/testPki.js';
+import { writePrivateFile } from '../../pki/privateFiles.js';
+import { issueTestCertificate, issueTestPki, readTestPkiKey, testPkiPassphraseSource, type IssuedCertificate } from '../../pki/testPki.js';
+import { dataDirKeyPassphrase } from '../../smdpp/dataDir.js';
+import { pkiPassphrase } from './pki.js';
 import { Es10Client } from '../../ipa/es10Client.js';
 import { getEid } from '../../ipa/es10c/getEid.js';
 import { parseConnectOverride, type HttpsClientOptions } from '../../ipa/httpsClient.js';
@@ -58,8 +61,7 @@ export function deviceSecret(o: DeviceOptions, create = false): Buffer {
   if (!existsSync(path)) {
     if (!create) throw badInput(`no device secret: ${path} does not exist and $${SECRET_ENV} is not set`);
     const secret = randomBytes(SECRET_LENGTH);
-    writeFileSync(path, `${secret.toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
-    chmodSync(path, 0o600);
+    writePrivateFile(path, `${secret.toString('hex')}\n`);
     return secret;
   }
   return parseSecret(readFileSync(path, 'utf8'), path);
@@ -89,6 +91,10 @@ export interface DeviceInitOptions extends DeviceOptions {
   readonly curve?: string;
   /** The EID (default: random within the EUM's EID prefix). */
   readonly eid?: string;
+  /** With `pki` from `mcim pki init`: the file holding its keys' passphrase (default DIR.passphrase; or $MCIM_PKI_PASSPHRASE). */
+  readonly keyPassphraseFile?: string;
+  /** With `pki` inside an SM-DP+ data directory: its at-rest key file (default: its secret.key; or $MCIM_AT_REST_KEY). */
+  readonly atRestKeyFile?: string;
 }
 
 export interface DeviceInitReport {
@@ -115,7 +121,21 @@ function randomEid(prefix: string): string {
   return makeEid(prefix, filler);
 }
 
-function identityFromPkiDir(dir: string, eid: string | undefined): { identity: EuiccIdentity; curve: EcCurve } {
+/**
+ * The passphrase of the EUM key in a test PKI directory, from where its pki.json says: the at-rest key of the SM-DP+ data
+ * directory it is in, or the passphrase `mcim pki init` used. A directory with keys in clear (older mcim) needs none.
+ */
+function pkiDirPassphrase(dir: string, o: DeviceInitOptions): string | undefined {
+  if (testPkiPassphraseSource(dir) === 'smdp-data-directory') {
+    if (o.keyPassphraseFile !== undefined) throw badInput(`${dir} is in an SM-DP+ data directory: its keys open with the at-rest key (--at-rest-key-file), not --key-passphrase-file`);
+    return dataDirKeyPassphrase(join(dir, '..', '..'), { file: o.atRestKeyFile });
+  }
+  if (o.atRestKeyFile !== undefined) throw badInput(`${dir} is not in an SM-DP+ data directory: its keys open with --key-passphrase-file, not --at-rest-key-file`);
+  return pkiPassphrase(dir, o.keyPassphraseFile, { create: false, required: testPkiPassphraseSource(dir) === 'pki-passphrase' })?.passphrase;
+}
+
+function identityFromPkiDir(dir: string, o: DeviceInitOptions): { identity: EuiccIdentity; curve: EcCurve } {
+  const eid = o.eid;
   const read = (name: string): Buffer => {
     try {
       return readFileSync(join(dir, name));
@@ -129,7 +149,7 @@ function identityFromPkiDir(dir: string, eid: string | undefined): { identity: E
     entity: 'eum',
     der: eumDer,
     certificate: parseCertificate(eumDer),
-    privateKey: createPrivateKey(read('eum.key.pem')),
+    privateKey: readTestPkiKey(dir, 'eum', pkiDirPassphrase(dir, o)),
   };
   const euicc = issueTestCertificate('euicc', eum, { eid: eid ?? randomEid(eumEidPrefix(eum)) });
   const identity: EuiccIdentity = {
@@ -147,6 +167,7 @@ export function deviceInit(o: DeviceInitOptions): DeviceInitReport {
   if (existsSync(o.state)) throw new McimError('FILE_EXISTS', `${o.state} already exists`);
   let identity: EuiccIdentity;
   let curve: EcCurve;
+  if (o.pki === undefined && (o.keyPassphraseFile !== undefined || o.atRestKeyFile !== undefined)) throw badInput('--key-passphrase-file and --at-rest-key-file open the keys of --pki');
   if (o.sgp26 !== undefined) {
     if (o.pki !== undefined || o.eid !== undefined) throw badInput('--sgp26 brings its own EUM and EID: not with --pki or --eid');
     const curveName = o.curve ?? 'p256';
@@ -156,7 +177,7 @@ export function deviceInit(o: DeviceInitOptions): DeviceInitReport {
     identity = identityFromSgp26(o.sgp26, curve === 'P-256' ? 'NIST' : 'BRP');
   } else if (o.pki !== undefined) {
     if (o.curve !== undefined) throw badInput('--curve applies to a new test PKI, not to --pki (whose EUM decides)');
-    ({ identity, curve } = identityFromPkiDir(o.pki, o.eid));
+    ({ identity, curve } = identityFromPkiDir(o.pki, o));
   } else {
     const curveName = o.curve ?? 'p256';
     const c = Object.hasOwn(CURVES, curveName) ? CURVES[curveName] : undefined;
@@ -284,8 +305,10 @@ export function registerDevice(program: Command, write: (text: string) => void =
     .option('--sgp26 <dir>', 'take the eUICC identity (EID, keys, EUM, CI) of the GSMA SGP.26 test set in this folder')
     .addOption(new Option('--curve <curve>', 'curve of a new test PKI (without --pki) or of the SGP.26 identity').choices(Object.keys(CURVES)))
     .option('--eid <eid>', 'the EID (default: random within the EUM prefix)')
+    .option('--key-passphrase-file <file>', 'with --pki from `mcim pki init`: its keys\' passphrase (default DIR.passphrase; or $MCIM_PKI_PASSPHRASE)')
+    .option('--at-rest-key-file <file>', "with --pki inside an SM-DP+ data directory: the directory's at-rest key (default its secret.key; or $MCIM_AT_REST_KEY)")
     .option('--json', 'print JSON')
-    .action((o: { state: string; secretFile?: string; pki?: string; sgp26?: string; curve?: string; eid?: string; json?: boolean }) => {
+    .action((o: DeviceInitOptions & { json?: boolean }) => {
       const r = deviceInit(o);
       write(o.json ? json(r) : `eUICC ${r.eid} (${r.curve}) created in ${r.state}${r.secretFile ? `, secret in ${r.secretFile}` : ''}\n`);
     });

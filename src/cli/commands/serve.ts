@@ -1,15 +1,19 @@
 // `mcim serve`: the SM-DP+'s ES9+ over HTTPS (SGP.22 5.6), with a test PKI (or the operator's credentials) and SQLite database in its data directory.
 // With --workers N > 1 the primary prepares the data directory once and forks N workers sharing the port (src/smdpp/cluster.ts).
 import cluster from 'node:cluster';
+import { accessSync, constants } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../../http/logging.js';
 import { answerClusterMetrics, clusterSource, registrySource, ServerMetrics, startMetricsEndpoint, type MetricsEndpoint, type MetricsSource } from '../../http/metrics.js';
-import { runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
+import { connectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/connectionLimits.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
+import { RevocationStore, type RevocationOptions, type StaleCrlPolicy } from '../../smdpp/revocation.js';
 import { activationCode } from '../../smdpp/importProfile.js';
 import { addCredentialOptions, credentialSourcesFromOptions, type CredentialCliOptions } from './smdppCredentials.js';
 
@@ -22,6 +26,63 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly logLevel: LogLevel;
   readonly metricsPort?: string;
   readonly metricsListen: string;
+  readonly maxConnections?: string;
+  readonly maxConnectionsPerAddress?: string;
+  readonly handshakeTimeout?: string;
+  readonly headersTimeout?: string;
+  readonly requestTimeout?: string;
+  readonly idleTimeout?: string;
+  readonly keepAliveTimeout?: string;
+  readonly maxRequestsPerSocket?: string;
+  readonly heartbeatInterval?: string;
+  readonly heartbeatTimeout?: string;
+  readonly atRestKeyFile?: string;
+  readonly crl?: readonly string[];
+  readonly crlRefresh?: string;
+  readonly crlFetch?: boolean;
+  readonly crlStale?: string;
+}
+
+/** The connection-limit flags: flag, option, the ConnectionLimits field, what it sets (docs/operations.md). */
+const LIMIT_FLAGS = [
+  ['--max-connections <n>', 'maxConnections', 'maxConnections', 'open connections per process; more are closed on accept (0: no cap)'],
+  ['--max-connections-per-address <n>', 'maxConnectionsPerAddress', 'maxConnectionsPerAddress', 'open connections per source address, IPv6 per /64 (0: no cap)'],
+  ['--handshake-timeout <ms>', 'handshakeTimeout', 'handshakeTimeoutMs', 'TLS handshake deadline'],
+  ['--headers-timeout <ms>', 'headersTimeout', 'headersTimeoutMs', "deadline for a request's headers"],
+  ['--request-timeout <ms>', 'requestTimeout', 'requestTimeoutMs', 'deadline for a whole request, headers and body'],
+  ['--idle-timeout <ms>', 'idleTimeout', 'idleTimeoutMs', 'a connection without traffic this long is closed'],
+  ['--keep-alive-timeout <ms>', 'keepAliveTimeout', 'keepAliveTimeoutMs', 'an idle keep-alive connection is closed after this (node adds 1 s)'],
+  ['--max-requests-per-socket <n>', 'maxRequestsPerSocket', 'maxRequestsPerSocket', 'requests served on one connection (0: no limit)'],
+] as const satisfies readonly (readonly [string, keyof ServeCliOptions, keyof ConnectionLimits, string])[];
+
+/** A whole number given to `flag`. */
+function parseCount(text: string, flag: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new McimError('INVALID_ARGUMENT', `${flag} takes a whole number, got '${text}'`);
+  return Number(text);
+}
+
+/** The connection limits the flags set, checked (each flag not given: its default). */
+function limitsFromOptions(o: ServeCliOptions): ConnectionLimits {
+  const given: Partial<Record<keyof ConnectionLimits, number>> = {};
+  for (const [flag, option, field] of LIMIT_FLAGS) {
+    const text = o[option];
+    if (text !== undefined) given[field] = parseCount(text, flag.split(' ')[0]!);
+  }
+  return connectionLimits(given);
+}
+
+function heartbeatFromOptions(o: ServeCliOptions): { heartbeatIntervalMs: number; heartbeatTimeoutMs: number } {
+  const get = (text: string | undefined, flag: string, fallback: number): number => {
+    const ms = text === undefined ? fallback : parseCount(text, flag);
+    if (ms < 1) throw new McimError('INVALID_ARGUMENT', `${flag} is at least 1 ms, got ${ms}`);
+    return ms;
+  };
+  const heartbeatIntervalMs = get(o.heartbeatInterval, '--heartbeat-interval', DEFAULT_HEARTBEAT_INTERVAL_MS);
+  const heartbeatTimeoutMs = get(o.heartbeatTimeout, '--heartbeat-timeout', DEFAULT_HEARTBEAT_TIMEOUT_MS);
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
+    throw new McimError('INVALID_ARGUMENT', `--heartbeat-timeout (${heartbeatTimeoutMs} ms) must exceed --heartbeat-interval (${heartbeatIntervalMs} ms)`);
+  }
+  return { heartbeatIntervalMs, heartbeatTimeoutMs };
 }
 
 /** What a serving process reports through: its JSON logs and, with --metrics-port, its metrics. */
@@ -47,6 +108,34 @@ function parseWorkers(text: string | undefined): number {
   return Number(text);
 }
 
+const MAX_CRL_REFRESH_SECONDS = 7 * 24 * 3600;
+
+/** The revocation flags (SGP.22 4.6): no --crl and no --crl-fetch means no revocation checking. */
+export function revocationOptions(o: ServeCliOptions): Omit<RevocationOptions, 'trustedCis' | 'onEvent'> | undefined {
+  const refresh = o.crlRefresh;
+  if (refresh !== undefined && (!/^\d{1,7}$/.test(refresh) || Number(refresh) < 10 || Number(refresh) > MAX_CRL_REFRESH_SECONDS)) {
+    throw new McimError('INVALID_ARGUMENT', `--crl-refresh is 10 to ${MAX_CRL_REFRESH_SECONDS} seconds, got '${refresh}'`);
+  }
+  const stale = o.crlStale ?? 'fail-open';
+  if (stale !== 'fail-open' && stale !== 'fail-closed') throw new McimError('INVALID_ARGUMENT', `--crl-stale is fail-open or fail-closed, got '${stale}'`);
+  const files = o.crl ?? [];
+  // A mistyped path would silently disable the check: refused at start (later unreadable files are logged and skipped).
+  for (const file of files) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new McimError('INVALID_ARGUMENT', `--crl ${file}: no such readable file`);
+    }
+  }
+  if (files.length === 0 && o.crlFetch !== true) return undefined;
+  return {
+    files,
+    fetch: o.crlFetch === true,
+    stalePolicy: stale as StaleCrlPolicy,
+    ...(refresh !== undefined ? { refreshSeconds: Number(refresh) } : {}),
+  };
+}
+
 /** A listen failure as a one-line error: port taken, not allowed, or an interface this host does not have. */
 function listenError(e: unknown, host: string, port: number): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -70,8 +159,24 @@ function logError(e: unknown): void {
 }
 
 /** Opens the store and serves ES9+ on host:port until closed; returns the port listened on. */
-async function startServer(data: SmdpDataDir, host: string, port: number, observe: Observability): Promise<ClusterService & { port: number }> {
+async function startServer(
+  data: SmdpDataDir,
+  host: string,
+  port: number,
+  connections: ConnectionLimits,
+  observe: Observability,
+  crl: ReturnType<typeof revocationOptions>,
+): Promise<ClusterService & { port: number }> {
   const store = await openSmdpStore(data);
+  const revocation =
+    crl === undefined
+      ? undefined
+      : new RevocationStore({
+          ...crl,
+          trustedCis: [...data.trustedCis, ...data.credentials.map((c) => c.ci)],
+          onEvent: (event) => observe.logger.warn({ component: 'revocation', ...event }),
+        });
+  revocation?.start();
   try {
     const { app } = createSmdpServer({
       address: data.address,
@@ -79,9 +184,10 @@ async function startServer(data: SmdpDataDir, host: string, port: number, observ
       credentials: data.credentials,
       trustedCis: data.trustedCis,
       store,
-      tls: data.tls,
+      tls: { ...data.tls, connections },
       logger: observe.logger,
       ...(observe.metrics === undefined ? {} : { metrics: observe.metrics }),
+      ...(revocation !== undefined ? { revocation } : {}),
     });
     await app.listen({ host, port }).catch((e: unknown) => {
       throw listenError(e, host, port);
@@ -89,12 +195,22 @@ async function startServer(data: SmdpDataDir, host: string, port: number, observ
     const address = app.server.address();
     return {
       port: typeof address === 'object' && address !== null ? address.port : port,
-      close: () => app.close().then(() => store.close()),
+      close: () => {
+        revocation?.stop();
+        return app.close().then(() => store.close());
+      },
     };
   } catch (e) {
+    revocation?.stop();
     await store.close();
     throw e;
   }
+}
+
+/** The at-rest key file outside the data directory given with --at-rest-key-file, which the other commands then need too. */
+function outsideKeyFile(data: SmdpDataDir): string | undefined {
+  const origin = data.atRestKey.origin;
+  return origin.startsWith('$') || origin === join(data.dir, 'secret.key') ? undefined : resolve(origin);
 }
 
 /** How to get a profile onto a simulated device from this SM-DP+. */
@@ -104,6 +220,7 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
   const connect = reachable ? '' : ` --connect ${listen === '0.0.0.0' ? '127.0.0.1' : listen}:${port}`;
   const ac = activationCode(data.address, 'MATCHING-ID');
   const supplied = data.credentialSource === 'supplied';
+  const keyFile = outsideKeyFile(data);
   const created = supplied ? ' (created with the supplied credentials)' : ' (created: test PKI for P-256 and brainpoolP256r1)';
   return [
     `SM-DP+ ${data.address} (OID ${data.oid}) serving ES9+ on https://${listen}:${port}/gsma/rsp2/es9plus/${data.tls.maxVersion === 'TLSv1.2' ? ' (TLS 1.2: brainpool TLS certificate)' : ''}`,
@@ -111,10 +228,10 @@ export function usageText(data: SmdpDataDir, listen: string, port: number): stri
     `trust anchors for devices: ${Object.values(data.ciCertificateFiles).join(', ')}`,
     '',
     'to download a profile:',
-    `  mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
+    `  ${keyFile === undefined ? '' : `MCIM_AT_REST_KEY_FILE=${keyFile} `}mcim smdpp import PROFILE.der --data ${data.dir}    # prints the activation code (a generated MATCHING-ID)`,
     supplied
       ? '  mcim device init --state device.state --sgp26 DIR   # or any eUICC whose CI is among the trust anchors'
-      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}`,
+      : `  mcim device init --state device.state --pki ${data.pkiDirs.p256}${keyFile === undefined ? '' : ` --at-rest-key-file ${keyFile}`}`,
     `  mcim device download --state device.state --ac '${ac}' --ca ${data.tlsCaFile}${connect}`,
     '',
   ].join('\n');
@@ -137,21 +254,33 @@ export function registerServe(program: Command): void {
     .option('--workers <n>', 'processes serving the port (default: the number of CPUs; 1: a single process)')
     .addOption(new Option('--log-level <level>', 'JSON log lines on standard output from this level (security events: warn and info)').choices(LOG_LEVELS).default('info'))
     .option('--metrics-port <n>', 'serve Prometheus metrics on http://<metrics-listen>:<n>/metrics (default: no metrics endpoint)')
-    .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1');
+    .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1')
+    .option('--at-rest-key-file <file>', 'the key every secret of the data directory is encrypted under, kept outside it (32 bytes: raw, hex or base64; default: <data>/secret.key, created on first start; or $MCIM_AT_REST_KEY, $MCIM_AT_REST_KEY_FILE)')
+    .option('--crl <file>', 'a CRL (DER or PEM) of the CI or of an EUM, checked against EUM and eUICC certificates (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--crl-fetch', "also fetch CRLs from the validated certificates' CRL distribution points (http/https, in the background)")
+    .option('--crl-refresh <seconds>', 'seconds between re-reading the CRL files and re-fetching distribution points (default 3600)')
+    .option('--crl-stale <policy>', 'a CRL past its nextUpdate: fail-open (default: only listed certificates refused) or fail-closed (all it covers refused)');
+  for (const [flag, , field, what] of LIMIT_FLAGS) command.option(flag, `${what} (default ${DEFAULT_CONNECTION_LIMITS[field]})`);
+  command
+    .option('--heartbeat-interval <ms>', `with --workers > 1: how often the primary checks each worker (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`)
+    .option('--heartbeat-timeout <ms>', `with --workers > 1: a worker silent this long is killed and replaced (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS})`);
   addCredentialOptions(command).action(async (o: ServeCliOptions) => {
     const logger = createLogger({ level: o.logLevel });
     if (cluster.isWorker) {
       // The primary checked and imported everything: the worker opens the directory it prepared.
-      const data = initSmdpDataDir(o.data, o.address);
+      const data = initSmdpDataDir(o.data, o.address, undefined, { file: o.atRestKeyFile });
       const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
       if (metrics !== undefined) answerClusterMetrics(metrics.registry);
-      await runClusterWorker(() => startServer(data, o.listen, port, { logger, metrics }), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o)), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
+    const connections = limitsFromOptions(o);
+    const heartbeat = heartbeatFromOptions(o);
+    const crl = revocationOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
     if (isIP(o.metricsListen) === 0) throw new McimError('INVALID_ARGUMENT', `--metrics-listen takes an IP address, got '${o.metricsListen}'`);
     const metricsPort = o.metricsPort === undefined ? undefined : parsePort(o.metricsPort);
@@ -160,7 +289,8 @@ export function registerServe(program: Command): void {
     const port = o.port === undefined ? (addressPort ?? DEFAULT_PORT) : parsePort(o.port);
     if (port !== 0) await checkListen(o.listen, port);
     if (metricsPort !== undefined && metricsPort !== 0) await checkListen(o.metricsListen, metricsPort);
-    const data = sources === undefined ? initSmdpDataDir(o.data, o.address) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid }).data;
+    const keySource = { file: o.atRestKeyFile };
+    const data = sources === undefined ? initSmdpDataDir(o.data, o.address, undefined, keySource) : importSmdpCredentials(o.data, sources, { address: o.address, oid: o.oid, keySource }).data;
     const startMetrics = async (source: MetricsSource): Promise<MetricsEndpoint | undefined> => {
       if (metricsPort === undefined) return undefined;
       const endpoint = await startMetricsEndpoint(source, o.metricsListen, metricsPort).catch((e: unknown) => {
@@ -171,7 +301,7 @@ export function registerServe(program: Command): void {
     };
     if (workers === 1) {
       const metrics = metricsPort === undefined ? undefined : new ServerMetrics();
-      const server = await startServer(data, o.listen, port, { logger, metrics });
+      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl);
       const endpoint = metrics === undefined ? undefined : await startMetrics(registrySource(metrics.registry));
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
@@ -186,6 +316,7 @@ export function registerServe(program: Command): void {
     const endpoint = await startMetrics(clusterSource());
     const primary = runClusterPrimary({
       workers,
+      ...heartbeat,
       onListening: (listeningPort) => process.stdout.write(`${usageText(data, o.listen, listeningPort)}(${workers} worker processes)\n`),
       log: (line) => process.stderr.write(`mcim serve: ${line}\n`),
     });

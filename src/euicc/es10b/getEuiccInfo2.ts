@@ -42,7 +42,7 @@ export function euiccInfo2(core: EuiccCore): EUICCInfo2 {
     uiccCapability: namedBitString(UICC_CAPABILITY),
     ts102241Version: TS102241_VERSION,
     globalplatformVersion: GLOBALPLATFORM_VERSION,
-    rspCapability: namedBitString([RspCapability.additionalProfile, RspCapability.testProfileSupport]),
+    rspCapability: namedBitString([RspCapability.additionalProfile, RspCapability.crlSupport, RspCapability.testProfileSupport]),
     euiccCiPKIdListForVerification: [...core.ciKeyIdsForVerification],
     euiccCiPKIdListForSigning: [...core.ciKeyIdsForSigning],
     ppVersion: PP_VERSION,

@@ -12,7 +12,9 @@ export type CertificateCheck =
 
 /**
  * Validates CERT.DPauth.ECDSA or CERT.DPpb.ECDSA: a path to one of the eUICC's CIs listed for verification, valid
- * now, with the role's policy OID and an SM-DP+ OID (registeredID) in its subjectAltName.
+ * now, not revoked by a CRL loaded with ES10b.LoadCRL (REVOKED is invalidCertificate, 1: AuthenticateErrorCode and
+ * DownloadErrorCode have no code of their own for it), with the role's policy OID and an SM-DP+ OID (registeredID) in
+ * its subjectAltName.
  */
 export function checkServerCertificate(core: EuiccCore, certificate: Buffer, role: 'dp-auth' | 'dp-pb'): CertificateCheck {
   let result: ChainValidationResult;
@@ -22,6 +24,7 @@ export function checkServerCertificate(core: EuiccCore, certificate: Buffer, rol
       trustedCis: core.ciCertificates,
       trustedCiKeyIds: core.ciKeyIdsForVerification,
       at: core.clock(),
+      revocation: core.revocation,
     });
   } catch (e) {
     if (!(e instanceof PkiError)) throw e;

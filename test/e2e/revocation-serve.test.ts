@@ -1,0 +1,104 @@
+// `mcim serve --crl`: the SM-DP+ refuses an eUICC its EUM revoked (SGP.22 4.6; AuthenticateClient 8.1.3/6.1) with a CRL issued by
+// `mcim pki crl` from the SGP.26 EUM key, logs the CRL and the refusal, and still serves an eUICC of another EUM.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { certificateToPem, parseCertificate } from '../../src/pki/certificate.js';
+import { issueTestCertificate } from '../../src/pki/testPki.js';
+import { fixturePath, readFixture } from '../helpers/fixtures.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const PROFILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
+const SGP26 = fixturePath('sgp26');
+const HOST = 'testsmdpplus1.example.com';
+const tmp = mkdtempSync(join(tmpdir(), 'mcim-crl-serve-'));
+const data = join(tmp, 'smdp');
+let server: ChildProcess | undefined;
+
+after(() => {
+  if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function mcim(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function serve(args: readonly string[]): Promise<{ port: number; out: string; err: () => string }> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--port', '0', '--workers', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = child;
+  let out = '';
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start within 15 s: ${out}${err}`)), 15_000);
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--connect/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), out, err: () => err });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening: ${out}${err}`));
+    });
+  });
+}
+
+describe('mcim serve --crl', () => {
+  it('an eUICC revoked by its EUM is refused with 8.1.3/6.1 and logged; an eUICC of another EUM downloads', { timeout: 60_000 }, async () => {
+    const ciDer = readFixture('sgp26', 'CertificateIssuer', 'CERT_CI_ECDSA_NIST.der');
+    const ci = { entity: 'ci' as const, der: ciDer, certificate: parseCertificate(ciDer), privateKey: createPrivateKey(readFixture('sgp26', 'CertificateIssuer', 'SK_CI_ECDSA_NIST.pem')) };
+    const tls = issueTestCertificate('dp-tls', ci, { smdpAddress: HOST, smdpOid: '2.999.10', curve: 'P-256' });
+    const tlsCert = join(tmp, 'tls.pem');
+    const tlsKey = join(tmp, 'tls.key');
+    writeFileSync(tlsCert, certificateToPem(tls.der));
+    writeFileSync(tlsKey, tls.privateKey.export({ type: 'sec1', format: 'pem' }));
+
+    // The SGP.26 NIST EUM revokes the SGP.26 NIST eUICC.
+    const crl = join(tmp, 'eum-nist.crl');
+    const issued = await mcim([
+      'pki', 'crl', crl,
+      '--issuer', join(SGP26, 'EUM', 'CERT_EUM_ECDSA_NIST.der'),
+      '--key', join(SGP26, 'EUM', 'SK_EUM_ECDSA_NIST.pem'),
+      '--revoke', join(SGP26, 'eUICC', 'CERT_EUICC_ECDSA_NIST.der'),
+      '--json',
+    ]);
+    assert.equal(issued.code, 0, issued.stderr);
+
+    const { port, out, err } = await serve(['--sgp26', SGP26, '--tls-cert', tlsCert, '--tls-key', tlsKey, '--crl', crl]);
+    const ca = /--ca (\S+ci-1-p256\.pem)/.exec(out)?.[1];
+    assert.ok(ca, out);
+
+    const results: Record<string, { code: number; stdout: string; stderr: string }> = {};
+    for (const curve of ['p256', 'brainpool'] as const) {
+      const matchingId = `CRL-SERVE-${curve}`;
+      const imported = JSON.parse((await mcim(['smdpp', 'import', PROFILE, '--matching-id', matchingId, '--allow-short-matching-id', '--data', data, '--json'])).stdout) as { activationCode: string };
+      const state = join(tmp, `${curve}.state`);
+      assert.equal((await mcim(['device', 'init', '--state', state, '--sgp26', SGP26, '--curve', curve])).code, 0);
+      results[curve] = await mcim(['device', 'download', '--state', state, '--ac', imported.activationCode, '--ca', ca, '--connect', `127.0.0.1:${port}`, '--json']);
+    }
+    assert.notEqual(results.p256!.code, 0);
+    assert.match(results.p256!.stderr, /authenticateClient Failed 8\.1\.3\/6\.1: .* is revoked by the CRL of /);
+    assert.equal(results.brainpool!.code, 0, results.brainpool!.stderr);
+
+    const events = err()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { component: string; event: string });
+    assert.ok(events.some((e) => e.component === 'revocation' && e.event === 'crl-loaded'), err());
+    assert.ok(events.some((e) => e.event === 'certificate-revoked'), err());
+    server!.kill('SIGTERM');
+  });
+});
