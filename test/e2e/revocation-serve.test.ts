@@ -33,7 +33,7 @@ function mcim(args: readonly string[]): Promise<{ code: number; stdout: string; 
   });
 }
 
-function serve(args: readonly string[]): Promise<{ port: number; out: string; err: () => string }> {
+function serve(args: readonly string[]): Promise<{ port: number; out: string; logs: () => string }> {
   const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--port', '0', '--workers', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   server = child;
   let out = '';
@@ -46,7 +46,7 @@ function serve(args: readonly string[]): Promise<{ port: number; out: string; er
       const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--connect/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ port: Number(m[1]), out, err: () => err });
+        resolve({ port: Number(m[1]), out, logs: () => `${out}\n${err}` });
       }
     });
     child.once('exit', (code) => {
@@ -77,7 +77,7 @@ describe('mcim serve --crl', () => {
     ]);
     assert.equal(issued.code, 0, issued.stderr);
 
-    const { port, out, err } = await serve(['--sgp26', SGP26, '--tls-cert', tlsCert, '--tls-key', tlsKey, '--crl', crl]);
+    const { port, out, logs } = await serve(['--sgp26', SGP26, '--tls-cert', tlsCert, '--tls-key', tlsKey, '--crl', crl]);
     const ca = /--ca (\S+ci-1-p256\.pem)/.exec(out)?.[1];
     assert.ok(ca, out);
 
@@ -93,12 +93,12 @@ describe('mcim serve --crl', () => {
     assert.match(results.p256!.stderr, /authenticateClient Failed 8\.1\.3\/6\.1: .* is revoked by the CRL of /);
     assert.equal(results.brainpool!.code, 0, results.brainpool!.stderr);
 
-    const events = err()
+    const events = logs()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { component: string; event: string });
-    assert.ok(events.some((e) => e.component === 'revocation' && e.event === 'crl-loaded'), err());
-    assert.ok(events.some((e) => e.event === 'certificate-revoked'), err());
+    assert.ok(events.some((e) => e.component === 'revocation' && e.event === 'crl-loaded'), logs());
+    assert.ok(events.some((e) => e.event === 'certificate-revoked'), logs());
     server!.kill('SIGTERM');
   });
 });

@@ -2,7 +2,7 @@
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { encodeBigInteger } from '../../asn1/primitives.js';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import type { EcCurve } from '../../crypto/ecdsa.js';
@@ -236,8 +236,10 @@ export function formatPkiVerify(outcome: PkiVerifyOutcome, json: boolean): strin
 export interface PkiCrlOptions {
   /** The issuing CA's certificate (CI or EUM). */
   readonly issuer: string;
-  /** Its private key (PEM or DER PKCS#8). */
+  /** Its private key (PEM or DER PKCS#8; encrypted like `mcim pki init`'s, or not). */
   readonly key: string;
+  /** The passphrase of an encrypted key: first line of this file, else $MCIM_PKI_PASSPHRASE, else `<key's directory>.passphrase`. */
+  readonly keyPassphraseFile?: string;
   /** Certificates (files) or serial numbers (hex) to list as revoked. */
   readonly revoke?: readonly string[];
   readonly number?: string;
@@ -255,7 +257,7 @@ export interface PkiCrlReport {
   readonly revoked: readonly string[];
 }
 
-function readPrivateKey(path: string): KeyObject {
+function readPrivateKey(path: string, passphrase: string | undefined): KeyObject {
   let data: Buffer;
   try {
     data = readFileSync(path);
@@ -263,9 +265,10 @@ function readPrivateKey(path: string): KeyObject {
     throw badInput(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
   try {
-    return data.toString('latin1').includes('-----BEGIN') ? createPrivateKey(data) : createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
+    const pem = data.toString('latin1').includes('-----BEGIN');
+    return createPrivateKey({ key: data, format: pem ? 'pem' : 'der', ...(pem ? {} : { type: 'pkcs8' }), ...(passphrase === undefined ? {} : { passphrase }) });
   } catch (e) {
-    throw badInput(`${path} is not an unencrypted EC private key: ${e instanceof Error ? e.message : String(e)}`);
+    throw badInput(`${path} is not an EC private key, or its passphrase is wrong or missing: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -280,7 +283,7 @@ function serialToRevoke(item: string): Buffer {
 export function pkiCrl(out: string, options: PkiCrlOptions): PkiCrlReport {
   const [issuerDer] = readCertificates(options.issuer);
   const issuer = parseCertificate(issuerDer!);
-  const key = readPrivateKey(options.key);
+  const key = readPrivateKey(options.key, pkiPassphrase(dirname(options.key), options.keyPassphraseFile, { create: false, required: false })?.passphrase);
   const number = options.number ?? '1';
   if (!/^\d{1,20}$/.test(number)) throw badInput(`--number takes a non-negative integer, got '${number}'`);
   const days = options.days ?? '30';
@@ -385,6 +388,7 @@ Examples:
     .option('--this-update <time>', 'thisUpdate, ISO 8601 (default: now)')
     .option('--days <n>', 'days until nextUpdate (default 30)')
     .option('--pem', 'write PEM instead of DER')
+    .option('--key-passphrase-file <file>', "the passphrase of an encrypted key (default: $MCIM_PKI_PASSPHRASE, else the key directory's DIR.passphrase)")
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
