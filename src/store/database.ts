@@ -199,6 +199,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       max: config.maxConnections ?? 10,
       ...(config.schema === undefined ? {} : { options: `-c search_path=${config.schema}` }),
     });
+    // An idle connection the server ends (a restart, an administrator, an idle timeout) is dropped by the pool and the
+    // next query opens a new one; without a listener its 'error' event would end the process.
+    pool.on('error', () => undefined);
     db = new Kysely<McimTables>({ dialect: new PostgresDialect({ pool }) });
     if (config.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(config.schema)}`.execute(db);
   }

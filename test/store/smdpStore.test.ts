@@ -134,8 +134,39 @@ describe('PostgreSQL default schema', () => {
         await db.destroy();
       }
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      // The pools' sockets close after destroy() resolves: wait for their backends to go instead of killing them.
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await admin.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+        if (rows[0]?.n === '0') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await admin.query(`DROP DATABASE IF EXISTS ${database}`);
       await admin.end();
+    }
+  });
+
+  it('survives the server ending its idle connections: the pool reconnects, the process does not crash', async () => {
+    const schema = `mcim_term_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const db = await openDatabase({ engine: 'postgres', connectionString: PG_URL, schema, maxConnections: 2 });
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
+      const pid = rows[0]!.pid;
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      for (let i = 0; i < 100; i++) {
+        const alive = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+        if (alive.rowCount === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Let the pool see the ended idle connection (its 'error' event), then query through a new one.
+      await new Promise((r) => setTimeout(r, 50));
+      const after = await sql<{ one: number }>`SELECT 1 AS one`.execute(db);
+      assert.equal(after.rows[0]?.one, 1);
+    } finally {
+      await db.destroy();
+      await admin.end();
+      await dropSchema(schema);
     }
   });
 });
