@@ -67,16 +67,27 @@ export function createHttpsServer(options: HttpsOptions): FastifyInstance {
     },
   });
   limitConnections(app.server, limits);
-  // Bodies that are not JSON get the binding's invalid-format status instead of fastify's default error.
-  app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    const data =
-      status === 500
-        ? { subjectCode: '1.2', reasonCode: '4.2', message: 'internal error' }
-        : { subjectCode: '1.1', reasonCode: '2.1', message: `malformed request: ${error.message}` };
-    void reply.code(status).header('X-Admin-Protocol', ADMIN_PROTOCOL).send({ header: failureHeader(data) });
+  app.setErrorHandler((error: FrameworkError, _request, reply) => {
+    const { httpStatus, status } = refusal(error);
+    void reply.code(httpStatus).header('X-Admin-Protocol', ADMIN_PROTOCOL).send({ header: failureHeader(status) });
   });
   return app;
+}
+
+/** An error fastify raises before a handler runs: a body over the limit (413), not JSON (400), a wrong content type. */
+interface FrameworkError {
+  readonly statusCode?: number;
+  readonly message: string;
+}
+
+/** Bodies refused by the framework get the binding's invalid-format status instead of fastify's default error. */
+function refusal(error: FrameworkError): { httpStatus: number; status: StatusCodeData } {
+  const httpStatus = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  const status =
+    httpStatus === 500
+      ? { subjectCode: '1.2', reasonCode: '4.2', message: 'internal error' }
+      : { subjectCode: '1.1', reasonCode: '2.1', message: `malformed request: ${error.message}` };
+  return { httpStatus, status };
 }
 
 function send(reply: FastifyReply, status: number, header: ResponseHeader, body: Record<string, unknown> = {}): FastifyReply {
@@ -102,8 +113,14 @@ export function registerJsonFunction<D extends Es9Function>(
   onInternalError: (e: unknown) => void,
   observe?: (call: CallRecord) => void,
 ): void {
-  // A body larger than the declared fields can be is refused (HTTP 413, 1.1/2.1) before it is read in full or parsed.
-  app.post(path, { bodyLimit: requestBodyLimit(declaration) }, async (request: FastifyRequest, reply: FastifyReply) => {
+  // A body larger than the declared fields can be is refused (HTTP 413, 1.1/2.1) before it is read in full or parsed;
+  // such refusals, and bodies that are not JSON, are observed like the function's own.
+  const errorHandler = (error: FrameworkError, request: FastifyRequest, reply: FastifyReply): void => {
+    const { httpStatus, status } = refusal(error);
+    observe?.({ path, outcome: httpStatus === 500 ? 'error' : 'rejected', status, durationMs: reply.elapsedTime, client: { address: request.ip }, notes: {}, error });
+    void reply.code(httpStatus).header('X-Admin-Protocol', ADMIN_PROTOCOL).send({ header: failureHeader(status) });
+  };
+  app.post(path, { bodyLimit: requestBodyLimit(declaration), errorHandler }, async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const client = { address: request.ip };
     const notes: CallNotes = {};

@@ -106,6 +106,18 @@ describe('SM-DP+ security events and metrics', () => {
     assert.ok(!log.text().includes(init.transactionId), 'the full transactionId is not logged');
   });
 
+  it('a body refused before any handler runs (over the function\'s limit) is one es9.failed event and a counted call', async () => {
+    const r = await h.call('initiateAuthentication', { euiccChallenge: 'A'.repeat(64 * 1024), euiccInfo1: 'AAAA', smdpAddress: SMDP_ADDRESS });
+    assert.equal(r.status, 413);
+    assert.equal(status(r), '1.1/2.1');
+    const refused = events('es9.failed').filter((e) => e['function'] === 'initiateAuthentication' && e['subjectCode'] === '1.1');
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]?.['client'], '127.0.0.1');
+    assert.match(String(refused[0]?.['message']), /malformed request/);
+    const text = await scrape(endpoint.port);
+    assert.ok(text.split('\n').some((l) => l.includes('initiateAuthentication') && l.includes('rejected')), 'the refused call is counted');
+  });
+
   it('an unknown matching ID is a matchingId.refused event without the matching ID', async () => {
     const guess = 'GUESSEDMATCHINGID0123456789';
     const { auth } = await authenticate(h, new EuiccSimulator(h.p256), guess);
@@ -168,7 +180,8 @@ describe('SM-DP+ security events and metrics', () => {
     assert.equal(calls({ function: 'handleNotification', outcome: 'success' }), 3);
     assert.equal(sample(text, 'mcim_security_events_total', { event: 'notification.discarded' }), 1);
     assert.equal(sample(text, 'mcim_security_events_total', { event: 'confirmationCode.failed' }), 3);
-    assert.equal(sample(text, 'mcim_es9_call_duration_seconds_count', { function: 'initiateAuthentication' }), 6);
+    // Six sessions plus the body refused before its handler.
+    assert.equal(sample(text, 'mcim_es9_call_duration_seconds_count', { function: 'initiateAuthentication' }), 7);
     assert.match(text, /^mcim_http_connections_active \d+$/m);
     assert.match(text, /^mcim_process_resident_memory_bytes \d+/m);
   });
