@@ -9,7 +9,7 @@ import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { HttpsOptions } from '../http/server.js';
 import { PRIVATE_DIR_MODE, makePrivateDir, tightenPrivateTree, writePrivateFile } from '../pki/privateFiles.js';
 import { DEFAULT_SMDP_OID, TEST_ENTITIES, issueTestPki, readTestPkiKey, writeTestPki, type TestEntity } from '../pki/testPki.js';
-import { openDatabase } from '../store/database.js';
+import { DATABASE_ENV, openDatabase, postgresConfig, type DatabaseConfig } from '../store/database.js';
 import { AtRestKey, type AtRestKeySource } from '../store/secretBox.js';
 import { SmdpStore } from '../store/smdpStore.js';
 import type { KeyedCertificate, SmdpCredential } from './context.js';
@@ -291,12 +291,18 @@ export function importSmdpCredentials(dirOption: string, sources: CredentialSour
 }
 
 /**
- * The SQLite database `mcim.sqlite` of a data directory, values sealed under its at-rest key. The database file is
- * created with mode 0600 first: SQLite gives its -wal and -shm files the database file's mode.
+ * The SM-DP+'s store, values sealed under the data directory's at-rest key: in `database` if given, else in the
+ * PostgreSQL database $MCIM_DB names, else in the SQLite database `mcim.sqlite` of the data directory. The SQLite file
+ * is created with mode 0600 first: SQLite gives its -wal and -shm files the database file's mode.
  */
-export async function openSmdpStore(data: SmdpDataDir): Promise<SmdpStore> {
-  const file = join(data.dir, 'mcim.sqlite');
-  if (!existsSync(file)) writePrivateFile(file, '', 'a');
-  const db = await openDatabase({ engine: 'sqlite', file });
+export async function openSmdpStore(data: SmdpDataDir, database?: DatabaseConfig): Promise<SmdpStore> {
+  const fromEnvironment = process.env[DATABASE_ENV];
+  let config = database ?? (fromEnvironment === undefined || fromEnvironment === '' ? undefined : postgresConfig(fromEnvironment));
+  if (config === undefined) {
+    const file = join(data.dir, 'mcim.sqlite');
+    if (!existsSync(file)) writePrivateFile(file, '', 'a');
+    config = { engine: 'sqlite', file };
+  }
+  const db = await openDatabase(config);
   return new SmdpStore(db, data.atRestKey.box());
 }

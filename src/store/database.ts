@@ -138,6 +138,36 @@ export type DatabaseConfig =
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** The environment variable naming a PostgreSQL database for the SM-DP+'s store (docs/operations.md, PostgreSQL). */
+export const DATABASE_ENV = 'MCIM_DB';
+
+/** A URL as it may be shown: without its password. */
+function shownUrl(url: URL): string {
+  const shown = new URL(url.toString());
+  if (shown.password !== '') shown.password = '***';
+  return shown.toString();
+}
+
+/**
+ * A PostgreSQL database from its URL (`postgres://` or `postgresql://`, libpq's parameters), with mcim's own optional
+ * parameter `schema=NAME`: the schema to create (if needed) and work in. Messages never show the password.
+ */
+export function postgresConfig(text: string): DatabaseConfig {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new McimError('INVALID_ARGUMENT', 'the database is not a URL (expected postgres://USER@HOST:PORT/DATABASE)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new McimError('INVALID_ARGUMENT', `${shownUrl(url)} is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE)`);
+  }
+  const schema = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new McimError('INVALID_ARGUMENT', `'${schema}' is not a valid schema name`);
+  return { engine: 'postgres', connectionString: url.toString(), ...(schema === undefined ? {} : { schema }) };
+}
+
 /** Prepared statements kept per SQLite connection: the store issues a few dozen distinct SQL texts. */
 export const DEFAULT_STATEMENT_CACHE_SIZE = 256;
 

@@ -184,6 +184,8 @@ describe('CLI edges: one-line errors, exit code 2, nothing created', () => {
     oneLineError(await mcimExit(['serve', '--data', target, '--handshake-timeout', '0']), /handshakeTimeoutMs is 1 to 3600000 ms, got 0/);
     oneLineError(await mcimExit(['serve', '--data', target, '--headers-timeout', '40000']), /headersTimeoutMs \(40000\) must not exceed requestTimeoutMs \(30000\)/);
     oneLineError(await mcimExit(['serve', '--data', target, '--heartbeat-interval', '5000', '--heartbeat-timeout', '5000']), /--heartbeat-timeout \(5000 ms\) must exceed/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--db', 'mysql://root:hunter2@127.0.0.1/test']), /mysql:\/\/root:\*\*\*@127\.0\.0\.1\/test is not a PostgreSQL URL/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--db', 'postgres://127.0.0.1/test?schema=Bad-Name']), /'Bad-Name' is not a valid schema name/);
     assert.equal(existsSync(target), false);
   });
 

@@ -13,6 +13,7 @@ import { connectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } fr
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
+import { DATABASE_ENV, postgresConfig, type DatabaseConfig } from '../../store/database.js';
 import { RevocationStore, type RevocationOptions, type StaleCrlPolicy } from '../../smdpp/revocation.js';
 import { activationCode } from '../../smdpp/importProfile.js';
 import { addCredentialOptions, credentialSourcesFromOptions, type CredentialCliOptions } from './smdppCredentials.js';
@@ -37,6 +38,7 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly heartbeatInterval?: string;
   readonly heartbeatTimeout?: string;
   readonly atRestKeyFile?: string;
+  readonly db?: string;
   readonly crl?: readonly string[];
   readonly crlRefresh?: string;
   readonly crlFetch?: boolean;
@@ -92,6 +94,11 @@ interface Observability {
 }
 
 const DEFAULT_PORT = 8443;
+
+/** The store's database from --db (a PostgreSQL URL); none: $MCIM_DB or the data directory's SQLite (openSmdpStore). */
+function databaseOption(o: ServeCliOptions): DatabaseConfig | undefined {
+  return o.db === undefined ? undefined : postgresConfig(o.db);
+}
 const MAX_WORKERS = 256;
 
 /** A TCP port; 0 asks the system for a free one (the usage text names it). */
@@ -166,8 +173,9 @@ async function startServer(
   connections: ConnectionLimits,
   observe: Observability,
   crl: ReturnType<typeof revocationOptions>,
+  database: DatabaseConfig | undefined,
 ): Promise<ClusterService & { port: number }> {
-  const store = await openSmdpStore(data);
+  const store = await openSmdpStore(data, database);
   const revocation =
     crl === undefined
       ? undefined
@@ -255,6 +263,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on standard output from this level (security events: warn and info)').choices(LOG_LEVELS).default('info'))
     .option('--metrics-port <n>', 'serve Prometheus metrics on http://<metrics-listen>:<n>/metrics (default: no metrics endpoint)')
     .option('--metrics-listen <ip>', 'interface of the metrics endpoint', '127.0.0.1')
+    .option('--db <url>', `PostgreSQL for the store, postgres://USER@HOST:PORT/DATABASE[?schema=NAME] (default: $${DATABASE_ENV}, else SQLite in the data directory)`)
     .option('--at-rest-key-file <file>', 'the key every secret of the data directory is encrypted under, kept outside it (32 bytes: raw, hex or base64; default: <data>/secret.key, created on first start; or $MCIM_AT_REST_KEY, $MCIM_AT_REST_KEY_FILE)')
     .option('--crl <file>', 'a CRL (DER or PEM) of the CI or of an EUM, checked against EUM and eUICC certificates (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--crl-fetch', "also fetch CRLs from the validated certificates' CRL distribution points (http/https, in the background)")
@@ -273,12 +282,13 @@ export function registerServe(program: Command): void {
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
       if (metrics !== undefined) answerClusterMetrics(metrics.registry);
-      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o)), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o), databaseOption(o)), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
     const connections = limitsFromOptions(o);
+    const database = databaseOption(o);
     const heartbeat = heartbeatFromOptions(o);
     const crl = revocationOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
@@ -301,7 +311,7 @@ export function registerServe(program: Command): void {
     };
     if (workers === 1) {
       const metrics = metricsPort === undefined ? undefined : new ServerMetrics();
-      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl);
+      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl, database);
       const endpoint = metrics === undefined ? undefined : await startMetrics(registrySource(metrics.registry));
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
@@ -312,7 +322,7 @@ export function registerServe(program: Command): void {
       return;
     }
     // The primary brings the database to its latest migration once, before the workers open it.
-    await (await openSmdpStore(data)).close();
+    await (await openSmdpStore(data, database)).close();
     const endpoint = await startMetrics(clusterSource());
     const primary = runClusterPrimary({
       workers,

@@ -1,9 +1,10 @@
-// `mcim serve --workers 2` on one SQLite database under concurrent downloads and notifications (issue 8): every call is
-// answered (no HTTP 500 "database is locked"), every PIR and notification recorded once. Each call opens its own
-// connection, so calls spread over both workers.
+// `mcim serve --workers 2` on one SQLite database, and on one PostgreSQL database (--db), under concurrent downloads and
+// notifications (issue 8): every call is answered (no HTTP 500 "database is locked"), every PIR and notification
+// recorded once. Each call opens its own connection, so calls spread over both workers.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -14,24 +15,27 @@ import { encodeIccid } from '../../src/asn1/definitions/saip.js';
 import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
 import { importProfile } from '../../src/smdpp/importProfile.js';
 import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
+import { postgresConfig, type DatabaseConfig } from '../../src/store/database.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { PG_URL, dropSchema } from '../helpers/postgres.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
 import { pkiFromDir } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PROFILE = readFileSync(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'));
-const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-sqlite-'));
-const data = join(dir, 'smdp');
+const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-db-'));
+const pgSchema = `mcim_cluster_${process.pid}_${randomBytes(3).toString('hex')}`;
 let server: ChildProcess | undefined;
 const IN_FLIGHT = 40;
 
-after(() => {
+after(async () => {
   if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
+  await dropSchema(pgSchema);
 });
 
-function startServer(): Promise<number> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startServer(data: string, db: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2', ...db], { stdio: ['ignore', 'pipe', 'pipe'] });
   server = child;
   let out = '';
   let err = '';
@@ -60,9 +64,15 @@ interface Answer {
   readonly body: Record<string, unknown>;
 }
 
-describe('mcim serve --workers 2 on one SQLite database', () => {
+const ENGINES: readonly { name: string; db: readonly string[]; config: DatabaseConfig | undefined }[] = [
+  { name: 'SQLite', db: [], config: undefined },
+  { name: 'PostgreSQL', db: ['--db', `${PG_URL}?schema=${pgSchema}`], config: postgresConfig(`${PG_URL}?schema=${pgSchema}`) },
+];
+
+for (const engine of ENGINES) describe(`mcim serve --workers 2 on one ${engine.name} database`, () => {
   it('answers concurrent downloads and notifications without an HTTP 500', { timeout: 90_000 }, async () => {
-    const port = await startServer();
+    const data = join(dir, engine.name);
+    const port = await startServer(data, engine.db);
     const pki = initSmdpDataDir(data);
     const ca = readFileSync(pki.ciCertificateFiles.p256!);
     const devicePki = pkiFromDir(pki, 'p256');
@@ -109,11 +119,11 @@ describe('mcim serve --workers 2 on one SQLite database', () => {
       return iccid;
     };
 
-    const store = await openSmdpStore(pki);
+    const store = await openSmdpStore(pki, engine.config);
     const iccidOf = async (matchingId: string): Promise<string> => (await store.getOrder(matchingId))!.iccid;
     try {
       const ids = await Promise.all(
-        Array.from({ length: 16 }, async (_, i) => (await importProfile(store, PROFILE, { matchingId: `CLUSTER-SQLITE-${i}-${Date.now()}` }, Date.now())).matchingId!),
+        Array.from({ length: 16 }, async (_, i) => (await importProfile(store, PROFILE, { matchingId: `CLUSTER-${engine.name.toUpperCase()}-${i}-${Date.now()}` }, Date.now())).matchingId!),
       );
       const first = await Promise.all(ids.slice(0, 4).map(download));
       // Downloads and a stream of signed notifications about the delivered profiles, all at once.
