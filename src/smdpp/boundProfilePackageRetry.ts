@@ -24,11 +24,12 @@ export function bppEuiccOtpkFor(order: Order, eid: string): Buffer | undefined {
 export async function retriedBoundProfilePackage(
   ctx: SmdpContext,
   matchingId: string,
+  eid: string,
   transactionId: Buffer,
   euiccOtpk: Buffer,
   dpPbKey: KeyObject,
 ): Promise<{ retained: Buffer; bpp: Buffer } | undefined> {
-  const retained = await ctx.store.retainedBpp(matchingId, euiccOtpk);
+  const retained = await ctx.store.retainedBpp(matchingId, eid, euiccOtpk);
   if (retained === undefined) return undefined;
   const previous = decode(BoundProfilePackage, retained);
   const isc = previous.initialiseSecureChannelRequest.value;

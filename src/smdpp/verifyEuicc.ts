@@ -2,7 +2,6 @@
 import type { GsmaCertificate } from '../pki/certificate.js';
 import { PkiError } from '../pki/errors.js';
 import { validateChain, type ChainValidationResult } from '../pki/validateChain.js';
-import { noteCall } from '../http/callContext.js';
 import type { FunctionFailure } from '../http/jsonBinding.js';
 import type { SmdpContext } from './context.js';
 import { fail } from './statusCodes.js';
@@ -49,7 +48,6 @@ export function verifyEuiccChain(
   let result: ChainValidationResult;
   try {
     result = validateChain(euicc, [eum], { role: 'euicc', trustedCis, at: new Date(ctx.now()), revocation: ctx.revocation?.check });
-    noteCall({ eid: result.eid });
   } catch (e) {
     if (e instanceof PkiError) throw chainFailure(e, eum);
     throw e;

@@ -309,6 +309,8 @@ function sessionQueries(db: Database) {
         })
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
+        // An order bound to an EID is delivered to that eUICC only.
+        .where((eb) => eb.or([eb('eid', 'is', null), eb('eid', '=', slot<string>('eid'))]))
         .returning('iccid'),
     ).slots<{ transactionId: string; eid: string; bppSealed: Buffer | null; bppEuiccOtpk: Buffer | null; matchingId: string; now: number }>(
       'transactionId',
@@ -674,6 +676,8 @@ export class SmdpStore {
           .set({ state: orderState, error_reason: errorReason, updated_at: now })
           .where('matching_id', '=', s.matching_id)
           .where('state', '=', 'released')
+          // A session of another eUICC than the one the order is bound to cannot end it.
+          .where((eb) => eb.or([eb('eid', 'is', null), eb('eid', '=', s.eid)]))
           .returning('iccid')
           .executeTakeFirst();
         const delivered = await trx
@@ -700,14 +704,15 @@ export class SmdpStore {
   }
 
   /**
-   * The bound profile package retained for `euiccOtpk` (SGP.22 5.6.2 retry), opened; undefined when none is retained
-   * for that key.
+   * The bound profile package retained for the eUICC `eid` and its `euiccOtpk` (SGP.22 5.6.2 retry), opened; undefined
+   * when none is retained for that eUICC and key.
    */
-  async retainedBpp(matchingId: string, euiccOtpk: Buffer): Promise<Buffer | undefined> {
+  async retainedBpp(matchingId: string, eid: string, euiccOtpk: Buffer): Promise<Buffer | undefined> {
     const r = await this.db
       .selectFrom('smdp_orders')
       .select(['bpp_sealed', 'bpp_euicc_otpk'])
       .where('matching_id', '=', matchingId)
+      .where('delivered_eid', '=', eid)
       .executeTakeFirst();
     if (r?.bpp_sealed == null || r.bpp_euicc_otpk === null || !Buffer.from(r.bpp_euicc_otpk).equals(euiccOtpk)) return undefined;
     return this.#box.open(r.bpp_sealed, bppAad(matchingId));

@@ -137,6 +137,28 @@ describe('SM-DP+ conformance (issue 7)', () => {
       assert.equal(smdpSigned2Of(a).bppEuiccOtpk, undefined);
     });
 
+    it('sessions another eUICC authenticated before the re-release can neither cancel (order kept) nor bind (8.1.1/3.8) the re-released order', async () => {
+      const owner = new EuiccSimulator(h.p256);
+      const matchingId = await order(h);
+      // Two other eUICCs authenticate while the order is still open to any eUICC, and wait.
+      const [rejecter, binder] = [new EuiccSimulator(sibling(h.p256)), new EuiccSimulator(sibling(h.p256))];
+      const [waitingToCancel, waitingToBind] = [await authenticate(h, rejecter, matchingId), await authenticate(h, binder, matchingId)];
+      assertSuccess(waitingToCancel.auth);
+      assertSuccess(waitingToBind.auth);
+      const first = await authenticate(h, owner, matchingId);
+      assertSuccess(await getBpp(h, owner, first));
+      assertSuccess(await cancel(h, owner, first.transactionId, CancelSessionReason.postponed));
+      assert.equal((await h.store.getOrder(matchingId))?.eid, h.p256.eid, 're-released to the owner only');
+      assertSuccess(await cancel(h, rejecter, waitingToCancel.transactionId, CancelSessionReason.endUserRejection));
+      assertFailed(await getBpp(h, binder, waitingToBind), '8.1.1', '3.8');
+      const after = await h.store.getOrder(matchingId);
+      assert.deepEqual([after?.state, after?.eid, after?.deliveredEid], ['released', h.p256.eid, h.p256.eid], 'nothing bound for, or ended by, another eUICC');
+      // The owner's retry still gets its retained package.
+      const r = await getBpp(h, owner, await authenticate(h, owner, matchingId));
+      assertSuccess(r);
+      assert.ok(owner.loadBoundProfilePackage(fromB64(r.body.boundProfilePackage)).profilePackage.equals(PROFILE));
+    });
+
     it('the retained BPP is sealed at rest and dropped once the profile is installed', async () => {
       const euicc = new EuiccSimulator(h.p256);
       const matchingId = await order(h);

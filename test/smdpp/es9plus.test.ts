@@ -430,6 +430,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       assertFailed(await h.call('initiateAuthentication', { euiccChallenge: b64(euicc.euiccChallenge), euiccInfo1: b64(Buffer.from('bf2003800102', 'hex')), smdpAddress: SMDP_ADDRESS }), '8.1', '2.1');
       assertFailed(await h.call('initiateAuthentication', { euiccChallenge: b64(euicc.euiccChallenge), euiccInfo1: b64(euicc.euiccInfo1()) }), '8.8.1', '2.2');
       assertFailed(await h.call('initiateAuthentication', { euiccChallenge: 12, euiccInfo1: b64(euicc.euiccInfo1()), smdpAddress: SMDP_ADDRESS }), '8.1', '2.1');
+      assertFailed(await h.call('initiateAuthentication', { euiccChallenge: b64(Buffer.alloc(15)), euiccInfo1: b64(euicc.euiccInfo1()), smdpAddress: SMDP_ADDRESS }), '8.1', '2.1');
       assertFailed(await h.call('authenticateClient', { transactionId: 'XYZ', authenticateServerResponse: 'AAAA' }), '8.10.1', '2.1');
       assertFailed(await h.call('getBoundProfilePackage', { transactionId: '00', prepareDownloadResponse: b64(Buffer.from('bf2100', 'hex')) }), '8.1', '2.1');
       assertFailed(await h.call('handleNotification', { pendingNotification: b64(Buffer.from('300100', 'hex')) }), '8.1', '2.1');

@@ -11,6 +11,8 @@ import { authenticationKey, eidKey, sourceKey, sourceOf } from '../../src/smdpp/
 import { readFixture } from '../helpers/fixtures.js';
 import { captureLogger, type LogCapture } from '../helpers/logCapture.js';
 import { EuiccSimulator, type InitiateAuthenticationOk } from './euiccSimulator.js';
+import { encode } from '../../src/asn1/schema.js';
+import { AuthenticateServerResponse } from '../../src/asn1/definitions/rsp.js';
 import { SMDP_ADDRESS, startHarness, type Es9Response, type Harness } from './harness.js';
 
 const PROFILE = readFixture('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
@@ -283,6 +285,13 @@ describe('failed authentications from one source', () => {
     // Refusals that are not failed authentications (here: unknown matchingId) do not count.
     for (let i = 0; i < policy.maxFailures; i++) assertFailed((await authenticate(h, euicc, `NOT-AN-ORDER-${i}-XXXXXXXX`, OTHER_SOURCE)).auth, '8.2.6/3.8');
     assert.deepEqual(await h.store.lockouts.locked([authenticationKey(OTHER_SOURCE)], h.now), []);
+    // Nor do unsigned error answers (authenticateResponseError): they cost no verification, and anyone can send them.
+    for (let i = 0; i <= policy.maxFailures; i++) {
+      const init = (await initiate(h, euicc, OTHER_SOURCE)).body as unknown as InitiateAuthenticationOk;
+      const refusal = encode(AuthenticateServerResponse, { type: 'authenticateResponseError', value: { transactionId: Buffer.from(init.transactionId, 'hex'), authenticateErrorCode: 1 } });
+      assertFailed(await h.call('authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(refusal) }, {}, OTHER_SOURCE), '8.1/6.1');
+    }
+    assert.deepEqual(await h.store.lockouts.list(h.now).then((all) => all.filter((e) => e.key === authenticationKey(OTHER_SOURCE))), []);
     for (let i = 0; i < policy.maxFailures; i++) {
       const r = await initiate(h, euicc, OTHER_SOURCE);
       const init = r.body as unknown as InitiateAuthenticationOk;

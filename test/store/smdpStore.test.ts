@@ -455,17 +455,18 @@ for (const engine of ENGINES) {
         const raw = await store.db.selectFrom('smdp_orders').select('bpp_sealed').where('matching_id', '=', id).executeTakeFirstOrThrow();
         assert.equal(Buffer.from(raw.bpp_sealed!).includes(Buffer.from('OPc')), false, 'sealed at rest');
         assert.ok((await store.getOrder(id))?.bppEuiccOtpk?.equals(otpk));
-        assert.ok((await store.retainedBpp(id, otpk))?.equals(bpp));
-        assert.equal(await store.retainedBpp(id, Buffer.alloc(65, 5)), undefined, 'another one-time key gets nothing');
+        assert.ok((await store.retainedBpp(id, 'E7', otpk))?.equals(bpp));
+        assert.equal(await store.retainedBpp(id, 'E7', Buffer.alloc(65, 5)), undefined, 'another one-time key gets nothing');
+        assert.equal(await store.retainedBpp(id, 'E8', otpk), undefined, 'another eUICC gets nothing');
         assert.equal(await store.cancel(txid, orderState, 'cancelled', NOW), true);
         const after = await store.getOrder(id);
         assert.equal(after?.state, orderState);
         if (orderState === 'released') {
-          assert.ok((await store.retainedBpp(id, otpk))?.equals(bpp));
+          assert.ok((await store.retainedBpp(id, 'E7', otpk))?.equals(bpp));
           assert.equal(after?.eid, 'E7');
         } else {
           assert.equal(after?.bppEuiccOtpk, undefined);
-          assert.equal(await store.retainedBpp(id, otpk), undefined);
+          assert.equal(await store.retainedBpp(id, 'E7', otpk), undefined);
         }
       }
       // A package over the bound is not retained (a retry is bound afresh).

@@ -3,6 +3,7 @@ import { decode, encode } from '../../asn1/schema.js';
 import { AuthenticateServerResponse, SmdpSigned2, StoreMetadataRequest } from '../../asn1/definitions/rsp.js';
 import { signPlain, verifyPlain } from '../../crypto/ecdsa.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import { noteCall } from '../../http/callContext.js';
 import { parseField } from '../../http/jsonBinding.js';
 import type { ClientInfo } from '../../http/server.js';
 import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '../context.js';
@@ -67,7 +68,8 @@ export async function authenticateClient(
     return await authenticate(ctx, request.transactionId, response, session, client);
   } catch (e) {
     await ctx.store.setSessionState(session.transactionId, ['authenticating'], 'failed');
-    await recordAuthenticationFailure(ctx, e, client.address);
+    // An eUICC's error answer costs no verification: counting it would let anyone lock a shared address out for free.
+    if (response.type !== 'authenticateResponseError') await recordAuthenticationFailure(ctx, e, client.address);
     throw e;
   }
 }
@@ -95,6 +97,8 @@ async function authenticate(
   if (!verifyPlain(chain.leaf.publicKey.key, ok.euiccSigned1.der, ok.euiccSignature1)) {
     throw fail('euiccVerificationFailed', 'euiccSignature1 does not verify');
   }
+  // Named in logs only now: an eUICC certificate is public, a signature by its key is not.
+  noteCall({ eid: chain.eid });
   if (!signed.serverChallenge.equals(session.serverChallenge)) throw fail('euiccVerificationFailed', 'serverChallenge is not the one this SM-DP+ sent');
   if (!sameAddress(signed.serverAddress, ctx.address)) throw fail('invalidSmdpAddress', `euiccSigned1 names the SM-DP+ '${signed.serverAddress}'`);
 

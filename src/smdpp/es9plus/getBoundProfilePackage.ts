@@ -62,11 +62,14 @@ export async function getBoundProfilePackage(ctx: SmdpContext, request: Es9Reque
     throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
   }
   if (order.state !== 'released') throw fail('profileUnavailable', `the profile is not available for binding (${order.state})`);
+  // An order bound to an EID (by the operator, or re-released to the eUICC it was delivered to) is bound for that eUICC
+  // only, even by a session authenticated before the binding.
+  if (order.eid !== undefined && order.eid !== session.eid) throw fail('eidRefused', 'the order is for another eUICC');
   await checkConfirmationCode(ctx, order, transactionId, signed.hashCc);
 
   const credential = credentialForCi(ctx, session.ciKeyId);
   if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
-  const retry = await retriedBoundProfilePackage(ctx, matchingId, transactionId, signed.euiccOtpk, credential.dpPb.privateKey);
+  const retry = await retriedBoundProfilePackage(ctx, matchingId, session.eid!, transactionId, signed.euiccOtpk, credential.dpPb.privateKey);
   const bpp = retry?.bpp ?? bindFresh(ctx, session, order, signed.euiccOtpk, credential.dpPb.privateKey, found.openProfilePackage());
   if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), { bpp: retry?.retained ?? bpp, euiccOtpk: signed.euiccOtpk }))) {
     throw fail('profileUnavailable', 'the profile has already been delivered');

@@ -4,7 +4,7 @@ import { decode, encode } from '../../asn1/schema.js';
 import { EUICCInfo1, ServerSigned1, SubjectKeyIdentifier } from '../../asn1/definitions/rsp.js';
 import { signPlain } from '../../crypto/ecdsa.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
-import { parseField } from '../../http/jsonBinding.js';
+import { FunctionFailure, parseField } from '../../http/jsonBinding.js';
 import type { ClientInfo } from '../../http/server.js';
 import { sameAddress, signatureTlv, type SmdpContext, type SmdpCredential } from '../context.js';
 import { authenticationKey, sessionRefused, sourceOf } from '../rateLimit.js';
@@ -56,7 +56,8 @@ export async function initiateAuthentication(
   client: ClientInfo,
 ): Promise<Es9Response<'initiateAuthentication'>> {
   const { euiccChallenge, smdpAddress } = request;
-  if (euiccChallenge.length !== CHALLENGE_LENGTH) throw fail('euiccVerificationFailed', `euiccChallenge must be ${CHALLENGE_LENGTH} bytes`);
+  // A malformed field (SGP.22 5.2.6: invalid format 2.1 under the eUICC's subject code), like the others.
+  if (euiccChallenge.length !== CHALLENGE_LENGTH) throw new FunctionFailure(FIELD_SUBJECT.euicc, '2.1', `euiccChallenge must be ${CHALLENGE_LENGTH} bytes`);
   const info = parseField('euiccInfo1', FIELD_SUBJECT.euicc, () => decode(EUICCInfo1, request.euiccInfo1));
   if (!sameAddress(smdpAddress, ctx.address)) throw fail('invalidSmdpAddress', `'${smdpAddress}' is not this SM-DP+ (${ctx.address})`);
   if (info.svn[0] !== SUPPORTED_SVN_MAJOR) {
