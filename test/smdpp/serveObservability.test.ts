@@ -8,7 +8,10 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { initSmdpDataDir } from '../../src/smdpp/dataDir.js';
 import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
+import { EuiccSimulator } from './euiccSimulator.js';
+import { pkiFromDir } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mcim-serve-observe-'));
@@ -121,6 +124,23 @@ describe('mcim serve: logs and metrics', () => {
   });
 });
 
+describe('mcim serve: abuse-limit flags', () => {
+  it('--max-open-sessions-per-source sets the cap the SM-DP+ answers 1.2/4.4 beyond', { timeout: 40_000 }, async () => {
+    const s = await serve(['--workers', '2', '--metrics-port', '0', '--max-open-sessions-per-source', '2']);
+    const euicc = new EuiccSimulator(pkiFromDir(initSmdpDataDir(join(dir, 'data')), 'p256'));
+    const codes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      euicc.newSession();
+      const r = await post(s, 'initiateAuthentication', { euiccChallenge: euicc.euiccChallenge.toString('base64'), euiccInfo1: euicc.euiccInfo1().toString('base64'), smdpAddress: 'localhost:8443' });
+      const status = (r['header'] as { functionExecutionStatus: { status: string; statusCodeData?: { subjectCode: string; reasonCode: string } } }).functionExecutionStatus;
+      codes.push(status.statusCodeData === undefined ? status.status : `${status.statusCodeData.subjectCode}/${status.statusCodeData.reasonCode}`);
+    }
+    assert.deepEqual(codes, ['Executed-Success', 'Executed-Success', '1.2/4.4']);
+    server!.kill('SIGTERM');
+    await new Promise((resolve) => server!.once('exit', resolve));
+  });
+});
+
 describe('mcim serve: observability flags', () => {
   function mcimExit(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve) => {
@@ -133,6 +153,9 @@ describe('mcim serve: observability flags', () => {
 
   it('refuses a bad --metrics-listen, --metrics-port or --log-level (exit 2) before creating anything', async () => {
     const target = join(dir, 'never-created');
+    const abuse = await mcimExit(['serve', '--data', target, '--auth-failures-per-source', '0']);
+    assert.equal(abuse.code, 2);
+    assert.match(abuse.stderr, /--auth-failures-per-source is at least 1, got 0/);
     const listen = await mcimExit(['serve', '--data', target, '--metrics-port', '9464', '--metrics-listen', 'localhost']);
     assert.equal(listen.code, 2);
     assert.match(listen.stderr, /--metrics-listen takes an IP address/);

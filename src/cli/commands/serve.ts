@@ -14,6 +14,8 @@ import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, runCluster
 import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
 import { createSmdpServer } from '../../smdpp/server.js';
 import { DATABASE_ENV, postgresConfig, type DatabaseConfig } from '../../store/database.js';
+import type { LockoutPolicy } from '../../store/lockouts.js';
+import { DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../../smdpp/rateLimit.js';
 import { RevocationStore, type RevocationOptions, type StaleCrlPolicy } from '../../smdpp/revocation.js';
 import { activationCode } from '../../smdpp/importProfile.js';
 import { addCredentialOptions, credentialSourcesFromOptions, type CredentialCliOptions } from './smdppCredentials.js';
@@ -39,6 +41,10 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly heartbeatTimeout?: string;
   readonly atRestKeyFile?: string;
   readonly db?: string;
+  readonly maxOpenSessionsPerSource?: string;
+  readonly matchingIdFailuresPerEid?: string;
+  readonly matchingIdFailuresPerSource?: string;
+  readonly authFailuresPerSource?: string;
   readonly crl?: readonly string[];
   readonly crlRefresh?: string;
   readonly crlFetch?: boolean;
@@ -94,6 +100,37 @@ interface Observability {
 }
 
 const DEFAULT_PORT = 8443;
+
+/** The abuse-limit flags: flag, option, what it sets (the windows and lockout times keep their defaults; docs/operations.md). */
+const ABUSE_FLAGS = [
+  ['--max-open-sessions-per-source <n>', 'maxOpenSessionsPerSource', `open sessions one source address (IPv6: /64) may hold (default ${DEFAULT_ABUSE_LIMITS.maxOpenSessionsPerSource})`],
+  ['--matching-id-failures-per-eid <n>', 'matchingIdFailuresPerEid', `wrong matching IDs of one eUICC per hour before its lockout (default ${DEFAULT_ABUSE_LIMITS.eid.maxFailures})`],
+  ['--matching-id-failures-per-source <n>', 'matchingIdFailuresPerSource', `wrong matching IDs from one source per hour before its lockout; raise it behind a shared NAT (default ${DEFAULT_ABUSE_LIMITS.source.maxFailures})`],
+  ['--auth-failures-per-source <n>', 'authFailuresPerSource', `failed eUICC authentications from one source per 10 minutes before its lockout (default ${DEFAULT_ABUSE_LIMITS.authentication.maxFailures})`],
+] as const satisfies readonly (readonly [string, keyof ServeCliOptions, string])[];
+
+/** The abuse limits the flags set, each a whole number from 1 (a flag not given: its default). */
+function abuseLimitsFromOptions(o: ServeCliOptions): Partial<AbuseLimits> {
+  const count = (option: (typeof ABUSE_FLAGS)[number][1]): number | undefined => {
+    const text = o[option];
+    if (text === undefined) return undefined;
+    const flag = ABUSE_FLAGS.find((f) => f[1] === option)![0].split(' ')[0]!;
+    const n = parseCount(text, flag);
+    if (n < 1) throw new McimError('INVALID_ARGUMENT', `${flag} is at least 1, got ${n}`);
+    return n;
+  };
+  const withMax = (policy: LockoutPolicy, max: number | undefined): LockoutPolicy | undefined => (max === undefined ? undefined : { ...policy, maxFailures: max });
+  const limits: { -readonly [K in keyof AbuseLimits]?: AbuseLimits[K] } = {};
+  const sessions = count('maxOpenSessionsPerSource');
+  if (sessions !== undefined) limits.maxOpenSessionsPerSource = sessions;
+  const eid = withMax(DEFAULT_ABUSE_LIMITS.eid, count('matchingIdFailuresPerEid'));
+  if (eid !== undefined) limits.eid = eid;
+  const source = withMax(DEFAULT_ABUSE_LIMITS.source, count('matchingIdFailuresPerSource'));
+  if (source !== undefined) limits.source = source;
+  const authentication = withMax(DEFAULT_ABUSE_LIMITS.authentication, count('authFailuresPerSource'));
+  if (authentication !== undefined) limits.authentication = authentication;
+  return limits;
+}
 
 /** The store's database from --db (a PostgreSQL URL); none: $MCIM_DB or the data directory's SQLite (openSmdpStore). */
 function databaseOption(o: ServeCliOptions): DatabaseConfig | undefined {
@@ -174,6 +211,7 @@ async function startServer(
   observe: Observability,
   crl: ReturnType<typeof revocationOptions>,
   database: DatabaseConfig | undefined,
+  abuse: Partial<AbuseLimits>,
 ): Promise<ClusterService & { port: number }> {
   const store = await openSmdpStore(data, database);
   const revocation =
@@ -196,6 +234,7 @@ async function startServer(
       logger: observe.logger,
       ...(observe.metrics === undefined ? {} : { metrics: observe.metrics }),
       ...(revocation !== undefined ? { revocation } : {}),
+      limits: abuse,
     });
     await app.listen({ host, port }).catch((e: unknown) => {
       throw listenError(e, host, port);
@@ -270,6 +309,7 @@ export function registerServe(program: Command): void {
     .option('--crl-refresh <seconds>', 'seconds between re-reading the CRL files and re-fetching distribution points (default 3600)')
     .option('--crl-stale <policy>', 'a CRL past its nextUpdate: fail-open (default: only listed certificates refused) or fail-closed (all it covers refused)');
   for (const [flag, , field, what] of LIMIT_FLAGS) command.option(flag, `${what} (default ${DEFAULT_CONNECTION_LIMITS[field]})`);
+  for (const [flag, , what] of ABUSE_FLAGS) command.option(flag, what);
   command
     .option('--heartbeat-interval <ms>', `with --workers > 1: how often the primary checks each worker (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`)
     .option('--heartbeat-timeout <ms>', `with --workers > 1: a worker silent this long is killed and replaced (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS})`);
@@ -282,13 +322,14 @@ export function registerServe(program: Command): void {
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
       if (metrics !== undefined) answerClusterMetrics(metrics.registry);
-      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o), databaseOption(o)), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o), databaseOption(o), abuseLimitsFromOptions(o)), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
     const workers = parseWorkers(o.workers);
     const connections = limitsFromOptions(o);
     const database = databaseOption(o);
+    const abuse = abuseLimitsFromOptions(o);
     const heartbeat = heartbeatFromOptions(o);
     const crl = revocationOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
@@ -311,7 +352,7 @@ export function registerServe(program: Command): void {
     };
     if (workers === 1) {
       const metrics = metricsPort === undefined ? undefined : new ServerMetrics();
-      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl, database);
+      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl, database, abuse);
       const endpoint = metrics === undefined ? undefined : await startMetrics(registrySource(metrics.registry));
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
