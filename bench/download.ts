@@ -658,7 +658,10 @@ export async function benchDownload(options: { readonly attack?: boolean } = {})
     for (const d of devices) d.send({ type: 'exit' });
     await Promise.all(devices.map((d) => exited(d.child, 5_000)));
     if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      console.log(`the SM-DP+ exited during the benchmark (${server.child.exitCode ?? server.child.signalCode}); the end of its log:\n${server.stdoutTail().split('\n').slice(-15).join('\n')}`);
+      console.log(
+        `the SM-DP+ exited during the benchmark (${server.child.exitCode ?? server.child.signalCode}); its stderr:\n${server.stderr()}\nthe end of its log:\n` +
+          server.stdoutTail().split('\n').slice(-15).join('\n'),
+      );
     }
     server.child.kill('SIGTERM');
     if (!(await exited(server.child, 10_000))) console.log('download: the SM-DP+ did not stop within 10 s on SIGTERM');
