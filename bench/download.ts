@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initSmdpDataDir, openSmdpStore, openTestPkiKey } from '../src/smdpp/dataDir.js';
 import { importProfile } from '../src/smdpp/importProfile.js';
+import { parseCertificate } from '../src/pki/certificate.js';
+import type { AttackCommand, AttackKind, AttackReply } from './attacker.js';
 import type { DeviceCommand, DeviceReply } from './downloadDevice.js';
 import { opensslEcdh, opensslEcdsa, report } from './lib.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DEVICE_SCRIPT = fileURLToPath(new URL('./downloadDevice.js', import.meta.url));
 const BARE_SERVER_SCRIPT = fileURLToPath(new URL('./bareTlsServer.js', import.meta.url));
+const ATTACKER_SCRIPT = fileURLToPath(new URL('./attacker.js', import.meta.url));
 /** The transport floor phase: as many sessions and lanes as the busiest measured phase. */
 const FLOOR = { warmUp: 300, sessions: 1500, concurrency: 32, capMs: 15_000 };
 const PROFILE = fileURLToPath(new URL('../../test/fixtures/ts48/TS48V2-SAIP2-1-BERTLV-UNIQUE.der', import.meta.url));
@@ -29,6 +32,8 @@ interface Phase {
   readonly deviceProcesses: number;
   readonly capMs: number;
   readonly measured: boolean;
+  /** Run while the attackers (bench/attacker.ts) attack the SM-DP+ from other loopback addresses. */
+  readonly underAttack?: boolean;
 }
 
 const PHASES: readonly Phase[] = [
@@ -38,6 +43,22 @@ const PHASES: readonly Phase[] = [
   { name: '8 concurrent', sessions: 800, concurrency: 8, deviceProcesses: 2, capMs: 15_000, measured: true },
   { name: '32 concurrent', sessions: 1500, concurrency: 32, deviceProcesses: 2, capMs: 20_000, measured: true },
 ];
+
+/** `download-attack`: the same sessions without, then with, the attackers in the background. */
+const ATTACK_PHASES: readonly Phase[] = [
+  { name: 'warm-up', sessions: 600, concurrency: 16, deviceProcesses: 2, capMs: 15_000, measured: false },
+  { name: '32 concurrent', sessions: 1200, concurrency: 32, deviceProcesses: 2, capMs: 20_000, measured: true },
+  { name: '32 under attack', sessions: 1200, concurrency: 32, deviceProcesses: 2, capMs: 30_000, measured: true, underAttack: true },
+];
+
+/** Each attacker from its own loopback source address (the SM-DP+'s caps and lockouts are per source; the devices are 127.0.0.1). */
+const ATTACKERS: readonly { readonly kind: AttackKind; readonly localAddress: string }[] = [
+  { kind: 'flood', localAddress: '127.0.0.2' },
+  { kind: 'hold', localAddress: '127.0.0.3' },
+  { kind: 'sizes', localAddress: '127.0.0.4' },
+];
+/** The hold attacker opens its connections this long before the sessions start. */
+const ATTACK_LEAD_MS = 2_000;
 
 // ---- CPU accounting from /proc ----
 
@@ -115,27 +136,55 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/** Starts the SM-DP+; resolves with its port once every worker listens. */
-function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+interface Server {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** The Prometheus endpoint's port (`--metrics-port 0`: chosen by the system). */
+  readonly metricsPort: number;
+  stderr(): string;
+  /** Lines the SM-DP+ wrote to standard output (its JSON log) after it started. */
+  logLines(): number;
+  /** The last few KB of its standard output (its JSON log). */
+  stdoutTail(): string;
+}
+
+/**
+ * Starts the SM-DP+ in its measured configuration: JSON logs on standard output at the default level (read and
+ * discarded here, so that the pipe never blocks it), metrics on, the default limits; resolves once every worker listens.
+ */
+function startServer(dataDir: string): Promise<Server> {
   // e.g. MCIM_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the primary and its workers.
   const nodeArgs = (process.env['MCIM_BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--data', dataDir, '--listen', '127.0.0.1', '--port', '0', '--workers', String(SERVER_WORKERS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, MAIN, 'serve', '--data', dataDir, '--listen', '127.0.0.1', '--port', '0', '--workers', String(SERVER_WORKERS), '--metrics-port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.add(child);
   let out = '';
+  let started = false;
+  let lines = 0;
+  let tail = '';
   let err = '';
   child.stderr!.on('data', (c: Buffer) => {
-    err += c.toString();
+    if (err.length < 64 * 1024) err += c.toString();
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the SM-DP+ did not start within 15 s: ${err}`)), 15_000);
     child.stdout!.on('data', (c: Buffer) => {
+      if (started) {
+        for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++;
+        tail = (tail + c.toString()).slice(-8192);
+        return;
+      }
       out += c.toString();
       const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*worker processes/.exec(out);
-      if (m) {
+      const metrics = /^metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics$/m.exec(out);
+      if (m && metrics) {
+        started = true;
+        out = '';
         clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), stderr: () => err });
+        resolve({ child, port: Number(m[1]), metricsPort: Number(metrics[1]), stderr: () => err, logLines: () => lines, stdoutTail: () => tail });
       }
     });
     child.once('exit', (code) => {
@@ -165,6 +214,51 @@ function startBareServer(): Promise<{ child: ChildProcess; port: number; ca: str
       reject(new Error(`the bare TLS server exited (${code})`));
     });
   });
+}
+
+/** An attacker process (bench/attacker.ts) that has started its attack, and its result once it stops. */
+interface Attacker {
+  readonly child: ChildProcess;
+  readonly kind: AttackKind;
+  readonly localAddress: string;
+  readonly result: Promise<Extract<AttackReply, { type: 'result' }>>;
+}
+
+async function startAttacker(kind: AttackKind, localAddress: string, target: Omit<Extract<AttackCommand, { type: 'start' }>, 'type' | 'kind' | 'localAddress'>): Promise<Attacker> {
+  const child = fork(ATTACKER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  const replies = (type: AttackReply['type'], ms: number): Promise<AttackReply> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`attacker ${kind}: no '${type}' within ${ms} ms`)), ms);
+      child.on('message', (m: AttackReply) => {
+        if (m.type !== type) return;
+        clearTimeout(timer);
+        resolve(m);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`attacker ${kind} exited (${code})`));
+      });
+    });
+  const started = replies('started', 15_000);
+  const result = replies('result', target.durationMs + 30_000) as Promise<Extract<AttackReply, { type: 'result' }>>;
+  result.catch(() => undefined);
+  child.send({ type: 'start', kind, localAddress, ...target } satisfies AttackCommand);
+  await started;
+  return { child, kind, localAddress, result };
+}
+
+/** Resident memory of processes in MB (VmRSS; 0 for one that is gone). */
+function rssMb(pids: readonly number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
 }
 
 /** A device process and a way to wait for its next reply. */
@@ -260,10 +354,12 @@ function serverPids(primary: number): number[] {
   return [primary, ...childrenOf(primary)];
 }
 
-async function runPhase(phase: Phase, ids: readonly string[], devices: readonly DeviceProcess[], serverPid: number): Promise<PhaseResult> {
+/** Runs one phase's sessions; `before` runs once the eUICCs are prepared, just before the measurement starts. */
+async function runPhase(phase: Phase, ids: readonly string[], devices: readonly DeviceProcess[], serverPid: number, before?: () => Promise<void>): Promise<PhaseResult> {
   const used = devices.slice(0, phase.deviceProcesses);
   used.forEach((d, i) => d.send({ type: 'prepare', matchingIds: ids.filter((_, k) => k % used.length === i) }));
   for (const d of used) await d.next('prepared', 60_000);
+  await before?.();
   const pids = serverPids(serverPid);
   const server0 = pids.reduce((a, p) => a + cpuSeconds(p), 0);
   const serverSys0 = pids.reduce((a, p) => a + sysSeconds(p), 0);
@@ -362,7 +458,81 @@ async function runFloor(devices: readonly DeviceProcess[]): Promise<PhaseResult 
   }
 }
 
-export async function benchDownload(): Promise<void> {
+/** What the attackers did and what the SM-DP+'s memory did while they ran. */
+interface AttackReport {
+  readonly attackers: readonly (Extract<AttackReply, { type: 'result' }> & { readonly localAddress: string; readonly cpuS: number })[];
+  readonly rssBeforeMb: number;
+  readonly rssPeakMb: number;
+  readonly rssAfterMb: number;
+  readonly logLines: number;
+  readonly metrics: string;
+}
+
+/** Runs an attack phase: the attackers start ATTACK_LEAD_MS before its sessions and stop when they end. */
+async function runAttackPhase(phase: Phase, ids: readonly string[], devices: readonly DeviceProcess[], server: Server, target: Omit<Extract<AttackCommand, { type: 'start' }>, 'type' | 'kind' | 'localAddress' | 'durationMs'>): Promise<{ result: PhaseResult; attack: AttackReport }> {
+  const serverPid = server.child.pid!;
+  let attackers: Attacker[] = [];
+  let rssBeforeMb = 0;
+  let rssPeakMb = 0;
+  let logLines0 = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    const result = await runPhase(phase, ids, devices, serverPid, async () => {
+      rssBeforeMb = rssMb(serverPids(serverPid));
+      rssPeakMb = rssBeforeMb;
+      logLines0 = server.logLines();
+      sampler = setInterval(() => {
+        rssPeakMb = Math.max(rssPeakMb, rssMb(serverPids(serverPid)));
+      }, 250);
+      // The attackers stop by themselves at the latest after the phase's time cap.
+      const durationMs = ATTACK_LEAD_MS + phase.capMs + 5_000;
+      attackers = await Promise.all(ATTACKERS.map((a) => startAttacker(a.kind, a.localAddress, { ...target, durationMs })));
+      await new Promise((resolve) => setTimeout(resolve, ATTACK_LEAD_MS));
+    });
+    for (const a of attackers) a.child.send({ type: 'stop' } satisfies AttackCommand);
+    const results = await Promise.all(attackers.map(async (a) => ({ ...(await a.result), localAddress: a.localAddress, cpuS: cpuSeconds(a.child.pid!) })));
+    clearInterval(sampler);
+    const rssAfterMb = rssMb(serverPids(serverPid));
+    let metrics = '';
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      metrics = text
+        .split('\n')
+        .filter((line) => /^mcim_(es9_calls_total|security_events_total|rate_limit_hits_total|store_errors_total|http_connections_active)\b/.test(line))
+        .join('\n');
+    } catch (e) {
+      metrics = `(metrics endpoint: ${e instanceof Error ? e.message : String(e)})`;
+    }
+    return { result, attack: { attackers: results, rssBeforeMb, rssPeakMb, rssAfterMb, logLines: server.logLines() - logLines0, metrics } };
+  } finally {
+    clearInterval(sampler);
+    for (const a of attackers) if (a.child.connected) a.child.disconnect();
+  }
+}
+
+function printAttack(a: AttackReport, seconds: number): void {
+  const what: Readonly<Record<AttackKind, string>> = {
+    flood: 'InitiateAuthentication requests (valid EUICCInfo1, 16 keep-alive connections)',
+    hold: 'connections opened (96 TLS with a stalled body, 96 TCP without a ClientHello, each reopened 0.5 s after it closes)',
+    sizes: 'requests of hostile sizes (2 keep-alive connections)',
+  };
+  console.log(`\nattackers during '32 under attack' (each from its own loopback address; their CPU is in "other load" above):`);
+  for (const r of a.attackers) {
+    console.log(`  ${r.kind} from ${r.localAddress}: ${r.requests} ${what[r.kind]} in ${(r.elapsedMs / 1000).toFixed(1)} s (${(r.requests / (r.elapsedMs / 1000)).toFixed(0)}/s), attacker CPU ${r.cpuS.toFixed(1)} s`);
+    const rows = Object.entries(r.outcomes).sort((x, y) => y[1] - x[1]);
+    for (const [outcome, n] of rows.slice(0, 24)) console.log(`    ${String(n).padStart(7)}  ${outcome}`);
+    if (rows.length > 24) console.log(`    ... ${rows.length - 24} more outcomes`);
+  }
+  console.log(
+    `SM-DP+ RSS (primary + workers): ${a.rssBeforeMb.toFixed(0)} MB before the attack, peak ${a.rssPeakMb.toFixed(0)} MB, ${a.rssAfterMb.toFixed(0)} MB after; ` +
+      `${a.logLines} JSON log lines on standard output during the attack (${(a.logLines / seconds).toFixed(0)}/s)`,
+  );
+  console.log(`metrics after the attack:\n${a.metrics.split('\n').map((l) => `  ${l}`).join('\n')}`);
+}
+
+/** `download` (options.attack false) or `download-attack`: the same sessions, then again with attackers in the background. */
+export async function benchDownload(options: { readonly attack?: boolean } = {}): Promise<void> {
+  const phases = options.attack === true ? ATTACK_PHASES : PHASES;
   if (process.platform !== 'linux') {
     console.log('download: skipped (reads process CPU times from /proc)');
     return;
@@ -388,7 +558,7 @@ export async function benchDownload(): Promise<void> {
     const serverPid = server.child.pid!;
     const data = initSmdpDataDir(dataDir);
 
-    const total = PHASES.reduce((a, p) => a + p.sessions, 0);
+    const total = phases.reduce((a, p) => a + p.sessions, 0);
     const profile = readFileSync(PROFILE);
     const t = performance.now();
     const store = await openSmdpStore(data);
@@ -419,15 +589,34 @@ export async function benchDownload(): Promise<void> {
     );
     let next = 0;
     const measured: PhaseResult[] = [];
-    for (const phase of PHASES) {
+    let attack: AttackReport | undefined;
+    let attackSeconds = 0;
+    let plainLogLines = '';
+    for (const phase of phases) {
       if (Date.now() - started > TOTAL_CAP_MS - phase.capMs) {
         console.log(`${phase.name}: skipped (time cap)`);
         continue;
       }
       const ids = Array.from({ length: phase.sessions }, () => `BENCH-${next++}`);
-      const r = await runPhase(phase, ids, devices, serverPid);
+      let r: PhaseResult;
+      if (phase.underAttack === true) {
+        const ci = readFileSync(data.ciCertificateFiles.p256!, 'utf8');
+        const ciKeyId = parseCertificate(readFileSync(join(data.pkiDirs.p256!, 'ci.der'))).subjectKeyIdentifier!.toString('hex');
+        const run = await runAttackPhase(phase, ids, devices, server, { connect: { host: '127.0.0.1', port: server.port }, address: data.address, ca: ci, ciKeyId });
+        r = run.result;
+        attack = run.attack;
+        attackSeconds = r.elapsedS + ATTACK_LEAD_MS / 1000;
+      } else {
+        const lines0 = server.logLines();
+        r = await runPhase(phase, ids, devices, serverPid);
+        if (options.attack === true && phase.measured) plainLogLines = `${server.logLines() - lines0} JSON log lines during '${phase.name}'`;
+      }
       printRow(r);
       if (phase.measured) measured.push(r);
+    }
+    if (attack !== undefined) {
+      printAttack(attack, attackSeconds);
+      console.log(`(${plainLogLines}; the server CPU per session under attack includes what the SM-DP+ spent on the attackers)`);
     }
     // The floor: what TLS and HTTP alone cost both sides for the same sessions, measured now on this machine.
     const floor = Date.now() - started > TOTAL_CAP_MS - FLOOR.capMs ? undefined : await runFloor(devices);
@@ -468,6 +657,12 @@ export async function benchDownload(): Promise<void> {
     }
     for (const d of devices) d.send({ type: 'exit' });
     await Promise.all(devices.map((d) => exited(d.child, 5_000)));
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      console.log(
+        `the SM-DP+ exited during the benchmark (${server.child.exitCode ?? server.child.signalCode}); its stderr:\n${server.stderr()}\nthe end of its log:\n` +
+          server.stdoutTail().split('\n').slice(-15).join('\n'),
+      );
+    }
     server.child.kill('SIGTERM');
     if (!(await exited(server.child, 10_000))) console.log('download: the SM-DP+ did not stop within 10 s on SIGTERM');
     const errors = server

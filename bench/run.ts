@@ -12,6 +12,7 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   bsp: benchBsp,
   store: () => benchStore(),
   download: () => benchDownload(),
+  'download-attack': () => benchDownload({ attack: true }),
 };
 
 const wanted = process.argv.slice(2);
