@@ -1,7 +1,6 @@
 // HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5 JSON binding): fastify over TLS, header checks, status envelopes, no logging of bodies.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
-import { withCallNotes, type CallNotes } from './callContext.js';
 import { connectionLimits, connectionServerOptions, limitConnections, type ConnectionLimits } from './connectionLimits.js';
 import { decodeFields, encodeFields, requestBodyLimit, type Es9Function, type FieldValues } from './es9plusFunctions.js';
 import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader, type StatusCodeData } from './jsonBinding.js';
@@ -22,9 +21,16 @@ export interface HttpsOptions {
   readonly connections?: Partial<ConnectionLimits>;
 }
 
-/** Who called: the peer's IP address as the socket reports it. */
+/** What a call learned about its subject while it ran (the EID once verified), for the event its outcome produces. */
+export interface CallNotes {
+  /** The EID of the eUICC the call concerns, once known (a verified signature, or the session's). */
+  eid?: string;
+}
+
+/** Who called: the peer's IP address as the socket reports it, and the notes the function fills in for its observer. */
 export interface ClientInfo {
   readonly address: string;
+  readonly notes: CallNotes;
 }
 
 /** One call's outcome, for logs and metrics: no body and no field value but the transaction ID. */
@@ -38,7 +44,7 @@ export interface CallRecord {
   readonly client: ClientInfo;
   /** The request's transactionId (hex), when it has one that decoded. */
   readonly transactionId?: string;
-  /** What the call learned about its subject (src/http/callContext.ts). */
+  /** What the call learned about its subject (the function fills in `ClientInfo.notes`). */
   readonly notes: CallNotes;
   readonly error?: unknown;
 }
@@ -117,13 +123,13 @@ export function registerJsonFunction<D extends Es9Function>(
   // such refusals, and bodies that are not JSON, are observed like the function's own.
   const errorHandler = (error: FrameworkError, request: FastifyRequest, reply: FastifyReply): void => {
     const { httpStatus, status } = refusal(error);
-    observe?.({ path, outcome: httpStatus === 500 ? 'error' : 'rejected', status, durationMs: reply.elapsedTime, client: { address: request.ip }, notes: {}, error });
+    observe?.({ path, outcome: httpStatus === 500 ? 'error' : 'rejected', status, durationMs: reply.elapsedTime, client: { address: request.ip, notes: {} }, notes: {}, error });
     void reply.code(httpStatus).header('X-Admin-Protocol', ADMIN_PROTOCOL).send({ header: failureHeader(status) });
   };
   app.post(path, { bodyLimit: requestBodyLimit(declaration), errorHandler }, async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
-    const client = { address: request.ip };
     const notes: CallNotes = {};
+    const client: ClientInfo = { address: request.ip, notes };
     let transactionId: string | undefined;
     const record = (outcome: CallRecord['outcome'], status?: StatusCodeData, error?: unknown): void =>
       observe?.({ path, outcome, status, durationMs: performance.now() - started, client, transactionId, notes, error });
@@ -141,8 +147,7 @@ export function registerJsonFunction<D extends Es9Function>(
       const fields = decodeFields(declaration.request, body as Record<string, unknown>, requestFieldError);
       const id = (fields as { transactionId?: unknown }).transactionId;
       if (Buffer.isBuffer(id)) transactionId = id.toString('hex').toUpperCase();
-      const call = () => fn(fields as FieldValues<D['request']>, client);
-      const result = await (observe === undefined ? call() : withCallNotes(notes, call));
+      const result = await fn(fields as FieldValues<D['request']>, client);
       const encoded = declaration.noContent === true ? undefined : encodeFields(declaration.response, result);
       record('success');
       if (encoded === undefined) return reply.code(204).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();

@@ -1,10 +1,9 @@
 // The SM-DP+'s ES9+ interface over HTTPS (SGP.22 5.6, JSON binding 6.5): POST /gsma/rsp2/es9plus/<function>.
 import type { FastifyInstance } from 'fastify';
 import { ES9PLUS_FUNCTIONS } from '../http/es9plusFunctions.js';
-import { currentCallNotes } from '../http/callContext.js';
 import type { Logger } from '../http/logging.js';
 import type { ServerMetrics } from '../http/metrics.js';
-import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../http/server.js';
+import { createHttpsServer, registerJsonFunction, type ClientInfo, type HttpsOptions } from '../http/server.js';
 import { smdpContext, type SmdpContext, type SmdpOptions } from './context.js';
 import { authenticateClient } from './es9plus/authenticateClient.js';
 import { cancelSession } from './es9plus/cancelSession.js';
@@ -44,8 +43,8 @@ export function createSmdpServer(options: SmdpServerOptions): SmdpServer {
     logger?.error({ err: e }, 'internal error');
     options.onInternalError?.(e);
   };
-  const onNotification = (result: NotificationResult, client: string): void => {
-    notificationEvent(events, result, client, currentCallNotes()?.eid);
+  const onNotification = (result: NotificationResult, client: ClientInfo): void => {
+    notificationEvent(events, result, client.address, client.notes.eid);
     options.onNotification?.(result);
   };
   // Every call's outcome goes through one observer: Failed statuses become security events, all calls metrics.
@@ -53,8 +52,8 @@ export function createSmdpServer(options: SmdpServerOptions): SmdpServer {
   const es9 = ES9PLUS_FUNCTIONS;
   registerJsonFunction(app, `${ES9PLUS_PATH}/initiateAuthentication`, es9.initiateAuthentication, (r, client) => initiateAuthentication(ctx, r, client), onError, observe);
   registerJsonFunction(app, `${ES9PLUS_PATH}/authenticateClient`, es9.authenticateClient, (r, client) => authenticateClient(ctx, r, client), onError, observe);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/getBoundProfilePackage`, es9.getBoundProfilePackage, (r) => getBoundProfilePackage(ctx, r), onError, observe);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/handleNotification`, es9.handleNotification, (r, client) => handleNotification(ctx, r, (n) => onNotification(n, client.address)), onError, observe);
-  registerJsonFunction(app, `${ES9PLUS_PATH}/cancelSession`, es9.cancelSession, (r) => cancelSession(ctx, r), onError, observe);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/getBoundProfilePackage`, es9.getBoundProfilePackage, (r, client) => getBoundProfilePackage(ctx, r, client), onError, observe);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/handleNotification`, es9.handleNotification, (r, client) => handleNotification(ctx, r, (n) => onNotification(n, client)), onError, observe);
+  registerJsonFunction(app, `${ES9PLUS_PATH}/cancelSession`, es9.cancelSession, (r, client) => cancelSession(ctx, r, client), onError, observe);
   return { app, context: ctx };
 }

@@ -1,16 +1,19 @@
 // Looking up the RSP session a transactionId names (SGP.22 3.0.1/3.1.3: one transaction, one session, one eUICC).
-import { noteCall } from '../http/callContext.js';
+import type { CallNotes } from '../http/server.js';
 import type { SessionState } from '../store/database.js';
 import type { Session } from '../store/smdpStore.js';
 import type { SmdpContext } from './context.js';
 import { fail } from './statusCodes.js';
 
-/** The session in one of `states` and not expired; 8.10.1/3.9 otherwise (an expired session is marked so). */
-export async function activeSession(ctx: SmdpContext, transactionId: Buffer, states: readonly SessionState[]): Promise<Session> {
+/**
+ * The session in one of `states` and not expired; 8.10.1/3.9 otherwise (an expired session is marked so). The EID of an
+ * authenticated session goes into the call's notes.
+ */
+export async function activeSession(ctx: SmdpContext, transactionId: Buffer, states: readonly SessionState[], notes: CallNotes): Promise<Session> {
   const id = transactionId.toString('hex').toUpperCase();
   const session = await ctx.store.getSession(id);
   if (session === undefined) throw fail('unknownTransaction', `unknown transactionId ${id}`);
-  if (session.eid !== undefined) noteCall({ eid: session.eid });
+  if (session.eid !== undefined) notes.eid = session.eid;
   if (session.expiresAt < ctx.now()) {
     await ctx.store.setSessionState(id, ['initiated', 'authenticating', 'authenticated'], 'expired');
     throw fail('unknownTransaction', `the session of transactionId ${id} has expired`);

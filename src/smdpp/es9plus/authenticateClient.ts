@@ -3,7 +3,6 @@ import { decode, encode } from '../../asn1/schema.js';
 import { AuthenticateServerResponse, SmdpSigned2, StoreMetadataRequest } from '../../asn1/definitions/rsp.js';
 import { signPlain, verifyPlain } from '../../crypto/ecdsa.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
-import { noteCall } from '../../http/callContext.js';
 import { parseField } from '../../http/jsonBinding.js';
 import type { ClientInfo } from '../../http/server.js';
 import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '../context.js';
@@ -60,7 +59,7 @@ export async function authenticateClient(
   const response = parseField('authenticateServerResponse', FIELD_SUBJECT.euicc, () =>
     decode(AuthenticateServerResponse, request.authenticateServerResponse),
   );
-  const session = await activeSession(ctx, request.transactionId, ['initiated']);
+  const session = await activeSession(ctx, request.transactionId, ['initiated'], client.notes);
   if (!(await ctx.store.claimSession(session.transactionId, ctx.now()))) {
     throw fail('unknownTransaction', `transactionId ${session.transactionId} is already being authenticated or has ended`);
   }
@@ -98,7 +97,7 @@ async function authenticate(
     throw fail('euiccVerificationFailed', 'euiccSignature1 does not verify');
   }
   // Named in logs only now: an eUICC certificate is public, a signature by its key is not.
-  noteCall({ eid: chain.eid });
+  client.notes.eid = chain.eid;
   if (!signed.serverChallenge.equals(session.serverChallenge)) throw fail('euiccVerificationFailed', 'serverChallenge is not the one this SM-DP+ sent');
   if (!sameAddress(signed.serverAddress, ctx.address)) throw fail('invalidSmdpAddress', `euiccSigned1 names the SM-DP+ '${signed.serverAddress}'`);
 

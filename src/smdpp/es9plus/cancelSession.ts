@@ -3,6 +3,7 @@ import { decode } from '../../asn1/schema.js';
 import { CancelSessionReason, CancelSessionResponse } from '../../asn1/definitions/rsp.js';
 import { verifyPlain } from '../../crypto/ecdsa.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import type { ClientInfo } from '../../http/server.js';
 import { parseField } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
 import { activeSession } from '../session.js';
@@ -19,13 +20,13 @@ import { FIELD_SUBJECT, fail } from '../statusCodes.js';
  */
 const ORDER_KEPT: ReadonlySet<number> = new Set([CancelSessionReason.postponed, CancelSessionReason.timeout, CancelSessionReason.loadBppExecutionError]);
 
-export async function cancelSession(ctx: SmdpContext, request: Es9Request<'cancelSession'>): Promise<Es9Response<'cancelSession'>> {
+export async function cancelSession(ctx: SmdpContext, request: Es9Request<'cancelSession'>, client: ClientInfo): Promise<Es9Response<'cancelSession'>> {
   const { transactionId } = request;
   const response = parseField('cancelSessionResponse', FIELD_SUBJECT.euicc, () =>
     decode(CancelSessionResponse, request.cancelSessionResponse),
   );
   // The eUICC's signature can be checked once authenticateClient has bound the session to its certificate.
-  const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered']);
+  const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered'], client.notes);
   if (response.type === 'cancelSessionResponseError') {
     throw fail('unknownTransaction', `the eUICC could not cancel the session (error ${response.value})`);
   }

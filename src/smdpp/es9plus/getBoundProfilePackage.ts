@@ -5,6 +5,7 @@ import { PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
 import { verifyPlain, type EcCurve } from '../../crypto/ecdsa.js';
 import { CryptoError } from '../../crypto/errors.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
+import type { ClientInfo } from '../../http/server.js';
 import { parseField } from '../../http/jsonBinding.js';
 import { bindProfilePackage } from '../bindProfilePackage.js';
 import { credentialForCi, signatureTlv, type SmdpContext } from '../context.js';
@@ -36,12 +37,16 @@ async function checkConfirmationCode(ctx: SmdpContext, order: Order, transaction
   throw fail('ccRefused', `wrong confirmation code (${ctx.maxConfirmationCodeAttempts - failure.attempts} attempts left)`);
 }
 
-export async function getBoundProfilePackage(ctx: SmdpContext, request: Es9Request<'getBoundProfilePackage'>): Promise<Es9Response<'getBoundProfilePackage'>> {
+export async function getBoundProfilePackage(
+  ctx: SmdpContext,
+  request: Es9Request<'getBoundProfilePackage'>,
+  client: ClientInfo,
+): Promise<Es9Response<'getBoundProfilePackage'>> {
   const { transactionId } = request;
   const response = parseField('prepareDownloadResponse', FIELD_SUBJECT.euicc, () =>
     decode(PrepareDownloadResponse, request.prepareDownloadResponse),
   );
-  const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered']);
+  const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered'], client.notes);
   if (session.state === 'delivered') throw fail('profileUnavailable', 'the bound profile package of this session has already been delivered');
   if (response.type === 'downloadResponseError') {
     await ctx.store.setSessionState(session.transactionId, ['authenticated'], 'failed');
