@@ -15,7 +15,8 @@ function forbiddenRules(order: Order, info: EUICCInfo2): number[] {
 /**
  * Checks a released order against its limits and the authenticated eUICC, then counts the download attempt:
  * expired order 8.8.5/4.10, profile policy rules the eUICC forbids 8.2.5/4.3, attempts spent 8.8.5/6.4 (the order
- * goes to error). Nothing is written unless the attempt is admitted or the attempts are spent.
+ * goes to error). Attempts are counted only for an order with a limit; nothing is written unless the attempt is
+ * admitted or the attempts are spent.
  */
 export async function admitDownload(ctx: SmdpContext, order: Order, info: EUICCInfo2): Promise<void> {
   if (order.expiresAt !== undefined && ctx.now() > order.expiresAt) {
@@ -25,6 +26,8 @@ export async function admitDownload(ctx: SmdpContext, order: Order, info: EUICCI
   if (forbidden.length > 0) {
     throw fail('noEligibleProfile', `the eUICC forbids the profile policy rules of this profile (PprIds ${forbidden.join(', ')})`);
   }
+  // Without a limit there is nothing to count: the order's row (with its sealed package) is not rewritten per session.
+  if (order.maxDownloadAttempts === undefined) return;
   const attempt = await ctx.store.countDownloadAttempt(order.matchingId, ctx.now());
   if (attempt === 'exceeded') throw fail('downloadAttemptsExceeded', `the ${order.maxDownloadAttempts ?? 0} download attempts of the order are spent`);
   if (attempt === 'unavailable') throw fail('profileNotReleased', 'the profile is no longer released');

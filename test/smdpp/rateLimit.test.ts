@@ -46,9 +46,10 @@ function freshEuicc(pki: TestPki): EuiccSimulator {
   return new EuiccSimulator({ ...pki, eid, euicc: issueTestCertificate('euicc', pki.eum, { eid, notBefore: new Date(Date.now() - HOUR) }) });
 }
 
+/** An order; with a download-attempt limit, its attempts are counted (and show which orders were tried). */
 async function order(h: Harness, eid?: string): Promise<string> {
   const matchingId = `RATE-LIMIT-${++counter}-${Date.now()}`;
-  await importProfile(h.store, PROFILE, { matchingId, ...(eid === undefined ? {} : { eid }) }, h.now);
+  await importProfile(h.store, PROFILE, { matchingId, maxDownloadAttempts: 10, ...(eid === undefined ? {} : { eid }) }, h.now);
   return matchingId;
 }
 
