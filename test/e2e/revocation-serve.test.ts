@@ -1,27 +1,26 @@
 // `mcim serve --crl`: the SM-DP+ refuses an eUICC its EUM revoked (SGP.22 4.6; AuthenticateClient 8.1.3/6.1) with a CRL issued by
 // `mcim pki crl` from the SGP.26 EUM key, logs the CRL and the refusal, and still serves an eUICC of another EUM.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { certificateToPem, parseCertificate } from '../../src/pki/certificate.js';
 import { issueTestCertificate } from '../../src/pki/testPki.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { MCIM_MAIN as MAIN, startServe, type ServeProcess } from '../helpers/serveProcess.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PROFILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 const SGP26 = fixturePath('sgp26');
 const HOST = 'testsmdpplus1.example.com';
 const tmp = mkdtempSync(join(tmpdir(), 'mcim-crl-serve-'));
 const data = join(tmp, 'smdp');
-let server: ChildProcess | undefined;
+let server: ServeProcess | undefined;
 
 after(() => {
-  if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  server?.kill();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -33,27 +32,9 @@ function mcim(args: readonly string[]): Promise<{ code: number; stdout: string; 
   });
 }
 
-function serve(args: readonly string[]): Promise<{ port: number; out: string; logs: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--port', '0', '--workers', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 15 s: ${out}${err}`)), 15_000);
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--connect/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]), out, logs: () => `${out}\n${err}` });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}) before listening: ${out}${err}`));
-    });
-  });
+async function serve(args: readonly string[]): Promise<{ port: number; out: string; logs: () => string }> {
+  server = await startServe(['--data', data, '--port', '0', '--workers', '1', ...args], [/https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--connect/], 15_000);
+  return { port: server.port, out: server.stdout(), logs: server.output };
 }
 
 describe('mcim serve --crl', () => {
@@ -99,6 +80,6 @@ describe('mcim serve --crl', () => {
       .map((l) => JSON.parse(l) as { component: string; event: string });
     assert.ok(events.some((e) => e.component === 'revocation' && e.event === 'crl-loaded'), logs());
     assert.ok(events.some((e) => e.event === 'certificate-revoked'), logs());
-    server!.kill('SIGTERM');
+    server!.child.kill('SIGTERM');
   });
 });

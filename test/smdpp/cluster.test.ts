@@ -2,26 +2,23 @@
 // whose every ES9+ call opens a new connection (so successive calls land on different workers); SIGTERM stops it all.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
-import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { MCIM_MAIN as MAIN, es9Post, startServe, type ServeProcess } from '../helpers/serveProcess.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
 import { pkiFromDir } from './harness.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PROFILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-'));
 const data = join(dir, 'smdp');
-let server: ChildProcess | undefined;
+let server: ServeProcess | undefined;
 
 after(() => {
-  if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  server?.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -35,29 +32,9 @@ function mcim(args: readonly string[]): Promise<string> {
 }
 
 /** Starts `mcim serve --workers 2` on a free port; resolves with the port once both workers listen. */
-function startServer(): Promise<number> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 10 s: ${out}${err}`)), 10_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*\(2 worker processes\)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}) before listening: ${out}${err}`));
-    });
-  });
+async function startServer(): Promise<number> {
+  server = await startServe(['--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2'], [/https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*\(2 worker processes\)/], 10_000);
+  return server.port;
 }
 
 /** Child processes of `pid` (Linux /proc). */
@@ -78,34 +55,14 @@ function childrenOf(pid: number): number[] {
 }
 
 /** One ES9+ call on a connection of its own (no keep-alive): round-robin hands it to the next worker. */
-function post(port: number, ca: Buffer, fn: string, body: unknown): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        servername: 'localhost',
-        ca,
-        agent: false,
-        method: 'POST',
-        path: `${ES9PLUS_PATH}/${fn}`,
-        headers: { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.2.0', Connection: 'close' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>)));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
+async function post(port: number, ca: Buffer, fn: string, body: unknown): Promise<Record<string, unknown>> {
+  return (await es9Post(port, ca, fn, body)).body;
 }
 
 describe('mcim serve --workers 2', () => {
   it('downloads through both workers and stops on SIGTERM', { timeout: 30_000 }, async () => {
     const port = await startServer();
-    const pid = server!.pid!;
+    const pid = server!.child.pid!;
     if (existsSync('/proc/self/stat')) assert.equal(childrenOf(pid).length, 2, 'two worker processes');
     const pki = initSmdpDataDir(data);
 
@@ -141,9 +98,9 @@ describe('mcim serve --workers 2', () => {
       await store.close();
     }
 
-    const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => server!.child.once('exit', (code) => resolve(code)));
     const stoppedBy = Date.now() + 10_000;
-    server!.kill('SIGTERM');
+    server!.child.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref())]);
     assert.equal(code, 0, 'the primary exits cleanly on SIGTERM');
     assert.ok(Date.now() < stoppedBy);

@@ -3,65 +3,36 @@
 // recorded once. Each call opens its own connection, so calls spread over both workers.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NotificationEvent } from '../../src/asn1/definitions/rsp.js';
 import { encodeIccid } from '../../src/asn1/definitions/saip.js';
 import { initSmdpDataDir, openSmdpStore } from '../../src/smdpp/dataDir.js';
 import { importProfile } from '../../src/smdpp/importProfile.js';
-import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
 import { postgresConfig, type DatabaseConfig } from '../../src/store/database.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { PG_URL, dropSchema } from '../helpers/postgres.js';
+import { es9Post, startServe, type Es9Answer, type ServeProcess } from '../helpers/serveProcess.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from './euiccSimulator.js';
 import { pkiFromDir } from './harness.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PROFILE = readFileSync(fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der'));
 const dir = mkdtempSync(join(tmpdir(), 'mcim-cluster-db-'));
 const pgSchema = `mcim_cluster_${process.pid}_${randomBytes(3).toString('hex')}`;
-let server: ChildProcess | undefined;
+let server: ServeProcess | undefined;
 const IN_FLIGHT = 40;
 
 after(async () => {
-  if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  server?.kill();
   rmSync(dir, { recursive: true, force: true });
   await dropSchema(pgSchema);
 });
 
-function startServer(data: string, db: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2', ...db], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 20 s: ${out}${err}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*\(2 worker processes\)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}) before listening: ${out}${err}`));
-    });
-  });
-}
-
-interface Answer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
+async function startServer(data: string, db: readonly string[]): Promise<number> {
+  server = await startServe(['--data', data, '--listen', '127.0.0.1', '--port', '0', '--workers', '2', ...db], [/https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*\(2 worker processes\)/], 20_000);
+  return server.port;
 }
 
 const ENGINES: readonly { name: string; db: readonly string[]; config: DatabaseConfig | undefined }[] = [
@@ -77,31 +48,11 @@ for (const engine of ENGINES) describe(`mcim serve --workers 2 on one ${engine.n
     const ca = readFileSync(pki.ciCertificateFiles.p256!);
     const devicePki = pkiFromDir(pki, 'p256');
     const statuses: number[] = [];
-    const post = (fn: string, body: unknown): Promise<Answer> =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port,
-            servername: 'localhost',
-            ca,
-            agent: false,
-            method: 'POST',
-            path: `${ES9PLUS_PATH}/${fn}`,
-            headers: { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.2.0', Connection: 'close' },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              statuses.push(res.statusCode ?? 0);
-              resolve({ status: res.statusCode ?? 0, body: chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) });
-            });
-          },
-        );
-        req.on('error', reject);
-        req.end(JSON.stringify(body));
-      });
+    const post = async (fn: string, body: unknown): Promise<Es9Answer> => {
+      const answer = await es9Post(port, ca, fn, body);
+      statuses.push(answer.status);
+      return answer;
+    };
     const b64 = (b: Buffer): string => b.toString('base64');
 
     /** A whole download with its PIR; returns the ICCID delivered. */
@@ -152,6 +103,6 @@ for (const engine of ENGINES) describe(`mcim serve --workers 2 on one ${engine.n
     } finally {
       await store.close();
     }
-    server!.kill('SIGTERM');
+    server!.child.kill('SIGTERM');
   });
 });

@@ -1,23 +1,20 @@
 // `mcim serve --workers 2 --metrics-port 0`: JSON logs on standard output by default (security events, no secrets) and one metrics endpoint summing both workers.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initSmdpDataDir } from '../../src/smdpp/dataDir.js';
-import { ES9PLUS_PATH } from '../../src/smdpp/server.js';
+import { MCIM_MAIN as MAIN, es9Post, startServe, type ServeProcess } from '../helpers/serveProcess.js';
 import { EuiccSimulator } from './euiccSimulator.js';
 import { pkiFromDir } from './harness.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mcim-serve-observe-'));
-let server: ChildProcess | undefined;
+let server: ServeProcess | undefined;
 after(() => {
-  if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  server?.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -28,53 +25,19 @@ interface Served {
   stdout: () => string;
 }
 
-function serve(args: readonly string[]): Promise<Served> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--data', join(dir, 'data'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 15 s: ${out}${err}`)), 15_000);
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const port = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--ca (\S+)[\s\S]*worker processes/.exec(out);
-      const metrics = /metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(out);
-      if (port && metrics) {
-        clearTimeout(timer);
-        resolve({ port: Number(port[1]), metricsPort: Number(metrics[1]), ca: readFileSync(port[2]!), stdout: () => out });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}) before listening: ${out}${err}`));
-    });
-  });
+async function serve(args: readonly string[]): Promise<Served> {
+  server = await startServe(
+    ['--data', join(dir, 'data'), '--port', '0', ...args],
+    [/https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--ca (\S+)[\s\S]*worker processes/, /metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/],
+    15_000,
+  );
+  const [port, metrics] = server.matches;
+  return { port: server.port, metricsPort: Number(metrics![1]), ca: readFileSync(port![2]!), stdout: server.stdout };
 }
 
 /** One call on a connection of its own, so that calls spread over the workers. */
-function post(s: Served, fn: string, body: unknown): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: s.port,
-        servername: 'localhost',
-        ca: s.ca,
-        agent: false,
-        method: 'POST',
-        path: `${ES9PLUS_PATH}/${fn}`,
-        headers: { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.2.0', Connection: 'close' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
+async function post(s: Served, fn: string, body: unknown): Promise<Record<string, unknown>> {
+  return (await es9Post(s.port, s.ca, fn, body)).body;
 }
 
 function scrape(port: number): Promise<string> {
@@ -119,8 +82,8 @@ describe('mcim serve: logs and metrics', () => {
       { fn: 'authenticateClient', subject: '8.1', reason: '2.1', tx: 'A1B2C3D4…', client: '127.0.0.1', level: 'warn' },
     );
     assert.ok(!s.stdout().includes(transactionId), 'the full transactionId is not logged');
-    server!.kill('SIGTERM');
-    await new Promise((resolve) => server!.once('exit', resolve));
+    server!.child.kill('SIGTERM');
+    await new Promise((resolve) => server!.child.once('exit', resolve));
   });
 });
 
@@ -136,8 +99,8 @@ describe('mcim serve: abuse-limit flags', () => {
       codes.push(status.statusCodeData === undefined ? status.status : `${status.statusCodeData.subjectCode}/${status.statusCodeData.reasonCode}`);
     }
     assert.deepEqual(codes, ['Executed-Success', 'Executed-Success', '1.2/4.4']);
-    server!.kill('SIGTERM');
-    await new Promise((resolve) => server!.once('exit', resolve));
+    server!.child.kill('SIGTERM');
+    await new Promise((resolve) => server!.child.once('exit', resolve));
   });
 });
 
