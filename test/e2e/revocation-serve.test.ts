@@ -2,14 +2,12 @@
 // `mcim pki crl` from the SGP.26 EUM key, logs the CRL and the refusal, and still serves an eUICC of another EUM.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { certificateToPem, parseCertificate } from '../../src/pki/certificate.js';
-import { issueTestCertificate } from '../../src/pki/testPki.js';
-import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { writeSgp26TlsFiles } from '../pki/sgp26.js';
 import { MCIM_MAIN as MAIN, startServe, type ServeProcess } from '../helpers/serveProcess.js';
 
 const PROFILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
@@ -39,13 +37,7 @@ async function serve(args: readonly string[]): Promise<{ port: number; out: stri
 
 describe('mcim serve --crl', () => {
   it('an eUICC revoked by its EUM is refused with 8.1.3/6.1 and logged; an eUICC of another EUM downloads', { timeout: 60_000 }, async () => {
-    const ciDer = readFixture('sgp26', 'CertificateIssuer', 'CERT_CI_ECDSA_NIST.der');
-    const ci = { entity: 'ci' as const, der: ciDer, certificate: parseCertificate(ciDer), privateKey: createPrivateKey(readFixture('sgp26', 'CertificateIssuer', 'SK_CI_ECDSA_NIST.pem')) };
-    const tls = issueTestCertificate('dp-tls', ci, { smdpAddress: HOST, smdpOid: '2.999.10', curve: 'P-256' });
-    const tlsCert = join(tmp, 'tls.pem');
-    const tlsKey = join(tmp, 'tls.key');
-    writeFileSync(tlsCert, certificateToPem(tls.der));
-    writeFileSync(tlsKey, tls.privateKey.export({ type: 'sec1', format: 'pem' }));
+    const { cert: tlsCert, key: tlsKey } = writeSgp26TlsFiles(tmp, HOST);
 
     // The SGP.26 NIST EUM revokes the SGP.26 NIST eUICC.
     const crl = join(tmp, 'eum-nist.crl');

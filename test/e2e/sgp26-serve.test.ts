@@ -1,14 +1,12 @@
 // `mcim serve --sgp26 DIR`: the SM-DP+ on the GSMA SGP.26 test credentials (SGP.22 3.1.3), and SGP.26 eUICCs on both curves download from it through the CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { certificateToPem, parseCertificate } from '../../src/pki/certificate.js';
-import { issueTestCertificate } from '../../src/pki/testPki.js';
-import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { writeSgp26TlsFiles } from '../pki/sgp26.js';
 import { MCIM_MAIN as MAIN, startServe, type ServeProcess } from '../helpers/serveProcess.js';
 
 const PROFILE = fixturePath('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
@@ -41,13 +39,7 @@ async function serve(args: readonly string[]): Promise<{ port: number; out: stri
 describe('mcim serve --sgp26', () => {
   it('loads the SGP.26 set with one flag; SGP.26 eUICCs on P-256 and brainpoolP256r1 download a TS.48 profile', { timeout: 60_000 }, async () => {
     // SGP.26's own VARO TLS certificate expires in February 2027: serve a fresh P-256 one from the SGP.26 CI key instead.
-    const ciDer = readFixture('sgp26', 'CertificateIssuer', 'CERT_CI_ECDSA_NIST.der');
-    const ci = { entity: 'ci' as const, der: ciDer, certificate: parseCertificate(ciDer), privateKey: createPrivateKey(readFixture('sgp26', 'CertificateIssuer', 'SK_CI_ECDSA_NIST.pem')) };
-    const tls = issueTestCertificate('dp-tls', ci, { smdpAddress: HOST, smdpOid: '2.999.10', curve: 'P-256' });
-    const tlsCert = join(tmp, 'tls.pem');
-    const tlsKey = join(tmp, 'tls.key');
-    writeFileSync(tlsCert, certificateToPem(tls.der));
-    writeFileSync(tlsKey, tls.privateKey.export({ type: 'sec1', format: 'pem' }));
+    const { cert: tlsCert, key: tlsKey } = writeSgp26TlsFiles(tmp, HOST);
 
     const { port, out } = await serve(['--sgp26', SGP26, '--tls-cert', tlsCert, '--tls-key', tlsKey]);
     assert.match(out, new RegExp(`SM-DP\\+ ${HOST.replace(/\./g, '\\.')} \\(OID 2\\.999\\.10\\)`));

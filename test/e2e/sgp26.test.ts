@@ -23,6 +23,7 @@ import { openDatabase } from '../../src/store/database.js';
 import { SecretBox } from '../../src/store/secretBox.js';
 import { SmdpStore } from '../../src/store/smdpStore.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { sgp26Ci, type Sgp26Curve } from '../pki/sgp26.js';
 
 const HOST = 'testsmdpplus1.example.com';
 const PROFILE = 'TS48V2-SAIP2-1-BERTLV-UNIQUE';
@@ -31,7 +32,6 @@ function keyed(certificateFile: string, keyFile: string) {
   return { certificate: parseCertificate(readFixture('sgp26', certificateFile)), privateKey: createPrivateKey(readFixture('sgp26', keyFile)) };
 }
 
-type Sgp26Curve = 'NIST' | 'BRP';
 const CURVE: Record<Sgp26Curve, EcCurve> = { NIST: 'P-256', BRP: 'brainpoolP256r1' };
 
 /**
@@ -44,16 +44,6 @@ const CASES: readonly { name: string; credential: Sgp26Curve; euicc: Sgp26Curve;
   // SGP.22 5.6.2/5.7.5: the one-time ECKA keys are on CERT.DPpb's curve, not on the eUICC certificate's.
   { name: 'brainpoolP256r1 DPauth/DPpb with a P-256 eUICC chain', credential: 'BRP', euicc: 'NIST', tls: 'NIST', knownCi: 'NIST' },
 ];
-
-function sgp26Ci(suffix: Sgp26Curve) {
-  const der = readFixture('sgp26', 'CertificateIssuer', `CERT_CI_ECDSA_${suffix}.der`);
-  return {
-    entity: 'ci' as const,
-    der,
-    certificate: parseCertificate(der),
-    privateKey: createPrivateKey(readFixture('sgp26', 'CertificateIssuer', `SK_CI_ECDSA_${suffix}.pem`)),
-  };
-}
 
 for (const { name, credential: suffix, euicc: euiccSuffix, tls: tlsSuffix, knownCi } of CASES) {
   const curve = CURVE[suffix];

@@ -1,5 +1,9 @@
 // SGP.26 test PKI fixtures for the PKI tests, and the validation time derived from the certificates themselves.
-import type { GsmaCertificate } from '../../src/pki/certificate.js';
+import { createPrivateKey } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { certificateToPem, parseCertificate, type GsmaCertificate } from '../../src/pki/certificate.js';
+import { issueTestCertificate, type IssuedCertificate } from '../../src/pki/testPki.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 export type Sgp26Curve = 'NIST' | 'BRP';
@@ -36,4 +40,27 @@ export function commonValidityMidpoint(certs: readonly GsmaCertificate[]): Date 
   const end = Math.min(...certs.map((c) => c.notAfter.getTime()));
   if (start >= end) throw new Error('the certificates have no common validity period');
   return new Date(start + Math.floor((end - start) / 2));
+}
+
+/** The SGP.26 CI with its private key, which SGP.26 ships so that fresh certificates (e.g. CERT.DP.TLS) can be issued. */
+export function sgp26Ci(curve: Sgp26Curve): IssuedCertificate {
+  const der = readFixture('sgp26', 'CertificateIssuer', `CERT_CI_ECDSA_${curve}.der`);
+  return {
+    entity: 'ci',
+    der,
+    certificate: parseCertificate(der),
+    privateKey: createPrivateKey(readFixture('sgp26', 'CertificateIssuer', `SK_CI_ECDSA_${curve}.pem`)),
+  };
+}
+
+/**
+ * A fresh P-256 CERT.DP.TLS for `host` from the SGP.26 NIST CI (SGP.26's own VARO TLS certificates expire in 2027),
+ * written as PEM files into `dir` for `mcim serve --tls-cert/--tls-key`.
+ */
+export function writeSgp26TlsFiles(dir: string, host: string): { cert: string; key: string } {
+  const tls = issueTestCertificate('dp-tls', sgp26Ci('NIST'), { smdpAddress: host, smdpOid: '2.999.10', curve: 'P-256' });
+  const files = { cert: join(dir, 'tls.pem'), key: join(dir, 'tls.key') };
+  writeFileSync(files.cert, certificateToPem(tls.der));
+  writeFileSync(files.key, tls.privateKey.export({ type: 'sec1', format: 'pem' }));
+  return files;
 }
