@@ -1,7 +1,7 @@
 // BPP protection BSP (SCP03t-like): X9.63 key derivation, AES-128-CBC ciphering, AES-CMAC chaining (SGP.22 2.6.4).
 import { createCipheriv, createDecipheriv, createSecretKey, timingSafeEqual, type Cipher, type Decipher, type KeyObject } from 'node:crypto';
 import { AesCmac } from './cmac.js';
-import { CryptoError } from './errors.js';
+import { CryptoError, requireLength } from './errors.js';
 import { x963Kdf } from './x963Kdf.js';
 
 /** Largest protected segment (tag || length || data || C-MAC) SGP.22 2.5.3 allows. */
@@ -40,12 +40,6 @@ export interface BspSessionOptions {
    * Raise it only to read packages from encoders known to exceed the limit.
    */
   maxSegmentLength?: number;
-}
-
-function requireLength(name: string, value: Uint8Array, length: number): void {
-  if (value.length !== length) {
-    throw new CryptoError('INVALID_ARGUMENT', `${name} must be ${length} bytes, got ${value.length}`);
-  }
 }
 
 /**

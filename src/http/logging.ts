@@ -36,7 +36,7 @@ function freeText(value: string): string {
  * The redaction rule, applied to every object logged: secret keys become '[redacted]', matching IDs and transaction IDs
  * their prefix, bytes (Buffer, typed arrays) their length only, long hex runs in free text their first 8 digits.
  */
-export function redact(value: unknown, key = '', depth = 0): unknown {
+function redact(value: unknown, key = '', depth = 0): unknown {
   if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return value;
   if (key !== '' && SECRET_KEY.test(key)) return REDACTED;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;

@@ -38,7 +38,7 @@ const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
  * brainpool groups or signature schemes (3.2 added them), so such a server answers in TLS 1.2. Without the entry the
  * handshake ends in handshake_failure (alert 40). The TLS 1.3 groups come first: a P-256 server still gets TLS 1.3.
  */
-export const TLS_GROUPS = 'X25519:P-256:P-384:brainpoolP256r1';
+const TLS_GROUPS = 'X25519:P-256:P-384:brainpoolP256r1';
 /** TLS 1.2 and 1.3 (RFC 8446 with the RFC 5246 fallback): the version is what the server picks. */
 const TLS_MIN_VERSION = 'TLSv1.2';
 

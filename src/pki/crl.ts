@@ -252,7 +252,7 @@ export function crlToPem(der: Uint8Array): string {
 }
 
 /** CRLReason (RFC 5280 5.3.1) values an issued entry may carry. */
-export const CRL_REASONS = {
+const CRL_REASONS = {
   unspecified: 0,
   keyCompromise: 1,
   cACompromise: 2,

@@ -1,8 +1,9 @@
 // Files that hold keys or state: mode 0600, their directories 0700, whatever the process umask (docs/operations.md, Keys at rest).
-import { chmodSync, closeSync, fchmodSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-export const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
 
 /**
@@ -31,6 +32,35 @@ export function writePrivateFile(path: string, data: string | Uint8Array, flag: 
     for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `path` atomically with `data` (mode 0600): written and fsynced under a temporary name, renamed over `path`,
+ * then the directory fsynced, so a crash leaves the old content or the new, never a torn file.
+ */
+export function replacePrivateFile(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${randomBytes(8).toString('hex')}`;
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  try {
+    const fd = openSync(tmp, 'wx', PRIVATE_FILE_MODE);
+    try {
+      fchmodSync(fd, PRIVATE_FILE_MODE);
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  const dir = openSync(dirname(resolve(path)), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
   }
 }
 

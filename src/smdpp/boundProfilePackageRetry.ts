@@ -23,13 +23,15 @@ export function bppEuiccOtpkFor(order: Order, eid: string): Buffer | undefined {
  */
 export async function retriedBoundProfilePackage(
   ctx: SmdpContext,
-  matchingId: string,
+  order: Order,
   eid: string,
   transactionId: Buffer,
   euiccOtpk: Buffer,
   dpPbKey: KeyObject,
 ): Promise<{ retained: Buffer; bpp: Buffer } | undefined> {
-  const retained = await ctx.store.retainedBpp(matchingId, eid, euiccOtpk);
+  // The order row already says whether a package is retained for this eUICC and key: most sessions need no lookup.
+  if (bppEuiccOtpkFor(order, eid)?.equals(euiccOtpk) !== true) return undefined;
+  const retained = await ctx.store.retainedBpp(order.matchingId, eid, euiccOtpk);
   if (retained === undefined) return undefined;
   const previous = decode(BoundProfilePackage, retained);
   const isc = previous.initialiseSecureChannelRequest.value;

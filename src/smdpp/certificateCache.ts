@@ -33,6 +33,8 @@ interface Entry {
 export class CertificateCache {
   readonly #maxBytes: number;
   readonly #entries = new Map<string, Entry>();
+  /** The digest `parse` computed for a certificate it returned, so that `remember` does not hash its DER again. */
+  readonly #digests = new WeakMap<GsmaCertificate, string>();
   #bytes = 0;
 
   constructor(maxBytes = DEFAULT_CERTIFICATE_CACHE_BYTES) {
@@ -57,7 +59,11 @@ export class CertificateCache {
   parse(der: Uint8Array): GsmaCertificate {
     const key = digest(der);
     const hit = this.#entries.get(key);
-    if (hit === undefined) return parseCertificate(der);
+    if (hit === undefined) {
+      const certificate = parseCertificate(der);
+      this.#digests.set(certificate, key);
+      return certificate;
+    }
     this.#entries.delete(key);
     this.#entries.set(key, hit);
     return hit.certificate;
@@ -66,7 +72,7 @@ export class CertificateCache {
   /** Keeps certificates whose chain verified; older entries go when the bound would be exceeded. */
   remember(certificates: readonly GsmaCertificate[]): void {
     for (const certificate of certificates) {
-      const key = digest(certificate.der);
+      const key = this.#digests.get(certificate) ?? digest(certificate.der);
       const bytes = accountedBytes(certificate.der);
       if (this.#entries.has(key) || bytes * MAX_ENTRY_SHARE > this.#maxBytes) continue;
       while (this.#bytes + bytes > this.#maxBytes) {

@@ -1,13 +1,13 @@
 // An SM-DP+ data directory: its configuration, credentials (generated test PKI for both curves, or the operator's own;
 // SGP.22 4.5.2.1 profiles), database and secret key.
 import { createPrivateKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EcCurve } from '../crypto/ecdsa.js';
 import { McimError } from '../errors.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { HttpsOptions } from '../http/server.js';
-import { PRIVATE_DIR_MODE, makePrivateDir, tightenPrivateTree, writePrivateFile } from '../pki/privateFiles.js';
+import { PRIVATE_DIR_MODE, makePrivateDir, replacePrivateFile, tightenPrivateTree, writePrivateFile } from '../pki/privateFiles.js';
 import { DEFAULT_SMDP_OID, TEST_ENTITIES, issueTestPki, readTestPkiKey, writeTestPki, type TestEntity } from '../pki/testPki.js';
 import { DATABASE_ENV, openDatabase, postgresConfig, type DatabaseConfig } from '../store/database.js';
 import { AtRestKey, type AtRestKeySource } from '../store/secretBox.js';
@@ -144,9 +144,7 @@ function secureDataDir(dir: string, key: AtRestKey): void {
     for (const entity of TEST_ENTITIES) {
       const file = join(pkiDir, `${entity}.key.pem`);
       if (!existsSync(file) || readFileSync(file, 'utf8').includes('ENCRYPTED PRIVATE KEY')) continue;
-      const tmp = `${file}.tmp`;
-      writePrivateFile(tmp, createPrivateKey(readFileSync(file)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: keyPassphrase(key) }), 'w');
-      renameSync(tmp, file);
+      replacePrivateFile(file, createPrivateKey(readFileSync(file)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: keyPassphrase(key) }));
     }
   }
 }
@@ -165,9 +163,7 @@ function newAtRestKey(dir: string, source: AtRestKeySource): AtRestKey {
 
 /** Writes the data directory's configuration (mode 600, replaced atomically) with the check value of its at-rest key. */
 function writeConfig(path: string, config: Omit<DataDirConfig, 'atRestKeyCheck'>, key: AtRestKey): void {
-  const tmp = `${path}.tmp`;
-  writePrivateFile(tmp, `${JSON.stringify({ ...config, atRestKeyCheck: key.derive(KEY_CHECK_LABEL) }, null, 2)}\n`, 'w');
-  renameSync(tmp, path);
+  replacePrivateFile(path, `${JSON.stringify({ ...config, atRestKeyCheck: key.derive(KEY_CHECK_LABEL) }, null, 2)}\n`);
 }
 
 /**

@@ -40,7 +40,7 @@ export interface ImportOptions {
 export type PprName = keyof typeof PprId;
 
 /** SGP.22 Icon ::= OCTET STRING (SIZE(0..1024)). */
-export const MAX_ICON_SIZE = 1024;
+const MAX_ICON_SIZE = 1024;
 const PNG_MAGIC = Buffer.from('89504e470d0a1a0a', 'hex');
 const JPEG_MAGIC = Buffer.from('ffd8ff', 'hex');
 const OWNER = /^(\d{3})-(\d{2,3})$/;

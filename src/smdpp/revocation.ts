@@ -85,7 +85,7 @@ function message(e: unknown): string {
  * GET `url` (http or https) with a timeout and a size cap, no redirects: the CRL bytes, or PkiError CRL_FETCH_FAILED /
  * CRL_TOO_LARGE.
  */
-export function fetchCrl(url: string, options: { readonly timeoutMs: number; readonly maxBytes: number }): Promise<Buffer> {
+function fetchCrl(url: string, options: { readonly timeoutMs: number; readonly maxBytes: number }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let parsed: URL;
     try {

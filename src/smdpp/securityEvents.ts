@@ -55,7 +55,6 @@ export interface SecurityEventMap {
   /** A key locked out (authentication or matching-ID failures over the limit). */
   'lockout.started': LimitEvent;
   /** A lockout ended or cleared by the operator. */
-  'lockout.cleared': LimitEvent;
 }
 
 export type SecurityEventName = keyof SecurityEventMap;
@@ -76,7 +75,6 @@ const LEVEL: Readonly<Record<SecurityEventName, 'info' | 'warn'>> = {
   'notification.replayed': 'info',
   'rateLimit.hit': 'warn',
   'lockout.started': 'warn',
-  'lockout.cleared': 'info',
 };
 
 /** The sink: one JSON line per event (`event` names it, the message is the same) and one count in the metrics. */

@@ -90,7 +90,7 @@ export interface NewSession {
 }
 
 /** Session states that are open: initiated, not yet authenticated (counted by the per-source limit). */
-export const OPEN_SESSION_STATES: readonly SessionState[] = ['initiated', 'authenticating'];
+const OPEN_SESSION_STATES: readonly SessionState[] = ['initiated', 'authenticating'];
 /** Session states that have ended: purged at once, whatever their expiry. */
 const ENDED_SESSION_STATES: readonly SessionState[] = ['failed', 'cancelled', 'expired'];
 

@@ -7,7 +7,7 @@ import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, ty
  */
 export const SQLITE_BUSY_TIMEOUT_MS = 10;
 /** Total time a statement or BEGIN IMMEDIATE is retried on SQLITE_BUSY before the error reaches the caller. */
-export const SQLITE_BUSY_DEADLINE_MS = 10_000;
+const SQLITE_BUSY_DEADLINE_MS = 10_000;
 const FIRST_BACKOFF_MS = 2;
 const MAX_BACKOFF_MS = 100;
 
@@ -22,7 +22,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Runs `run` again while it fails with SQLITE_BUSY, waiting (off the event loop) an exponentially growing, jittered
  * delay between attempts, until `deadlineMs` has passed; then the last error is thrown.
  */
-export async function retryWhileBusy<T>(run: () => Promise<T>, deadlineMs = SQLITE_BUSY_DEADLINE_MS): Promise<T> {
+async function retryWhileBusy<T>(run: () => Promise<T>, deadlineMs = SQLITE_BUSY_DEADLINE_MS): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   let backoff = FIRST_BACKOFF_MS;
   for (;;) {

@@ -26,7 +26,7 @@ export const PKI_PASSPHRASE_ENV = 'MCIM_PKI_PASSPHRASE';
 const MIN_PASSPHRASE_LENGTH = 16;
 
 /** The default passphrase file of a test PKI directory: beside it (`DIR.passphrase`), never inside it. */
-export function defaultPassphraseFile(dir: string): string {
+function defaultPassphraseFile(dir: string): string {
   return `${resolve(dir)}.passphrase`;
 }
 

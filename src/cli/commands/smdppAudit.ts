@@ -19,12 +19,12 @@ async function withStore<T>(dataDir: string, fn: (store: SmdpStore) => Promise<T
 }
 
 /** Recomputes the chain of the data directory's audit trail. */
-export function smdppAuditVerify(dataDir: string): Promise<AuditVerification> {
+function smdppAuditVerify(dataDir: string): Promise<AuditVerification> {
   return withStore(dataDir, (store) => store.audit.verify());
 }
 
 /** The last `limit` rows (of one order with `matchingId`), oldest first. */
-export function smdppAuditList(dataDir: string, options: { matchingId?: string; limit?: number } = {}): Promise<AuditRow[]> {
+function smdppAuditList(dataDir: string, options: { matchingId?: string; limit?: number } = {}): Promise<AuditRow[]> {
   return withStore(dataDir, (store) => store.audit.tail(options.limit ?? DEFAULT_LIST_LIMIT, options.matchingId));
 }
 

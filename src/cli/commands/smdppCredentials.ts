@@ -86,7 +86,7 @@ export interface CredentialsReport {
   readonly tlsCaFile: string;
 }
 
-export function credentialsReport(data: SmdpDataDir, imported: boolean): CredentialsReport {
+function credentialsReport(data: SmdpDataDir, imported: boolean): CredentialsReport {
   const keyId = (b: Buffer | undefined): string => b?.toString('hex') ?? '';
   return {
     data: data.dir,

@@ -1,4 +1,4 @@
-// `mcim smdpp lockouts`: the EIDs and source addresses locked out after matching-ID failures (src/smdpp/rateLimit.ts), listed and cleared by the operator.
+// `mcim smdpp lockouts`: the EIDs and sources locked out after matching-ID failures, and the sources after failed authentications (src/smdpp/rateLimit.ts), listed and cleared by the operator.
 import type { Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { initSmdpDataDir, openSmdpStore, requireSmdpDataDir } from '../../smdpp/dataDir.js';

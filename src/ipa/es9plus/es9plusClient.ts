@@ -15,7 +15,7 @@ import { Es9PlusError, IpaError } from '../errors.js';
 import { HttpsClient, type HttpsClientOptions } from '../httpsClient.js';
 
 export const ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
-export const LPA_USER_AGENT = 'gsma-rsp-lpad';
+const LPA_USER_AGENT = 'gsma-rsp-lpad';
 
 type Json = Record<string, unknown>;
 

@@ -74,7 +74,7 @@ export async function getBoundProfilePackage(
 
   const credential = credentialForCi(ctx, session.ciKeyId);
   if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
-  const retry = await retriedBoundProfilePackage(ctx, matchingId, session.eid!, transactionId, signed.euiccOtpk, credential.dpPb.privateKey);
+  const retry = await retriedBoundProfilePackage(ctx, order, session.eid!, transactionId, signed.euiccOtpk, credential.dpPb.privateKey);
   const bpp = retry?.bpp ?? bindFresh(ctx, session, order, signed.euiccOtpk, credential.dpPb.privateKey, found.openProfilePackage());
   if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), { bpp: retry?.retained ?? bpp, euiccOtpk: signed.euiccOtpk }))) {
     throw fail('profileUnavailable', 'the profile has already been delivered');
