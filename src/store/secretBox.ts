@@ -1,13 +1,24 @@
 // Encryption at rest (DESIGN.md "Secrets are encrypted at rest"): AES-256-GCM under the at-rest key, which comes from
 // $MCIM_AT_REST_KEY, a key file outside the data directory, or a key file beside the data (docs/operations.md, Keys at rest).
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { McimError } from '../errors.js';
+import { writePrivateFile } from '../pki/privateFiles.js';
 
 const KEY_LENGTH = 32;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
 const VERSION = 1;
+
+/** Creates `path` with a fresh random key, mode 600, unless it exists (another process may create it at the same time). */
+function createKeyFile(path: string): void {
+  if (existsSync(path)) return;
+  try {
+    writePrivateFile(path, randomBytes(KEY_LENGTH));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
 
 /** Seals and opens secrets with one AES-256-GCM key; the associated data binds a ciphertext to its row. */
 export class SecretBox {
@@ -18,29 +29,10 @@ export class SecretBox {
     this.#key = Buffer.from(key);
   }
 
-  /** Loads the key file (32 random bytes), creating it with mode 600 when it does not exist. */
+  /** Loads the key file (32 bytes: raw, hex or base64), creating it with a random key, mode 600, when it does not exist. */
   static fromKeyFile(path: string): SecretBox {
-    if (!existsSync(path)) {
-      const key = randomBytes(KEY_LENGTH);
-      let fd: number;
-      try {
-        fd = openSync(path, 'wx', 0o600);
-        fchmodSync(fd, 0o600);
-      } catch (e) {
-        // Another process created it first: use theirs.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        return SecretBox.fromKeyFile(path);
-      }
-      try {
-        writeSync(fd, key);
-      } finally {
-        closeSync(fd);
-      }
-      return new SecretBox(key);
-    }
-    const key = readFileSync(path);
-    if (key.length !== KEY_LENGTH) throw new McimError('INVALID_KEY_FILE', `${path} does not hold a ${KEY_LENGTH}-byte key`);
-    return new SecretBox(key);
+    createKeyFile(path);
+    return new SecretBox(parseKey(readFileSync(path), path));
   }
 
   /** version (1) || IV (12) || ciphertext || tag (16). */
@@ -118,7 +110,7 @@ export class AtRestKey {
     if (!existsSync(defaultFile) && !createDefault) {
       throw new McimError('NOT_FOUND', `no at-rest key: ${defaultFile} does not exist; give it with --at-rest-key-file (mcim serve, mcim device init), $${AT_REST_KEY_FILE_ENV} or $${AT_REST_KEY_ENV}`);
     }
-    SecretBox.fromKeyFile(defaultFile);
+    createKeyFile(defaultFile);
     return new AtRestKey(parseKey(readFileSync(defaultFile), defaultFile), defaultFile);
   }
 

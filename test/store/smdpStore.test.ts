@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -77,6 +77,12 @@ describe('SecretBox', () => {
     assert.throws(() => a.open(sealed, 'row-2'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
     sealed[20]! ^= 1;
     assert.throws(() => a.open(sealed, 'row-1'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
+    // The same key written as hex (as `--at-rest-key-file` accepts it) opens what the raw file sealed; a short file is refused.
+    const hexPath = join(dir, 'box-hex.key');
+    writeFileSync(hexPath, `${readFileSync(path).toString('hex')}\n`);
+    assert.equal(SecretBox.fromKeyFile(hexPath).open(a.seal(Buffer.from('OPc'), 'row-3'), 'row-3').toString(), 'OPc');
+    writeFileSync(hexPath, 'short');
+    assert.throws(() => SecretBox.fromKeyFile(hexPath), (e: unknown) => e instanceof McimError && e.code === 'INVALID_KEY_FILE');
   });
 });
 
