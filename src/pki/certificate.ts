@@ -1,4 +1,5 @@
 // GSMA RSP certificates (SGP.22 4.5.2.1 certificate profiles, SGP.32 eIM certificates) parsed into typed fields.
+import { derBlocks, toPem } from './pem.js';
 import type { KeyObject } from 'node:crypto';
 import { Asn1Error } from '../asn1/errors.js';
 import { decode, type Codec } from '../asn1/schema.js';
@@ -339,15 +340,12 @@ export function parseCertificate(der: Uint8Array): GsmaCertificate {
 
 /** Accepts PEM (one or more CERTIFICATE blocks) or DER; returns the DER of each certificate. */
 export function certificatesFromFile(data: Buffer): Buffer[] {
-  const text = data.toString('latin1');
-  if (!text.includes('-----BEGIN')) return [data];
-  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
+  const blocks = derBlocks(data, 'CERTIFICATE');
   if (blocks.length === 0) throw malformed('PEM input without a CERTIFICATE block');
-  return blocks.map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
+  return blocks;
 }
 
 /** PEM encoding of a DER certificate. */
 export function certificateToPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
+  return toPem(der, 'CERTIFICATE');
 }

@@ -1,4 +1,5 @@
 // RFC 5280 5 (CRL profile) and 6.3 (CRL processing) as the GSMA RSP PKI uses them (SGP.22 4.6): parsing, issuer checks, lookup, issuing.
+import { derBlocks, toPem } from './pem.js';
 import type { KeyObject } from 'node:crypto';
 import { Asn1Error } from '../asn1/errors.js';
 import { encodeBigInteger, encodeInteger } from '../asn1/primitives.js';
@@ -238,17 +239,14 @@ export function compareCrls(a: ParsedCrl, b: ParsedCrl): number {
 
 /** Accepts PEM (one or more X509 CRL blocks) or DER; returns the DER of each CRL. */
 export function crlsFromFile(data: Buffer): Buffer[] {
-  const text = data.toString('latin1');
-  if (!text.includes('-----BEGIN')) return [data];
-  const blocks = [...text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)];
+  const blocks = derBlocks(data, 'X509 CRL');
   if (blocks.length === 0) throw malformed('PEM input without an X509 CRL block');
-  return blocks.map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
+  return blocks;
 }
 
 /** PEM encoding of a DER CRL. */
 export function crlToPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN X509 CRL-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END X509 CRL-----\n`;
+  return toPem(der, 'X509 CRL');
 }
 
 /** CRLReason (RFC 5280 5.3.1) values an issued entry may carry. */
