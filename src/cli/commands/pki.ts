@@ -1,7 +1,8 @@
 // `mcim pki`: issue an SGP.26-style test PKI (SGP.22 4.5.2.1 profiles) and validate chains (SGP.22 4.5.2.2, SGP.32 eIM).
-import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { encodeBigInteger } from '../../asn1/primitives.js';
+import { readPrivateKey } from '../../smdpp/credentialSet.js';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
@@ -255,21 +256,6 @@ export interface PkiCrlReport {
   readonly thisUpdate: string;
   readonly nextUpdate: string;
   readonly revoked: readonly string[];
-}
-
-function readPrivateKey(path: string, passphrase: string | undefined): KeyObject {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch (e) {
-    throw badInput(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  try {
-    const pem = data.toString('latin1').includes('-----BEGIN');
-    return createPrivateKey({ key: data, format: pem ? 'pem' : 'der', ...(pem ? {} : { type: 'pkcs8' }), ...(passphrase === undefined ? {} : { passphrase }) });
-  } catch (e) {
-    throw badInput(`${path} is not an EC private key, or its passphrase is wrong or missing: ${e instanceof Error ? e.message : String(e)}`);
-  }
 }
 
 /** A serial number to revoke: hex digits, or a certificate file whose serial number is taken. */
