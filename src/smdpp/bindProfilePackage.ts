@@ -35,16 +35,40 @@ export interface BindingInput {
   readonly useProfileProtectionKeys: boolean;
 }
 
+/** Profile protection keys sent in ReplaceSessionKeys (SGP.22 2.5.5). */
+export interface ProfileProtectionKeys {
+  readonly initialMcv: Buffer;
+  readonly sEnc: Buffer;
+  readonly sMac: Buffer;
+}
+
+/**
+ * What makes a binding: otPK.DP.ECKA, the shared secret it agreed with otPK.EUICC.ECKA, the hostId and the profile
+ * protection keys. With the same profile package and metadata these give the same package byte for byte (BSP is
+ * deterministic: its ICVs come from the block counter), so a retry rebuilds it from them instead of keeping it.
+ */
+export interface BindingSecrets {
+  readonly smdpOtpk: Buffer;
+  readonly sharedSecret: Buffer;
+  readonly hostId: Buffer;
+  readonly ppk: ProfileProtectionKeys | undefined;
+}
+
+export interface Binding {
+  readonly bpp: Buffer;
+  readonly secrets: BindingSecrets;
+}
+
 /**
  * Builds BF36: BF23 InitialiseSecureChannelRequest (smdpSign over remoteOpId || transactionId || controlRefTemplate ||
  * smdpOtpk, each as its TLV, followed by the euiccOtpk TLV), A0 {87 ConfigureISDP}, A1 {88 StoreMetadata...},
- * [A2 {87 ReplaceSessionKeys}], A3 {86 profile segments}. The one-time private key lives only in this call.
+ * [A2 {87 ReplaceSessionKeys}], A3 {86 profile segments}. A fresh binding generates the one-time key pair (its private
+ * key lives only in this call), hostId and PPKs; with `again`, the secrets of an earlier binding to the same
+ * otPK.EUICC.ECKA are used (SGP.22 5.6.2 retry) and only BF23 differs: it is signed for this transaction.
  */
-export function bindProfilePackage(input: BindingInput): Buffer {
-  const otKeys = new OneTimeEckaKeyPair(input.curve);
-  const smdpOtpk = otKeys.publicPoint;
-  const sharedSecret = otKeys.agree(input.euiccOtpk);
-  const hostId = randomBytes(HOST_ID_LENGTH);
+export function bindProfilePackage(input: BindingInput, again?: BindingSecrets): Binding {
+  const secrets = again ?? freshSecrets(input);
+  const { smdpOtpk, sharedSecret, hostId } = secrets;
   const crt: ControlRefTemplate = { keyType: Buffer.of(BSP_KEY_TYPE_AES), keyLen: Buffer.of(BSP_KEY_LENGTH), hostId };
 
   const initialiseSecureChannelRequest = initialiseSecureChannel(input.transactionId, crt, smdpOtpk, input.euiccOtpk, input.dpPbKey);
@@ -54,20 +78,29 @@ export function bindProfilePackage(input: BindingInput): Buffer {
   const firstSequenceOf87 = [bsp.encryptAndMac(0x87, encode(ConfigureISDPRequest, {}))];
   const sequenceOf88 = bsp.macOnlySegments(0x88, encode(StoreMetadataRequest, input.metadata));
   let secondSequenceOf87: Buffer[] | undefined;
-  if (input.useProfileProtectionKeys) {
-    const ppk = { initialMcv: randomBytes(16), sEnc: randomBytes(16), sMac: randomBytes(16) };
+  const ppk = secrets.ppk;
+  if (ppk !== undefined) {
     const request = encode(ReplaceSessionKeysRequest, { initialMacChainingValue: ppk.initialMcv, ppkEnc: ppk.sEnc, ppkCmac: ppk.sMac });
     secondSequenceOf87 = [bsp.encryptAndMac(0x87, request)];
     bsp.replaceSessionKeys(ppk);
   }
   const sequenceOf86 = bsp.protectProfileSegments(input.profilePackage);
-  return encode(BoundProfilePackage, {
+  const bpp = encode(BoundProfilePackage, {
     initialiseSecureChannelRequest,
     firstSequenceOf87,
     sequenceOf88,
     ...(secondSequenceOf87 === undefined ? {} : { secondSequenceOf87 }),
     sequenceOf86,
   });
+  return { bpp, secrets };
+}
+
+/** A new one-time key pair agreed with otPK.EUICC.ECKA (its private key dropped), a random hostId and, if asked, PPKs. */
+function freshSecrets(input: BindingInput): BindingSecrets {
+  const otKeys = new OneTimeEckaKeyPair(input.curve);
+  const sharedSecret = otKeys.agree(input.euiccOtpk);
+  const ppk = input.useProfileProtectionKeys ? { initialMcv: randomBytes(16), sEnc: randomBytes(16), sMac: randomBytes(16) } : undefined;
+  return { smdpOtpk: otKeys.publicPoint, sharedSecret, hostId: randomBytes(HOST_ID_LENGTH), ppk };
 }
 
 /**

@@ -29,8 +29,6 @@ export interface OrdersTable {
   profile_name: string;
   service_provider_name: string;
   profile_class: number;
-  /** The profile package, sealed with AES-256-GCM (it holds K and OPc). */
-  package_sealed: Buffer;
   transaction_id: string | null;
   /** The EID of the eUICC the bound profile package was delivered to: only it may report on the profile. */
   delivered_eid: string | null;
@@ -49,10 +47,23 @@ export interface OrdersTable {
   profile_owner: string | null;
   icon_type: number | null;
   icon: Buffer | null;
-  /** The last bound profile package, sealed: returned again when the same eUICC retries with the same one-time key. */
-  bpp_sealed: Buffer | null;
-  /** otPK.EUICC.ECKA the sealed bound profile package was bound to (bppEuiccOtpk of SmdpSigned2). */
+  /**
+   * The secrets of the last binding (otPK.DP.ECKA, shared secret, hostId, PPKs), sealed: the same bound profile package
+   * is built again when the same eUICC retries with the same one-time key (src/smdpp/boundProfilePackageRetry.ts).
+   */
+  binding_sealed: Buffer | null;
+  /** otPK.EUICC.ECKA the retained binding was made for (bppEuiccOtpk of SmdpSigned2). */
   bpp_euicc_otpk: Buffer | null;
+}
+
+/**
+ * An order's profile package, apart from the order's row: the row changes state several times per download, and a
+ * row update rewrites the whole row (12 KB and more with the package in it).
+ */
+export interface OrderPackagesTable {
+  matching_id: string;
+  /** The profile package, sealed with AES-256-GCM (it holds K and OPc). */
+  package_sealed: Buffer;
 }
 
 export interface SessionsTable {
@@ -118,6 +129,7 @@ export interface AuditLogTable {
 
 export interface McimTables {
   smdp_orders: OrdersTable;
+  smdp_order_packages: OrderPackagesTable;
   smdp_sessions: SessionsTable;
   smdp_notifications: NotificationsTable;
   smdp_lockouts: LockoutsTable;

@@ -138,5 +138,23 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // Download CPU (issues 7, 8): an order's row is updated several times per download, and SQLite and PostgreSQL rewrite
+    // the whole row: the 12 KB sealed package moves to its own table, and a retry keeps the binding's secrets (about 180
+    // bytes) instead of the whole bound package. Packages retained before cannot be rebuilt: their orders forget the
+    // retained one-time key, so a retry is bound afresh.
+    '0008_smdp_order_packages_and_binding': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('smdp_order_packages')
+          .addColumn('matching_id', 'text', (c) => c.primaryKey())
+          .addColumn('package_sealed', bin, (c) => c.notNull())
+          .execute();
+        await sql`INSERT INTO smdp_order_packages (matching_id, package_sealed) SELECT matching_id, package_sealed FROM smdp_orders`.execute(db);
+        await db.schema.alterTable('smdp_orders').dropColumn('package_sealed').execute();
+        await db.schema.alterTable('smdp_orders').dropColumn('bpp_sealed').execute();
+        await db.schema.alterTable('smdp_orders').addColumn('binding_sealed', bin).execute();
+        await sql`UPDATE smdp_orders SET bpp_euicc_otpk = NULL`.execute(db);
+      },
+    },
   };
 }

@@ -62,13 +62,16 @@ export interface Order {
   readonly profileOwner: Buffer | undefined;
   readonly iconType: number | undefined;
   readonly icon: Buffer | undefined;
-  /** otPK.EUICC.ECKA of the retained bound profile package (SmdpSigned2.bppEuiccOtpk), if one is retained. */
+  /** otPK.EUICC.ECKA of the retained binding (SmdpSigned2.bppEuiccOtpk), if one is retained. */
   readonly bppEuiccOtpk: Buffer | undefined;
 }
 
-/** A bound profile package kept for a retry by the same eUICC with the same one-time key (SGP.22 5.6.2). */
-export interface RetainedBpp {
-  readonly bpp: Buffer;
+/**
+ * The secrets of a binding kept for a retry by the same eUICC with the same one-time key (SGP.22 5.6.2): opaque bytes
+ * here (src/smdpp/boundProfilePackageRetry.ts gives them their layout), sealed at rest.
+ */
+export interface RetainedBinding {
+  readonly secrets: Buffer;
   readonly euiccOtpk: Buffer;
 }
 
@@ -129,18 +132,15 @@ function packageAad(matchingId: string): string {
   return `mcim:smdp_orders:${matchingId}:package`;
 }
 
-function bppAad(matchingId: string): string {
-  return `mcim:smdp_orders:${matchingId}:bpp`;
+function bindingAad(matchingId: string): string {
+  return `mcim:smdp_orders:${matchingId}:binding`;
 }
-
-/** Largest bound profile package retained for a retry (a larger one is bound afresh on retry). */
-export const MAX_RETAINED_BPP = 2 * 1024 * 1024;
 
 function ccAad(matchingId: string): string {
   return `mcim:smdp_orders:${matchingId}:cc_hash`;
 }
 
-/** Every column of an order but its (large) sealed package. */
+/** Every column of an order (its sealed package is in smdp_order_packages). */
 const ORDER_COLUMNS = [
   'matching_id',
   'iccid',
@@ -228,7 +228,11 @@ function sessionQueries(db: Database) {
         .limit(1),
     ).slots<{ eid: string }>('eid'),
     getOrderWithPackage: PreparedQuery.of(
-      db.selectFrom('smdp_orders').select([...ORDER_COLUMNS, 'package_sealed']).where('matching_id', '=', matchingId),
+      db
+        .selectFrom('smdp_orders')
+        .innerJoin('smdp_order_packages', 'smdp_order_packages.matching_id', 'smdp_orders.matching_id')
+        .select([...ORDER_COLUMNS.map((c) => `smdp_orders.${c}` as const), 'smdp_order_packages.package_sealed'])
+        .where('smdp_orders.matching_id', '=', matchingId),
     ).slots<{ matchingId: string }>('matchingId'),
     createSession: PreparedQuery.of(
       db.insertInto('smdp_sessions').values({
@@ -303,7 +307,7 @@ function sessionQueries(db: Database) {
           state: 'downloaded',
           transaction_id: transactionId,
           delivered_eid: slot('eid'),
-          bpp_sealed: slot('bppSealed'),
+          binding_sealed: slot('bindingSealed'),
           bpp_euicc_otpk: slot('bppEuiccOtpk'),
           updated_at: now,
         })
@@ -312,10 +316,10 @@ function sessionQueries(db: Database) {
         // An order bound to an EID is delivered to that eUICC only.
         .where((eb) => eb.or([eb('eid', 'is', null), eb('eid', '=', slot<string>('eid'))]))
         .returning('iccid'),
-    ).slots<{ transactionId: string; eid: string; bppSealed: Buffer | null; bppEuiccOtpk: Buffer | null; matchingId: string; now: number }>(
+    ).slots<{ transactionId: string; eid: string; bindingSealed: Buffer | null; bppEuiccOtpk: Buffer | null; matchingId: string; now: number }>(
       'transactionId',
       'eid',
-      'bppSealed',
+      'bindingSealed',
       'bppEuiccOtpk',
       'matchingId',
       'now',
@@ -345,7 +349,7 @@ function sessionQueries(db: Database) {
     recordInstallation: PreparedQuery.of(
       db
         .updateTable('smdp_orders')
-        .set({ state: slot('state'), error_reason: slot('errorReason'), bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
+        .set({ state: slot('state'), error_reason: slot('errorReason'), binding_sealed: null, bpp_euicc_otpk: null, updated_at: now })
         .where('transaction_id', '=', transactionId)
         .where('state', '=', 'downloaded')
         .returning(['matching_id', 'iccid']),
@@ -396,7 +400,6 @@ export class SmdpStore {
           profile_name: order.profileName,
           service_provider_name: order.serviceProviderName,
           profile_class: order.profileClass,
-          package_sealed: this.#box.seal(order.profilePackage, packageAad(order.matchingId)),
           transaction_id: null,
           delivered_eid: null,
           eid_only: order.eidOnly === true ? 1 : 0,
@@ -408,12 +411,16 @@ export class SmdpStore {
           profile_owner: order.profileOwner?.toString('hex') ?? null,
           icon_type: order.iconType ?? null,
           icon: order.icon ?? null,
-          bpp_sealed: null,
+          binding_sealed: null,
           bpp_euicc_otpk: null,
         })
         .onConflict((oc) => oc.column('matching_id').doNothing())
         .executeTakeFirst();
       if (rows(result.numInsertedOrUpdatedRows) !== 1) return false;
+      await trx
+        .insertInto('smdp_order_packages')
+        .values({ matching_id: order.matchingId, package_sealed: this.#box.seal(order.profilePackage, packageAad(order.matchingId)) })
+        .execute();
       await this.audit.append(trx, { matchingId: order.matchingId, iccid: order.iccid, from: null, to: state, cause: 'order imported', at: now });
       return true;
     });
@@ -480,7 +487,7 @@ export class SmdpStore {
 
   /** The decrypted profile package of an order. */
   async openProfilePackage(matchingId: string): Promise<Buffer> {
-    const r = await this.db.selectFrom('smdp_orders').select('package_sealed').where('matching_id', '=', matchingId).executeTakeFirst();
+    const r = await this.db.selectFrom('smdp_order_packages').select('package_sealed').where('matching_id', '=', matchingId).executeTakeFirst();
     if (r === undefined) throw new McimError('ORDER_NOT_FOUND', `no order with matching ID '${matchingId}'`);
     return this.#box.open(r.package_sealed, packageAad(matchingId));
   }
@@ -621,7 +628,7 @@ export class SmdpStore {
       if (locked) {
         await trx
           .updateTable('smdp_orders')
-          .set({ state: 'error', error_reason: 'confirmation code attempts exceeded', bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
+          .set({ state: 'error', error_reason: 'confirmation code attempts exceeded', binding_sealed: null, bpp_euicc_otpk: null, updated_at: now })
           .where('matching_id', '=', matchingId)
           .execute();
         await this.audit.append(trx, { matchingId, iccid: r.iccid, from: 'released', to: 'error', cause: 'confirmation code attempts exceeded', at: now });
@@ -632,18 +639,17 @@ export class SmdpStore {
 
   /**
    * authenticated session + released order -> delivered + downloaded, atomically, recording on the order the EID
-   * the profile went to and, sealed, the bound profile package with the one-time key it is bound to (kept for a retry
-   * by that eUICC, up to MAX_RETAINED_BPP); false when either moved on.
+   * the profile went to and, sealed, the secrets of the binding with the one-time key it was made for (kept for a retry
+   * by that eUICC); false when either moved on.
    */
-  async deliver(transactionId: string, matchingId: string, now: number, retained?: RetainedBpp): Promise<boolean> {
-    const keep = retained !== undefined && retained.bpp.length <= MAX_RETAINED_BPP;
-    const bppSealed = keep ? this.#box.seal(retained.bpp, bppAad(matchingId)) : null;
-    const bppEuiccOtpk = keep ? retained.euiccOtpk : null;
+  async deliver(transactionId: string, matchingId: string, now: number, retained?: RetainedBinding): Promise<boolean> {
+    const bindingSealed = retained === undefined ? null : this.#box.seal(retained.secrets, bindingAad(matchingId));
+    const bppEuiccOtpk = retained === undefined ? null : retained.euiccOtpk;
     return this.db.transaction().execute(async (trx) => {
       const s = await this.#q.deliverSession.first(trx, { transactionId, now });
       if (s === undefined) return false;
       if (s.eid === null) throw new Error(`session ${transactionId} was authenticated without an EID`);
-      const delivered = await this.#q.deliverOrder.first(trx, { transactionId, eid: s.eid, bppSealed, bppEuiccOtpk, matchingId, now });
+      const delivered = await this.#q.deliverOrder.first(trx, { transactionId, eid: s.eid, bindingSealed, bppEuiccOtpk, matchingId, now });
       if (delivered === undefined) throw new OrderUnavailable();
       await this.audit.append(trx, { matchingId, iccid: delivered.iccid, from: 'released', to: 'downloaded', cause: `bound profile package delivered to the eUICC ${s.eid}`, at: now });
       return true;
@@ -686,7 +692,7 @@ export class SmdpStore {
             state: orderState,
             error_reason: errorReason,
             updated_at: now,
-            ...(orderState === 'released' ? { eid: s.eid } : { bpp_sealed: null, bpp_euicc_otpk: null }),
+            ...(orderState === 'released' ? { eid: s.eid } : { binding_sealed: null, bpp_euicc_otpk: null }),
           })
           .where('matching_id', '=', s.matching_id)
           .where('state', '=', 'downloaded')
@@ -704,18 +710,18 @@ export class SmdpStore {
   }
 
   /**
-   * The bound profile package retained for the eUICC `eid` and its `euiccOtpk` (SGP.22 5.6.2 retry), opened; undefined
+   * The secrets of the binding retained for the eUICC `eid` and its `euiccOtpk` (SGP.22 5.6.2 retry), opened; undefined
    * when none is retained for that eUICC and key.
    */
-  async retainedBpp(matchingId: string, eid: string, euiccOtpk: Buffer): Promise<Buffer | undefined> {
+  async retainedBinding(matchingId: string, eid: string, euiccOtpk: Buffer): Promise<Buffer | undefined> {
     const r = await this.db
       .selectFrom('smdp_orders')
-      .select(['bpp_sealed', 'bpp_euicc_otpk'])
+      .select(['binding_sealed', 'bpp_euicc_otpk'])
       .where('matching_id', '=', matchingId)
       .where('delivered_eid', '=', eid)
       .executeTakeFirst();
-    if (r?.bpp_sealed == null || r.bpp_euicc_otpk === null || !Buffer.from(r.bpp_euicc_otpk).equals(euiccOtpk)) return undefined;
-    return this.#box.open(r.bpp_sealed, bppAad(matchingId));
+    if (r?.binding_sealed == null || r.bpp_euicc_otpk === null || !Buffer.from(r.bpp_euicc_otpk).equals(euiccOtpk)) return undefined;
+    return this.#box.open(r.binding_sealed, bindingAad(matchingId));
   }
 
   /**
@@ -734,7 +740,7 @@ export class SmdpStore {
       if (rows(counted.numUpdatedRows) === 1) return 'counted';
       const spent = await trx
         .updateTable('smdp_orders')
-        .set({ state: 'error', error_reason: 'maximum download attempts exceeded', bpp_sealed: null, bpp_euicc_otpk: null, updated_at: now })
+        .set({ state: 'error', error_reason: 'maximum download attempts exceeded', binding_sealed: null, bpp_euicc_otpk: null, updated_at: now })
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
         .returning('iccid')

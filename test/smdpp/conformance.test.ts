@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { decode } from '../../src/asn1/schema.js';
 import { BoundProfilePackage, CancelSessionReason, IconType, PprId, SmdpSigned2, StoreMetadataRequest, hasNamedBit } from '../../src/asn1/definitions/rsp.js';
 import { importProfile, type ImportOptions } from '../../src/smdpp/importProfile.js';
+import { decodeBindingSecrets } from '../../src/smdpp/boundProfilePackageRetry.js';
 import { makeEid } from '../../src/pki/eid.js';
 import { issueTestCertificate, type TestPki } from '../../src/pki/testPki.js';
 import { McimError } from '../../src/errors.js';
@@ -159,20 +160,23 @@ describe('SM-DP+ conformance (issue 7)', () => {
       assert.ok(owner.loadBoundProfilePackage(fromB64(r.body.boundProfilePackage)).profilePackage.equals(PROFILE));
     });
 
-    it('the retained BPP is sealed at rest and dropped once the profile is installed', async () => {
+    it('the binding is retained as its secrets (not the package), sealed at rest, and dropped once the profile is installed', async () => {
       const euicc = new EuiccSimulator(h.p256);
       const matchingId = await order(h);
       const a = await authenticate(h, euicc, matchingId);
       const r = await getBpp(h, euicc, a);
       const bpp = fromB64(r.body.boundProfilePackage);
-      const row = await h.store.db.selectFrom('smdp_orders').select(['bpp_sealed', 'bpp_euicc_otpk']).where('matching_id', '=', matchingId).executeTakeFirstOrThrow();
-      assert.ok(row.bpp_sealed !== null && row.bpp_euicc_otpk !== null);
-      const segment = decode(BoundProfilePackage, bpp).sequenceOf86[0]!;
-      assert.equal(Buffer.from(row.bpp_sealed).indexOf(segment.subarray(0, 64)), -1, 'not stored in the clear');
+      const row = await h.store.db.selectFrom('smdp_orders').select(['binding_sealed', 'bpp_euicc_otpk']).where('matching_id', '=', matchingId).executeTakeFirstOrThrow();
+      assert.ok(row.binding_sealed !== null && row.bpp_euicc_otpk !== null);
+      assert.ok(row.binding_sealed.length < 256, `the secrets, not the ${bpp.length}-byte package (${row.binding_sealed.length} bytes)`);
+      const secrets = decodeBindingSecrets((await h.store.retainedBinding(matchingId, h.p256.eid, Buffer.from(row.bpp_euicc_otpk)))!);
+      const smdpOtpk = decode(BoundProfilePackage, bpp).initialiseSecureChannelRequest.value.smdpOtpk;
+      assert.ok(secrets.smdpOtpk.equals(smdpOtpk), 'the binding of the delivered package');
+      assert.equal(Buffer.from(row.binding_sealed).indexOf(secrets.sharedSecret), -1, 'not stored in the clear');
       const metadata = decode(StoreMetadataRequest, fromB64((a.auth.body as unknown as AuthenticateClientOk).profileMetadata));
       await h.call('handleNotification', { pendingNotification: b64(euicc.installationResult(SMDP_OID, SMDP_ADDRESS, metadata.iccid, true)) });
-      const after = await h.store.db.selectFrom('smdp_orders').select(['state', 'bpp_sealed', 'bpp_euicc_otpk']).where('matching_id', '=', matchingId).executeTakeFirstOrThrow();
-      assert.deepEqual(after, { state: 'installed', bpp_sealed: null, bpp_euicc_otpk: null });
+      const after = await h.store.db.selectFrom('smdp_orders').select(['state', 'binding_sealed', 'bpp_euicc_otpk']).where('matching_id', '=', matchingId).executeTakeFirstOrThrow();
+      assert.deepEqual(after, { state: 'installed', binding_sealed: null, bpp_euicc_otpk: null });
     });
   });
 

@@ -12,7 +12,7 @@ import { McimError } from '../../src/errors.js';
 import { openDatabase, type DatabaseConfig, type McimTables, type OrderState } from '../../src/store/database.js';
 import { migrations } from '../../src/store/migrations.js';
 import { SecretBox } from '../../src/store/secretBox.js';
-import { MAX_RETAINED_BPP, SmdpStore, type NewOrder } from '../../src/store/smdpStore.js';
+import { SmdpStore, type NewOrder } from '../../src/store/smdpStore.js';
 import { PG_URL, dropSchema } from '../helpers/postgres.js';
 
 const NOW = 1_700_000_000_000;
@@ -91,7 +91,7 @@ async function assertMigrated(client: pg.Client, schema: string): Promise<void> 
   const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
   assert.deepEqual(
     tables.rows.map((r: { table_name: string }) => r.table_name),
-    ['kysely_migration', 'kysely_migration_lock', 'smdp_audit_log', 'smdp_lockouts', 'smdp_notifications', 'smdp_orders', 'smdp_sessions'],
+    ['kysely_migration', 'kysely_migration_lock', 'smdp_audit_log', 'smdp_lockouts', 'smdp_notifications', 'smdp_order_packages', 'smdp_orders', 'smdp_sessions'],
   );
 }
 
@@ -230,6 +230,33 @@ describe('migration 0004 on an existing database', () => {
   });
 });
 
+describe('migration 0008 on an existing database', () => {
+  it('moves each sealed package to smdp_order_packages and forgets retained packages (a retry binds afresh)', async () => {
+    const file = join(dir, 'legacy-0007.sqlite');
+    const legacy = new Kysely<McimTables>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+    const all = migrations('sqlite');
+    const old = Object.fromEntries(Object.entries(all).filter(([name]) => name < '0008'));
+    assert.equal(Object.keys(old).length, 7);
+    const { error } = await new Migrator({ db: legacy, provider: { getMigrations: () => Promise.resolve(old) } }).migrateToLatest();
+    assert.equal(error, undefined);
+    const profile = Buffer.from('profile package of OLD-8');
+    const sealed = box.seal(profile, 'mcim:smdp_orders:OLD-8:package');
+    await sql`INSERT INTO smdp_orders (matching_id, iccid, eid, state, profile_name, service_provider_name, profile_class, package_sealed, delivered_eid, bpp_sealed, bpp_euicc_otpk, created_at, updated_at)
+      VALUES ('OLD-8', '8949000000000000058', 'E8', 'released', 'p', 's', 2, ${sealed}, 'E8', ${Buffer.alloc(12000, 7)}, ${Buffer.alloc(65, 4)}, ${NOW}, ${NOW})`.execute(legacy);
+    await legacy.destroy();
+    const store = new SmdpStore(await openDatabase({ engine: 'sqlite', file }), box);
+    try {
+      assert.ok((await store.openProfilePackage('OLD-8')).equals(profile));
+      const found = await store.getOrderWithPackage('OLD-8');
+      assert.ok(found?.openProfilePackage().equals(profile));
+      assert.equal(found?.order.bppEuiccOtpk, undefined, 'no retry key without retained secrets');
+      assert.equal(await store.retainedBinding('OLD-8', 'E8', Buffer.alloc(65, 4)), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 for (const engine of ENGINES) {
   describe(`SmdpStore on ${engine.name}`, () => {
     let store: SmdpStore;
@@ -247,7 +274,7 @@ for (const engine of ENGINES) {
       assert.equal(o?.state, 'released');
       assert.equal(o?.eid, '89049032100000000000000000000017');
       assert.ok(o?.ccHash?.equals(Buffer.alloc(32, 1)));
-      const raw = await store.db.selectFrom('smdp_orders').select('package_sealed').where('matching_id', '=', 'A1').executeTakeFirstOrThrow();
+      const raw = await store.db.selectFrom('smdp_order_packages').select('package_sealed').where('matching_id', '=', 'A1').executeTakeFirstOrThrow();
       assert.equal(Buffer.from(raw.package_sealed).includes(Buffer.from('OPc')), false);
       assert.ok((await store.openProfilePackage('A1')).equals(newOrder('A1').profilePackage));
       await assert.rejects(store.insertOrder(newOrder('A1'), NOW), (e: unknown) => e instanceof McimError && e.code === 'ORDER_EXISTS');
@@ -450,36 +477,36 @@ for (const engine of ENGINES) {
       for (let i = 0; i < 5; i++) assert.equal(await store.countDownloadAttempt('I7-4', NOW), 'counted', 'no limit set');
     });
 
-    it('issue 7: the delivered BPP is retained sealed for its one-time key only, kept on a kept cancel, dropped on error', async () => {
-      const bpp = Buffer.from('BF36 bound profile package with K and OPc inside');
+    it('issue 7: the binding secrets are retained sealed for their one-time key only, kept on a kept cancel, dropped on error', async () => {
+      const bpp = Buffer.from('binding secrets: shared secret, hostId, PPKs');
       const otpk = Buffer.alloc(65, 4);
       for (const [id, txid, orderState] of [['I7-R1', 'T20', 'released'], ['I7-R2', 'T21', 'error']] as const) {
         await store.insertOrder(newOrder(id), NOW);
         await session(store, txid);
         await store.authenticateSession(txid, { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: id, smdpSignature2: Buffer.alloc(1) }, NOW);
-        assert.equal(await store.deliver(txid, id, NOW, { bpp, euiccOtpk: otpk }), true);
-        const raw = await store.db.selectFrom('smdp_orders').select('bpp_sealed').where('matching_id', '=', id).executeTakeFirstOrThrow();
-        assert.equal(Buffer.from(raw.bpp_sealed!).includes(Buffer.from('OPc')), false, 'sealed at rest');
+        assert.equal(await store.deliver(txid, id, NOW, { secrets: bpp, euiccOtpk: otpk }), true);
+        const raw = await store.db.selectFrom('smdp_orders').select('binding_sealed').where('matching_id', '=', id).executeTakeFirstOrThrow();
+        assert.equal(Buffer.from(raw.binding_sealed!).includes(Buffer.from('shared secret')), false, 'sealed at rest');
         assert.ok((await store.getOrder(id))?.bppEuiccOtpk?.equals(otpk));
-        assert.ok((await store.retainedBpp(id, 'E7', otpk))?.equals(bpp));
-        assert.equal(await store.retainedBpp(id, 'E7', Buffer.alloc(65, 5)), undefined, 'another one-time key gets nothing');
-        assert.equal(await store.retainedBpp(id, 'E8', otpk), undefined, 'another eUICC gets nothing');
+        assert.ok((await store.retainedBinding(id, 'E7', otpk))?.equals(bpp));
+        assert.equal(await store.retainedBinding(id, 'E7', Buffer.alloc(65, 5)), undefined, 'another one-time key gets nothing');
+        assert.equal(await store.retainedBinding(id, 'E8', otpk), undefined, 'another eUICC gets nothing');
         assert.equal(await store.cancel(txid, orderState, 'cancelled', NOW), true);
         const after = await store.getOrder(id);
         assert.equal(after?.state, orderState);
         if (orderState === 'released') {
-          assert.ok((await store.retainedBpp(id, 'E7', otpk))?.equals(bpp));
+          assert.ok((await store.retainedBinding(id, 'E7', otpk))?.equals(bpp));
           assert.equal(after?.eid, 'E7');
         } else {
           assert.equal(after?.bppEuiccOtpk, undefined);
-          assert.equal(await store.retainedBpp(id, 'E7', otpk), undefined);
+          assert.equal(await store.retainedBinding(id, 'E7', otpk), undefined);
         }
       }
-      // A package over the bound is not retained (a retry is bound afresh).
+      // Delivered without binding secrets (nothing to retain): no retry key on the order.
       await store.insertOrder(newOrder('I7-R3'), NOW);
       await session(store, 'T22');
       await store.authenticateSession('T22', { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: 'I7-R3', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.deliver('T22', 'I7-R3', NOW, { bpp: Buffer.alloc(MAX_RETAINED_BPP + 1), euiccOtpk: otpk }), true);
+      assert.equal(await store.deliver('T22', 'I7-R3', NOW), true);
       assert.equal((await store.getOrder('I7-R3'))?.bppEuiccOtpk, undefined);
     });
 

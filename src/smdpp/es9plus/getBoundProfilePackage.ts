@@ -1,4 +1,4 @@
-// ES9+.GetBoundProfilePackage (SGP.22 5.6.2, procedure 3.1.3): verifies euiccSignature2 and the confirmation code, binds (or re-serves for the same otPK) and delivers the profile.
+// ES9+.GetBoundProfilePackage (SGP.22 5.6.2, procedure 3.1.3): verifies euiccSignature2 and the confirmation code, binds (again, for the same otPK) and delivers the profile.
 import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { decode } from '../../asn1/schema.js';
 import { PrepareDownloadResponse } from '../../asn1/definitions/rsp.js';
@@ -7,13 +7,13 @@ import { CryptoError } from '../../crypto/errors.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
 import type { ClientInfo } from '../../http/server.js';
 import { parseField } from '../../http/jsonBinding.js';
-import { bindProfilePackage } from '../bindProfilePackage.js';
+import { bindProfilePackage, type Binding, type BindingSecrets } from '../bindProfilePackage.js';
 import { credentialForCi, signatureTlv, type SmdpContext } from '../context.js';
 import { profileMetadata } from '../profileMetadata.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 import type { Order, Session } from '../../store/smdpStore.js';
-import { retriedBoundProfilePackage } from '../boundProfilePackageRetry.js';
+import { encodeBindingSecrets, retainedBinding } from '../boundProfilePackageRetry.js';
 
 /** hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 3.1.3.4). */
 function expectedHashCc(ccHash: Buffer, transactionId: Buffer): Buffer {
@@ -74,16 +74,28 @@ export async function getBoundProfilePackage(
 
   const credential = credentialForCi(ctx, session.ciKeyId);
   if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
-  const retry = await retriedBoundProfilePackage(ctx, order, session.eid!, transactionId, signed.euiccOtpk, credential.dpPb.privateKey);
-  const bpp = retry?.bpp ?? bindFresh(ctx, session, order, signed.euiccOtpk, credential.dpPb.privateKey, found.openProfilePackage());
-  if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), { bpp: retry?.retained ?? bpp, euiccOtpk: signed.euiccOtpk }))) {
+  const again = await retainedBinding(ctx, order, session.eid!, signed.euiccOtpk);
+  const binding = bind(ctx, session, order, signed.euiccOtpk, credential.dpPb.privateKey, found.openProfilePackage(), again);
+  const retained = { secrets: encodeBindingSecrets(binding.secrets), euiccOtpk: signed.euiccOtpk };
+  if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), retained))) {
     throw fail('profileUnavailable', 'the profile has already been delivered');
   }
-  return { transactionId, boundProfilePackage: bpp };
+  return { transactionId, boundProfilePackage: binding.bpp };
 }
 
-/** Binds the profile package to the eUICC's one-time key with a new SM-DP+ one-time key (SGP.22 2.5.4). */
-function bindFresh(ctx: SmdpContext, session: Session, order: Order, euiccOtpk: Buffer, dpPbKey: KeyObject, profilePackage: Buffer): Buffer {
+/**
+ * Binds the profile package to the eUICC's one-time key (SGP.22 2.5.4): with a new SM-DP+ one-time key, or with the
+ * secrets of the binding retained for this eUICC and key (a retry: the same package, BF23 signed for this transaction).
+ */
+function bind(
+  ctx: SmdpContext,
+  session: Session,
+  order: Order,
+  euiccOtpk: Buffer,
+  dpPbKey: KeyObject,
+  profilePackage: Buffer,
+  again: BindingSecrets | undefined,
+): Binding {
   try {
     return bindProfilePackage({
       curve: session.curve as EcCurve,
@@ -94,7 +106,7 @@ function bindFresh(ctx: SmdpContext, session: Session, order: Order, euiccOtpk: 
       metadata: profileMetadata(order, ctx.address),
       profilePackage,
       useProfileProtectionKeys: ctx.useProfileProtectionKeys,
-    });
+    }, again);
   } catch (e) {
     if (e instanceof CryptoError && e.code === 'INVALID_POINT') throw fail('euiccVerificationFailed', `euiccOtpk: ${e.message}`, e);
     throw e;
