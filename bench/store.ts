@@ -21,23 +21,25 @@ async function timed<T>(name: string, call: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** The store calls one download session makes, in the order the ES9+ functions make them. */
+/** The store calls one download session makes, in the order the ES9+ functions make them (src/smdpp/es9plus). */
 async function session(store: SmdpStore, matchingId: string, now: number): Promise<void> {
   const transactionId = randomBytes(16).toString('hex').toUpperCase();
   const eid = `890490321234512345${transactionId.slice(0, 14)}`;
-  const session = { transactionId, curve: 'P-256', ciKeyId: 'f54172bdf98a95d65cbeb88a38a1c11d800a85c3', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: now + 300_000 };
+  const source = '127.0.0.1';
+  const session = { transactionId, curve: 'P-256', ciKeyId: 'f54172bdf98a95d65cbeb88a38a1c11d800a85c3', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: now + 300_000, source };
   const authentication = { eid, euiccCertificate: randomBytes(560), matchingId, smdpSignature2: randomBytes(64) };
-  // initiateAuthentication
-  await timed('createSession', () => store.createSession(session, now));
+  // initiateAuthentication: the session, within the source's open-session limit and unless its authentications are locked out
+  await timed('createSession', () => store.createSession(session, now, { maxOpen: 64, unlessLocked: `auth:${source}` }));
   // authenticateClient
-  await timed('getSession', () => store.getSession(transactionId));
-  await timed('getOrder', () => store.getOrder(matchingId));
+  await timed('claimSession', () => store.claimSession(transactionId, now));
+  await timed('lockouts', () => store.lockouts.locked([`eid:${eid}`, `source:${source}`], now));
+  await timed('getOrder', () => store.getOrderByMatchingId(matchingId));
   await timed('authenticateSession', () => store.authenticateSession(transactionId, authentication, now));
-  // getBoundProfilePackage
+  // getBoundProfilePackage: the binding's secrets (about 180 bytes) retained for a retry
   await timed('getSession', () => store.getSession(transactionId));
   const found = await timed('getOrderWithPackage', () => store.getOrderWithPackage(matchingId));
   found!.openProfilePackage();
-  if (!(await timed('deliver', () => store.deliver(transactionId, matchingId, now)))) throw new Error('not delivered');
+  if (!(await timed('deliver', () => store.deliver(transactionId, matchingId, now, { secrets: randomBytes(180), euiccOtpk: randomBytes(65) })))) throw new Error('not delivered');
   // handleNotification
   await timed('getSession', () => store.getSession(transactionId));
   const outcome = await timed('recordInstallationResult', () => store.recordInstallationResult(transactionId, eid, 1, '8949449999999990023', true, now));

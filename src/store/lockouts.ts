@@ -1,6 +1,7 @@
 // Failures counted per key (an EID, a source address) within a window, and the lockouts they lead to, growing exponentially: shared by every process through the database.
 import { PostgresAdapter } from 'kysely';
 import { timeOf, type Database } from './database.js';
+import { PreparedQuery, slot } from './preparedQuery.js';
 
 /** When failures lock a key, and for how long. */
 export interface LockoutPolicy {
@@ -47,14 +48,23 @@ export function lockoutDuration(policy: LockoutPolicy, n: number): number {
 export class Lockouts {
   readonly #db: Database;
 
+  /** Checked on every AuthenticateClient with a matching ID: compiled once (src/store/preparedQuery.ts). */
+  readonly #lockedAmong;
+
   constructor(db: Database) {
     this.#db = db;
+    this.#lockedAmong = PreparedQuery.of(
+      db
+        .selectFrom('smdp_lockouts')
+        .selectAll()
+        .where('key', 'in', [slot<string>('first'), slot<string>('second')])
+        .where('locked_until', '>', slot<number>('now')),
+    ).slots<{ first: string; second: string; now: number }>('first', 'second', 'now');
   }
 
-  /** The entries among `keys` that are locked at `now`. */
-  async locked(keys: readonly string[], now: number): Promise<LockoutEntry[]> {
-    if (keys.length === 0) return [];
-    const rows = await this.#db.selectFrom('smdp_lockouts').selectAll().where('key', 'in', [...keys]).where('locked_until', '>', now).execute();
+  /** The entries among `keys` (one or two: an EID and a source) that are locked at `now`. */
+  async locked(keys: readonly [string] | readonly [string, string], now: number): Promise<LockoutEntry[]> {
+    const { rows } = await this.#lockedAmong.execute(this.#db, { first: keys[0], second: keys[1] ?? keys[0], now });
     return rows.map((r) => entry(r, now));
   }
 

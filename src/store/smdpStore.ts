@@ -1,7 +1,7 @@
 // The SM-DP+'s persistent state: profile orders, ES9+ sessions, notifications seen. Each change is one conditional statement or one transaction.
 import { PostgresAdapter, sql, type Selectable } from 'kysely';
 import { McimError } from '../errors.js';
-import { timeOf, type Database, type OrderState, type OrdersTable, type SessionState } from './database.js';
+import { timeOf, type Database, type OrderState, type OrdersTable, type SessionState, type SessionsTable } from './database.js';
 import { Lockouts } from './lockouts.js';
 import { PreparedQuery, slot } from './preparedQuery.js';
 import { AuditLog } from './auditLog.js';
@@ -175,6 +175,25 @@ function rows(n: bigint | undefined): number {
   return n === undefined ? 0 : Number(n);
 }
 
+/** A session row as the SM-DP+ reads it. */
+function sessionOf(r: Selectable<SessionsTable>): Session {
+  return {
+    transactionId: r.transaction_id,
+    state: r.state,
+    curve: r.curve,
+    ciKeyId: r.ci_key_id,
+    euiccCiKeyId: r.euicc_ci_key_id ?? r.ci_key_id,
+    euiccChallenge: Buffer.from(r.euicc_challenge),
+    serverChallenge: Buffer.from(r.server_challenge),
+    expiresAt: timeOf(r.expires_at),
+    eid: r.eid ?? undefined,
+    euiccCertificate: r.euicc_certificate === null ? undefined : Buffer.from(r.euicc_certificate),
+    matchingId: r.matching_id ?? undefined,
+    smdpSignature2: r.smdp_signature2 === null ? undefined : Buffer.from(r.smdp_signature2),
+    ...(r.source === null ? {} : { source: r.source }),
+  };
+}
+
 type SessionValues = {
   transactionId: string;
   curve: string;
@@ -271,7 +290,8 @@ function sessionQueries(db: Database) {
         .set({ state: 'authenticating' })
         .where('transaction_id', '=', transactionId)
         .where('state', '=', 'initiated')
-        .where('expires_at', '>=', now),
+        .where('expires_at', '>=', now)
+        .returningAll(),
     ).slots<{ transactionId: string; now: number }>('transactionId', 'now'),
     getSession: PreparedQuery.of(
       db.selectFrom('smdp_sessions').selectAll().where('transaction_id', '=', transactionId),
@@ -525,10 +545,12 @@ export class SmdpStore {
 
   /**
    * initiated -> authenticating: one AuthenticateClient call takes the session, so concurrent calls on the same
-   * transactionId cannot each try a matching ID; false when the session is not initiated or has expired.
+   * transactionId cannot each try a matching ID. The session as taken (one statement reads and claims it); undefined
+   * when it does not exist, is not initiated or has expired.
    */
-  async claimSession(transactionId: string, now: number): Promise<boolean> {
-    return (await this.#q.claimSession.affected(this.db, { transactionId, now })) === 1;
+  async claimSession(transactionId: string, now: number): Promise<Session | undefined> {
+    const r = await this.#q.claimSession.first(this.db, { transactionId, now });
+    return r === undefined ? undefined : sessionOf(r);
   }
 
   /**
@@ -567,22 +589,7 @@ export class SmdpStore {
 
   async getSession(transactionId: string): Promise<Session | undefined> {
     const r = await this.#q.getSession.first(this.db, { transactionId });
-    if (r === undefined) return undefined;
-    return {
-      transactionId: r.transaction_id,
-      state: r.state,
-      curve: r.curve,
-      ciKeyId: r.ci_key_id,
-      euiccCiKeyId: r.euicc_ci_key_id ?? r.ci_key_id,
-      euiccChallenge: Buffer.from(r.euicc_challenge),
-      serverChallenge: Buffer.from(r.server_challenge),
-      expiresAt: timeOf(r.expires_at),
-      eid: r.eid ?? undefined,
-      euiccCertificate: r.euicc_certificate === null ? undefined : Buffer.from(r.euicc_certificate),
-      matchingId: r.matching_id ?? undefined,
-      smdpSignature2: r.smdp_signature2 === null ? undefined : Buffer.from(r.smdp_signature2),
-      ...(r.source === null ? {} : { source: r.source }),
-    };
+    return r === undefined ? undefined : sessionOf(r);
   }
 
   /** initiated -> authenticated, binding the session to one eUICC and one order; false if the session moved on or expired. */

@@ -47,6 +47,18 @@ async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: 
 }
 
 /**
+ * Takes the session (initiated -> authenticating) in one statement; when that fails, says why as activeSession does
+ * (unknown, expired, in another state), or that another call took it first.
+ */
+async function claim(ctx: SmdpContext, transactionId: Buffer, client: ClientInfo): Promise<Session> {
+  const id = transactionId.toString('hex').toUpperCase();
+  const claimed = await ctx.store.claimSession(id, ctx.now());
+  if (claimed !== undefined) return claimed;
+  await activeSession(ctx, transactionId, ['initiated'], client.notes);
+  throw fail('unknownTransaction', `transactionId ${id} is already being authenticated or has ended`);
+}
+
+/**
  * One call takes the session (initiated -> authenticating, atomically); any refusal after that ends it (failed): the
  * eUICC starts again with InitiateAuthentication, and another AuthenticateClient on the transactionId gets 8.10.1/3.9.
  * A failed eUICC authentication also counts against the source (src/smdpp/rateLimit.ts).
@@ -59,10 +71,7 @@ export async function authenticateClient(
   const response = parseField('authenticateServerResponse', FIELD_SUBJECT.euicc, () =>
     decode(AuthenticateServerResponse, request.authenticateServerResponse),
   );
-  const session = await activeSession(ctx, request.transactionId, ['initiated'], client.notes);
-  if (!(await ctx.store.claimSession(session.transactionId, ctx.now()))) {
-    throw fail('unknownTransaction', `transactionId ${session.transactionId} is already being authenticated or has ended`);
-  }
+  const session = await claim(ctx, request.transactionId, client);
   try {
     return await authenticate(ctx, request.transactionId, response, session, client);
   } catch (e) {
