@@ -78,6 +78,13 @@ export class AuditLog {
   readonly #lock: CompiledQuery | undefined;
   readonly #last;
   readonly #insert;
+  readonly #insertAfterHead;
+  /**
+   * The last row this process appended (or read before appending): the next append names it and is inserted only if
+   * it is still the last row of the table, one statement instead of a read and an insert. Another process's append, or
+   * a rolled-back transaction, makes that insert change nothing, and the append reads the real last row instead.
+   */
+  #head: { readonly seq: number; readonly hash: string } | undefined;
 
   constructor(db: Database) {
     this.#db = db;
@@ -99,24 +106,49 @@ export class AuditLog {
         hash: slot('hash'),
       }),
     ).slots<{ readonly [K in keyof AuditRow]: AuditRow[K] }>('seq', 'at', 'orderRef', 'iccid', 'fromState', 'toState', 'cause', 'prevHash', 'hash');
+    // Values are cast: PostgreSQL types a SELECT list's parameters as text.
+    const v = (name: string, type: string) => sql`cast(${slot(name)} as ${sql.raw(type)})`;
+    const afterHead = sql`insert into smdp_audit_log (seq, at, order_ref, iccid, from_state, to_state, cause, prev_hash, hash)
+      select ${v('seq', 'integer')}, ${v('at', 'bigint')}, ${v('orderRef', 'text')}, ${v('iccid', 'text')}, ${v('fromState', 'text')}, ${v('toState', 'text')}, ${v('cause', 'text')}, ${v('prevHash', 'text')}, ${v('hash', 'text')}
+      where exists (select 1 from smdp_audit_log where seq = ${slot('headSeq')} and hash = ${slot('prevHash')})
+      and not exists (select 1 from smdp_audit_log where seq > ${slot('headSeq')})`;
+    this.#insertAfterHead = PreparedQuery.of({ compile: () => afterHead.compile(db) }).slots<{ readonly [K in keyof AuditRow]: AuditRow[K] } & { readonly headSeq: number }>(
+      'seq',
+      'at',
+      'orderRef',
+      'iccid',
+      'fromState',
+      'toState',
+      'cause',
+      'prevHash',
+      'hash',
+      'headSeq',
+    );
   }
 
   /** Appends one change in the caller's transaction (call it after the transaction's other writes). */
   async append(trx: Transaction<McimTables>, change: AuditChange): Promise<void> {
     const runner: QueryRunner = trx;
     if (this.#lock !== undefined) await runner.executeQuery(this.#lock);
+    const head = this.#head;
+    if (head !== undefined) {
+      const row = this.#row(head.seq + 1, change);
+      const hash = rowHash(head.hash, row);
+      if ((await this.#insertAfterHead.affected(runner, { ...row, prevHash: head.hash, hash, headSeq: head.seq })) === 1) {
+        this.#head = { seq: row.seq, hash };
+        return;
+      }
+    }
     const last = await this.#last.first(runner, {});
     const prevHash = last?.hash ?? GENESIS_HASH;
-    const row = {
-      seq: last === undefined ? 1 : Number(last.seq) + 1,
-      at: change.at,
-      orderRef: orderRef(change.matchingId),
-      iccid: change.iccid,
-      fromState: change.from,
-      toState: change.to,
-      cause: change.cause,
-    };
-    await this.#insert.execute(runner, { ...row, prevHash, hash: rowHash(prevHash, row) });
+    const row = this.#row(last === undefined ? 1 : Number(last.seq) + 1, change);
+    const hash = rowHash(prevHash, row);
+    await this.#insert.execute(runner, { ...row, prevHash, hash });
+    this.#head = { seq: row.seq, hash };
+  }
+
+  #row(seq: number, change: AuditChange): Omit<AuditRow, 'prevHash' | 'hash'> {
+    return { seq, at: change.at, orderRef: orderRef(change.matchingId), iccid: change.iccid, fromState: change.from, toState: change.to, cause: change.cause };
   }
 
   /** Rows in seq order from `afterSeq` (exclusive), at most `limit`; only those of one order with `matchingId`. */

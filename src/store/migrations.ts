@@ -156,5 +156,26 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await sql`UPDATE smdp_orders SET bpp_euicc_otpk = NULL`.execute(db);
       },
     },
+    // A session changes state three times in a download: indexes on its state are rewritten each time. The open-session
+    // count and the purge of ended sessions need only the rows in those states, so their indexes hold only those rows
+    // (partial indexes, on SQLite and PostgreSQL alike); a session leaving them is one index deletion, later changes none.
+    '0011_smdp_sessions_partial_indexes': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropIndex('smdp_sessions_source_state').execute();
+        await db.schema.dropIndex('smdp_sessions_state').execute();
+        await db.schema
+          .createIndex('smdp_sessions_open_by_source')
+          .on('smdp_sessions')
+          .columns(['source', 'expires_at'])
+          .where(sql.ref('state'), 'in', [sql.lit('initiated'), sql.lit('authenticating')])
+          .execute();
+        await db.schema
+          .createIndex('smdp_sessions_ended')
+          .on('smdp_sessions')
+          .column('expires_at')
+          .where(sql.ref('state'), 'in', [sql.lit('failed'), sql.lit('cancelled'), sql.lit('expired')])
+          .execute();
+      },
+    },
   };
 }

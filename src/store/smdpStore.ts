@@ -92,9 +92,12 @@ export interface NewSession {
   readonly source?: string;
 }
 
-/** Session states that are open: initiated, not yet authenticated (counted by the per-source limit). */
+/**
+ * Session states that are open: initiated, not yet authenticated (counted by the per-source limit). Written into queries
+ * as literals: the partial index smdp_sessions_open_by_source (migration 0011) serves a query that names them so.
+ */
 const OPEN_SESSION_STATES: readonly SessionState[] = ['initiated', 'authenticating'];
-/** Session states that have ended: purged at once, whatever their expiry. */
+/** Session states that have ended: purged at once, whatever their expiry (literals: partial index smdp_sessions_ended). */
 const ENDED_SESSION_STATES: readonly SessionState[] = ['failed', 'cancelled', 'expired'];
 
 export interface Session extends NewSession {
@@ -561,30 +564,30 @@ export class SmdpStore {
    * number of sessions deleted.
    */
   async purgeSessions(now: number): Promise<number> {
-    const r = await this.db
+    // Two statements, each on its own index (smdp_sessions_ended, smdp_sessions_expires_at): as one OR, SQLite scans.
+    const ended = await this.db
       .deleteFrom('smdp_sessions')
+      .where(sql.ref('state'), 'in', ENDED_SESSION_STATES.map((state) => sql.lit(state)))
+      .executeTakeFirst();
+    const expired = await this.db
+      .deleteFrom('smdp_sessions')
+      .where('expires_at', '<', now)
       .where((eb) =>
         eb.or([
-          eb('state', 'in', [...ENDED_SESSION_STATES]),
-          eb.and([
-            eb('expires_at', '<', now),
-            eb.or([
-              eb('state', '!=', 'delivered'),
-              eb.not(
-                eb.exists(
-                  eb
-                    .selectFrom('smdp_orders')
-                    .select(sql<number>`1`.as('one'))
-                    .whereRef('smdp_orders.transaction_id', '=', 'smdp_sessions.transaction_id')
-                    .where('smdp_orders.state', '=', 'downloaded'),
-                ),
-              ),
-            ]),
-          ]),
+          eb('state', '!=', 'delivered'),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('smdp_orders')
+                .select(sql<number>`1`.as('one'))
+                .whereRef('smdp_orders.transaction_id', '=', 'smdp_sessions.transaction_id')
+                .where('smdp_orders.state', '=', 'downloaded'),
+            ),
+          ),
         ]),
       )
       .executeTakeFirst();
-    return rows(r.numDeletedRows);
+    return rows(ended.numDeletedRows) + rows(expired.numDeletedRows);
   }
 
   async getSession(transactionId: string): Promise<Session | undefined> {

@@ -133,6 +133,35 @@ for (const engine of ENGINES) {
   });
 }
 
+for (const engine of ENGINES) {
+  it(`${engine.name}: an append after another process's append, or after a rolled-back one, chains to the real last row`, async () => {
+    const config = engine.config();
+    const a = new SmdpStore(await openDatabase(config), box);
+    const b = new SmdpStore(await openDatabase(config), box);
+    try {
+      // Each store's remembered head goes stale when the other appends.
+      for (let i = 0; i < 6; i++) await (i % 2 === 0 ? a : b).insertOrder(newOrder(`ALTERNATE-${i}`), NOW + i);
+      // A change whose transaction rolls back after its audit row: a's head names a row that does not exist.
+      await assert.rejects(
+        a.db.transaction().execute(async (trx) => {
+          await a.audit.append(trx, { matchingId: 'ROLLED-BACK', iccid: '8949449999999990049', from: null, to: 'released', cause: 'rolled back', at: NOW + 10 });
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      await a.insertOrder(newOrder('AFTER-ROLLBACK'), NOW + 11);
+      await b.insertOrder(newOrder('AFTER-ROLLBACK-B'), NOW + 12);
+      const verified = await a.audit.verify();
+      assert.equal(verified.firstBad, undefined);
+      assert.equal(verified.rows, 8);
+      assert.deepEqual((await b.audit.list()).map((r) => r.cause).filter((c) => c === 'rolled back'), []);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+}
+
 describe('audit trail under concurrency (PostgreSQL)', () => {
   it('two store instances appending at once keep one chain: seq 1..n, every row chained', async () => {
     const schema = `mcim_audit_${process.pid}_${randomBytes(4).toString('hex')}`;
