@@ -60,6 +60,10 @@ export interface SmdpContext {
   readonly credentials: readonly SmdpCredential[];
   /** Every CI this SM-DP+ knows: the credentials' CIs and any further ones configured. */
   readonly trustedCis: readonly GsmaCertificate[];
+  /** The same CIs by subject key identifier (hex): the lookups of each session, built once. */
+  readonly trustedCisByKeyId: ReadonlyMap<string, GsmaCertificate>;
+  /** The credentials by their CI's subject key identifier (hex). */
+  readonly credentialsByCiKeyId: ReadonlyMap<string, SmdpCredential>;
   readonly store: SmdpStore;
   readonly sessionTtlMs: number;
   readonly maxConfirmationCodeAttempts: number;
@@ -78,11 +82,14 @@ export const DEFAULT_SESSION_TTL_MS = 5 * 60 * 1000;
 export const DEFAULT_MAX_CC_ATTEMPTS = 3;
 
 export function smdpContext(o: SmdpOptions): SmdpContext {
+  const trustedCisByKeyId = knownCis(o);
   return {
     address: o.address,
     oid: o.oid,
     credentials: o.credentials,
-    trustedCis: knownCis(o),
+    trustedCis: [...trustedCisByKeyId.values()],
+    trustedCisByKeyId,
+    credentialsByCiKeyId: new Map(o.credentials.flatMap((c) => (c.ci.subjectKeyIdentifier === undefined ? [] : [[c.ci.subjectKeyIdentifier.toString('hex'), c] as const]))),
     store: o.store,
     sessionTtlMs: o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     maxConfirmationCodeAttempts: o.maxConfirmationCodeAttempts ?? DEFAULT_MAX_CC_ATTEMPTS,
@@ -95,19 +102,19 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
   };
 }
 
-/** The configured CIs plus the credentials' own, each once (by subject key identifier). */
-function knownCis(o: SmdpOptions): readonly GsmaCertificate[] {
+/** The configured CIs plus the credentials' own, each once, by subject key identifier (a CI needs one: SGP.22 4.5.2.1). */
+function knownCis(o: SmdpOptions): ReadonlyMap<string, GsmaCertificate> {
   const byKeyId = new Map<string, GsmaCertificate>();
   for (const ci of [...(o.trustedCis ?? []), ...o.credentials.map((c) => c.ci)]) {
-    const id = ci.subjectKeyIdentifier?.toString('hex') ?? ci.der.toString('hex');
-    if (!byKeyId.has(id)) byKeyId.set(id, ci);
+    const id = ci.subjectKeyIdentifier?.toString('hex');
+    if (id !== undefined && !byKeyId.has(id)) byKeyId.set(id, ci);
   }
-  return [...byKeyId.values()];
+  return byKeyId;
 }
 
 /** The credential issued under the CI with this subject key identifier. */
 export function credentialForCi(ctx: SmdpContext, ciKeyIdHex: string): SmdpCredential | undefined {
-  return ctx.credentials.find((c) => c.ci.subjectKeyIdentifier?.toString('hex') === ciKeyIdHex);
+  return ctx.credentialsByCiKeyId.get(ciKeyIdHex);
 }
 
 /** A plain r || s signature as its TLV, tag 5F37. */

@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode } from '../../src/asn1/schema.js';
-import { EUICCInfo1, StoreMetadataRequest } from '../../src/asn1/definitions/rsp.js';
+import { EUICCInfo1, NotificationEvent, StoreMetadataRequest } from '../../src/asn1/definitions/rsp.js';
 import { encodeIccid } from '../../src/asn1/definitions/saip.js';
 import { X509_OID } from '../../src/asn1/definitions/x509.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
@@ -136,10 +136,15 @@ describe('ES9+ common mutual authentication conformance', () => {
       assert.ok(parseCertificate(Buffer.from(init.serverCertificate, 'base64')).authorityKeyIdentifier?.equals(ski(brainpool)));
     });
 
-    it('an eUICC chain under a CI the SM-DP+ knows but holds no credential under is verified with that CI', async () => {
+    it('an eUICC chain under a CI the SM-DP+ knows but holds no credential under is verified with that CI, in its notifications too', async () => {
       const euicc = new EuiccSimulator(knownOnly, [ski(knownOnly)], [ski(p256)]);
-      const { init } = await download(h, euicc, await order(h));
+      const { init, iccid } = await download(h, euicc, await order(h));
       assert.ok(Buffer.from(init.euiccCiPKIdToBeUsed, 'base64').subarray(2).equals(ski(knownOnly)));
+      // An enable notification (no session: the chain is verified against the CIs the SM-DP+ knows) is recorded.
+      const r = await h.call('handleNotification', { pendingNotification: b64(euicc.otherNotification(NotificationEvent.notificationEnable, SMDP_ADDRESS, iccid)) });
+      assert.equal(r.status, 204);
+      const recorded = await h.store.db.selectFrom('smdp_notifications').select('operation').where('eid', '=', knownOnly.eid).execute();
+      assert.deepEqual(recorded.map((n) => n.operation), ['enable'], JSON.stringify(h.notifications.at(-1)));
     });
 
     it('no CI of the verification list known to the SM-DP+: 8.8.2/3.1', async () => {

@@ -99,7 +99,7 @@ async function authenticate(
   const credential = credentialForCi(ctx, session.ciKeyId);
   if (credential === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer holds`);
   // Only the CI chosen for this session (euiccCiPKIdToBeUsed) anchors the eUICC's chain, not any CI we know.
-  const euiccCi = ctx.trustedCis.find((ci) => ci.subjectKeyIdentifier?.toString('hex') === session.euiccCiKeyId);
+  const euiccCi = ctx.trustedCisByKeyId.get(session.euiccCiKeyId);
   if (euiccCi === undefined) throw new Error(`session ${session.transactionId} names a CI this SM-DP+ no longer knows`);
   const chain = verifyEuiccChain(ctx, ok.euiccCertificate, ok.eumCertificate, [euiccCi]);
   if (!verifyPlain(chain.leaf.publicKey.key, ok.euiccSigned1.der, ok.euiccSignature1)) {

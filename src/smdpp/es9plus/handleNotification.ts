@@ -61,7 +61,7 @@ async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResu
 async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification): Promise<NotificationResult> {
   let eid: string;
   try {
-    const chain = verifyEuiccChain(ctx, n.euiccCertificate, n.eumCertificate, ctx.credentials.map((c) => c.ci));
+    const chain = verifyEuiccChain(ctx, n.euiccCertificate, n.eumCertificate, ctx.trustedCis);
     if (!verifyPlain(chain.leaf.publicKey.key, n.tbsOtherNotification.der, n.euiccNotificationSignature)) {
       return { outcome: 'discarded', reason: 'euiccNotificationSignature does not verify' };
     }

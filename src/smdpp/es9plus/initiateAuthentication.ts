@@ -33,8 +33,8 @@ function hex(id: Uint8Array): string {
  * 8.8.2/3.1; known CIs to verify with but no CERT.DPauth under any: 8.8.4/3.7.
  */
 function chooseCis(ctx: SmdpContext, info: EUICCInfo1): SessionCis {
-  const known = new Set(ctx.trustedCis.flatMap((ci) => (ci.subjectKeyIdentifier === undefined ? [] : [hex(ci.subjectKeyIdentifier)])));
-  const held = new Map(ctx.credentials.flatMap((c) => (c.ci.subjectKeyIdentifier === undefined ? [] : [[hex(c.ci.subjectKeyIdentifier), c] as const])));
+  const known = ctx.trustedCisByKeyId;
+  const held = ctx.credentialsByCiKeyId;
   const euiccCiKeyId = info.euiccCiPKIdListForSigning.find((id) => known.has(hex(id)));
   if (euiccCiKeyId === undefined) throw fail('ciNotSupported', 'none of the CIs of euiccCiPKIdListForSigning is known to this SM-DP+');
   if (!info.euiccCiPKIdListForVerification.some((id) => known.has(hex(id)))) {
