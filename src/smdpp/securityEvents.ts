@@ -54,7 +54,6 @@ export interface SecurityEventMap {
   'rateLimit.hit': LimitEvent;
   /** A key locked out (authentication or matching-ID failures over the limit). */
   'lockout.started': LimitEvent;
-  /** A lockout ended or cleared by the operator. */
 }
 
 export type SecurityEventName = keyof SecurityEventMap;
@@ -77,15 +76,115 @@ const LEVEL: Readonly<Record<SecurityEventName, 'info' | 'warn'>> = {
   'lockout.started': 'warn',
 };
 
-/** The sink: one JSON line per event (`event` names it, the message is the same) and one count in the metrics. */
-export function securityEventSink(logger: Logger | undefined, metrics: ServerMetrics | undefined): SecurityEvents {
-  if (logger === undefined && metrics === undefined) return NO_SECURITY_EVENTS;
+/** How repeated events are logged: the first `burst` lines per kind and client in each window, the rest as one summary. */
+export interface CoalescingPolicy {
+  readonly windowMs: number;
+  readonly burst: number;
+  /** Kinds tracked at once; beyond, new kinds share one overflow kind (memory stays bounded under any flood). */
+  readonly maxKinds: number;
+}
+
+export const DEFAULT_COALESCING: CoalescingPolicy = { windowMs: 10_000, burst: 10, maxKinds: 4096 };
+
+/** The kind of an event for coalescing: its name, the client, and its status code or its limit. */
+function kindOf(name: SecurityEventName, fields: SecurityEventMap[SecurityEventName]): string {
+  const f = fields as Partial<FunctionFailedEvent & LimitEvent>;
+  return `${name}|${f.client ?? ''}|${f.subjectCode ?? f.scope ?? ''}/${f.reasonCode ?? f.subject ?? ''}`;
+}
+
+interface Window {
+  readonly name: SecurityEventName;
+  /** The last event's fields (the summary repeats them). */
+  fields: Record<string, unknown>;
+  startedAt: number;
+  logged: number;
+  suppressed: number;
+}
+
+/**
+ * Logs the first `burst` events of each kind per window and counts the others: when the window ends, one summary line
+ * (the event's last fields with `suppressed` and `windowMs`) says how many were not logged. A client flooding the
+ * SM-DP+ with refused requests costs a few lines per window instead of one per request; the metrics count every event.
+ */
+class EventCoalescer {
+  readonly #policy: CoalescingPolicy;
+  readonly #now: () => number;
+  readonly #summarize: (name: SecurityEventName, line: Record<string, unknown>) => void;
+  readonly #windows = new Map<string, Window>();
+
+  constructor(policy: CoalescingPolicy, now: () => number, summarize: (name: SecurityEventName, line: Record<string, unknown>) => void) {
+    this.#policy = policy;
+    this.#now = now;
+    this.#summarize = summarize;
+  }
+
+  /** True when this event is to be logged; otherwise it is counted in its window's summary. */
+  admit(name: SecurityEventName, fields: Record<string, unknown>): boolean {
+    const now = this.#now();
+    let kind = kindOf(name, fields as SecurityEventMap[SecurityEventName]);
+    if (!this.#windows.has(kind) && this.#windows.size >= this.#policy.maxKinds) {
+      this.flush(now);
+      if (this.#windows.size >= this.#policy.maxKinds) kind = `${name}|overflow`;
+    }
+    let w = this.#windows.get(kind);
+    if (w !== undefined && now - w.startedAt >= this.#policy.windowMs) {
+      this.#close(kind, w);
+      w = undefined;
+    }
+    if (w === undefined) {
+      w = { name, fields, startedAt: now, logged: 0, suppressed: 0 };
+      this.#windows.set(kind, w);
+    }
+    if (w.logged < this.#policy.burst) {
+      w.logged++;
+      return true;
+    }
+    w.suppressed++;
+    w.fields = fields;
+    return false;
+  }
+
+  /** Ends the windows that are over at `now` (each with its summary, if it suppressed any); at +Infinity, all of them. */
+  flush(now = this.#now()): void {
+    for (const [kind, w] of this.#windows) if (now - w.startedAt >= this.#policy.windowMs) this.#close(kind, w);
+  }
+
+  #close(kind: string, w: Window): void {
+    this.#windows.delete(kind);
+    if (w.suppressed > 0) this.#summarize(w.name, { event: w.name, ...w.fields, suppressed: w.suppressed, windowMs: this.#policy.windowMs });
+  }
+}
+
+export interface SecurityEventSinkOptions {
+  readonly coalescing?: CoalescingPolicy;
+  readonly clock?: () => number;
+}
+
+/**
+ * The sink: a JSON line per event (`event` names it, the message is the same), repeated ones coalesced per kind and
+ * client (EventCoalescer), and one count per event in the metrics. `close` writes the pending summaries and stops their timer.
+ */
+export function securityEventSink(
+  logger: Logger | undefined,
+  metrics: ServerMetrics | undefined,
+  options: SecurityEventSinkOptions = {},
+): SecurityEvents & { close(): void } {
+  if (logger === undefined && metrics === undefined) return { ...NO_SECURITY_EVENTS, close: () => undefined };
+  const policy = options.coalescing ?? DEFAULT_COALESCING;
+  const log = (name: SecurityEventName, line: Record<string, unknown>) => logger?.[LEVEL[name]](line, name as string);
+  const coalescer = new EventCoalescer(policy, options.clock ?? Date.now, log);
+  // Summaries of kinds that went quiet are written within a window of its end; the timer never keeps the process up.
+  const timer = logger === undefined ? undefined : setInterval(() => coalescer.flush(), policy.windowMs).unref();
   return {
     securityEvent(name, fields) {
       const line: Record<string, unknown> = { event: name, ...fields };
-      logger?.[LEVEL[name]](line, name as string);
+      if (logger !== undefined && coalescer.admit(name, line)) log(name, line);
       metrics?.securityEvent(name);
       if (name === 'rateLimit.hit') metrics?.rateLimitHit((fields as LimitEvent).scope);
+    },
+    close: () => {
+      clearInterval(timer);
+      coalescer.flush(Number.POSITIVE_INFINITY);
     },
   };
 }

@@ -35,9 +35,11 @@ export interface SmdpServer {
 /** Builds the ES9+ HTTPS server; call `app.listen({ host, port })` to serve. */
 export function createSmdpServer(options: SmdpServerOptions): SmdpServer {
   const { logger, metrics } = options;
-  const events = options.events ?? securityEventSink(logger, metrics);
+  const sink = options.events === undefined ? securityEventSink(logger, metrics) : undefined;
+  const events = options.events ?? sink!;
   const ctx = smdpContext({ ...options, events });
   const app = createHttpsServer({ ...options.tls, ...(logger === undefined ? {} : { logger }) });
+  if (sink !== undefined) app.addHook('onClose', async () => sink.close());
   if (metrics !== undefined) metrics.trackConnections(app.server);
   const onError = (e: unknown): void => {
     logger?.error({ err: e }, 'internal error');
