@@ -174,7 +174,7 @@ describe('CLI edges: one-line errors, exit code 2, nothing created', () => {
 
   it('mcim serve with a bad port, listen address, worker count, credential, connection-limit or heartbeat flags creates no data directory', async () => {
     const target = join(dir, 'never');
-    oneLineError(await mcimExit(['serve', '--data', target, '--port', '70000']), /'70000' is not a TCP port/);
+    oneLineError(await mcimExit(['serve', '--data', target, '--port', '70000']), /--port takes a whole number from 0 to 65535, got '70000'/);
     oneLineError(await mcimExit(['serve', '--data', target, '--listen', 'localhost']), /--listen takes an IP address/);
     oneLineError(await mcimExit(['serve', '--data', target, '--workers', '0']), /--workers/);
     oneLineError(await mcimExit(['serve', '--data', target, '--address', 'bad host']), /not an SM-DP\+ address/);

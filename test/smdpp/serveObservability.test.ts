@@ -118,13 +118,13 @@ describe('mcim serve: observability flags', () => {
     const target = join(dir, 'never-created');
     const abuse = await mcimExit(['serve', '--data', target, '--auth-failures-per-source', '0']);
     assert.equal(abuse.code, 2);
-    assert.match(abuse.stderr, /--auth-failures-per-source is at least 1, got 0/);
+    assert.match(abuse.stderr, /--auth-failures-per-source takes a whole number of at least 1, got '0'/);
     const listen = await mcimExit(['serve', '--data', target, '--metrics-port', '9464', '--metrics-listen', 'localhost']);
     assert.equal(listen.code, 2);
     assert.match(listen.stderr, /--metrics-listen takes an IP address/);
     const port = await mcimExit(['serve', '--data', target, '--metrics-port', '70000']);
     assert.equal(port.code, 2);
-    assert.match(port.stderr, /'70000' is not a TCP port/);
+    assert.match(port.stderr, /--metrics-port takes a whole number from 0 to 65535, got '70000'/);
     const level = await mcimExit(['serve', '--data', target, '--log-level', 'loud']);
     assert.equal(level.code, 2);
     assert.match(level.stderr, /--log-level/);

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { X509_OID } from '../../asn1/definitions/x509.js';
 import type { EcCurve } from '../../crypto/ecdsa.js';
 import { McimError } from '../../errors.js';
+import { parseWholeNumber } from '../wholeNumber.js';
 import { Card } from '../../euicc/card.js';
 import { Euicc, identityFromSgp26, identityFromTestPki, type EuiccIdentity } from '../../euicc/euicc.js';
 import { distinguishedName, nameAttribute, parseCertificate } from '../../pki/certificate.js';
@@ -226,12 +227,6 @@ export function httpOptions(o: { ca?: readonly string[]; connect?: string }): Ht
   return { ...(ca.length > 0 ? { ca } : {}), ...(o.connect ? { connect: parseConnectOverride(o.connect) } : {}) };
 }
 
-function parseSegmentSize(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 120 || n > 255) throw badInput(`--segment-size is 120 to 255, got '${v}'`);
-  return n;
-}
-
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -268,7 +263,7 @@ function addCommon(cmd: Command): Command {
   return cmd
     .requiredOption('--state <file>', "the eUICC's sealed state file")
     .option('--secret-file <file>', `the device secret (hex; default <state>.secret; or $${SECRET_ENV})`)
-    .addOption(new Option('--segment-size <bytes>', 'STORE DATA block size, 120 to 255').argParser(parseSegmentSize))
+    .addOption(new Option('--segment-size <bytes>', 'STORE DATA block size, 120 to 255').argParser((v) => parseWholeNumber(v, '--segment-size', 120, 255)))
     .option('--json', 'print JSON');
 }
 

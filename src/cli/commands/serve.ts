@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
+import { parseWholeNumber } from '../wholeNumber.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../../http/logging.js';
 import { answerClusterMetrics, clusterSource, registrySource, ServerMetrics, startMetricsEndpoint, type MetricsEndpoint, type MetricsSource } from '../../http/metrics.js';
 import { connectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/connectionLimits.js';
@@ -63,25 +64,19 @@ const LIMIT_FLAGS = [
   ['--max-requests-per-socket <n>', 'maxRequestsPerSocket', 'maxRequestsPerSocket', 'requests served on one connection (0: no limit)'],
 ] as const satisfies readonly (readonly [string, keyof ServeCliOptions, keyof ConnectionLimits, string])[];
 
-/** A whole number given to `flag`. */
-function parseCount(text: string, flag: string): number {
-  if (!/^\d{1,9}$/.test(text)) throw new McimError('INVALID_ARGUMENT', `${flag} takes a whole number, got '${text}'`);
-  return Number(text);
-}
-
 /** The connection limits the flags set, checked (each flag not given: its default). */
 function limitsFromOptions(o: ServeCliOptions): ConnectionLimits {
   const given: Partial<Record<keyof ConnectionLimits, number>> = {};
   for (const [flag, option, field] of LIMIT_FLAGS) {
     const text = o[option];
-    if (text !== undefined) given[field] = parseCount(text, flag.split(' ')[0]!);
+    if (text !== undefined) given[field] = parseWholeNumber(text, flag.split(' ')[0]!);
   }
   return connectionLimits(given);
 }
 
 function heartbeatFromOptions(o: ServeCliOptions): { heartbeatIntervalMs: number; heartbeatTimeoutMs: number } {
   const get = (text: string | undefined, flag: string, fallback: number): number => {
-    const ms = text === undefined ? fallback : parseCount(text, flag);
+    const ms = text === undefined ? fallback : parseWholeNumber(text, flag);
     if (ms < 1) throw new McimError('INVALID_ARGUMENT', `${flag} is at least 1 ms, got ${ms}`);
     return ms;
   };
@@ -115,9 +110,7 @@ function abuseLimitsFromOptions(o: ServeCliOptions): Partial<AbuseLimits> {
     const text = o[option];
     if (text === undefined) return undefined;
     const flag = ABUSE_FLAGS.find((f) => f[1] === option)![0].split(' ')[0]!;
-    const n = parseCount(text, flag);
-    if (n < 1) throw new McimError('INVALID_ARGUMENT', `${flag} is at least 1, got ${n}`);
-    return n;
+    return parseWholeNumber(text, flag, 1);
   };
   const withMax = (policy: LockoutPolicy, max: number | undefined): LockoutPolicy | undefined => (max === undefined ? undefined : { ...policy, maxFailures: max });
   const limits: { -readonly [K in keyof AbuseLimits]?: AbuseLimits[K] } = {};
@@ -139,27 +132,19 @@ function databaseOption(o: ServeCliOptions): DatabaseConfig | undefined {
 const MAX_WORKERS = 256;
 
 /** A TCP port; 0 asks the system for a free one (the usage text names it). */
-function parsePort(text: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new McimError('INVALID_ARGUMENT', `'${text}' is not a TCP port`);
-  return Number(text);
+function parsePort(text: string, flag: string): number {
+  return parseWholeNumber(text, flag, 0, 65535);
 }
 
 function parseWorkers(text: string | undefined): number {
-  if (text === undefined) return availableParallelism();
-  if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > MAX_WORKERS) {
-    throw new McimError('INVALID_ARGUMENT', `--workers is 1 to ${MAX_WORKERS}, got '${text}'`);
-  }
-  return Number(text);
+  return text === undefined ? availableParallelism() : parseWholeNumber(text, '--workers', 1, MAX_WORKERS);
 }
 
 const MAX_CRL_REFRESH_SECONDS = 7 * 24 * 3600;
 
 /** The revocation flags (SGP.22 4.6): no --crl and no --crl-fetch means no revocation checking. */
 export function revocationOptions(o: ServeCliOptions): Omit<RevocationOptions, 'trustedCis' | 'onEvent'> | undefined {
-  const refresh = o.crlRefresh;
-  if (refresh !== undefined && (!/^\d{1,7}$/.test(refresh) || Number(refresh) < 10 || Number(refresh) > MAX_CRL_REFRESH_SECONDS)) {
-    throw new McimError('INVALID_ARGUMENT', `--crl-refresh is 10 to ${MAX_CRL_REFRESH_SECONDS} seconds, got '${refresh}'`);
-  }
+  const refresh = o.crlRefresh === undefined ? undefined : parseWholeNumber(o.crlRefresh, '--crl-refresh', 10, MAX_CRL_REFRESH_SECONDS);
   const stale = o.crlStale ?? 'fail-open';
   if (stale !== 'fail-open' && stale !== 'fail-closed') throw new McimError('INVALID_ARGUMENT', `--crl-stale is fail-open or fail-closed, got '${stale}'`);
   const files = o.crl ?? [];
@@ -176,7 +161,7 @@ export function revocationOptions(o: ServeCliOptions): Omit<RevocationOptions, '
     files,
     fetch: o.crlFetch === true,
     stalePolicy: stale as StaleCrlPolicy,
-    ...(refresh !== undefined ? { refreshSeconds: Number(refresh) } : {}),
+    ...(refresh !== undefined ? { refreshSeconds: refresh } : {}),
   };
 }
 
@@ -318,7 +303,7 @@ export function registerServe(program: Command): void {
     if (cluster.isWorker) {
       // The primary checked and imported everything: the worker opens the directory it prepared.
       const data = initSmdpDataDir(o.data, o.address, undefined, { file: o.atRestKeyFile });
-      const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port);
+      const port = o.port === undefined ? (parseAddress(data.address).port ?? DEFAULT_PORT) : parsePort(o.port, '--port');
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
       if (metrics !== undefined) answerClusterMetrics(metrics.registry);
@@ -334,10 +319,10 @@ export function registerServe(program: Command): void {
     const crl = revocationOptions(o);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
     if (isIP(o.metricsListen) === 0) throw new McimError('INVALID_ARGUMENT', `--metrics-listen takes an IP address, got '${o.metricsListen}'`);
-    const metricsPort = o.metricsPort === undefined ? undefined : parsePort(o.metricsPort);
+    const metricsPort = o.metricsPort === undefined ? undefined : parsePort(o.metricsPort, '--metrics-port');
     const addressPort = parseAddress(o.address ?? configuredAddress(o.data) ?? DEFAULT_SMDP_ADDRESS).port;
     const sources = credentialSourcesFromOptions(o);
-    const port = o.port === undefined ? (addressPort ?? DEFAULT_PORT) : parsePort(o.port);
+    const port = o.port === undefined ? (addressPort ?? DEFAULT_PORT) : parsePort(o.port, '--port');
     if (port !== 0) await checkListen(o.listen, port);
     if (metricsPort !== undefined && metricsPort !== 0) await checkListen(o.metricsListen, metricsPort);
     const keySource = { file: o.atRestKeyFile };

@@ -1,6 +1,6 @@
 // `mcim smdpp audit verify|list`: the hash-chained audit trail of profile state changes (src/store/auditLog.ts).
 import type { Command } from 'commander';
-import { McimError } from '../../errors.js';
+import { parseWholeNumber } from '../wholeNumber.js';
 import { initSmdpDataDir, openSmdpStore, requireSmdpDataDir } from '../../smdpp/dataDir.js';
 import type { AuditRow, AuditVerification } from '../../store/auditLog.js';
 import type { SmdpStore } from '../../store/smdpStore.js';
@@ -28,11 +28,6 @@ function smdppAuditList(dataDir: string, options: { matchingId?: string; limit?:
   return withStore(dataDir, (store) => store.audit.tail(options.limit ?? DEFAULT_LIST_LIMIT, options.matchingId));
 }
 
-function parseLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{1,6}$/.test(text) || Number(text) < 1 || Number(text) > MAX_LIST_LIMIT) throw new McimError('INVALID_ARGUMENT', `--limit is 1 to ${MAX_LIST_LIMIT}, got '${text}'`);
-  return Number(text);
-}
 
 function rowLine(r: AuditRow): string {
   return `${r.seq}\t${new Date(r.at).toISOString()}\torder ${r.orderRef}\ticcid ${r.iccid}\t${r.fromState ?? '-'} -> ${r.toState}\t${r.cause}`;
@@ -60,7 +55,7 @@ export function registerSmdppAudit(smdpp: Command): void {
     .option('--limit <n>', `rows to print (default ${DEFAULT_LIST_LIMIT})`)
     .option('--json', 'print JSON')
     .action(async (o: { data: string; matchingId?: string; limit?: string; json?: boolean }) => {
-      const rows = await smdppAuditList(o.data, { matchingId: o.matchingId, limit: parseLimit(o.limit) });
+      const rows = await smdppAuditList(o.data, { matchingId: o.matchingId, limit: o.limit === undefined ? undefined : parseWholeNumber(o.limit, '--limit', 1, MAX_LIST_LIMIT) });
       process.stdout.write(o.json === true ? `${JSON.stringify(rows, null, 2)}\n` : rows.map((r) => `${rowLine(r)}\n`).join(''));
     });
 }
