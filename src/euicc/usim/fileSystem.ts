@@ -31,8 +31,6 @@ export interface StoredDf {
   readonly aid?: Buffer;
   readonly lcsi: number;
   readonly security?: Buffer;
-  /** PIN status template DO contents (tag C6). */
-  readonly pinStatus?: Buffer;
   readonly children: readonly (StoredDf | StoredEf)[];
 }
 
@@ -167,7 +165,6 @@ interface DfBuild {
   aid?: Buffer;
   lcsi: number;
   security?: Buffer;
-  pinStatus?: Buffer;
   readonly children: (DfBuild | EfBuild)[];
   readonly depth: number;
 }
@@ -371,7 +368,6 @@ function applyDfFcp(df: DfBuild, fcp: Fcp | undefined): void {
   if (fcp?.dfName !== undefined) df.aid = fcp.dfName;
   if (fcp?.lcsi !== undefined) df.lcsi = fcp.lcsi[0]!;
   if (fcp?.securityAttributesReferenced !== undefined) df.security = fcp.securityAttributesReferenced;
-  if (fcp?.pinStatusTemplateDO !== undefined) df.pinStatus = fcp.pinStatusTemplateDO;
 }
 
 /** The FCP and the contents writes of a SAIP File. */
@@ -490,7 +486,6 @@ function freeze(df: DfBuild): StoredDf {
     ...(df.aid !== undefined ? { aid: Buffer.from(df.aid) } : {}),
     lcsi: df.lcsi,
     ...(df.security !== undefined ? { security: Buffer.from(df.security) } : {}),
-    ...(df.pinStatus !== undefined ? { pinStatus: Buffer.from(df.pinStatus) } : {}),
     children: df.children.map((c) =>
       isDf(c)
         ? freeze(c)
@@ -523,4 +518,25 @@ export function buildProfileFileSystem(elements: readonly ProfileElement[]): Pro
   resolveLinks(builder, builder.mf);
   if (builder.adfUsim) resolveLinks(builder, builder.adfUsim);
   return { mf: freeze(builder.mf), ...(builder.adfUsim ? { adfUsim: freeze(builder.adfUsim) } : {}) };
+}
+
+/** The AID given to ADF.USIM of a profile installed before its file system was kept: the 3GPP USIM RID and application code, F padded. */
+export const FALLBACK_USIM_AID = Buffer.from('A0000000871002FFFFFFFF89', 'hex');
+
+/**
+ * The file system of a profile installed before mcim kept profile file systems (its package is gone): EF_ICCID in
+ * the MF and ADF.USIM (FALLBACK_USIM_AID) with EF_IMSI, rebuilt from the stored essentials.
+ */
+export function essentialFileSystem(iccid: Buffer, imsi: Buffer | undefined): ProfileFileSystem {
+  const ef = (fid: string, sfi: number, data: Buffer): StoredEf => ({ kind: 'ef', fid, structure: 'transparent', sfi, lcsi: LCSI_ACTIVATED, data });
+  return {
+    mf: { kind: 'df', fid: MF_FID, lcsi: LCSI_ACTIVATED, children: [ef('2FE2', 0x02, Buffer.from(iccid))] },
+    adfUsim: {
+      kind: 'df',
+      fid: '7FD0',
+      aid: Buffer.from(FALLBACK_USIM_AID),
+      lcsi: LCSI_ACTIVATED,
+      children: imsi !== undefined ? [ef('6F07', 0x07, imsi)] : [],
+    },
+  };
 }
