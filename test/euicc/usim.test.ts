@@ -1,7 +1,8 @@
 // The USIM of the enabled profile on the eUICC's card interface (TS 102 221 11.1, TS 31.102 7.1.2): every TS.48 profile read and authenticated.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decode, encode } from '../../src/asn1/schema.js';
@@ -189,6 +190,9 @@ describe('USIM commands on the card interface', () => {
     assert.deepEqual(x(apdu(c, 0xb0, 0, 0, undefined, 0)).data, r.euicc.profiles[0]!.iccid, 'Le 00: the whole EF');
     assert.equal(sw(x(apdu(c, 0xa4, 0x08, 0x04, h('7FFF6FAD'), 0))), '9000', '7FFF: the current ADF');
     assert.deepEqual(x(apdu(c, 0xb0, 0, 2, undefined, 2)).data, h('0002'), 'offset 2 of EF_AD');
+    assert.equal(sw(x(apdu(c, 0xa4, 0x08, 0x0c, h('7F105F504F20')))), '9000', 'EF_IMG in DF_GRAPHICS in DF_TELECOM');
+    assert.equal(sw(x(apdu(c, 0xa4, 0x08, 0x0c, h('5F504F20')))), '6A82', 'DF_GRAPHICS is not a child of the MF');
+    assert.equal(sw(x(apdu(c, 0xa4, 0x08, 0x04, h('7FFF6FAD'), 0))), '9000');
     assert.equal(sw(x(apdu(c, 0xa4, 0x00, 0x0c, h('5F3B')))), '9000', 'DF_GSM-ACCESS in ADF.USIM');
     assert.equal(sw(x(apdu(c, 0xa4, 0x09, 0x0c, h('4F20')))), '9000', 'path from the current DF: EF_Kc');
     assert.deepEqual(x(apdu(c, 0xb0, 0, 0, undefined, 9)).data, h('FFFFFFFFFFFFFFFF07'), 'template size 9, FF fill, key set 07 at offset 8');
@@ -304,6 +308,28 @@ describe('USIM of other profiles', () => {
       assert.deepEqual(verifyAuts(network, v.rand, replay.auts), v.sqn);
     });
   }
+
+  it('seals the SQN before answering: when the state cannot be written there is no answer and the SQN stays fresh', async () => {
+    const r = makeRig();
+    assertSuccess(downloadTs48(r, 'TS48V3-SAIP2-3-BERTLV-UNIQUE'));
+    const profile = r.euicc.profiles[0]!;
+    assert.equal(enable(r, profile.iccid), 0);
+    const { channel, client } = usim(r);
+    assert.equal(sw(send(r.card, apdu(cla(channel), 0xa4, 0x04, 0x0c, h('A0000000871002')))), '9000');
+    const v = vector(new TestAlgorithm(profile.usim.essentials.aka!.key), 77);
+    const sealed = readFileSync(r.path);
+    rmSync(r.path);
+    mkdirSync(r.path);
+    writeFileSync(join(r.path, 'blocker'), 'x'); // renaming over a non-empty directory fails
+    const failed = send(r.card, apdu(cla(channel), 0x88, 0x00, 0x81, Buffer.concat([h('10'), v.rand, h('10'), v.autn]), 0));
+    assert.equal(sw(failed), '6F00', 'no RES without the SQN sealed');
+    assert.equal(failed.data.length, 0);
+    rmSync(r.path, { recursive: true });
+    writeFileSync(r.path, sealed);
+    const ok = await client.authenticate(v.rand, v.autn);
+    assert.ok(ok.status === 'success', 'the SQN was not taken by the failed attempt');
+    assert.deepEqual(ok.res, v.xres);
+  });
 
   it('serves a profile installed before file systems were kept from its essentials (older sealed state)', async () => {
     const r = makeRig();

@@ -1,4 +1,4 @@
-// TCA SAIP v2.3 8.3 (templated file-system PEs), 8.3.2 (PE-GenericFileManagement) and ETSI TS 102 222 6.3 (fill / repeat patterns): the MF and ADF.USIM a profile creates.
+// TCA SAIP PEDefinitions 8.3 (templated file-system PEs, PE-GenericFileManagement) and ETSI TS 102 222 6.3 (fill / repeat patterns): the MF and ADF.USIM a profile creates.
 import type { Fcp, FileManagementElement, File as SaipFile, ProfileElement } from '../../asn1/definitions/saip.js';
 import { McimError } from '../../errors.js';
 
@@ -393,27 +393,32 @@ function applyWrites(builder: Builder, ef: EfBuild, elements: readonly (FileMana
   }
 }
 
-/** A templated PE: first DF/ADF entry (if any) per placement, EFs into the latest DF. */
+/**
+ * A templated PE: its first DF goes under the MF (or ADF.USIM for the USIM's sub-DFs) and further DFs under that
+ * first one; EFs go into the latest DF (PE-OPT-USIM: into ADF.USIM).
+ */
 function templatedPe(builder: Builder, type: string, value: Record<string, unknown>): void {
   const kept = KEPT_PES[type]!;
-  let root: DfBuild | undefined = kept.placement === 'mf' ? builder.mf : kept.placement === 'inAdfUsim' ? builder.adfUsim : undefined;
+  let root: DfBuild | undefined = kept.placement === 'inAdfUsim' ? builder.adfUsim : undefined;
   let current = root;
   for (const [name, raw] of Object.entries(value)) {
     if (name === 'templateID' || name.endsWith('Header') || !Array.isArray(raw)) continue;
     const file = raw as SaipFile;
     const { fcp, doNotCreate } = splitFile(file);
-    if (doNotCreate) continue;
     const template = kept.template[name];
     const what = `${type}.${name}`;
-    const isDfEntry = name === 'mf' || /^(adf|df)[A-Z0-9]/.test(name);
-    if (isDfEntry) {
+    if (name === 'mf') {
+      // The MF always exists; the PE may only describe it.
+      if (fcp?.fileID !== undefined && hex(fcp.fileID) !== MF_FID) invalid(`the MF has file ID ${hex(fcp.fileID)}`);
+      if (!doNotCreate) applyDfFcp(builder.mf, fcp);
+      root = current = builder.mf;
+      continue;
+    }
+    if (doNotCreate) continue;
+    if (/^(adf|df)[A-Z0-9]/.test(name)) {
       const fid = fcp?.fileID !== undefined ? hex(fcp.fileID) : template?.fid;
       if (fid === undefined) invalid(`${what} has no file ID`);
-      if (name === 'mf') {
-        if (fid !== MF_FID) invalid(`the MF has file ID ${fid}`);
-        applyDfFcp(builder.mf, fcp);
-        root = current = builder.mf;
-      } else if (kept.placement === 'adfUsim') {
+      if (kept.placement === 'adfUsim') {
         root = current = builder.newAdf(fid, fcp);
       } else if (root === undefined) {
         const parent = kept.placement === 'underAdfUsim' ? builder.adfUsim : builder.mf;
