@@ -260,6 +260,21 @@ describe('USIM commands on the card interface', () => {
     assert.equal(sw(x(apdu(cla(fresh), 0x88, 0x00, 0x81, h('10' + '00'.repeat(16) + '10' + '00'.repeat(16)), 0))), '6985', 'no ADF.USIM on the channel');
   });
 
+  it('gives a channel opened from a non-basic channel its selection, and a channel opened from the basic one none', () => {
+    assert.equal(sw(x(apdu(c, 0xa4, 0x04, 0x0c, h('A0000000871002')))), '9000');
+    assert.equal(sw(x(apdu(c, 0xa4, 0x00, 0x0c, h('6FAD')))), '9000');
+    const inherited = x(apdu(c, 0x70, 0x00, 0x00, undefined, 1));
+    assert.equal(sw(inherited), '9000');
+    assert.deepEqual(x(apdu(cla(inherited.data[0]!), 0xb0, 0, 0, undefined, 4)).data, h('80000002'), 'EF_AD current on the new channel');
+    const v = vector(new TestAlgorithm(key), 300);
+    const auth = x(apdu(cla(inherited.data[0]!), 0x88, 0x00, 0x81, Buffer.concat([h('10'), v.rand, h('10'), v.autn]), 0));
+    assert.equal(sw(auth), '9000', 'ADF.USIM active on the new channel');
+    assert.equal(sw(x(apdu(cla(inherited.data[0]!), 0x70, 0x80, inherited.data[0]!))), '9000');
+    const fresh = x(apdu(0x00, 0x70, 0x00, 0x00, undefined, 1));
+    assert.equal(sw(x(apdu(cla(fresh.data[0]!), 0xb0, 0, 0, undefined, 4))), '6986');
+    assert.equal(sw(x(apdu(cla(fresh.data[0]!), 0x70, 0x80, fresh.data[0]!))), '9000');
+  });
+
   it('never fails inside and never writes for random file commands (property)', () => {
     const before = sealedBytes(r);
     const byte = (...v: number[]): fc.Arbitrary<number> => fc.oneof(fc.constantFrom(...v), fc.integer({ min: 0, max: 255 }));

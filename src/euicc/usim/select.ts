@@ -4,7 +4,7 @@ import { CardError, type CommandApdu } from '../apdu.js';
 import type { ProfileFileSystem, StoredDf, StoredEf } from './fileSystem.js';
 
 /** The root of the ADF in a selection path (the ADF itself is reached by AID or 7FFF, never by its file ID). */
-export const ADF_ROOT = 'ADF';
+const ADF_ROOT = 'ADF';
 const MF = '3F00';
 const CURRENT_ADF = '7FFF';
 
@@ -117,7 +117,7 @@ function byDfName(fs: ProfileFileSystem, name: Buffer, occurrence: number): Targ
 const DESCRIPTOR_CODING = 0x21;
 
 /** The FCP template (TS 102 221 11.1.1.3) of an EF or a DF/ADF. */
-export function fcpOf(node: StoredDf | StoredEf): Buffer {
+function fcpOf(node: StoredDf | StoredEf): Buffer {
   const parts: Buffer[] = [];
   if (node.kind === 'ef') {
     const { structure, recordLength, data } = node;
