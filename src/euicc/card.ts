@@ -251,12 +251,12 @@ export class Card {
 
   /**
    * SELECT by DF name (P1 04) with the full AID of a registered application; P2 00 returns the FCI (6F { 84 AID }),
-   * P2 0C no data. Any other SELECT goes to the file system when one is attached. A successful SELECT ends any
+   * P2 0C no data, any other P2 6A86. Any other SELECT goes to the file system when one is attached. A successful SELECT ends any
    * STORE DATA work on the channel; an unknown AID or file (6A82) leaves the selection as it was.
    */
   #select(channel: Channel, command: CommandApdu): Buffer {
-    const registered = command.p1 === 0x04 && (command.p2 === 0x00 || command.p2 === 0x0c) ? this.#applications.get(command.data.toString('hex')) : undefined;
-    if (registered === undefined && this.#fileSystem !== undefined) {
+    const registered = command.p1 === 0x04 && this.#applications.has(command.data.toString('hex'));
+    if (!registered && this.#fileSystem !== undefined) {
       const result = this.#fileSystem.select(channel.files, command);
       channel.storeData.abort();
       channel.selected = undefined;

@@ -250,6 +250,7 @@ describe('USIM commands on the card interface', () => {
       ['AUTHENTICATE RAND of 15', apdu(c, 0x88, 0x00, 0x81, h('0F' + '00'.repeat(15) + '10' + '00'.repeat(16)), 0), '6700'],
       ['AUTHENTICATE AUTN of 17', apdu(c, 0x88, 0x00, 0x81, h('10' + '00'.repeat(16) + '11' + '00'.repeat(17)), 0), '6700'],
       ['AUTHENTICATE proprietary class', apdu(c | 0x80, 0x88, 0x00, 0x81, h('10' + '00'.repeat(16) + '10' + '00'.repeat(16)), 0), '6D00'],
+      ['SELECT of the ISD-R with P2 04', apdu(c, 0xa4, 0x04, 0x04, h('A0000005591010FFFFFFFF8900000100'), 0), '6A86'],
       ['Lc beyond the APDU', Buffer.concat([Buffer.from([c, 0xa4, 0x00, 0x04, 0x05]), h('6F07')]), '6700'],
     ];
     for (const [what, command, expected] of cases) assert.equal(sw(x(command)), expected, what);
