@@ -10,6 +10,7 @@ import { decode, decodeWithReport, type Codec } from '../src/asn1/schema.js';
 import { RSP_MESSAGES } from '../src/asn1/definitions/rsp.js';
 import { decodeProfilePackage, encodeProfilePackage, extractProfileEssentials } from '../src/asn1/definitions/saip.js';
 import { certificateList } from '../src/asn1/definitions/x509.js';
+import { buildProfileFileSystem } from '../src/euicc/usim/fileSystem.js';
 import { issueCrl, parseCrl } from '../src/pki/crl.js';
 import { issueTestCertificate } from '../src/pki/testPki.js';
 import { RSP_ARBITRARIES } from '../test/asn1/rsp-arbitraries.js';
@@ -544,6 +545,7 @@ export async function defaultTargets(seed: number): Promise<FuzzTarget[]> {
         throw new RoundTripError('re-decoding differs after dropping unknown components');
       }
       if (pkg.elements.some((e) => e.type === 'header')) extractProfileEssentials(pkg.elements);
+      buildProfileFileSystem(pkg.elements);
     },
   });
   const x509 = await loadCertificateCodec();

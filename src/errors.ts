@@ -122,6 +122,14 @@ export const ERROR_CODES = {
   ROLLBACK: 'A sealed state file older than the generation last saved, or missing after a save.',
   INVALID_STATE: 'A state that cannot be sealed: a value that is not JSON data or bytes, or a key starting with $.',
   NOT_LOADED: 'A sealed state saved before it was loaded.',
+  FILE_NOT_FOUND: 'Status word 6A82: no file with the selected file ID, path or AID, or the USIM of no enabled profile.',
+  RECORD_NOT_FOUND: 'Status word 6A83: READ RECORD of a record number the EF does not have.',
+  WRONG_P1_P2: 'Status word 6B00: a READ BINARY offset beyond the end of the EF.',
+  COMMAND_INCOMPATIBLE_WITH_FILE: 'Status word 6981: READ BINARY of a record EF or READ RECORD of a transparent EF.',
+  NO_EF_SELECTED: 'Status word 6986 of a file command: no current EF on the channel.',
+  AUTHENTICATION_MAC_FAILURE: 'Status word 9862: AUTHENTICATE with an AUTN whose MAC does not verify (TS 31.102 7.1.2.1).',
+  FILE_SYSTEM_LIMIT: "A profile's file system beyond a bound of the USIM (file count, file size, record count, total bytes, depth).",
+  INVALID_FILE_SYSTEM: "A profile's file system that cannot be built: a bad file descriptor, a duplicated or reserved file ID, contents beyond a file.",
 
   // IPA (src/ipa, IpaError and the errors of the eUICC and SM-DP+ it relays).
   INVALID_EUICC_RESPONSE: 'The eUICC answered with data that does not parse or does not belong to the session.',

@@ -25,6 +25,18 @@ export const SW = {
   INCORRECT_P1_P2: 0x6a86,
   /** No handler for the ES10 command's tag on the selected application. */
   REFERENCED_DATA_NOT_FOUND: 0x6a88,
+  /** SELECT of a file ID, path or AID the enabled profile does not have (TS 102 221 10.2.1.5). */
+  FILE_NOT_FOUND: 0x6a82,
+  /** READ RECORD of a record the EF does not have. */
+  RECORD_NOT_FOUND: 0x6a83,
+  /** READ BINARY offset beyond the end of the EF (TS 102 221 10.2.1.4). */
+  WRONG_P1_P2: 0x6b00,
+  /** A file command on an EF of the wrong structure. */
+  COMMAND_INCOMPATIBLE_WITH_FILE: 0x6981,
+  /** A file command without a current EF. */
+  NO_EF_SELECTED: 0x6986,
+  /** AUTHENTICATE: incorrect MAC (TS 31.102 7.1.2.1). */
+  AUTHENTICATION_MAC_FAILURE: 0x9862,
   INS_NOT_SUPPORTED: 0x6d00,
   CLA_NOT_SUPPORTED: 0x6e00,
   /** An unexpected failure inside the card (a handler bug), never caused by well-formed input. */

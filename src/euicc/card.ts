@@ -53,6 +53,19 @@ const ATR: Buffer = (() => {
   return Buffer.concat([Buffer.from([0x3b]), body, Buffer.from([tck])]);
 })();
 
+/**
+ * The UICC file system behind the card (ETSI TS 102 221): SELECT other than of a registered application's full AID,
+ * and the file and authentication commands. Its per-channel selection is opaque to the card.
+ */
+export interface CardFileSystem {
+  /** SELECT (any P1): the channel's new selection and the response data; throws CardError leaving the selection as it was. */
+  select(current: unknown, command: CommandApdu): { selection: unknown; response: Buffer };
+  /** The interindustry INS values it executes besides SELECT. */
+  readonly instructions: ReadonlySet<number>;
+  /** One of `instructions`: the channel's selection afterwards and the response data. */
+  execute(current: unknown, command: CommandApdu): { selection: unknown; response: Buffer };
+}
+
 interface RegisteredApplication {
   readonly aid: Buffer;
   readonly app: CardApplication;
@@ -64,6 +77,8 @@ interface Channel {
   readonly storeData: StoreDataReceiver;
   /** Response data waiting for GET RESPONSE. */
   pending: Buffer | undefined;
+  /** The file system's selection (current DF, EF, application) when the channel is in the file system. */
+  files: unknown;
 }
 
 /**
@@ -78,6 +93,7 @@ export class Card {
   readonly #maxCommandLength: number;
   readonly #onInternalError: ((error: unknown) => void) | undefined;
   readonly #applications = new Map<string, RegisteredApplication>();
+  #fileSystem: CardFileSystem | undefined;
   /** Index = channel number; undefined = closed. Channel 0 is always open. */
   readonly #channels: (Channel | undefined)[];
 
@@ -110,6 +126,11 @@ export class Card {
       }
     }
     this.#applications.set(key, { aid: Buffer.from(aid), app });
+  }
+
+  /** Puts the UICC file system behind the card (one; a second replaces it). */
+  attachFileSystem(fileSystem: CardFileSystem): void {
+    this.#fileSystem = fileSystem;
   }
 
   /**
@@ -146,8 +167,8 @@ export class Card {
     return SW.NO_PRECISE_DIAGNOSIS;
   }
 
-  #newChannel(number: number, selected: RegisteredApplication | undefined): Channel {
-    return { number, selected, storeData: new StoreDataReceiver(this.#maxCommandLength), pending: undefined };
+  #newChannel(number: number, selected: RegisteredApplication | undefined, files?: unknown): Channel {
+    return { number, selected, storeData: new StoreDataReceiver(this.#maxCommandLength), pending: undefined, files };
   }
 
   #process(apdu: Uint8Array): Buffer {
@@ -163,7 +184,11 @@ export class Card {
     if (cls.family === 'interindustry' && command.ins === INS_MANAGE_CHANNEL) data = this.#manageChannel(channel, command);
     else if (cls.family === 'interindustry' && command.ins === INS_SELECT) data = this.#select(channel, command);
     else if (cls.family === 'proprietary' && command.ins === INS_STORE_DATA) data = this.#storeData(channel, command);
-    else throw new CardError('INS_NOT_SUPPORTED', `INS ${hexByte(command.ins)} is not supported in the ${cls.family} class`);
+    else if (cls.family === 'interindustry' && this.#fileSystem?.instructions.has(command.ins) === true) {
+      const result = this.#fileSystem.execute(channel.files, command);
+      channel.files = result.selection;
+      data = result.response;
+    } else throw new CardError('INS_NOT_SUPPORTED', `INS ${hexByte(command.ins)} is not supported in the ${cls.family} class`);
     return this.#respond(channel, data, command.ne);
   }
 
@@ -204,7 +229,8 @@ export class Card {
       }
       const free = this.#channels.findIndex((c, i) => i > 0 && c === undefined);
       if (free < 0) throw new CardError('FUNCTION_NOT_SUPPORTED', 'no logical channel available');
-      this.#channels[free] = this.#newChannel(free, channel.number === 0 ? undefined : channel.selected);
+      const inherit = channel.number !== 0;
+      this.#channels[free] = this.#newChannel(free, inherit ? channel.selected : undefined, inherit ? channel.files : undefined);
       return Buffer.from([free]);
     }
     if (command.p1 === 0x80) {
@@ -224,11 +250,19 @@ export class Card {
   }
 
   /**
-   * SELECT by DF name (P1 04) with the full AID; P2 00 returns the FCI (6F { 84 AID }), P2 0C no
-   * data. A successful SELECT ends any STORE DATA work on the channel; an unknown AID (6A82) leaves
-   * the selection as it was.
+   * SELECT by DF name (P1 04) with the full AID of a registered application; P2 00 returns the FCI (6F { 84 AID }),
+   * P2 0C no data, any other P2 6A86. Any other SELECT goes to the file system when one is attached. A successful SELECT ends any
+   * STORE DATA work on the channel; an unknown AID or file (6A82) leaves the selection as it was.
    */
   #select(channel: Channel, command: CommandApdu): Buffer {
+    const registered = command.p1 === 0x04 && this.#applications.has(command.data.toString('hex'));
+    if (!registered && this.#fileSystem !== undefined) {
+      const result = this.#fileSystem.select(channel.files, command);
+      channel.storeData.abort();
+      channel.selected = undefined;
+      channel.files = result.selection;
+      return result.response;
+    }
     if (command.p1 !== 0x04 || (command.p2 !== 0x00 && command.p2 !== 0x0c)) {
       throw new CardError('INCORRECT_P1_P2', 'SELECT supports only P1 04 (by AID) with P2 00 or 0C');
     }
@@ -237,6 +271,7 @@ export class Card {
     if (!target) throw new CardError('APPLICATION_NOT_FOUND', `no application with AID ${command.data.toString('hex').toUpperCase()}`);
     channel.storeData.abort();
     channel.selected = target;
+    channel.files = undefined;
     return command.p2 === 0x0c ? NO_DATA : encodeTlv(0x6f, encodeTlv(0x84, target.aid));
   }
 

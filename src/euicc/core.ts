@@ -12,6 +12,7 @@ import {
   type ProfilePolicyAuthorisationRule,
 } from '../asn1/definitions/rsp.js';
 import type { ProfileEssentials } from '../asn1/definitions/saip.js';
+import type { ProfileFileSystem } from './usim/fileSystem.js';
 import { encodeTlv } from '../asn1/tlv.js';
 import { signPlain, type EcCurve } from '../crypto/ecdsa.js';
 import type { OneTimeEckaKeyPair } from '../crypto/ecka.js';
@@ -54,11 +55,13 @@ export interface EuiccRuntimeOptions {
 
 export type StoredProfileState = 'enabled' | 'disabled';
 
-/** What a USIM needs of an installed profile: identity, AKA algorithm and keys, SQN state (TS 33.102 Annex C arrays). */
+/** What a USIM needs of an installed profile: identity, AKA algorithm and keys, SQN state (TS 33.102 Annex C arrays), files. */
 export interface UsimState {
   readonly essentials: ProfileEssentials;
   /** Highest accepted SEQ per IND, initialised from sqnInit. */
   readonly sqn: readonly number[];
+  /** The MF and ADF.USIM the profile package creates; absent for profiles installed before mcim kept them (usim/usimFiles.ts). */
+  readonly fileSystem?: ProfileFileSystem;
 }
 
 export interface StoredProfile {

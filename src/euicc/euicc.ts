@@ -38,6 +38,7 @@ import { euiccMemoryReset } from './es10c/euiccMemoryReset.js';
 import { getEid } from './es10c/getEid.js';
 import { getProfilesInfo } from './es10c/getProfilesInfo.js';
 import { setNickname } from './es10c/setNickname.js';
+import { UsimFiles } from './usim/usimFiles.js';
 
 export type { EuiccIdentity, EuiccRuntimeOptions, EuiccSettings, StoredProfile, UsimState } from './core.js';
 
@@ -75,9 +76,11 @@ const FUNCTIONS: readonly (readonly [number, (core: EuiccCore, command: Buffer) 
 export class Euicc {
   readonly #core: EuiccCore;
   readonly #application: CardApplication;
+  readonly #files: UsimFiles;
 
   private constructor(core: EuiccCore) {
     this.#core = core;
+    this.#files = new UsimFiles(core);
     const handlers = new Map<number, CommandHandler>(FUNCTIONS.map(([tag, fn]) => [tag, (command: Buffer) => fn(core, command)]));
     const streaming = new Map<number, StreamingHandler>([[0xbf36, new LoadBoundProfilePackage(core)]]);
     this.#application = { handlers, streamingHandlers: streaming };
@@ -115,9 +118,10 @@ export class Euicc {
     return this.#application;
   }
 
-  /** Registers the ISD-R on `card` under its AID (SGP.22 2.2.3). */
+  /** Registers the ISD-R on `card` under its AID (SGP.22 2.2.3) and puts the enabled profile's USIM file system behind it. */
   attach(card: Card): void {
     card.registerApplication(Buffer.from(ISD_R_AID, 'hex'), this.#application);
+    card.attachFileSystem(this.#files);
   }
 }
 

@@ -21,6 +21,8 @@ import { parseConnectOverride, type HttpsClientOptions } from '../../ipa/httpsCl
 import { listProfiles, manageProfile, type ProfileOperation, type ProfileOperationResult, type ProfileSummary } from '../../ipa/localProfileManagement.js';
 import { listPendingNotifications, sendPendingNotifications, type DeliveryReport, type NotificationSummary } from '../../ipa/notifications.js';
 import { downloadProfile, type DownloadResult } from '../../ipa/profileDownload.js';
+import { UsimClient, type UsimAuthenticateAnswer } from '../../ipa/usimClient.js';
+import { parseHexArg } from './aka.js';
 
 const CURVES: Readonly<Record<string, EcCurve>> = { p256: 'P-256', brainpool: 'brainpoolP256r1' };
 const SECRET_ENV = 'MCIM_DEVICE_SECRET';
@@ -199,6 +201,28 @@ export function deviceInit(o: DeviceInitOptions): DeviceInitReport {
 
 // ---- the commands ----
 
+/** `mcim device usim`: the enabled profile's IMSI or ICCID, or one AUTHENTICATE, through the card's APDUs (src/ipa/usimClient.ts). */
+export async function usimQuery(o: DeviceOptions, query: string, rand?: string, autn?: string): Promise<Record<string, string>> {
+  if (query !== 'imsi' && query !== 'iccid' && query !== 'authenticate') throw badInput(`usim: '${query}' is not imsi, iccid or authenticate`);
+  const euicc = Euicc.open(o.state, deviceSecret(o));
+  const card = new Card();
+  euicc.attach(card);
+  const usim = new UsimClient({ transmit: (apdu) => card.transmit(apdu) });
+  if (query === 'imsi') return { imsi: await usim.readImsi() };
+  if (query === 'iccid') return { iccid: await usim.readIccid() };
+  if (rand === undefined || autn === undefined) throw badInput('usim authenticate needs --rand and --autn');
+  const answer: UsimAuthenticateAnswer = await usim.authenticate(parseHexArg('--rand', rand, 16), parseHexArg('--autn', autn, 16, 24, 40));
+  const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
+  switch (answer.status) {
+    case 'success':
+      return { status: 'success', res: hex(answer.res), ck: hex(answer.ck), ik: hex(answer.ik), ...(answer.kc ? { kc: hex(answer.kc) } : {}) };
+    case 'sync_failure':
+      return { status: 'sync_failure', auts: hex(answer.auts) };
+    case 'mac_failure':
+      return { status: 'mac_failure' };
+  }
+}
+
 interface CommonCliOptions {
   state: string;
   secretFile?: string;
@@ -353,6 +377,14 @@ export function registerDevice(program: Command, write: (text: string) => void =
       if (list.some((n) => 'delivered' in n && !n.delivered)) process.exitCode = 1;
     });
 
+  addCommon(device.command('usim <query>').description("the enabled profile's USIM over APDUs: imsi, iccid, or authenticate (TS 31.102 7.1.2, 3G context)"))
+    .option('--rand <hex>', 'authenticate: RAND (16 bytes)')
+    .option('--autn <hex>', 'authenticate: AUTN (16 to 40 bytes)')
+    .action(async (query: string, o: CommonCliOptions & { rand?: string; autn?: string }) => {
+      const r = await usimQuery(o, query, o.rand, o.autn);
+      write(o.json ? json(r) : `${Object.entries(r).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+    });
+
   const network = '--ca data/pki/p256/ci.pem --connect 127.0.0.1:8443';
   const examples: Record<string, string> = {
     init: 'mcim device init --state device.state --pki data/pki/p256',
@@ -363,6 +395,7 @@ export function registerDevice(program: Command, write: (text: string) => void =
     disable: `mcim device disable 8949449999999990049 --state device.state ${network}`,
     delete: `mcim device delete 8949449999999990049 --state device.state ${network}`,
     notifications: `mcim device notifications --state device.state --send ${network}`,
+    usim: 'mcim device usim authenticate --state device.state --rand 00112233445566778899AABBCCDDEEFF --autn 0123456789ABCDEF0123456789ABCDEF',
   };
   for (const command of device.commands) {
     const example = examples[command.name()];

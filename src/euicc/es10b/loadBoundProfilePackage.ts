@@ -24,6 +24,7 @@ import { CardError } from '../apdu.js';
 import type { CommandContext, StreamPosition, StreamStep, StreamingHandler } from '../storeData.js';
 import type { EuiccCore, PreparedDownload, RspSession, StoredNotification, StoredProfile } from '../core.js';
 import { pprsAllowedByRat } from '../profilePolicy.js';
+import { FileSystemError, buildProfileFileSystem, type ProfileFileSystem } from '../usim/fileSystem.js';
 
 /** Longest InitialiseSecureChannelRequest accepted (its fields total about 200 bytes). */
 const MAX_ISC_LENGTH = 512;
@@ -341,13 +342,19 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     const peError = (message: string): BppFailure =>
       new BppFailure(command, ErrorReason.installFailedDueToPEProcessingError, message, euiccResponse(PE_STATUS_INVALID_REQUEST_FORMAT));
     let essentials: ReturnType<typeof extractProfileEssentials>;
+    let fileSystem: ProfileFileSystem;
     try {
       const elements = decodeProfilePackage(Buffer.concat(load.profile, load.profileLength)).elements;
       if (elements[0]?.type !== 'header') throw peError('the profile package does not start with a ProfileHeader');
       if (elements.at(-1)?.type !== 'end') throw peError('the profile package does not end with PE-End');
       essentials = extractProfileEssentials(elements);
+      fileSystem = buildProfileFileSystem(elements);
     } catch (e) {
       if (e instanceof Asn1Error) throw peError(e.message);
+      if (e instanceof FileSystemError && e.code === 'FILE_SYSTEM_LIMIT') {
+        throw new BppFailure(command, ErrorReason.installFailedDueToInsufficientMemoryForProfile, e.message);
+      }
+      if (e instanceof FileSystemError) throw peError(e.message);
       throw e;
     }
     if (!essentials.iccid.equals(metadata.value.iccid)) {
@@ -365,7 +372,7 @@ export class LoadBoundProfilePackage implements StreamingHandler {
       state: 'disabled',
       metadata: metadata.der,
       ...(dpOid !== undefined ? { dpOid } : {}),
-      usim: { essentials, sqn: essentials.aka ? [...essentials.aka.sqnInit] : [] },
+      usim: { essentials, sqn: essentials.aka ? [...essentials.aka.sqnInit] : [], fileSystem },
     };
     const { notification, pir } = this.#pir(load, { type: 'successResult', value: { aid, simaResponse: euiccResponse(PE_STATUS_OK) } });
     const state = core.state;
