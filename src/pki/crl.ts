@@ -2,7 +2,7 @@
 import { derBlocks, toPem } from './pem.js';
 import type { KeyObject } from 'node:crypto';
 import { Asn1Error } from '../asn1/errors.js';
-import { encodeBigInteger, encodeInteger } from '../asn1/primitives.js';
+import { decodeBigInteger, encodeBigInteger, encodeInteger } from '../asn1/primitives.js';
 import { capture, decode, encode, type Codec } from '../asn1/schema.js';
 import {
   CRL_MAX_ENTRIES,
@@ -70,10 +70,6 @@ function decodeExt<T>(what: string, codec: Codec<T>, value: Buffer): T {
   }
 }
 
-function bigFromBytes(b: Buffer): bigint {
-  return b.length === 0 ? 0n : BigInt.asIntN(b.length * 8, BigInt(`0x${b.toString('hex')}`));
-}
-
 /** Entry extensions (5.3) mcim reads past: reasonCode and invalidityDate inform, they never change the verdict. */
 const KNOWN_ENTRY_EXTENSIONS: ReadonlySet<string> = new Set([CRL_OID.reasonCode, CRL_OID.invalidityDate]);
 
@@ -104,7 +100,7 @@ function parseCrlExtensions(exts: readonly Extension[]): CrlExtensionFields {
         out.authorityKeyIdentifier = decodeExt('authorityKeyIdentifier', authorityKeyIdentifier, ext.extnValue).keyIdentifier;
         break;
       case CRL_OID.cRLNumber: {
-        const n = bigFromBytes(decodeExt('cRLNumber', crlNumberCodec, ext.extnValue));
+        const n = decodeBigInteger(decodeExt('cRLNumber', crlNumberCodec, ext.extnValue));
         if (n < 0n) throw malformed('cRLNumber is negative (RFC 5280 5.2.3)');
         out.crlNumber = n;
         break;

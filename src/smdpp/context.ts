@@ -1,6 +1,7 @@
 // What every ES9+ function of the SM-DP+ works with: its identity, its per-curve credentials, the store and the clock.
 import type { KeyObject } from 'node:crypto';
 import { encodeTlv } from '../asn1/tlv.js';
+import { McimError } from '../errors.js';
 import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
@@ -125,4 +126,17 @@ export function signatureTlv(signature: Uint8Array): Buffer {
 /** Host names compare case-insensitively (SGP.22 5.6.1: the SM-DP+ address). */
 export function sameAddress(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
+}
+
+/** A DNS host name (RFC 1123 labels, 253 characters at most). */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+/** Splits host[:port] and checks the host is a DNS name (the TLS certificate names it). */
+export function parseAddress(address: string): { host: string; port: number | undefined } {
+  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(address);
+  const port = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (m === null || !HOST_NAME.test(m[1]!) || (port !== undefined && (port < 1 || port > 65535))) {
+    throw new McimError('INVALID_ARGUMENT', `'${address}' is not an SM-DP+ address (host name[:port])`);
+  }
+  return { host: m[1]!, port };
 }

@@ -8,7 +8,7 @@ import { McimError } from '../errors.js';
 import { certificateToPem, certificatesFromFile, parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import { PkiError } from '../pki/errors.js';
 import { validateChain, type CertificateUse } from '../pki/validateChain.js';
-import type { KeyedCertificate, SmdpCredential } from './context.js';
+import { parseAddress, type KeyedCertificate, type SmdpCredential } from './context.js';
 
 export type CredentialErrorCode =
   /** A file is missing, unreadable, or not a certificate / EC private key (or its passphrase is wrong or missing). */
@@ -215,10 +215,6 @@ export function tlsServerSettings(curve: EcCurve): { maxVersion?: 'TLSv1.2'; ecd
   return curve === 'P-256' ? {} : { maxVersion: 'TLSv1.2', ecdhCurve: 'brainpoolP256r1:prime256v1:X25519' };
 }
 
-function hostOf(address: string): string {
-  return address.replace(/:\d+$/, '').toLowerCase();
-}
-
 /** A dNSName names the host: equal, or a wildcard `*.rest` for exactly one more label (RFC 6125 6.4.3). */
 function namesHost(dnsName: string, host: string): boolean {
   const name = dnsName.toLowerCase();
@@ -297,8 +293,8 @@ export function validateCredentialMaterial(m: CredentialMaterial, options: Valid
       );
     }
     address = dnsNames[0]!;
-  } else if (!dnsNames.some((n) => namesHost(n, hostOf(address!)))) {
-    throw new CredentialError('ADDRESS_NOT_IN_TLS_CERTIFICATE', `the TLS certificate ${tls.file} does not name the SM-DP+ address ${hostOf(address)} in its subjectAltName (it names ${dnsNames.join(', ') || 'no host'})`);
+  } else if (!dnsNames.some((n) => namesHost(n, parseAddress(address!).host.toLowerCase()))) {
+    throw new CredentialError('ADDRESS_NOT_IN_TLS_CERTIFICATE', `the TLS certificate ${tls.file} does not name the SM-DP+ address ${parseAddress(address).host.toLowerCase()} in its subjectAltName (it names ${dnsNames.join(', ') || 'no host'})`);
   }
   const tlsCurve = tls.certificate.publicKey.curve;
   if (!tlsCurveSupported(tlsCurve)) {

@@ -12,7 +12,7 @@ import { DEFAULT_SMDP_OID, TEST_ENTITIES, issueTestPki, readTestPkiKey, writeTes
 import { DATABASE_ENV, openDatabase, postgresConfig, type DatabaseConfig } from '../store/database.js';
 import { AtRestKey, type AtRestKeySource } from '../store/secretBox.js';
 import { SmdpStore } from '../store/smdpStore.js';
-import type { KeyedCertificate, SmdpCredential } from './context.js';
+import { parseAddress, type KeyedCertificate, type SmdpCredential } from './context.js';
 import { credentialDirCiFiles, credentialDirSources, hasCredentialDir, writeCredentialDir } from './credentialDir.js';
 import { loadCredentialSources, tlsChainPem, tlsServerSettings, validateCredentialMaterial, type CredentialSet, type CredentialSources } from './credentialSet.js';
 
@@ -24,7 +24,6 @@ const CURVE_DIRS: readonly (readonly [EcCurve, string])[] = [
   ['P-256', 'p256'],
   ['brainpoolP256r1', 'brainpool'],
 ];
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 export interface SmdpDataDir {
   readonly dir: string;
@@ -68,16 +67,6 @@ export function requireSmdpDataDir(dirOption: string): void {
   if (!existsSync(join(dir, CONFIG_FILE))) {
     throw new McimError('INVALID_ARGUMENT', `${dir} is not an SM-DP+ data directory: create it with 'mcim serve --data ${dirOption}' or 'mcim smdpp credentials --data ${dirOption}'`);
   }
-}
-
-/** Splits host[:port] and checks the host is a DNS name (the TLS certificate names it). */
-export function parseAddress(address: string): { host: string; port: number | undefined } {
-  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(address);
-  const port = m?.[2] === undefined ? undefined : Number(m[2]);
-  if (m === null || !HOST_NAME.test(m[1]!) || (port !== undefined && (port < 1 || port > 65535))) {
-    throw new McimError('INVALID_ARGUMENT', `'${address}' is not an SM-DP+ address (host name[:port])`);
-  }
-  return { host: m[1]!, port };
 }
 
 /** The at-rest key file of a data directory when no other source is given (32 random bytes, mode 600). */

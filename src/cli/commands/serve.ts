@@ -12,7 +12,8 @@ import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../../http
 import { answerClusterMetrics, clusterSource, registrySource, ServerMetrics, startMetricsEndpoint, type MetricsEndpoint, type MetricsSource } from '../../http/metrics.js';
 import { connectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/connectionLimits.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, runClusterPrimary, runClusterWorker, type ClusterService } from '../../smdpp/cluster.js';
-import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, parseAddress, type SmdpDataDir } from '../../smdpp/dataDir.js';
+import { DEFAULT_SMDP_ADDRESS, configuredAddress, importSmdpCredentials, initSmdpDataDir, openSmdpStore, type SmdpDataDir } from '../../smdpp/dataDir.js';
+import { parseAddress } from '../../smdpp/context.js';
 import { createSmdpServer } from '../../smdpp/server.js';
 import { DATABASE_ENV, postgresConfig, type DatabaseConfig } from '../../store/database.js';
 import type { LockoutPolicy } from '../../store/lockouts.js';
