@@ -264,6 +264,10 @@ export async function createAucServer(ctx: AucContext, options: AucServerOptions
   }) as unknown as FastifyInstance;
   const authenticate = bearerCheck(options.token);
   app.addHook('onRequest', async (request) => authenticate(request));
+  // One line per request: method, route, status, time; never a body, a header or a query value.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, route: request.routeOptions.url ?? '(none)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'AuC request');
+  });
   app.setNotFoundHandler((request, reply) => errorReply(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 80)}`));
   app.setErrorHandler((error: FastifyError | McimError, request, reply) => {
     if (error instanceof McimError) {
