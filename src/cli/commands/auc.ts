@@ -11,7 +11,7 @@ import { generate5gVector } from '../../auc/generate5gVector.js';
 import { generateEpsVector } from '../../auc/generateEpsVector.js';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LINES, importSubscribers } from '../../auc/importSubscribers.js';
 import { resynchronise, type ResyncTarget } from '../../auc/resynchronise.js';
-import { createAucServer, epsVectorJson, fiveGVectorJson, subscriberJson } from '../../auc/server.js';
+import { createAucServer, epsVectorJson, fiveGVectorJson, MIN_TOKEN_LENGTH, subscriberJson } from '../../auc/server.js';
 import { parseSubscriberRecord } from '../../auc/subscriberRecord.js';
 import { AucStore, type HnKeyProfile } from '../../store/aucStore.js';
 import { DATABASE_ENV, openDatabase, postgresConfig, type Database, type DatabaseConfig } from '../../store/database.js';
@@ -122,6 +122,7 @@ async function serve(o: ServeOptions): Promise<void> {
   if (!LOOPBACK.has(o.host) && o.tlsKey === undefined) throw new McimError('INVALID_ARGUMENT', `--host ${o.host} is not loopback: serve it over TLS (--tls-key, --tls-cert)`);
   if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) throw new McimError('INVALID_ARGUMENT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const token = readToken(o.tokenFile);
+  if (token.length < MIN_TOKEN_LENGTH) throw new McimError('INVALID_ARGUMENT', `the API token must be at least ${MIN_TOKEN_LENGTH} printable characters without spaces`);
   const kek = readKek(o.kekFile);
   const db = await openDatabase(aucDatabase(o.db));
   const logger = createLogger({ level: o.logLevel as LogLevel });
