@@ -1,8 +1,9 @@
-// The AuC (src/auc) on SQLite: EPS-AKA vectors per second through its HTTP API (loopback, keep-alive, 8 clients in this
-// process), beside the in-process AuC function on the same store (the most the API can reach), itself beside the bare
-// vector computation without the store (Milenage f1..f5 and KASME).
+// The AuC (src/auc) on SQLite: EPS-AKA vectors per second through its HTTP API (loopback, keep-alive, 8 clients in a worker
+// thread, the server on this one), beside the in-process AuC function on the same store (the most the API can reach),
+// itself beside the bare vector computation without the store (Milenage f1..f5 and KASME).
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,36 @@ const SUBSCRIBERS = 64;
 const MAX_VECTORS = 20_000;
 const CLIENTS = 8;
 const TOKEN = randomBytes(24).toString('hex');
+
+/**
+ * The HTTP clients, in a worker thread (so they do not share the server's thread): `clients` keep-alive connections
+ * POST /vectors/eps until `seconds` pass or `max` vectors are received; posts back the rate.
+ */
+const CLIENT = `
+const { Agent, request } = require('node:http');
+const { parentPort, workerData: w } = require('node:worker_threads');
+const agent = new Agent({ keepAlive: true, maxSockets: w.clients });
+const headers = { authorization: 'Bearer ' + w.token, 'content-type': 'application/json' };
+const post = (imsi) => new Promise((resolve, reject) => {
+  const req = request({ host: '127.0.0.1', port: w.port, path: '/vectors/eps', method: 'POST', agent, headers }, (res) => {
+    res.resume();
+    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('AuC API answered ' + res.statusCode))));
+  });
+  req.on('error', reject);
+  req.end(JSON.stringify({ imsi, mcc: '001', mnc: '01' }));
+});
+(async () => {
+  for (let i = 0; i < 50; i++) await post(w.imsis[i % w.imsis.length]);
+  let done = 0;
+  const start = performance.now();
+  const deadline = start + w.seconds * 1000;
+  await Promise.all(Array.from({ length: w.clients }, async () => {
+    while (done < w.max && performance.now() < deadline) await post(w.imsis[done++ % w.imsis.length]);
+  }));
+  parentPort.postMessage({ rate: done / ((performance.now() - start) / 1000) });
+  agent.destroy();
+})().catch((e) => parentPort.postMessage({ error: String(e) }));
+`;
 
 /** Runs `one` from `clients` loops until `seconds` pass or `max` calls are made; returns calls per second. */
 async function rate(seconds: number, max: number, clients: number, one: (i: number) => Promise<void>): Promise<number> {
@@ -63,20 +94,12 @@ export async function benchAuc(seconds: number): Promise<void> {
     await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const { port } = app.server.address() as { port: number };
-      const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-      const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-      const post = (body: string): Promise<void> =>
-        new Promise((resolve, reject) => {
-          const req = request({ host: '127.0.0.1', port, path: '/vectors/eps', method: 'POST', agent, headers }, (res) => {
-            res.resume();
-            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`AuC API answered ${res.statusCode}`))));
-          });
-          req.on('error', reject);
-          req.end(body);
-        });
-      const api = await rate(seconds, MAX_VECTORS, CLIENTS, (i) => post(JSON.stringify({ imsi: imsis[i % SUBSCRIBERS], ...plmn })));
-      agent.destroy();
-      report({ name: `AuC EPS vector, HTTP API (${CLIENTS} clients, keep-alive)`, value: api, unit: 'vectors/s', limitName: 'AuC in process', limit: inProcess });
+      const worker = new Worker(CLIENT, { eval: true, workerData: { port, token: TOKEN, imsis, clients: CLIENTS, seconds, max: MAX_VECTORS } });
+      const [result] = (await once(worker, 'message')) as [{ rate: number } | { error: string }];
+      await worker.terminate();
+      if ('error' in result) throw new Error(result.error);
+      const api = result.rate;
+      report({ name: `AuC EPS vector, HTTP API (${CLIENTS} clients, 2 threads)`, value: api, unit: 'vectors/s', limitName: 'AuC in process', limit: inProcess });
     } finally {
       await app.close();
     }
