@@ -9,17 +9,21 @@ export interface ImportLimits {
   readonly maxLineBytes?: number;
   /** Most subscriber lines in one import (default 1,000,000). */
   readonly maxLines?: number;
+  /** Largest export in bytes (default 512 MiB). */
+  readonly maxBytes?: number;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 4096;
 export const DEFAULT_MAX_LINES = 1_000_000;
+export const DEFAULT_MAX_EXPORT_BYTES = 512 * 1024 * 1024;
 
 /** Parses the export: blank lines are skipped; a bad line is refused by its number, before anything is written. */
 export function parseSubscriberExport(data: Buffer | string, limits: ImportLimits = {}): NewSubscriber[] {
   const maxLine = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxLines = limits.maxLines ?? DEFAULT_MAX_LINES;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  if (bytes.length > maxLines * (maxLine + 1)) throw new AucError('INPUT_TOO_LARGE', `the export is larger than ${maxLines} lines of ${maxLine} bytes`);
+  const maxBytes = Math.min(limits.maxBytes ?? DEFAULT_MAX_EXPORT_BYTES, maxLines * (maxLine + 1));
+  if (bytes.length > maxBytes) throw new AucError('INPUT_TOO_LARGE', `the export is larger than ${maxBytes} bytes`);
   const out: NewSubscriber[] = [];
   const lineOf = new Map<string, number>();
   let start = 0;

@@ -50,12 +50,13 @@ describe('subscriber export (JSON Lines)', () => {
     }
   });
 
-  it('bounds the line length and the number of lines', () => {
+  it('bounds the line length, the number of lines and the size', () => {
     const long = JSON.stringify({ ...milenageRecord('001010000000004', K, OPC), iccid: '8'.repeat(5000) });
     assert.throws(() => parseSubscriberExport(lines(milenageRecord('001010000000001', K, OPC), long)), code('INPUT_TOO_LARGE', /line 2: longer than 4096 bytes/));
     const three = lines(...['1', '2', '3'].map((n) => milenageRecord(`00101000000000${n}`, K, OPC)));
     assert.throws(() => parseSubscriberExport(three, { maxLines: 2 }), code('INPUT_TOO_LARGE'));
     assert.equal(parseSubscriberExport(three, { maxLines: 3 }).length, 3);
+    assert.throws(() => parseSubscriberExport(three, { maxBytes: three.length - 1 }), code('INPUT_TOO_LARGE', /larger than/));
   });
 
   it('random input: a list or a typed error, never anything else (property)', () => {

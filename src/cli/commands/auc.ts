@@ -9,7 +9,7 @@ import { createAucContext, type AucContext } from '../../auc/context.js';
 import { deconcealSuci } from '../../auc/deconcealSuci.js';
 import { generate5gVector } from '../../auc/generate5gVector.js';
 import { generateEpsVector } from '../../auc/generateEpsVector.js';
-import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LINES, importSubscribers } from '../../auc/importSubscribers.js';
+import { DEFAULT_MAX_EXPORT_BYTES, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LINES, importSubscribers } from '../../auc/importSubscribers.js';
 import { resynchronise, type ResyncTarget } from '../../auc/resynchronise.js';
 import { createAucServer, epsVectorJson, fiveGVectorJson, MIN_TOKEN_LENGTH, subscriberJson } from '../../auc/server.js';
 import { parseSubscriberRecord } from '../../auc/subscriberRecord.js';
@@ -230,11 +230,11 @@ export function registerAuc(program: Command): void {
       }),
     );
   common(subscribers.command('import').description(`Import the operator's subscriber export (JSON Lines), all or nothing`))
-    .argument('<file>', `JSON Lines, one subscriber a line (at most ${DEFAULT_MAX_LINES} lines of ${DEFAULT_MAX_LINE_BYTES} bytes)`)
+    .argument('<file>', `JSON Lines, one subscriber a line (at most ${DEFAULT_MAX_LINES} lines of ${DEFAULT_MAX_LINE_BYTES} bytes, ${DEFAULT_MAX_EXPORT_BYTES / 1024 / 1024} MiB)`)
     .action((file: string, o: AucCliOptions) =>
       withAuc(o, async (ctx) => {
         if (!existsSync(file)) throw new McimError('NOT_FOUND', `${file} does not exist`);
-        if (statSync(file).size > DEFAULT_MAX_LINES * (DEFAULT_MAX_LINE_BYTES + 1)) throw new McimError('INVALID_ARGUMENT', `${file} is too large for a subscriber export`);
+        if (statSync(file).size > DEFAULT_MAX_EXPORT_BYTES) throw new McimError('INPUT_TOO_LARGE', `${file} is larger than a subscriber export may be (${DEFAULT_MAX_EXPORT_BYTES} bytes)`);
         const imported = await importSubscribers(ctx, readFileSync(file));
         print(o, { imported }, () => `imported ${imported} subscribers\n`);
       }),
