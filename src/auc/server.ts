@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { McimError, type ErrorCode } from '../errors.js';
+import { connectionLimits, connectionServerOptions, limitConnections, type ConnectionLimits } from '../http/connectionLimits.js';
 import type { ServiceRestrictions, SubscriberInfo } from '../store/aucStore.js';
 import { MAX_LIST } from '../store/aucStore.js';
 import { confirmResStar } from './confirmResStar.js';
@@ -21,6 +22,8 @@ export interface AucServerOptions {
   readonly logger?: FastifyBaseLogger;
   /** PEM key and certificate: serve HTTPS (needed to listen beyond loopback). */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** Connection caps and timeouts; each one not given takes its default (src/http/connectionLimits.ts). */
+  readonly connections?: Partial<ConnectionLimits>;
 }
 
 export const MIN_TOKEN_LENGTH = 32;
@@ -253,15 +256,20 @@ export async function createAucServer(ctx: AucContext, options: AucServerOptions
   if (typeof options.token !== 'string' || options.token.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(options.token)) {
     throw new AucError('INVALID_ARGUMENT', `the API token must be at least ${MIN_TOKEN_LENGTH} printable characters without spaces`);
   }
+  const limits = connectionLimits(options.connections);
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) }),
     bodyLimit: BODY_LIMIT,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 10_000,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
-    ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' as const } }),
+    ...(options.tls === undefined
+      ? {}
+      : { https: { ...connectionServerOptions(limits), key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' as const } }),
   }) as unknown as FastifyInstance;
+  limitConnections(app.server, limits);
   const authenticate = bearerCheck(options.token);
   app.addHook('onRequest', async (request) => authenticate(request));
   // One line per request: method, route, status, time; never a body, a header or a query value.

@@ -3,6 +3,11 @@
 // nothing; the OpenAPI document lists every route; no secret reaches a log line.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { deriveResStar, servingNetworkName } from '../../src/crypto/keyDerivation5g.js';
@@ -215,6 +220,37 @@ describe('AuC HTTP API', () => {
       assert.equal(denied.headers.get('www-authenticate'), 'Bearer');
     } finally {
       await other.close();
+    }
+  });
+
+  it('serves over TLS (for an address beyond loopback) with the same token rule', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcim-auc-tls-'));
+    try {
+      const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=auc', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const tls = await createAucServer(auc.ctx, { token: TOKEN, tls: { key: readFileSync(key), cert: readFileSync(cert) } });
+      try {
+        await tls.listen({ host: '127.0.0.1', port: 0 });
+        const { port } = tls.server.address() as { port: number };
+        const get = (headers: Record<string, string>): Promise<[number, string]> =>
+          new Promise((resolve, reject) => {
+            const req = request({ host: '127.0.0.1', port, path: `/subscribers/${IMSI}`, ca: readFileSync(cert), headers }, (res) => {
+              let body = '';
+              res.on('data', (d: Buffer) => (body += d.toString()));
+              res.on('end', () => resolve([res.statusCode!, body]));
+            });
+            req.on('error', reject);
+            req.end();
+          });
+        const [status, body] = await get(AUTH);
+        assert.equal(status, 200);
+        assert.equal((JSON.parse(body) as { imsi: string }).imsi, IMSI);
+        assert.equal((await get({}))[0], 401);
+      } finally {
+        await tls.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
