@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { generateAuts } from '../../src/crypto/authenticationVector.js';
+import { deriveResStar } from '../../src/crypto/keyDerivation5g.js';
+import { Milenage } from '../../src/crypto/milenage.js';
+import { sqnFromNumber } from '../../src/crypto/sqnFreshness.js';
 import { concealSuci } from '../../src/crypto/suci.js';
 import { importSubscribers, parseSubscriberExport } from '../../src/auc/importSubscribers.js';
 import { McimError } from '../../src/errors.js';
@@ -102,7 +106,7 @@ describe('mcim auc (CLI)', () => {
       execFile(process.execPath, [MAIN, 'auc', ...args, '--db', db, '--kek-file', kek], (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }));
     });
 
-  it('imports, lists and shows without secrets, suspends, hands out vectors, de-conceals a SUCI; a bad import writes nothing', async () => {
+  it('imports and lists without secrets, hands out a 5G vector and confirms it, resyncs from AUTS, suspends, de-conceals a SUCI; a bad import writes nothing', async () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, lines(milenageRecord('001010000000001', K, OPC), { ...TUAK, k: 'xy' }));
     const refused = await mcim('subscribers', 'import', bad);
@@ -114,8 +118,16 @@ describe('mcim auc (CLI)', () => {
     const list = await mcim('subscribers', 'list', '--json');
     assert.ok(!list.stdout.includes(K) && !list.stdout.includes(OPC) && !list.stdout.includes('cd'.repeat(32)) && !list.stdout.includes('ab'.repeat(32)), list.stdout);
     assert.deepEqual((JSON.parse(list.stdout) as { imsi: string; seqHe: number }[]).map((s) => [s.imsi, s.seqHe]), [['001010000000001', 0], ['001010000000002', 2]]);
-    const eps = JSON.parse((await mcim('vector', 'eps', '--imsi', '001010000000001', '--mcc', '001', '--mnc', '01', '--json')).stdout) as { kasme: string };
-    assert.match(eps.kasme, /^[0-9a-f]{64}$/);
+    const snn = '5G:mnc001.mcc001.3gppnetwork.org';
+    const v = JSON.parse((await mcim('vector', '5g', '--imsi', '001010000000001', '--snn', snn, '--json')).stdout) as { authCtxId: string; rand: string };
+    const alg = new Milenage(Buffer.from(K, 'hex'), Buffer.from(OPC, 'hex'));
+    const { res, ck, ik } = alg.f2345(Buffer.from(v.rand, 'hex'));
+    const resStar = deriveResStar(ck, ik, snn, Buffer.from(v.rand, 'hex'), res).toString('hex');
+    assert.deepEqual(JSON.parse((await mcim('vector', 'confirm', '--auth-ctx-id', v.authCtxId, '--res-star', resStar, '--json')).stdout), { supi: 'imsi-001010000000001', servingNetworkName: snn });
+    const auts = generateAuts(alg, Buffer.from(v.rand, 'hex'), sqnFromNumber(90 * 32 + 4)).toString('hex');
+    const resync = JSON.parse((await mcim('resync', '--imsi', '001010000000001', '--rand', v.rand, '--auts', auts, '--mcc', '001', '--mnc', '01', '--json')).stdout) as { sqnMs: string; vector: { kasme: string } };
+    assert.equal(resync.sqnMs, sqnFromNumber(90 * 32 + 4).toString('hex'));
+    assert.match(resync.vector.kasme, /^[0-9a-f]{64}$/);
     assert.equal((await mcim('subscribers', 'suspend', '001010000000001')).code, 0);
     const suspended = await mcim('vector', '5g', '--imsi', '001010000000001', '--snn', '5G:mnc001.mcc001.3gppnetwork.org');
     assert.deepEqual([suspended.code, suspended.stderr], [2, 'error: subscriber 001010000000001 is suspended\n']);
