@@ -12,7 +12,7 @@ import { deconcealSuci, MAX_SUCI_LENGTH } from './deconcealSuci.js';
 import { AucError } from './errors.js';
 import { generate5gVector, type FiveGAuthenticationVector } from './generate5gVector.js';
 import { generateEpsVector, type EpsAuthenticationVector } from './generateEpsVector.js';
-import { resynchronise } from './resynchronise.js';
+import { resynchronise, type ResyncResult } from './resynchronise.js';
 import { parseSubscriberRecord } from './subscriberRecord.js';
 
 export interface AucServerOptions {
@@ -209,6 +209,11 @@ export function fiveGVectorJson(v: FiveGAuthenticationVector): Record<string, un
   };
 }
 
+/** A resync's outcome: the SQN_MS recovered from AUTS and the fresh vector. */
+export function resyncJson(r: ResyncResult): { sqnMs: string; vector: Record<string, unknown> } {
+  return { sqnMs: r.sqnMs.toString('hex'), vector: r.type === 'eps' ? epsVectorJson(r.vector) : fiveGVectorJson(r.vector) };
+}
+
 // --- errors and authentication ---
 
 function errorReply(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
@@ -390,7 +395,7 @@ export async function createAucServer(ctx: AucContext, options: AucServerOptions
     async (request) => {
       const b = request.body as { imsi: string; mcc: string; mnc: string; rand: string; auts: string };
       const r = await resynchronise(ctx, b.imsi, Buffer.from(b.rand, 'hex'), Buffer.from(b.auts, 'hex'), { type: 'eps', plmn: { mcc: b.mcc, mnc: b.mnc } });
-      return { sqnMs: r.sqnMs.toString('hex'), vector: r.type === 'eps' ? epsVectorJson(r.vector) : fiveGVectorJson(r.vector) };
+      return resyncJson(r);
     },
   );
   app.post('/vectors/5g', { schema: { tags: tags.vectors, summary: '5G-AKA vector (TS 33.501 6.1.3.2)', body: body(FIVEG_REQUEST), response: responses(FIVEG_VECTOR) } }, async (request) => {
@@ -410,7 +415,7 @@ export async function createAucServer(ctx: AucContext, options: AucServerOptions
     async (request) => {
       const b = request.body as { imsi: string; servingNetworkName: string; rand: string; auts: string };
       const r = await resynchronise(ctx, b.imsi, Buffer.from(b.rand, 'hex'), Buffer.from(b.auts, 'hex'), { type: '5g', servingNetworkName: b.servingNetworkName });
-      return { sqnMs: r.sqnMs.toString('hex'), vector: r.type === '5g' ? fiveGVectorJson(r.vector) : epsVectorJson(r.vector) };
+      return resyncJson(r);
     },
   );
   app.post(

@@ -265,7 +265,9 @@ export class AucStore {
       seen.add(s.imsi);
     }
     const created = new Map<string, SecretBox>();
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#db
+      .transaction()
+      .execute(async (trx) => {
       const imsis = [...seen];
       for (let i = 0; i < imsis.length; i += 500) {
         const found = await trx.selectFrom('auc_subscribers').select('imsi').where('imsi', 'in', imsis.slice(i, i + 500)).executeTakeFirst();
@@ -303,7 +305,13 @@ export class AucStore {
         });
       }
       for (let i = 0; i < rows.length; i += 200) await trx.insertInto('auc_subscribers').values(rows.slice(i, i + 200)).execute();
-    });
+      })
+      .catch((e: unknown) => {
+        // Another process added one of the IMSIs after the check above: its primary key refuses ours.
+        const code = (e as { code?: unknown }).code;
+        if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new McimError('SUBSCRIBER_EXISTS', 'a subscriber of the list was added meanwhile', { cause: e });
+        throw e;
+      });
     for (const [operator, box] of created) this.#dataKeys.set(operator, box);
   }
 

@@ -156,7 +156,7 @@ for (const engine of ENGINES) {
       }
     });
 
-    it('two AuC processes (two connection pools) hand out 200 vectors concurrently: no SQN twice, SEQ_HE counts them all', async () => {
+    it('two AuC processes (two connection pools) hand out 200 vectors concurrently: no SQN twice, SEQ_HE counts them all; a concurrent duplicate add is SUBSCRIBER_EXISTS', async () => {
       const fresh = freshDatabase(engine);
       const kek = new SecretBox(randomBytes(32));
       const dbs = [await openDatabase(fresh.config), await openDatabase(fresh.config)];
@@ -172,6 +172,12 @@ for (const engine of ENGINES) {
         });
         assert.equal(new Set(sqns).size, 200, 'every SQN distinct');
         assert.equal((await stores[1]!.getSubscriber('001010000000007')).seqHe, 200);
+        // Both processes add the same new IMSI at once: one wins, the other gets SUBSCRIBER_EXISTS (never a database error).
+        const record = parseSubscriberRecord(milenageRecord('001010000000008', K, OPC), 'test');
+        const outcomes = await Promise.allSettled(stores.map((s) => s.addSubscribers([record])));
+        assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+        const refused = outcomes.find((o) => o.status === 'rejected')!;
+        assert.ok(code('SUBSCRIBER_EXISTS')(refused.reason), String(refused.reason));
       } finally {
         for (const db of dbs) await db.destroy();
         await fresh.drop();

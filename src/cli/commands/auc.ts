@@ -11,7 +11,7 @@ import { generate5gVector } from '../../auc/generate5gVector.js';
 import { generateEpsVector } from '../../auc/generateEpsVector.js';
 import { DEFAULT_MAX_EXPORT_BYTES, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LINES, importSubscribers } from '../../auc/importSubscribers.js';
 import { resynchronise, type ResyncTarget } from '../../auc/resynchronise.js';
-import { createAucServer, epsVectorJson, fiveGVectorJson, MIN_TOKEN_LENGTH, subscriberJson } from '../../auc/server.js';
+import { createAucServer, epsVectorJson, fiveGVectorJson, MIN_TOKEN_LENGTH, resyncJson, subscriberJson } from '../../auc/server.js';
 import { parseSubscriberRecord } from '../../auc/subscriberRecord.js';
 import { AucStore, type HnKeyProfile } from '../../store/aucStore.js';
 import { DATABASE_ENV, openDatabase, postgresConfig, type Database, type DatabaseConfig } from '../../store/database.js';
@@ -331,7 +331,7 @@ export function registerAuc(program: Command): void {
         const rand = parseHexArg('--rand', o.rand, 16);
         const auts = parseHexArg('--auts', o.auts, 14, 22, 38);
         const r = await resynchronise(ctx, o.imsi, rand, auts, resyncTarget(o));
-        const shown = { sqnMs: r.sqnMs.toString('hex'), vector: r.type === 'eps' ? epsVectorJson(r.vector) : fiveGVectorJson(r.vector) };
+        const shown = resyncJson(r);
         print(o, shown, () => `SQN_MS               ${shown.sqnMs}\n${rows(shown.vector)}`);
       }),
     );
