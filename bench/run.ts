@@ -1,6 +1,7 @@
 // `npm run bench [-- NAME...]`: every benchmark (or the named ones), each figure beside the native limit measured in the same run.
 import { cpus } from 'node:os';
 import { benchAka } from './aka.js';
+import { benchAuc } from './auc.js';
 import { benchBsp } from './bsp.js';
 import { benchDownload } from './download.js';
 import { benchEcdsa } from './ecdsa.js';
@@ -13,6 +14,7 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   store: () => benchStore(),
   download: () => benchDownload(),
   'download-attack': () => benchDownload({ attack: true }),
+  'auc-api': benchAuc,
 };
 
 const wanted = process.argv.slice(2);

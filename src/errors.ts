@@ -85,6 +85,14 @@ export const ERROR_CODES = {
   ORDER_NOT_RELEASABLE: 'No order with this matching ID is waiting for release.',
   INVALID_PROFILE_PACKAGE: 'A file that is not a valid SAIP profile package.',
 
+  // AuC (src/auc, AucError) and its subscriber store (src/store/aucStore.ts).
+  SUBSCRIBER_EXISTS: 'A subscriber with this IMSI already exists.',
+  SUBSCRIBER_NOT_FOUND: 'No subscriber with this IMSI.',
+  SUBSCRIBER_SUSPENDED: 'The subscriber is suspended: the AuC hands out no authentication vector for it.',
+  AUTHENTICATION_NOT_FOUND: 'No pending 5G AKA authentication with this context ID: unknown, already confirmed, or expired.',
+  RES_STAR_MISMATCH: 'The RES* of a 5G AKA confirmation is not the XRES* of its authentication.',
+  UNAUTHORIZED: 'A request to the AuC API without its bearer token, or with another one.',
+
   // SM-DP+ credentials (src/smdpp CredentialError) and serving (mcim serve).
   UNREADABLE: 'A credential file is missing, unreadable, or not a certificate or EC private key (or its passphrase is wrong or missing).',
   KEY_MISMATCH: 'A private key is not the key of the certificate it comes with.',

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { McimError } from '../errors.js';
 import { registerAka } from './commands/aka.js';
 import { registerAsn1 } from './commands/asn1.js';
+import { registerAuc } from './commands/auc.js';
 import { registerDevice } from './commands/device.js';
 import { registerEuicc } from './commands/euicc.js';
 import { registerPki } from './commands/pki.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSuci(program);
   registerPki(program);
   registerAsn1(program);
+  registerAuc(program);
   return program;
 }
 

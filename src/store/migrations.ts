@@ -156,6 +156,61 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await sql`UPDATE smdp_orders SET bpp_euicc_otpk = NULL`.execute(db);
       },
     },
+    // The AuC (src/store/aucStore.ts): subscribers with K and OPc/TOPc sealed under their operator's data key, the data
+    // keys wrapped under the KEK, the 5G AKA authentications waiting for RES*, and the home network's SUCI keys.
+    '0009_auc_subscribers': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('auc_data_keys')
+          .addColumn('operator_id', 'text', (c) => c.primaryKey())
+          .addColumn('wrapped_key', bin, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('auc_subscribers')
+          .addColumn('imsi', 'text', (c) => c.primaryKey())
+          .addColumn('iccid', 'text')
+          .addColumn('operator_id', 'text', (c) => c.notNull().references('auc_data_keys.operator_id'))
+          .addColumn('algorithm', 'text', (c) => c.notNull())
+          .addColumn('k_sealed', bin, (c) => c.notNull())
+          .addColumn('opc_sealed', bin, (c) => c.notNull())
+          .addColumn('mac_length', 'integer')
+          .addColumn('res_length', 'integer')
+          .addColumn('ck_length', 'integer')
+          .addColumn('ik_length', 'integer')
+          .addColumn('keccak_iterations', 'integer')
+          .addColumn('amf', 'text', (c) => c.notNull())
+          .addColumn('seq_he', 'bigint', (c) => c.notNull())
+          .addColumn('ind_bits', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('data_only', 'integer', (c) => c.notNull())
+          .addColumn('volume_cap', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('auc_subscribers_operator').on('auc_subscribers').column('operator_id').execute();
+        await db.schema
+          .createTable('auc_pending_authentications')
+          .addColumn('auth_ctx_id', 'text', (c) => c.primaryKey())
+          .addColumn('imsi', 'text', (c) => c.notNull())
+          .addColumn('serving_network_name', 'text', (c) => c.notNull())
+          .addColumn('xres_star_sealed', bin, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('auc_pending_imsi').on('auc_pending_authentications').columns(['imsi', 'created_at']).execute();
+        await db.schema.createIndex('auc_pending_expires_at').on('auc_pending_authentications').column('expires_at').execute();
+        await db.schema
+          .createTable('auc_hn_keys')
+          .addColumn('profile', 'text', (c) => c.notNull())
+          .addColumn('hn_key_id', 'integer', (c) => c.notNull())
+          .addColumn('private_key_sealed', bin, (c) => c.notNull())
+          .addColumn('public_key', bin, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('auc_hn_keys_pk', ['profile', 'hn_key_id'])
+          .execute();
+      },
+    },
     // A session changes state three times in a download: indexes on its state are rewritten each time. The open-session
     // count and the purge of ended sessions need only the rows in those states, so their indexes hold only those rows
     // (partial indexes, on SQLite and PostgreSQL alike); a session leaving them is one index deletion, later changes none.
