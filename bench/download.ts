@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { initSmdpDataDir, openSmdpStore, openTestPkiKey } from '../src/smdpp/dataDir.js';
 import { importProfile } from '../src/smdpp/importProfile.js';
 import { parseCertificate } from '../src/pki/certificate.js';
+import { sql } from 'kysely';
+import { openDatabase, postgresConfig } from '../src/store/database.js';
 import type { AttackCommand, AttackKind, AttackReply } from './attacker.js';
 import type { DeviceCommand, DeviceReply } from './downloadDevice.js';
 import { opensslEcdh, opensslEcdsa, report } from './lib.js';
@@ -152,12 +154,12 @@ interface Server {
  * Starts the SM-DP+ in its measured configuration: JSON logs on standard output at the default level (read and
  * discarded here, so that the pipe never blocks it), metrics on, the default limits; resolves once every worker listens.
  */
-function startServer(dataDir: string): Promise<Server> {
+function startServer(dataDir: string, workers = SERVER_WORKERS, db?: string): Promise<Server> {
   // e.g. MCIM_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the primary and its workers.
   const nodeArgs = (process.env['MCIM_BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    [...nodeArgs, MAIN, 'serve', '--data', dataDir, '--listen', '127.0.0.1', '--port', '0', '--workers', String(SERVER_WORKERS), '--metrics-port', '0'],
+    [...nodeArgs, MAIN, 'serve', '--data', dataDir, '--listen', '127.0.0.1', '--port', '0', '--workers', String(workers), '--metrics-port', '0', ...(db === undefined ? [] : ['--db', db])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
@@ -530,13 +532,127 @@ function printAttack(a: AttackReport, seconds: number): void {
   console.log(`metrics after the attack:\n${a.metrics.split('\n').map((l) => `  ${l}`).join('\n')}`);
 }
 
+/**
+ * The SM-DP+ (`mcim serve --workers N`, its store SQLite or the PostgreSQL `db`) with `orders` orders of the TS.48
+ * profile imported, and two device processes ready to download from it.
+ */
+async function setUp(tmp: string, cleanup: string[], orders: number, workers: number, db?: string) {
+    const dataDir = join(tmp, 'smdp');
+    const server = await startServer(dataDir, workers, db);
+    const data = initSmdpDataDir(dataDir);
+
+    const profile = readFileSync(PROFILE);
+    const t = performance.now();
+    const store = await openSmdpStore(data, db === undefined ? undefined : postgresConfig(db));
+    try {
+      for (let i = 0; i < orders; i++) await importProfile(store, profile, { matchingId: `BENCH-${i}`, allowShortMatchingId: true }, Date.now());
+    } finally {
+      await store.close();
+    }
+    const importMs = performance.now() - t;
+
+    // The eUICCs' sealed state files (each still written, fsynced and renamed) go to memory when the machine has a tmpfs:
+    // the devices stand in for separate machines, whose flash writes are not the SM-DP+'s cost. MCIM_BENCH_DEVICE_DIR overrides.
+    const deviceStateDir = mkdtempSync(join(process.env['MCIM_BENCH_DEVICE_DIR'] ?? (existsSync('/dev/shm') ? '/dev/shm' : tmp), 'mcim-bench-euicc-'));
+    cleanup.push(deviceStateDir);
+    const devices = [startDevice(), startDevice()];
+    for (const d of devices) {
+      d.send({ type: 'setup', pkiDir: data.pkiDirs.p256!, eumKeyPem: openTestPkiKey(data, 'p256', 'eum').export({ type: 'pkcs8', format: 'pem' }) as string, stateDir: deviceStateDir, ca: readFileSync(data.ciCertificateFiles.p256!, 'utf8'), connect: { host: '127.0.0.1', port: server.port }, address: data.address });
+    }
+    for (const d of devices) await d.next('ready', 30_000);
+
+  return { server, data, devices, profileBytes: profile.length, importMs, deviceStateDir };
+}
+
+/** Stops the devices and the SM-DP+, and prints what it wrote to stderr or why it stopped early. */
+async function tearDown(server: Server, devices: readonly DeviceProcess[]): Promise<void> {
+    for (const d of devices) d.send({ type: 'exit' });
+    await Promise.all(devices.map((d) => exited(d.child, 5_000)));
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      console.log(
+        `the SM-DP+ exited during the benchmark (${server.child.exitCode ?? server.child.signalCode}); its stderr:\n${server.stderr()}\nthe end of its log:\n` +
+          server.stdoutTail().split('\n').slice(-15).join('\n'),
+      );
+    }
+    server.child.kill('SIGTERM');
+    if (!(await exited(server.child, 10_000))) console.log('download: the SM-DP+ did not stop within 10 s on SIGTERM');
+    const errors = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^mcim serve: SIG(TERM|INT): stopping/.test(line))
+      .join('\n');
+    if (errors !== '') console.log(`SM-DP+ stderr:\n${errors.split('\n').slice(0, 10).join('\n')}`);
+}
+
+/** `download-pg`: the phases run once per worker count, each against a fresh PostgreSQL schema. */
+const PG_PHASES: readonly Phase[] = [
+  { name: 'warm-up', sessions: 600, concurrency: 16, deviceProcesses: 2, capMs: 15_000, measured: false },
+  { name: '32 concurrent', sessions: 1200, concurrency: 32, deviceProcesses: 2, capMs: 20_000, measured: true },
+];
+const PG_WORKERS = [1, 2] as const;
+/** The PostgreSQL server the benchmark uses (a schema of its own, dropped after), e.g. the CI's at 127.0.0.1:5432. */
+const BENCH_PG_URL = process.env['MCIM_BENCH_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * `download-pg`: the same download sessions with the store on PostgreSQL, served by one worker process and then by two
+ * (issue 9: the scale-out ratio). The SM-DP+ CPU per session is its own processes' (PostgreSQL's backends are in
+ * "other load"); the devices share the machine's two cores with both, so two workers cannot double the rate here.
+ */
+async function benchDownloadPostgres(): Promise<void> {
+  const crypto = serverCryptoSeconds();
+  const bound = 1 / crypto.seconds;
+  console.log(`\nSGP.22 download sessions end to end with the store on PostgreSQL (${BENCH_PG_URL.replace(/^postgres:\/\/[^@]*@/, '')}), 1 and 2 worker processes`);
+  console.log(crypto.text);
+  const results: { workers: number; r: PhaseResult }[] = [];
+  for (const workers of PG_WORKERS) {
+    const tmp = mkdtempSync(join(tmpdir(), 'mcim-bench-download-pg-'));
+    const cleanup = [tmp];
+    const schema = `mcim_bench_${process.pid}_${workers}`;
+    const db = `${BENCH_PG_URL}?schema=${schema}`;
+    try {
+      const { server, devices } = await setUp(tmp, cleanup, PG_PHASES.reduce((a, p) => a + p.sessions, 0), workers, db);
+      console.log(`mcim serve --workers ${workers} --db ...?schema=${schema}`);
+      console.log(
+        `${'phase'.padEnd(15)} ${'sessions'.padStart(8)} ${'failed'.padStart(6)} ${'sessions/s'.padStart(10)} ${'median ms'.padStart(9)} ${'p99 ms'.padStart(8)} ` +
+          `${'server CPU ms/session'.padStart(21)} ${'device CPU ms/session'.padStart(21)}  machine busy (other load)`,
+      );
+      let next = 0;
+      for (const phase of PG_PHASES) {
+        const r = await runPhase(phase, Array.from({ length: phase.sessions }, () => `BENCH-${next++}`), devices, server.child.pid!);
+        printRow(r);
+        if (phase.measured) results.push({ workers, r });
+      }
+      await tearDown(server, devices);
+    } finally {
+      killAll();
+      for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+      const store = await openDatabase(postgresConfig(db));
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(store);
+      await store.destroy();
+    }
+  }
+  console.log('');
+  for (const { workers, r } of results) {
+    report({ name: `download PostgreSQL, ${workers} worker(s): sessions/SM-DP+ CPU-s`, value: r.completed / Math.max(r.serverCpuS, 1e-9), unit: 'sessions/s', limitName: 'openssl P-256 ops of a session', limit: bound });
+  }
+  const [one, two] = results;
+  if (one !== undefined && two !== undefined) {
+    const rate = (x: PhaseResult): number => x.completed / x.elapsedS;
+    console.log(
+      `download PostgreSQL scale-out: ${rate(one.r).toFixed(1)} sessions/s with 1 worker, ${rate(two.r).toFixed(1)} with 2: ratio ${(rate(two.r) / rate(one.r)).toFixed(2)} ` +
+        `(limit 2.00 with idle cores; here the devices and PostgreSQL share the same 2 cores)`,
+    );
+  }
+}
+
 /** `download` (options.attack false) or `download-attack`: the same sessions, then again with attackers in the background. */
-export async function benchDownload(options: { readonly attack?: boolean } = {}): Promise<void> {
+export async function benchDownload(options: { readonly attack?: boolean; readonly postgres?: boolean } = {}): Promise<void> {
   const phases = options.attack === true ? ATTACK_PHASES : PHASES;
   if (process.platform !== 'linux') {
     console.log('download: skipped (reads process CPU times from /proc)');
     return;
   }
+  if (options.postgres === true) return benchDownloadPostgres();
   const started = Date.now();
   const crypto = serverCryptoSeconds();
   const bound = 1 / crypto.seconds;
@@ -553,33 +669,11 @@ export async function benchDownload(options: { readonly attack?: boolean } = {})
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const dataDir = join(tmp, 'smdp');
-    const server = await startServer(dataDir);
+    const { server, data, devices, profileBytes, importMs, deviceStateDir } = await setUp(tmp, cleanup, phases.reduce((a, p) => a + p.sessions, 0), SERVER_WORKERS);
     const serverPid = server.child.pid!;
-    const data = initSmdpDataDir(dataDir);
 
     const total = phases.reduce((a, p) => a + p.sessions, 0);
-    const profile = readFileSync(PROFILE);
-    const t = performance.now();
-    const store = await openSmdpStore(data);
-    try {
-      for (let i = 0; i < total; i++) await importProfile(store, profile, { matchingId: `BENCH-${i}`, allowShortMatchingId: true }, Date.now());
-    } finally {
-      await store.close();
-    }
-    const importMs = performance.now() - t;
-
-    // The eUICCs' sealed state files (each still written, fsynced and renamed) go to memory when the machine has a tmpfs:
-    // the devices stand in for separate machines, whose flash writes are not the SM-DP+'s cost. MCIM_BENCH_DEVICE_DIR overrides.
-    const deviceStateDir = mkdtempSync(join(process.env['MCIM_BENCH_DEVICE_DIR'] ?? (existsSync('/dev/shm') ? '/dev/shm' : tmp), 'mcim-bench-euicc-'));
-    cleanup.push(deviceStateDir);
-    const devices = [startDevice(), startDevice()];
-    for (const d of devices) {
-      d.send({ type: 'setup', pkiDir: data.pkiDirs.p256!, eumKeyPem: openTestPkiKey(data, 'p256', 'eum').export({ type: 'pkcs8', format: 'pem' }) as string, stateDir: deviceStateDir, ca: readFileSync(data.ciCertificateFiles.p256!, 'utf8'), connect: { host: '127.0.0.1', port: server.port }, address: data.address });
-    }
-    for (const d of devices) await d.next('ready', 30_000);
-
-    console.log(`\nSGP.22 download sessions end to end (mcim serve --workers ${SERVER_WORKERS}, TS.48 profile ${profile.length} bytes, P-256, 127.0.0.1)`);
+    console.log(`\nSGP.22 download sessions end to end (mcim serve --workers ${SERVER_WORKERS}, TS.48 profile ${profileBytes} bytes, P-256, 127.0.0.1)`);
     console.log(`${total} orders imported in ${(importMs / 1000).toFixed(1)} s; each session: a fresh eUICC, one TLS connection, initiateAuthentication .. handleNotification`);
     console.log(`eUICC state files in ${deviceStateDir}`);
     console.log(crypto.text);
@@ -655,22 +749,7 @@ export async function benchDownload(options: { readonly attack?: boolean } = {})
     if (best !== undefined) {
       console.log(`download end to end: ${(best.completed / best.elapsedS).toFixed(1)} sessions/s (${best.phase.name}; target 300/s, SM-DP+ and devices sharing the machine)`);
     }
-    for (const d of devices) d.send({ type: 'exit' });
-    await Promise.all(devices.map((d) => exited(d.child, 5_000)));
-    if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      console.log(
-        `the SM-DP+ exited during the benchmark (${server.child.exitCode ?? server.child.signalCode}); its stderr:\n${server.stderr()}\nthe end of its log:\n` +
-          server.stdoutTail().split('\n').slice(-15).join('\n'),
-      );
-    }
-    server.child.kill('SIGTERM');
-    if (!(await exited(server.child, 10_000))) console.log('download: the SM-DP+ did not stop within 10 s on SIGTERM');
-    const errors = server
-      .stderr()
-      .split('\n')
-      .filter((line) => line.trim() !== '' && !/^mcim serve: SIG(TERM|INT): stopping/.test(line))
-      .join('\n');
-    if (errors !== '') console.log(`SM-DP+ stderr:\n${errors.split('\n').slice(0, 10).join('\n')}`);
+    await tearDown(server, devices);
   } finally {
     killAll();
     process.removeListener('exit', onExit);

@@ -14,6 +14,7 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   store: () => benchStore(),
   download: () => benchDownload(),
   'download-attack': () => benchDownload({ attack: true }),
+  'download-pg': () => benchDownload({ postgres: true }),
   'auc-api': benchAuc,
 };
 
