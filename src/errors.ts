@@ -93,6 +93,12 @@ export const ERROR_CODES = {
   RES_STAR_MISMATCH: 'The RES* of a 5G AKA confirmation is not the XRES* of its authentication.',
   UNAUTHORIZED: 'A request to the AuC API without its bearer token, or with another one.',
 
+  // Profile stock (src/smdpp personalization, src/store/profileStock.ts).
+  TEMPLATE_NOT_PATCHABLE: 'A profile template a field of which cannot be personalized in place: missing, of variable length, or the template does not re-encode identically.',
+  PROFILE_TYPE_EXISTS: 'A profile type with this name already exists.',
+  STOCK_CONFLICT: 'Profiles to generate whose ICCIDs or IMSIs are already in stock: nothing is written.',
+  KEK_MISMATCH: "The key-encryption key given does not unwrap the operator's data key: nothing is decrypted or written.",
+
   // SM-DP+ credentials (src/smdpp CredentialError) and serving (mcim serve).
   UNREADABLE: 'A credential file is missing, unreadable, or not a certificate or EC private key (or its passphrase is wrong or missing).',
   KEY_MISMATCH: 'A private key is not the key of the certificate it comes with.',
