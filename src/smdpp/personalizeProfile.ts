@@ -16,8 +16,12 @@ function notPatchable(detail: string, cause?: unknown): McimError {
   return new McimError('TEMPLATE_NOT_PATCHABLE', `the profile template cannot be personalized in place: ${detail}`, cause === undefined ? undefined : { cause });
 }
 
+/** The largest template accepted: TS.48 profiles are about 12 KiB, profiles with applets a few hundred KiB. */
+export const MAX_TEMPLATE_SIZE = 1024 * 1024;
+
 /** Decodes a template; anything the codec refuses, or a package that does not re-encode byte for byte, is not patchable. */
 function decodeTemplate(template: Buffer): ProfileElement[] {
+  if (template.length > MAX_TEMPLATE_SIZE) throw notPatchable(`it is ${template.length} bytes, more than ${MAX_TEMPLATE_SIZE}`);
   let elements: ProfileElement[];
   try {
     elements = decodeProfilePackage(template).elements;
