@@ -255,26 +255,32 @@ export class ProfileStock {
    * rows without waiting; SQLite: one statement under the database's write lock. Undefined when none is available.
    */
   async claim(profileType: string, now: number): Promise<ClaimedProfile | undefined> {
+    const type = await this.#db.selectFrom('stock_profile_types').select('operator').where('name', '=', profileType).executeTakeFirst();
+    if (type === undefined) throw new McimError('NOT_FOUND', `no profile type named '${profileType}'`);
+    // The data key first: a claimer without the right KEK takes nothing.
+    const box = await this.dataKey(type.operator, now);
     const postgres = this.#db.getExecutor().adapter instanceof PostgresAdapter;
     const candidate = postgres
       ? sql<string>`(SELECT iccid FROM stock_profiles WHERE profile_type = ${profileType} AND state = 'available' ORDER BY iccid LIMIT 1 FOR UPDATE SKIP LOCKED)`
       : sql<string>`(SELECT iccid FROM stock_profiles WHERE profile_type = ${profileType} AND state = 'available' ORDER BY iccid LIMIT 1)`;
-    const row = await this.#db
-      .updateTable('stock_profiles')
-      .set({ state: 'allocated', updated_at: now })
-      .where('iccid', '=', candidate)
-      .where('state', '=', 'available')
-      .returning(['iccid', 'imsi', 'profile_type', 'operator', 'package_sealed'])
-      .executeTakeFirst();
-    if (row === undefined) return undefined;
-    const box = await this.dataKey(row.operator, now);
-    return {
-      iccid: row.iccid,
-      imsi: row.imsi,
-      profileType: row.profile_type,
-      operator: row.operator,
-      package: box.open(row.package_sealed, `stock_profiles:package:${row.iccid}`),
-    };
+    // The package is opened inside the transaction: a profile that does not open stays available.
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('stock_profiles')
+        .set({ state: 'allocated', updated_at: now })
+        .where('iccid', '=', candidate)
+        .where('state', '=', 'available')
+        .returning(['iccid', 'imsi', 'profile_type', 'operator', 'package_sealed'])
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      return {
+        iccid: row.iccid,
+        imsi: row.imsi,
+        profileType: row.profile_type,
+        operator: row.operator,
+        package: box.open(row.package_sealed, `stock_profiles:package:${row.iccid}`),
+      };
+    });
   }
 
   /** The operator's subscribers with their secrets opened, by ICCID, read in pages: memory stays flat. */
