@@ -5,6 +5,7 @@ import { benchAuc } from './auc.js';
 import { benchBsp } from './bsp.js';
 import { benchDownload } from './download.js';
 import { benchEcdsa } from './ecdsa.js';
+import { benchProfiles } from './profiles.js';
 import { benchStore } from './store.js';
 
 const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<void>>> = {
@@ -15,6 +16,7 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   download: () => benchDownload(),
   'download-attack': () => benchDownload({ attack: true }),
   'auc-api': benchAuc,
+  profiles: benchProfiles,
 };
 
 const wanted = process.argv.slice(2);
