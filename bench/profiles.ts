@@ -80,7 +80,7 @@ async function storeRate(count: number): Promise<{ wall: number; cpu: number }> 
 }
 
 /** The SQLite limit: rows of the same size (sealed package + sealed secrets) inserted raw, one prepared statement, 1000 per transaction. */
-function rawInsertRate(count: number): number {
+function rawInsertRate(count: number): { wall: number; cpu: number } {
   const dir = mkdtempSync(join(tmpdir(), 'mcim-bench-raw-'));
   try {
     const db = new BetterSqlite3(join(dir, 'raw.sqlite'));
@@ -94,9 +94,10 @@ function rawInsertRate(count: number): number {
     const batch = db.transaction((from: number) => {
       for (let i = from; i < from + 1000; i++) insert.run(`8988${String(i).padStart(15, '0')}`, `00101${String(i).padStart(10, '0')}`, 'bench', 'op', 'available', pkg, secrets, 0, 0);
     });
+    const t = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < count; i += 1000) batch(i);
-    const rate = count / ((performance.now() - t0) / 1000);
+    const rate = { wall: count / ((performance.now() - t0) / 1000), cpu: count / cpuSeconds(t) };
     db.close();
     return rate;
   } finally {
@@ -115,8 +116,8 @@ export async function benchProfiles(seconds: number): Promise<void> {
   report({ name: 'profiles personalized (TS.48, Milenage)', value: personalizeRate(seconds), unit: '/s/core', limitName: 'copy + K + OPc', limit });
   const raw = rawInsertRate(STORE_N);
   const stored = await storeRate(STORE_N);
-  report({ name: `stock rows written (SQLite, ${STORE_N})`, value: stored.wall, unit: '/s', limitName: 'raw SQLite insert, same rows', limit: raw });
-  report({ name: `  same, per CPU second`, value: stored.cpu, unit: '/s/core', limitName: 'target', limit: 5000 });
+  report({ name: `stock rows written (SQLite, ${STORE_N})`, value: stored.wall, unit: '/s', limitName: 'raw SQLite insert, same rows', limit: raw.wall });
+  report({ name: '  same, per CPU second', value: stored.cpu, unit: '/s/core', limitName: 'raw SQLite insert, same rows', limit: raw.cpu });
   const small = peakRss(RSS_N);
   const large = peakRss(10 * RSS_N);
   report({ name: `peak RSS generating ${10 * RSS_N} profiles`, value: large, unit: 'MiB', limitName: `peak RSS for ${RSS_N}`, limit: small });
