@@ -1,7 +1,6 @@
 // `mcim profiles`: profile types, personalized profile stock and the operator's subscriber exports (docs/operations.md, Profile stock).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { writePrivateFile } from '../../pki/privateFiles.js';
@@ -248,7 +247,10 @@ export function registerProfiles(program: Command): void {
     .option('--kek-file <file>', KEK_HELP)
     .option('--json', 'print JSON')
     .action(async (o: GenerateCliOptions & { json?: boolean }) => {
-      const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'profiles [{bar}] {percentage}% {value}/{total} eta {eta_formatted}' }) : undefined;
+      // Loaded only for a terminal: no other command pays for it.
+      const bar = process.stderr.isTTY
+        ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: 'profiles [{bar}] {percentage}% {value}/{total} eta {eta_formatted}' })
+        : undefined;
       bar?.start(Number(o.count), 0);
       try {
         const r = await profilesGenerate(o, (p) => bar?.update(p.done));
