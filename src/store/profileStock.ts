@@ -156,9 +156,9 @@ export class ProfileStock {
 
   /** Stores a profile type; PROFILE_TYPE_EXISTS when the name is taken. */
   async addType(t: NewProfileType, now: number): Promise<void> {
-    const box = await this.dataKey(t.operator, now, true);
     const taken = await this.#db.selectFrom('stock_profile_types').select('name').where('name', '=', t.name).executeTakeFirst();
     if (taken !== undefined) throw new McimError('PROFILE_TYPE_EXISTS', `a profile type named '${t.name}' already exists`);
+    const box = await this.dataKey(t.operator, now, true);
     const r = await this.#db
       .insertInto('stock_profile_types')
       .values({
