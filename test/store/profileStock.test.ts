@@ -134,6 +134,18 @@ for (const engine of ENGINES) {
       }
     });
 
+    it("a sealed value moved to another row does not open: TAMPERED", async () => {
+      const stock = new ProfileStock(db, kek);
+      await addProfileType(stock, { name: 'swap', operator: 'op3', template: TEMPLATE, rules: { op: OP } }, NOW);
+      const row = (iccid: string, imsi: string): { iccid: string; imsi: string; package: Buffer; secrets: Buffer } => ({ iccid, imsi, package: Buffer.from(`package ${iccid}`), secrets: Buffer.from(`{"k":"${iccid}"}`) });
+      await stock.addProfiles('swap', 'op3', [row('7000000000000000001', '777770000000001'), row('7000000000000000002', '777770000000002')], NOW);
+      const first = await db.withTables<{ stock_profiles: { iccid: string; secrets_sealed: Buffer } }>().selectFrom('stock_profiles').select('secrets_sealed').where('iccid', '=', '7000000000000000001').executeTakeFirstOrThrow();
+      await db.withTables<{ stock_profiles: { iccid: string; secrets_sealed: Buffer } }>().updateTable('stock_profiles').set({ secrets_sealed: first.secrets_sealed }).where('iccid', '=', '7000000000000000002').execute();
+      await assert.rejects(async () => {
+        for await (const s of stock.subscribers('op3')) assert.equal(s.secrets.toString(), `{"k":"${s.iccid}"}`);
+      }, code('TAMPERED'));
+    });
+
     it('the export reads pages: more subscribers than one page, in ICCID order', async () => {
       const stock = new ProfileStock(db, kek);
       await addProfileType(stock, { name: 'bulk', operator: 'op2', template: TEMPLATE, rules: { op: OP } }, NOW);
