@@ -16,7 +16,7 @@ import { openDatabase } from '../src/store/database.js';
 import { ProfileStock } from '../src/store/profileStock.js';
 import { SecretBox } from '../src/store/secretBox.js';
 import { readFixture } from '../test/helpers/fixtures.js';
-import { report } from './lib.js';
+import { measure, opensslCipher, report } from './lib.js';
 
 const TEMPLATE = readFixture('ts48', 'TS48V5-SAIP2-3-BERTLV-SUCI-UNIQUE.der');
 const RULES = { op: '63bfa50ee6523365ff14c1f45f88737d', iccidPrefix: '8988', imsiPrefix: '00101' };
@@ -114,6 +114,15 @@ function peakRss(count: number): number {
 export async function benchProfiles(seconds: number): Promise<void> {
   const limit = copyLimitRate(seconds);
   report({ name: 'profiles personalized (TS.48, Milenage)', value: personalizeRate(seconds), unit: '/s/core', limitName: 'copy + K + OPc', limit });
+  // Each stock row is two AES-256-GCM seals (package, secrets): priced against `openssl speed` of the same bytes.
+  const box = new SecretBox(randomBytes(32));
+  const pkg = randomBytes(TEMPLATE.length);
+  const secrets = randomBytes(230);
+  const seals = measure(() => {
+    box.seal(pkg, 'stock_profiles:package:8988000000000000000');
+    box.seal(secrets, 'stock_profiles:secrets:8988000000000000000');
+  }, seconds);
+  report({ name: 'seals of one stock row (package + secrets)', value: seals, unit: '/s', limitName: 'openssl aes-256-gcm, 16 KiB blocks', limit: opensslCipher('aes-256-gcm', 16384) / (pkg.length + secrets.length) });
   const raw = rawInsertRate(STORE_N);
   const stored = await storeRate(STORE_N);
   report({ name: `stock rows written (SQLite, ${STORE_N})`, value: stored.wall, unit: '/s', limitName: 'raw SQLite insert, same rows', limit: raw.wall });
