@@ -28,6 +28,9 @@ function decodeTemplate(template: Buffer): ProfileElement[] {
   } catch (cause) {
     throw notPatchable(`not a valid SAIP profile package (${cause instanceof Error ? cause.message : String(cause)})`, cause);
   }
+  // SAIP 2.3: the ProfileHeader first, PE-End last (a package cut at an element boundary still decodes).
+  if (elements[0]?.type !== 'header') throw notPatchable('its first profile element is not the ProfileHeader');
+  if (elements.at(-1)?.type !== 'end' || elements.filter((e) => e.type === 'end').length !== 1) throw notPatchable('it does not end with one PE-End (truncated?)');
   let again: Buffer;
   try {
     again = encodeProfilePackage(elements);

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { decodeProfilePackage, encodeIccid, encodeImsi, encodeProfilePackage, iccidDigitsFromHeader } from '../../src/asn1/definitions/saip.js';
 import { computeOpc } from '../../src/crypto/milenage.js';
 import { computeTopc } from '../../src/crypto/tuak.js';
+import { decodeTlvList } from '../../src/asn1/tlv.js';
 import { McimError } from '../../src/errors.js';
 import { luhnDigit, personalizeProfiles } from '../../src/smdpp/generateProfiles.js';
 import { MAX_TEMPLATE_SIZE, personalize, planPersonalization, prepareTemplate, readPersonalizedContents, type PatchPlan } from '../../src/smdpp/personalizeProfile.js';
@@ -184,10 +185,17 @@ describe('hostile templates', () => {
   it('truncated templates are refused with TEMPLATE_NOT_PATCHABLE', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: template.length - 1 }), (cut) => {
+        // Every cut, at an element boundary too: a template must end with its PE-End.
         assert.throws(() => prepareTemplate(template.subarray(0, cut), rules), notPatchable);
       }),
-      { numRuns: 60 },
+      { numRuns: 200 },
     );
+  });
+
+  it('a template cut at any profile element boundary is refused', () => {
+    const ends = decodeTlvList(template).map((tlv) => tlv.offset + tlv.raw.length);
+    assert.equal(ends.at(-1), template.length);
+    for (const end of ends.slice(0, -1)) assert.throws(() => prepareTemplate(template.subarray(0, end), rules), notPatchable, `cut at ${end}`);
   });
 
   it('mutated templates are refused with TEMPLATE_NOT_PATCHABLE or personalized correctly (the plan proves itself)', () => {
@@ -215,6 +223,8 @@ describe('hostile templates', () => {
     const cases: Record<string, Buffer> = {
       'no PE-USIM': edited((pes) => pes.splice(pes.findIndex((e) => e.type === 'usim'), 1)),
       'no PE-MF': edited((pes) => pes.splice(pes.findIndex((e) => e.type === 'mf'), 1)),
+      'cut after a profile element (no PE-End)': edited((pes) => pes.pop()),
+      'ProfileHeader not first': edited((pes) => pes.push(pes.shift()!)),
       'no AKA parameters': edited((pes) => {
         for (let i = pes.length - 1; i >= 0; i--) if (pes[i]!.type === 'akaParameter') pes.splice(i, 1);
       }),
