@@ -80,10 +80,9 @@ describe('mcim profiles', () => {
   let milenage: McimLine[] = [];
 
   it('adds types, generates stock and lists it without secrets', async () => {
-    const [add, tuak] = await Promise.all([
-      mcim('profiles', 'type', 'add', '--data', data, '--type', 'iot-m', '--operator', 'op1', '--template', TEMPLATE, '--op-file', join(dir, 'op.hex'), '--imsi-prefix', '00101', '--iccid-prefix', '8988', '--amf', '9001', '--sqn-start', '000000000020', '--json'),
-      mcim('profiles', 'type', 'add', '--data', data, '--type', 'iot-t', '--operator', 'op2', '--template', TEMPLATE, '--algorithm', 'tuak', '--key-length', '32', '--op', TOP, '--mac-length', '16', '--keccak-iterations', '2', '--pin1', '1111'),
-    ]);
+    // One after the other: the first migrates the new database (two processes migrating one SQLite file at once fail).
+    const add = await mcim('profiles', 'type', 'add', '--data', data, '--type', 'iot-m', '--operator', 'op1', '--template', TEMPLATE, '--op-file', join(dir, 'op.hex'), '--imsi-prefix', '00101', '--iccid-prefix', '8988', '--amf', '9001', '--sqn-start', '000000000020', '--json');
+    const tuak = await mcim('profiles', 'type', 'add', '--data', data, '--type', 'iot-t', '--operator', 'op2', '--template', TEMPLATE, '--algorithm', 'tuak', '--key-length', '32', '--op', TOP, '--mac-length', '16', '--keccak-iterations', '2', '--pin1', '1111');
     assert.equal(add.code, 0, add.stderr);
     assert.equal(tuak.code, 0, tuak.stderr);
     const [gen, genT] = await Promise.all([
