@@ -11,6 +11,7 @@ import { generateStock, type GenerateProgress, type GenerateResult } from '../..
 import { CODE_NAMES, type PublicProfileTypeRules } from '../../smdpp/profileType.js';
 import { ProfileStock, type StockState } from '../../store/profileStock.js';
 import { AtRestKey } from '../../store/secretBox.js';
+import { parseWholeNumber } from '../wholeNumber.js';
 
 interface StockCliOptions {
   readonly data: string;
@@ -64,9 +65,7 @@ export interface ProfileTypeCliOptions extends StockCliOptions {
 }
 
 function integerOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[0-9]{1,4}$/.test(value)) throw new McimError('INVALID_ARGUMENT', `--${name} must be a number`);
-  return Number(value);
+  return value === undefined ? undefined : parseWholeNumber(value, `--${name}`);
 }
 
 /** The rules from the flags (checked by checkProfileTypeRules): the OP from --op or --op-file (hex), never both. */
@@ -110,8 +109,8 @@ export interface GenerateCliOptions extends StockCliOptions {
 
 /** Generates COUNT profiles of the type into the stock; `onProgress` after each batch. */
 export async function profilesGenerate(o: GenerateCliOptions, onProgress?: (p: GenerateProgress) => void, now = Date.now()): Promise<GenerateResult> {
-  if (!/^[1-9][0-9]{0,8}$/.test(o.count)) throw new McimError('INVALID_ARGUMENT', `--count '${o.count}' is not a positive number`);
-  return withStock(o, (stock) => generateStock(stock, o.type, { count: Number(o.count), iccidStart: o.iccidStart, imsiStart: o.imsiStart }, now, onProgress));
+  const count = parseWholeNumber(o.count, '--count', 1, 100_000_000);
+  return withStock(o, (stock) => generateStock(stock, o.type, { count, iccidStart: o.iccidStart, imsiStart: o.imsiStart }, now, onProgress));
 }
 
 export interface StockTypeReport {
