@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import { parseSubscriberExport } from '../../src/auc/importSubscribers.js';
 import { profilesExport, profilesGenerate, profilesTypeAdd } from '../../src/cli/commands/profiles.js';
 import { computeOpc } from '../../src/crypto/milenage.js';
 import { McimError } from '../../src/errors.js';
@@ -120,6 +121,17 @@ describe('mcim profiles', () => {
     assert.match(String(lines[0]!['k']), /^[0-9a-f]{64}$/);
     assert.match(String(lines[0]!['topc']), /^[0-9a-f]{64}$/);
     assert.deepEqual([lines[0]!['macLength'], lines[0]!['resLength'], lines[0]!['ckLength'], lines[0]!['ikLength'], lines[0]!['keccakIterations']], [16, 8, 16, 16, 2]);
+  });
+
+  it("mcim format: the AuC's import parser reads both exports (Milenage and TUAK) as written", async () => {
+    const read = parseSubscriberExport(await exportToString('op1', 'mcim'));
+    assert.deepEqual(
+      read.map((r) => [r.imsi, r.iccid, r.operatorId, r.secrets.algorithm, r.secrets.k.toString('hex'), r.secrets.opc.toString('hex'), r.amf.toString('hex')]),
+      milenage.map((s) => [s.imsi, s.iccid, 'op1', 'milenage', s.k, s.opc, '9001']),
+    );
+    const tuak = parseSubscriberExport(await exportToString('op2', 'mcim'));
+    assert.equal(tuak.length, 20);
+    assert.ok(tuak.every((r) => r.secrets.algorithm === 'tuak' && r.secrets.k.length === 32 && r.secrets.opc.length === 32));
   });
 
   it('open5gs format: one subscriber document per line, to a new file of mode 0600', async () => {
