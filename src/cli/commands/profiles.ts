@@ -274,7 +274,7 @@ export function registerProfiles(program: Command): void {
     .description("the operator's subscribers (IMSI, K, OPc/TOPc, algorithm, AMF, SQN) for its HSS/UDM")
     .addHelpText(
       'after',
-      '\nImport:\n  mcim:     mcim JSON Lines (the AuC import)\n  open5gs:  mongoimport --db open5gs --collection subscribers --file FILE\n  osmo-hlr: sqlite3 hlr.db < FILE   (a database made by osmo-hlr-db-tool create)',
+      '\nImport:\n  mcim:     mcim auc subscribers import FILE\n  open5gs:  mongoimport --db open5gs --collection subscribers --file FILE\n  osmo-hlr: sqlite3 hlr.db < FILE   (a database made by osmo-hlr-db-tool create)',
     )
     .requiredOption('--operator <name>', 'operator')
     .addOption(new Option('--format <format>', 'subscriber format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
