@@ -5,6 +5,7 @@ import { benchAuc } from './auc.js';
 import { benchBsp } from './bsp.js';
 import { benchDownload } from './download.js';
 import { benchEcdsa } from './ecdsa.js';
+import { benchProfiles } from './profiles.js';
 import { benchStore } from './store.js';
 
 const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<void>>> = {
@@ -16,6 +17,7 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   'download-attack': () => benchDownload({ attack: true }),
   'download-pg': () => benchDownload({ postgres: true }),
   'auc-api': benchAuc,
+  profiles: benchProfiles,
 };
 
 const wanted = process.argv.slice(2);

@@ -85,6 +85,12 @@ export const ERROR_CODES = {
   ORDER_NOT_RELEASABLE: 'No order with this matching ID is waiting for release.',
   INVALID_PROFILE_PACKAGE: 'A file that is not a valid SAIP profile package.',
 
+  // Profile stock (src/smdpp personalization, src/store/profileStock.ts).
+  TEMPLATE_NOT_PATCHABLE: 'A profile template a field of which cannot be personalized in place: missing, of variable length, or the template does not re-encode identically.',
+  PROFILE_TYPE_EXISTS: 'A profile type with this name already exists.',
+  STOCK_CONFLICT: 'Profiles to generate whose ICCIDs or IMSIs are already in stock: nothing is written.',
+  KEK_MISMATCH: "The key-encryption key given does not unwrap the operator's data key: nothing is decrypted or written.",
+
   // AuC (src/auc, AucError) and its subscriber store (src/store/aucStore.ts).
   SUBSCRIBER_EXISTS: 'A subscriber with this IMSI already exists.',
   SUBSCRIBER_NOT_FOUND: 'No subscriber with this IMSI.',

@@ -8,6 +8,7 @@ import { registerAuc } from './commands/auc.js';
 import { registerDevice } from './commands/device.js';
 import { registerEuicc } from './commands/euicc.js';
 import { registerPki } from './commands/pki.js';
+import { registerProfiles } from './commands/profiles.js';
 import { registerSelfcheck } from './commands/selfcheck.js';
 import { registerServe } from './commands/serve.js';
 import { registerSmdpp } from './commands/smdpp.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerSmdpp(program);
+  registerProfiles(program);
   registerDevice(program);
   registerEuicc(program);
   registerSelfcheck(program);

@@ -211,6 +211,42 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // Profile stock (issue 9, src/store/profileStock.ts): each operator's data key wrapped under the key-encryption key,
+    // profile types (template and rules, sealed under the operator's data key) and personalized profiles in stock, their
+    // package and subscriber secrets sealed under the same data key. Claims take the first available profile of a type.
+    '0010_profile_stock': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('stock_data_keys')
+          .addColumn('operator', 'text', (c) => c.primaryKey())
+          .addColumn('wrapped_key', bin, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('stock_profile_types')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('operator', 'text', (c) => c.notNull())
+          .addColumn('template_sealed', bin, (c) => c.notNull())
+          .addColumn('rules', 'text', (c) => c.notNull())
+          .addColumn('rules_sealed', bin, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('stock_profiles')
+          .addColumn('iccid', 'text', (c) => c.primaryKey())
+          .addColumn('imsi', 'text', (c) => c.notNull().unique())
+          .addColumn('profile_type', 'text', (c) => c.notNull())
+          .addColumn('operator', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('package_sealed', bin, (c) => c.notNull())
+          .addColumn('secrets_sealed', bin, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('stock_profiles_type_state').on('stock_profiles').columns(['profile_type', 'state', 'iccid']).execute();
+        await db.schema.createIndex('stock_profiles_operator').on('stock_profiles').columns(['operator', 'iccid']).execute();
+      },
+    },
     // A session changes state three times in a download: indexes on its state are rewritten each time. The open-session
     // count and the purge of ended sessions need only the rows in those states, so their indexes hold only those rows
     // (partial indexes, on SQLite and PostgreSQL alike); a session leaving them is one index deletion, later changes none.
