@@ -163,6 +163,8 @@ describe('SGP.32 codecs: bytes from the module tags', () => {
     // resetEimConfigData is bit 5: one byte 04 with 2 unused bits.
     roundTrip(s.EuiccMemoryResetRequest, { resetOptions: rsp.namedBitString([s.ResetOption.resetEimConfigData]) }, t('bf64', t('82', '0204')));
     roundTrip(s.EuiccMemoryResetResponse, { resetResult: 0, resetEimResult: 0 }, t('bf64', t('80', '00'), t('81', '00')));
+    roundTrip(s.IsdrProprietaryApplicationTemplateIoT, { euiccConfiguration: rsp.namedBitString([s.EuiccConfiguration.ipaeSupported]) }, t('e1', t('80', '0780')));
+    roundTrip(s.IpaeActivationRequest, { ipaeOption: rsp.namedBitString([s.IpaeOption.activateIpae]) }, t('bf42', t('80', '0780')));
   });
 
   it('ESipa: GetEimPackage BF4F, ProvideEimPackageResult BF50 / BF53 acknowledgements, ProfileDownloadTrigger BF54, CancelSession BF41 { 80, A1 }', () => {

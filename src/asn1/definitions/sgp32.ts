@@ -705,6 +705,36 @@ export const EuiccMemoryResetResponse = implicit(
 );
 
 // ---------------------------------------------------------------------------------------------
+// IPA in the eUICC (IPAe): ISD-R proprietary data and ES10b.IpaeActivation
+// ---------------------------------------------------------------------------------------------
+
+export const EuiccConfiguration = { ipaeSupported: 0, enabledProfile: 1 } as const;
+
+export interface IsdrProprietaryApplicationTemplateIoT {
+  euiccConfiguration: BitString;
+}
+
+/** ISDRProprietaryApplicationTemplateIoT, tag E1 (in the ISD-R's SELECT response). */
+export const IsdrProprietaryApplicationTemplateIoT = privateTag(
+  1,
+  seq<IsdrProprietaryApplicationTemplateIoT>('ISDRProprietaryApplicationTemplateIoT', [field('euiccConfiguration', implicit(0, bitString))]),
+);
+
+export const IpaeOption = { activateIpae: 0 } as const;
+
+export interface IpaeActivationRequest {
+  ipaeOption: BitString;
+}
+
+/** ES10b.IpaeActivation request, tag BF42. */
+export const IpaeActivationRequest = implicit(66, seq<IpaeActivationRequest>('IpaeActivationRequest', [field('ipaeOption', implicit(0, bitString))]));
+
+export const IpaeActivationResult = { ok: 0, notSupported: 1 } as const;
+
+/** ES10b.IpaeActivation response, tag BF42. */
+export const IpaeActivationResponse = resultResponse(66, 'IpaeActivationResponse', 'ipaeActivationResult');
+
+// ---------------------------------------------------------------------------------------------
 // Notifications in SGP.32 (compact forms) and ES10b.RetrieveNotificationsList
 // ---------------------------------------------------------------------------------------------
 
@@ -1647,6 +1677,9 @@ export const SGP32_MESSAGES: Readonly<Record<string, Codec<unknown>>> = Object.f
   GetConnectivityParametersResponse,
   EuiccMemoryResetRequest,
   EuiccMemoryResetResponse,
+  IsdrProprietaryApplicationTemplateIoT,
+  IpaeActivationRequest,
+  IpaeActivationResponse,
   SetDefaultDpAddressRequest,
   SetDefaultDpAddressResponse,
   PendingNotification,
