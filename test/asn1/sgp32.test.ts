@@ -209,6 +209,119 @@ describe('SGP.32 codecs: bytes from the module tags', () => {
   });
 });
 
+/** Outer tags as the module's comments give them ('Tag BF51' ...), for every message with one fixed tag. */
+const MODULE_TAGS: Readonly<Record<string, string>> = {
+  EuiccPackageRequest: 'bf51',
+  EuiccPackageResult: 'bf51',
+  ProfileInfoListResponse: 'bf2d',
+  AddInitialEimRequest: 'bf57',
+  AddInitialEimResponse: 'bf57',
+  GetEimConfigurationDataRequest: 'bf55',
+  GetEimConfigurationDataResponse: 'bf55',
+  GetCertsRequest: 'bf56',
+  GetCertsResponse: 'bf56',
+  ImmediateEnableRequest: 'bf5a',
+  ImmediateEnableResponse: 'bf5a',
+  ProfileRollbackRequest: 'bf58',
+  ProfileRollbackResponse: 'bf58',
+  ConfigureImmediateProfileEnablingRequest: 'bf59',
+  ConfigureImmediateProfileEnablingResponse: 'bf59',
+  EnableEmergencyProfileRequest: 'bf5b',
+  EnableEmergencyProfileResponse: 'bf5b',
+  DisableEmergencyProfileRequest: 'bf5c',
+  DisableEmergencyProfileResponse: 'bf5c',
+  ExecuteFallbackMechanismRequest: 'bf5d',
+  ExecuteFallbackMechanismResponse: 'bf5d',
+  ReturnFromFallbackRequest: 'bf5e',
+  ReturnFromFallbackResponse: 'bf5e',
+  GetConnectivityParametersRequest: 'bf5f',
+  GetConnectivityParametersResponse: 'bf5f',
+  EuiccMemoryResetRequest: 'bf64',
+  EuiccMemoryResetResponse: 'bf64',
+  IsdrProprietaryApplicationTemplateIoT: 'e1',
+  IpaeActivationRequest: 'bf42',
+  IpaeActivationResponse: 'bf42',
+  SetDefaultDpAddressRequest: 'bf65',
+  SetDefaultDpAddressResponse: 'bf65',
+  RetrieveNotificationsListRequest: 'bf2b',
+  RetrieveNotificationsListResponse: 'bf2b',
+  IpaEuiccDataRequest: 'bf52',
+  IpaEuiccDataResponse: 'bf52',
+  ProfileDownloadTriggerRequest: 'bf54',
+  ProfileDownloadTriggerResult: 'bf54',
+  EimAcknowledgements: 'bf53',
+  GetEimPackageRequest: 'bf4f',
+  GetEimPackageResponse: 'bf4f',
+  ProvideEimPackageResult: 'bf50',
+  ProvideEimPackageResultResponse: 'bf50',
+  TransferEimPackageRequest: 'bf4e',
+  TransferEimPackageResponse: 'bf4e',
+  InitiateAuthenticationRequestEsipa: 'bf39',
+  InitiateAuthenticationResponseEsipa: 'bf39',
+  AuthenticateServerResponse: 'bf38',
+  AuthenticateClientRequestEsipa: 'bf3b',
+  StoreMetadataRequest: 'bf25',
+  AuthenticateClientResponseEsipa: 'bf3b',
+  PrepareDownloadResponse: 'bf21',
+  GetBoundProfilePackageRequestEsipa: 'bf3a',
+  GetBoundProfilePackageResponseEsipa: 'bf3a',
+  CancelSessionResponse: 'bf41',
+  CancelSessionRequestEsipa: 'bf41',
+  CancelSessionResponseEsipa: 'bf41',
+  HandleNotificationEsipa: 'bf3d',
+};
+
+/** The ESipa envelopes: each alternative's tag. */
+const ESIPA_TAGS = {
+  EsipaMessageFromIpaToEim: {
+    initiateAuthenticationRequestEsipa: 'bf39',
+    authenticateClientRequestEsipa: 'bf3b',
+    getBoundProfilePackageRequestEsipa: 'bf3a',
+    cancelSessionRequestEsipa: 'bf41',
+    handleNotificationEsipa: 'bf3d',
+    transferEimPackageResponse: 'bf4e',
+    getEimPackageRequest: 'bf4f',
+    provideEimPackageResult: 'bf50',
+  },
+  EsipaMessageFromEimToIpa: {
+    initiateAuthenticationResponseEsipa: 'bf39',
+    authenticateClientResponseEsipa: 'bf3b',
+    getBoundProfilePackageResponseEsipa: 'bf3a',
+    cancelSessionResponseEsipa: 'bf41',
+    transferEimPackageRequest: 'bf4e',
+    getEimPackageResponse: 'bf4f',
+    provideEimPackageResultResponse: 'bf50',
+  },
+} as const;
+
+describe('SGP.32 codecs: outer tags from the module', () => {
+  for (const [name, tag] of Object.entries(MODULE_TAGS)) {
+    it(`${name} starts with ${tag.toUpperCase()}`, () => {
+      const codec = s.SGP32_MESSAGES[name]!;
+      for (const value of fc.sample(SGP32_ARBITRARIES[name]!, { numRuns: 5, seed: 1 })) {
+        assert.equal(encode(codec, value).subarray(0, tag.length / 2).toString('hex'), tag);
+      }
+    });
+  }
+
+  for (const [envelope, tags] of Object.entries(ESIPA_TAGS)) {
+    it(`${envelope}: every alternative has its module tag, and the tags are distinct`, () => {
+      const codec = s.SGP32_MESSAGES[envelope]! as Codec<{ type: string; value: unknown }>;
+      const seen = new Map<string, string>();
+      fc.assert(
+        fc.property(SGP32_ARBITRARIES[envelope]! as fc.Arbitrary<{ type: string; value: unknown }>, (msg) => {
+          const expected = (tags as Record<string, string>)[msg.type]!;
+          assert.equal(encode(codec, msg).subarray(0, 2).toString('hex'), expected, msg.type);
+          seen.set(msg.type, expected);
+        }),
+        { numRuns: 80, seed: 3 },
+      );
+      assert.deepStrictEqual([...seen.keys()].sort(), Object.keys(tags).sort());
+      assert.equal(new Set(Object.values(tags)).size, Object.keys(tags).length);
+    });
+  }
+});
+
 describe('SGP.32 codecs: property round trips', () => {
   it('has an arbitrary for every codec', () => {
     assert.deepStrictEqual(Object.keys(SGP32_ARBITRARIES).sort(), Object.keys(s.SGP32_MESSAGES).sort());
