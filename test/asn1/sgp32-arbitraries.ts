@@ -507,6 +507,7 @@ export const SGP32_ARBITRARIES: Readonly<Record<string, fc.Arbitrary<unknown>>> 
   InitiateAuthenticationResponseEsipa: initiateAuthenticationResponseEsipa,
   AuthenticateServerResponse: authenticateServerResponse,
   AuthenticateClientRequestEsipa: authenticateClientRequestEsipa,
+  AuthenticateClientRequest: authenticateClientRequestEsipa,
   StoreMetadataRequest: storeMetadataRequest,
   AuthenticateClientResponseEsipa: authenticateClientResponseEsipa,
   PrepareDownloadResponse: prepareDownloadResponse,

@@ -260,6 +260,7 @@ const MODULE_TAGS: Readonly<Record<string, string>> = {
   InitiateAuthenticationResponseEsipa: 'bf39',
   AuthenticateServerResponse: 'bf38',
   AuthenticateClientRequestEsipa: 'bf3b',
+  AuthenticateClientRequest: 'bf3b',
   StoreMetadataRequest: 'bf25',
   AuthenticateClientResponseEsipa: 'bf3b',
   PrepareDownloadResponse: 'bf21',

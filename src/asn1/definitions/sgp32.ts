@@ -1337,6 +1337,15 @@ export const AuthenticateClientRequestEsipa = implicit(
   ]),
 );
 
+/** SGP32-AuthenticateClientRequest, tag BF3B: ES9+.AuthenticateClient as SGP.32 relays it (possibly compact). */
+export const AuthenticateClientRequest = implicit(
+  59,
+  seq<AuthenticateClientRequestEsipa>('SGP32-AuthenticateClientRequest', [
+    field('transactionId', implicit(0, rsp.TransactionId)),
+    field('authenticateServerResponse', AuthenticateServerResponse),
+  ]),
+);
+
 export interface StoreMetadataRequest extends rsp.StoreMetadataRequest {
   ecallIndication?: boolean;
   fallbackAllowed?: boolean;
@@ -1700,6 +1709,7 @@ export const SGP32_MESSAGES: Readonly<Record<string, Codec<unknown>>> = Object.f
   InitiateAuthenticationResponseEsipa,
   AuthenticateServerResponse,
   AuthenticateClientRequestEsipa,
+  AuthenticateClientRequest,
   StoreMetadataRequest,
   AuthenticateClientResponseEsipa,
   PrepareDownloadResponse,
