@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Asn1Error } from '../../src/asn1/errors.js';
 import * as rsp from '../../src/asn1/definitions/rsp.js';
 import * as x509 from '../../src/asn1/definitions/x509.js';
+import * as sgp32 from '../../src/asn1/definitions/sgp32.js';
 import { decode, encode, implicit, octetString, sequence, sequenceOf, field, type Codec } from '../../src/asn1/schema.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
 
@@ -129,5 +130,37 @@ describe('input budgets of the RSP messages', () => {
     const bpp = (n: number): Buffer => t(0xbf36, isc, t(0xa0, t(0x87, Buffer.alloc(1))), t(0xa1, t(0x88, Buffer.alloc(1))), t(0xa3, ...Array<Buffer>(n).fill(t(0x86, Buffer.alloc(1)))));
     assert.equal(decode(rsp.BoundProfilePackage, bpp(rsp.MAX_BPP_86_SEGMENTS)).sequenceOf86.length, rsp.MAX_BPP_86_SEGMENTS);
     assert.throws(() => decode(rsp.BoundProfilePackage, bpp(rsp.MAX_BPP_86_SEGMENTS + 1)), sizeExceeded);
+  });
+});
+
+describe('input budgets of the SGP.32 messages', () => {
+  it('every SEQUENCE OF and OCTET STRING reachable from an SGP.32 message (eIM packages, ES10b, ESipa) has a finite SIZE bound', () => {
+    const unbounded: string[] = [];
+    const lists = new Set<string>();
+    for (const [message, codec] of Object.entries(sgp32.SGP32_MESSAGES)) {
+      for (const c of reachable(codec)) {
+        const isList = c.name.startsWith('SEQUENCE OF') || c.name.startsWith('SET OF');
+        if (!isList && c.name !== 'OCTET STRING') continue;
+        if (c.shape?.size === undefined || !Number.isFinite(c.shape.size.max)) unbounded.push(`${message}: ${c.name}`);
+        else if (isList) lists.add(c.name);
+      }
+    }
+    assert.deepStrictEqual(unbounded, []);
+    // The walk reaches the SGP.32 lists themselves (PSMOs, eCOs, results, eIMs, acknowledgements, notifications).
+    for (const name of ['SEQUENCE OF Psmo', 'SEQUENCE OF Eco', 'SEQUENCE OF EuiccResultData', 'SEQUENCE OF EimConfigurationData', 'SEQUENCE OF INTEGER', 'SEQUENCE OF SGP32-PendingNotification', 'SEQUENCE OF [81] EuiccPackageResult']) {
+      assert.ok(lists.has(name), `${name} not reached`);
+    }
+  });
+
+  it(`eIM configuration data lists hold at most ${sgp32.MAX_EIMS} eIMs, result lists at most ${sgp32.MAX_EUICC_PACKAGE_OPERATIONS} results`, () => {
+    const cfg = t(0x30, t(0x80, Buffer.from('e')));
+    const add = (n: number): Buffer => t(0xbf57, t(0xa0, ...Array<Buffer>(n).fill(cfg)));
+    assert.equal(decode(sgp32.AddInitialEimRequest, add(sgp32.MAX_EIMS)).eimConfigurationDataList.length, sgp32.MAX_EIMS);
+    assert.throws(() => decode(sgp32.AddInitialEimRequest, add(sgp32.MAX_EIMS + 1)), (e) => sizeExceeded(e) && (e as Asn1Error).path === 'eimConfigurationDataList');
+    const data = (n: number): Buffer =>
+      t(0x30, t(0x80, Buffer.from('e')), t(0x81, Buffer.from([1])), t(0x83, Buffer.from([1])), t(0x30, ...Array<Buffer>(n).fill(t(0x83, Buffer.from([0])))));
+    assert.equal(decode(sgp32.EuiccPackageResultDataSigned, data(sgp32.MAX_EUICC_PACKAGE_OPERATIONS)).euiccResult.length, sgp32.MAX_EUICC_PACKAGE_OPERATIONS);
+    // 60,000 results (the CPU attack of issue 8): refused on the count.
+    assert.throws(() => decode(sgp32.EuiccPackageResultDataSigned, data(60_000)), sizeExceeded);
   });
 });
