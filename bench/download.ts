@@ -17,7 +17,12 @@ import type { DeviceCommand, DeviceReply } from './downloadDevice.js';
 import { opensslEcdh, opensslEcdsa, report } from './lib.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const DEVICE_SCRIPT = fileURLToPath(new URL('./downloadDevice.js', import.meta.url));
+/**
+ * The device processes' script. MCIM_BENCH_DEVICE_SCRIPT runs another build's (e.g. an older commit's dist/bench/
+ * downloadDevice.js) so that two builds of the SM-DP+ are compared with the same device code: the devices share the
+ * machine's cores with the SM-DP+, and heavier devices raise the SM-DP+'s CPU per session too.
+ */
+const DEVICE_SCRIPT = process.env['MCIM_BENCH_DEVICE_SCRIPT'] ?? fileURLToPath(new URL('./downloadDevice.js', import.meta.url));
 const BARE_SERVER_SCRIPT = fileURLToPath(new URL('./bareTlsServer.js', import.meta.url));
 const ATTACKER_SCRIPT = fileURLToPath(new URL('./attacker.js', import.meta.url));
 /** The transport floor phase: as many sessions and lanes as the busiest measured phase. */

@@ -35,6 +35,8 @@ export class ServerMetrics {
   readonly #securityEvents: Counter<'event'>;
   readonly #rateLimitHits: Counter<'scope'>;
   readonly #storeErrors: Counter<'code'>;
+  readonly #boundCalls = new Map<string, { inc(): void }>();
+  readonly #boundDurations = new Map<string, { observe(value: number): void }>();
 
   constructor() {
     const registers = [this.registry];
@@ -53,11 +55,27 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'mcim_' });
   }
 
-  /** Counts one call (registerJsonFunction's observer). */
+  /**
+   * Counts one call (registerJsonFunction's observer). The label sets seen are bound once and kept (prom-client hashes
+   * a label object on every call otherwise); they are few: functions x outcomes x status codes, all the server's own.
+   */
   observeCall(call: CallRecord): void {
     const fn = functionOf(call.path);
-    this.#calls.inc({ function: fn, outcome: call.outcome, subject_code: call.status?.subjectCode ?? '', reason_code: call.status?.reasonCode ?? '' });
-    this.#duration.observe({ function: fn }, call.durationMs / 1000);
+    const subject = call.status?.subjectCode ?? '';
+    const reason = call.status?.reasonCode ?? '';
+    const key = `${fn}|${call.outcome}|${subject}|${reason}`;
+    let calls = this.#boundCalls.get(key);
+    if (calls === undefined) {
+      calls = this.#calls.labels({ function: fn, outcome: call.outcome, subject_code: subject, reason_code: reason });
+      this.#boundCalls.set(key, calls);
+    }
+    calls.inc();
+    let duration = this.#boundDurations.get(fn);
+    if (duration === undefined) {
+      duration = this.#duration.labels({ function: fn });
+      this.#boundDurations.set(fn, duration);
+    }
+    duration.observe(call.durationMs / 1000);
     if (call.outcome === 'error') {
       const code = storeErrorCode(call.error);
       if (code !== undefined) this.#storeErrors.inc({ code });

@@ -20,18 +20,31 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Runs `run` again while it fails with SQLITE_BUSY, waiting (off the event loop) an exponentially growing, jittered
- * delay between attempts, until `deadlineMs` has passed; then the last error is thrown.
+ * delay between attempts, until `deadlineMs` has passed since the first SQLITE_BUSY; then the last error is thrown. A
+ * statement that succeeds at once (the common case) costs no more than its own promise.
  */
-async function retryWhileBusy<T>(run: () => Promise<T>, deadlineMs = SQLITE_BUSY_DEADLINE_MS): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
+function retryWhileBusy<T>(run: () => Promise<T>, deadlineMs = SQLITE_BUSY_DEADLINE_MS): Promise<T> {
+  const retry = (e: unknown): Promise<T> => (isBusy(e) ? retryAfterBusy(run, Date.now() + deadlineMs, e) : Promise.reject(e));
+  // kysely's better-sqlite3 connection runs the statement synchronously: SQLITE_BUSY is thrown, not a rejection.
+  try {
+    return run().catch(retry);
+  } catch (e) {
+    return retry(e);
+  }
+}
+
+async function retryAfterBusy<T>(run: () => Promise<T>, deadline: number, busy: unknown): Promise<T> {
+  let last = busy;
   let backoff = FIRST_BACKOFF_MS;
   for (;;) {
+    if (Date.now() >= deadline) throw last;
+    await sleep(backoff / 2 + Math.random() * backoff);
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     try {
       return await run();
     } catch (e) {
-      if (!isBusy(e) || Date.now() >= deadline) throw e;
-      await sleep(backoff / 2 + Math.random() * backoff);
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      if (!isBusy(e)) throw e;
+      last = e;
     }
   }
 }
