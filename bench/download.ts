@@ -185,7 +185,9 @@ function startServer(dataDir: string, workers = SERVER_WORKERS, db?: string): Pr
         return;
       }
       out += c.toString();
-      const m = /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*worker processes/.exec(out);
+      // With several workers the primary prints the usage text, then "(N worker processes)" once they listen; a single
+      // process serves itself and its usage text ends with the download command.
+      const m = (workers > 1 ? /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*worker processes/ : /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--connect 127\.0\.0\.1:\d+\n/).exec(out);
       const metrics = /^metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics$/m.exec(out);
       if (m && metrics) {
         started = true;
