@@ -8,12 +8,14 @@ import { McimError } from '../src/errors.js';
 import { decodeTlv, decodeTlvList, encodeLength } from '../src/asn1/tlv.js';
 import { decode, decodeWithReport, type Codec } from '../src/asn1/schema.js';
 import { RSP_MESSAGES } from '../src/asn1/definitions/rsp.js';
+import { SGP32_MESSAGES } from '../src/asn1/definitions/sgp32.js';
 import { decodeProfilePackage, encodeProfilePackage, extractProfileEssentials } from '../src/asn1/definitions/saip.js';
 import { certificateList } from '../src/asn1/definitions/x509.js';
 import { buildProfileFileSystem } from '../src/euicc/usim/fileSystem.js';
 import { issueCrl, parseCrl } from '../src/pki/crl.js';
 import { issueTestCertificate } from '../src/pki/testPki.js';
 import { RSP_ARBITRARIES } from '../test/asn1/rsp-arbitraries.js';
+import { SGP32_ARBITRARIES } from '../test/asn1/sgp32-arbitraries.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -496,18 +498,31 @@ function derFiles(dir: string): Buffer[] {
   return out;
 }
 
-/** The fuzz targets: TLV decoders, every RSP message codec, the SAIP decoder and, when present, the X.509 codec. */
+/** Encoded samples of each message of a registry (24 each), from its fast-check arbitrary, reproducible from `seed`. */
+function messageSeeds(
+  messages: Readonly<Record<string, Codec<unknown>>>,
+  arbitraries: Readonly<Record<string, fc.Arbitrary<unknown>>>,
+  seed: number,
+): Map<string, Buffer[]> {
+  const seeds = new Map<string, Buffer[]>();
+  for (const [name, codec] of Object.entries(messages)) {
+    const arbitrary = arbitraries[name];
+    if (arbitrary === undefined) throw new Error(`no arbitrary for the message ${name}`);
+    seeds.set(name, fc.sample(arbitrary, { numRuns: 24, seed: (seed ^ hashName(name)) | 0 }).map((v) => codec.encode(v)));
+  }
+  return seeds;
+}
+
+/** The fuzz targets: TLV decoders, every RSP and SGP.32 message codec, the SAIP decoder and, when present, the X.509 codec. */
 export async function defaultTargets(seed: number): Promise<FuzzTarget[]> {
   const profiles = derFiles(fixturePath('ts48'));
   const pes = profiles.flatMap((p) => decodeTlvList(p).map((t) => Buffer.from(t.raw)));
   const certs = derFiles(fixturePath('sgp26'));
-  const rspSeeds = new Map<string, Buffer[]>();
-  for (const [name, codec] of Object.entries(RSP_MESSAGES)) {
-    const values = fc.sample(RSP_ARBITRARIES[name]!, { numRuns: 24, seed: (seed ^ hashName(name)) | 0 });
-    rspSeeds.set(name, values.map((v) => codec.encode(v)));
-  }
+  const rspSeeds = messageSeeds(RSP_MESSAGES, RSP_ARBITRARIES, seed);
+  const sgp32Seeds = messageSeeds(SGP32_MESSAGES, SGP32_ARBITRARIES, seed);
   const allRsp = [...rspSeeds.values()].flat();
-  const everything = [...profiles, ...pes, ...certs, ...allRsp];
+  const allSgp32 = [...sgp32Seeds.values()].flat();
+  const everything = [...profiles, ...pes, ...certs, ...allRsp, ...allSgp32];
 
   const targets: FuzzTarget[] = [
     {
@@ -531,6 +546,10 @@ export async function defaultTargets(seed: number): Promise<FuzzTarget[]> {
     const own = rspSeeds.get(name)!;
     // Mostly its own messages, some other RSP messages and a certificate.
     targets.push(codecTarget(`rsp.${name}`, codec, [...repeat(own, 8), ...allRsp.slice(0, own.length), certs[0]!]));
+  }
+  for (const [name, codec] of Object.entries(SGP32_MESSAGES)) {
+    const own = sgp32Seeds.get(name)!;
+    targets.push(codecTarget(`sgp32.${name}`, codec, [...repeat(own, 8), ...allSgp32.slice(0, own.length), ...allRsp.slice(0, 4)]));
   }
   targets.push({
     name: 'saip.decodeProfilePackage',

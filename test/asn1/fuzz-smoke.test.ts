@@ -3,13 +3,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Asn1Error } from '../../src/asn1/errors.js';
 import { RSP_MESSAGES } from '../../src/asn1/definitions/rsp.js';
+import { SGP32_MESSAGES } from '../../src/asn1/definitions/sgp32.js';
 import { Rng, runFuzz, type FuzzTarget } from '../../fuzz/fuzzer.js';
 
 describe('fuzz smoke', () => {
   it('2,000 mutated inputs per parser: no finding', async () => {
     const report = await runFuzz({ seed: 20240601, iterations: 2000 });
     const names = report.parsers.map((p) => p.name);
-    for (const expected of ['tlv.decodeTlv', 'tlv.decodeTlvList', 'saip.decodeProfilePackage', ...Object.keys(RSP_MESSAGES).map((n) => `rsp.${n}`)]) {
+    for (const expected of ['tlv.decodeTlv', 'tlv.decodeTlvList', 'saip.decodeProfilePackage', ...Object.keys(RSP_MESSAGES).map((n) => `rsp.${n}`), ...Object.keys(SGP32_MESSAGES).map((n) => `sgp32.${n}`)]) {
       assert.ok(names.includes(expected), expected);
     }
     const findings = report.parsers.flatMap((p) => p.findings);
