@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Generated, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { McimError } from '../errors.js';
 import { migrations } from './migrations.js';
-import { immediateSqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from './sqliteLocking.js';
+import { immediateSqliteDialect, SQLITE_BUSY_TIMEOUT_MS, withExclusiveLock } from './sqliteLocking.js';
 
 /** ES2+-like order states an SM-DP+ profile goes through (SGP.22 3.1.1, 5.3.x); confirmed = not yet released. */
 export type OrderState = 'confirmed' | 'released' | 'downloaded' | 'installed' | 'error' | 'deleted';
@@ -253,7 +253,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       // The schema the tables go to: the configured one, or the connection's current schema (public by default).
       schema = config.schema ?? (await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db)).rows[0]?.schema;
     }
-    await migrate(db, config.engine, schema);
+    // Kysely takes no migration lock on SQLite: processes opening a new database file at once (CLI commands, several
+    // servers) would each run the migrations. They take turns on a lock file beside it instead.
+    if (config.engine === 'sqlite') await withExclusiveLock(`${config.file}.migration-lock`, () => migrate(db, 'sqlite', undefined));
+    else await migrate(db, config.engine, schema);
   } catch (e) {
     await db.destroy();
     throw e;

@@ -1,4 +1,5 @@
 // SQLite shared by several processes (mcim serve --workers N): write transactions take the write lock first (BEGIN IMMEDIATE) and a busy database is waited for asynchronously, with bounded retries.
+import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 
 /**
@@ -138,4 +139,24 @@ export function immediateSqliteDialect(dialect: SqliteDialect): Dialect {
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
   };
+}
+
+/**
+ * Runs `fn` while holding an exclusive SQLite lock on `lockFile` (a database of its own, empty): processes that call it
+ * with the same file run `fn` one at a time, the others waiting asynchronously (bounded like a busy statement). The lock
+ * is the operating system's file lock that SQLite takes: it goes with a process that dies holding it.
+ */
+export async function withExclusiveLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const lock = new BetterSqlite3(lockFile);
+  try {
+    lock.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    await retryWhileBusy(async () => void lock.exec('BEGIN EXCLUSIVE'));
+    try {
+      return await fn();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
 }

@@ -177,6 +177,21 @@ describe('PostgreSQL default schema', () => {
   });
 });
 
+describe('a new SQLite database opened by several processes at once', () => {
+  // Each open has its own connection, as separate processes have; without the migration lock file they all run the
+  // migrations and all but one fail (MIGRATION_FAILED at 0001: the table exists).
+  it('four opens of one new file all succeed, the migrations run once', async () => {
+    const file = join(dir, `fresh-${randomBytes(4).toString('hex')}.sqlite`);
+    const dbs = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ engine: 'sqlite', file })));
+    try {
+      const executed = await sql<{ n: number }>`SELECT count(*) AS n FROM kysely_migration`.execute(dbs[0]!);
+      assert.equal(Number(executed.rows[0]?.n), Object.keys(migrations('sqlite')).length);
+    } finally {
+      await Promise.all(dbs.map((db) => db.destroy()));
+    }
+  });
+});
+
 describe('migration 0003 on an existing database', () => {
   it('backfills the delivery EID of delivered orders from their session', async () => {
     const file = join(dir, 'legacy.sqlite');
