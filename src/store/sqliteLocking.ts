@@ -1,5 +1,7 @@
 // SQLite shared by several processes (mcim serve --workers N): write transactions take the write lock first (BEGIN IMMEDIATE) and a busy database is waited for asynchronously, with bounded retries.
+import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
+import { writePrivateFile } from '../pki/privateFiles.js';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 
 /**
@@ -147,6 +149,8 @@ export function immediateSqliteDialect(dialect: SqliteDialect): Dialect {
  * is the operating system's file lock that SQLite takes: it goes with a process that dies holding it.
  */
 export async function withExclusiveLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  // Created as every file of a data directory is: 0600 whatever the umask (it holds nothing, but it is ours).
+  if (!existsSync(lockFile)) writePrivateFile(lockFile, '', 'a');
   const lock = new BetterSqlite3(lockFile);
   try {
     lock.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
