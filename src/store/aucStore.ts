@@ -1,8 +1,8 @@
 // The AuC's persistent state: subscribers (K and OPc/TOPc under envelope encryption), SEQ_HE handed out by one atomic UPDATE (TS 33.102 Annex C.3), pending 5G AKA authentications, the home network's SUCI keys.
-import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { McimError } from '../errors.js';
 import { timeOf, type Database, type McimTables } from './database.js';
+import { OperatorDataKeys } from './operatorDataKeys.js';
 import { SecretBox } from './secretBox.js';
 
 export type AucAlgorithm = 'milenage' | 'tuak';
@@ -149,7 +149,6 @@ export const OPERATOR_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const MAX_LIST = 1000;
 /** The highest IND length: SEQ keeps at least 32 bits. */
 export const MAX_IND_BITS = 16;
-const DATA_KEY_LENGTH = 32;
 
 function invalid(message: string): never {
   throw new McimError('INVALID_ARGUMENT', message);
@@ -235,25 +234,17 @@ const INFO_COLUMNS = [
 export class AucStore {
   readonly #db: AucDb;
   readonly #kek: SecretBox;
-  readonly #dataKeys = new Map<string, SecretBox>();
+  readonly #dataKeys: OperatorDataKeys;
 
   constructor(db: Database, kek: SecretBox) {
     this.#db = db.withTables<AucTables>();
     this.#kek = kek;
+    this.#dataKeys = new OperatorDataKeys(kek, { table: 'auc_data_keys', operatorColumn: 'operator_id', aadPrefix: 'auc-data-key:' });
   }
 
   /** The operator's data key: unwrapped from auc_data_keys, or created there (in `db`, a transaction or not). */
   async #dataKey(db: AucDb, operatorId: string, now: number): Promise<SecretBox> {
-    const known = this.#dataKeys.get(operatorId);
-    if (known !== undefined) return known;
-    const aad = `auc-data-key:${operatorId}`;
-    await db
-      .insertInto('auc_data_keys')
-      .values({ operator_id: operatorId, wrapped_key: this.#kek.seal(randomBytes(DATA_KEY_LENGTH), aad), created_at: now })
-      .onConflict((oc) => oc.column('operator_id').doNothing())
-      .execute();
-    const row = await db.selectFrom('auc_data_keys').select('wrapped_key').where('operator_id', '=', operatorId).executeTakeFirstOrThrow();
-    return new SecretBox(this.#kek.open(row.wrapped_key, aad));
+    return (await this.#dataKeys.get(db as unknown as Kysely<unknown>, operatorId, now, true))!;
   }
 
   /** Adds subscribers in one transaction: on any error (an IMSI already there, twice in the list) nothing is written. */
@@ -312,7 +303,6 @@ export class AucStore {
         if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new McimError('SUBSCRIBER_EXISTS', 'a subscriber of the list was added meanwhile', { cause: e });
         throw e;
       });
-    for (const [operator, box] of created) this.#dataKeys.set(operator, box);
   }
 
   async getSubscriber(imsi: string): Promise<SubscriberInfo> {

@@ -1,9 +1,9 @@
 // Profile stock (docs/operations.md, Profile stock): envelope encryption (one data key per operator, wrapped under the
 // key-encryption key), profile types, personalized profiles written in batches, and the atomic claim of an available one.
-import { randomBytes } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { McimError } from '../errors.js';
 import { timeOf, type Database, type McimTables } from './database.js';
+import { OperatorDataKeys } from './operatorDataKeys.js';
 import { SecretBox } from './secretBox.js';
 
 /** 'available': in stock; 'allocated': taken by a claim (later states belong to the order that takes it). */
@@ -116,41 +116,23 @@ const EXPORT_PAGE = 500;
  */
 export class ProfileStock {
   readonly #db: StockDatabase;
-  readonly #kek: SecretBox;
-  readonly #dataKeys = new Map<string, SecretBox>();
+  readonly #dataKeys: OperatorDataKeys;
 
   constructor(db: Database, kek: SecretBox) {
     this.#db = db.withTables<StockTables>();
-    this.#kek = kek;
-  }
-
-  #unwrap(operator: string, wrapped: Buffer): SecretBox {
-    try {
-      return new SecretBox(this.#kek.open(wrapped, `stock_data_keys:${operator}`));
-    } catch (cause) {
-      throw new McimError('KEK_MISMATCH', `the key-encryption key does not unwrap the data key of operator '${operator}': nothing was decrypted or written`, { cause });
-    }
+    this.#dataKeys = new OperatorDataKeys(kek, { table: 'stock_data_keys', operatorColumn: 'operator', aadPrefix: 'stock_data_keys:' });
   }
 
   /** The operator's data key; created (random, wrapped under the KEK) with `create` when it has none yet. */
   async dataKey(operator: string, now: number, create = false): Promise<SecretBox> {
-    const cached = this.#dataKeys.get(operator);
-    if (cached !== undefined) return cached;
-    let row = await this.#db.selectFrom('stock_data_keys').select('wrapped_key').where('operator', '=', operator).executeTakeFirst();
-    if (row === undefined) {
-      if (!create) throw new McimError('NOT_FOUND', `operator '${operator}' has no profile stock`);
-      const key = randomBytes(32);
-      await this.#db
-        .insertInto('stock_data_keys')
-        .values({ operator, wrapped_key: this.#kek.seal(key, `stock_data_keys:${operator}`), created_at: now })
-        .onConflict((oc) => oc.column('operator').doNothing())
-        .execute();
-      key.fill(0);
-      // Another process may have created it first: the stored one is the key.
-      row = await this.#db.selectFrom('stock_data_keys').select('wrapped_key').where('operator', '=', operator).executeTakeFirstOrThrow();
+    let box: SecretBox | undefined;
+    try {
+      box = await this.#dataKeys.get(this.#db as unknown as Kysely<unknown>, operator, now, create);
+    } catch (cause) {
+      if (!(cause instanceof McimError && cause.code === 'TAMPERED')) throw cause;
+      throw new McimError('KEK_MISMATCH', `the key-encryption key does not unwrap the data key of operator '${operator}': nothing was decrypted or written`, { cause });
     }
-    const box = this.#unwrap(operator, row.wrapped_key);
-    this.#dataKeys.set(operator, box);
+    if (box === undefined) throw new McimError('NOT_FOUND', `operator '${operator}' has no profile stock`);
     return box;
   }
 
