@@ -84,6 +84,8 @@ export const ERROR_CODES = {
   ORDER_NOT_FOUND: 'No profile order with this matching ID.',
   ORDER_NOT_RELEASABLE: 'No order with this matching ID is waiting for release.',
   INVALID_PROFILE_PACKAGE: 'A file that is not a valid SAIP profile package.',
+  TENANT_EXISTS: 'An ES2+ operator with this name, or a client certificate already pinned to an operator.',
+  TENANT_NOT_FOUND: 'No ES2+ operator with this name.',
 
   // Profile stock (src/smdpp personalization, src/store/profileStock.ts).
   TEMPLATE_NOT_PATCHABLE: 'A profile template a field of which cannot be personalized in place: missing, of variable length, or the template does not re-encode identically.',

@@ -1,7 +1,10 @@
 // ES9+ functions of the JSON binding (SGP.22 6.6.1-6.6.5, 5.6.1-5.6.5): each function's fields declared once, for the SM-DP+ and the LPA.
 
-/** How a field travels in JSON (SGP.22 6.5.1): ASN.1 data as base64, transactionId as hex, addresses as strings. */
-export type FieldKind = 'base64' | 'hex' | 'string';
+/**
+ * How a field travels in JSON (SGP.22 6.5.1): ASN.1 data as base64, transactionId as hex, addresses as strings; ES2+
+ * also has booleans (releaseFlag) and objects (notificationPointStatus).
+ */
+export type FieldKind = 'base64' | 'hex' | 'string' | 'boolean' | 'integer' | 'object';
 
 export interface FieldSpec {
   readonly kind: FieldKind;
@@ -101,6 +104,12 @@ function encodedLength(spec: FieldSpec): number {
       return 2 * spec.maxBytes;
     case 'string':
       return 6 * spec.maxBytes;
+    case 'boolean':
+      return 5;
+    case 'integer':
+      return spec.maxBytes;
+    case 'object':
+      return spec.maxBytes;
   }
 }
 
@@ -114,7 +123,15 @@ export function requestBodyLimit(fn: Es9Function): number {
   return total;
 }
 
-type FieldValue<S extends FieldSpec> = S['kind'] extends 'string' ? string : Buffer;
+type FieldValue<S extends FieldSpec> = S['kind'] extends 'string'
+  ? string
+  : S['kind'] extends 'boolean'
+    ? boolean
+    : S['kind'] extends 'integer'
+      ? number
+    : S['kind'] extends 'object'
+      ? Readonly<Record<string, unknown>>
+      : Buffer;
 
 /** The decoded fields of a spec: optional ones may be undefined. */
 export type FieldValues<S extends FieldSpecs> = {
@@ -135,7 +152,25 @@ export type FieldErrorFactory = (name: string, spec: FieldSpec, problem: FieldPr
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const HEX = /^(?:[0-9A-Fa-f]{2})+$/;
 
-function decodeOne(name: string, spec: FieldSpec, value: unknown, error: FieldErrorFactory): string | Buffer {
+type DecodedField = string | Buffer | boolean | number | Readonly<Record<string, unknown>>;
+
+function decodeOne(name: string, spec: FieldSpec, value: unknown, error: FieldErrorFactory): DecodedField {
+  if (spec.kind === 'boolean') {
+    if (typeof value !== 'boolean') throw error(name, spec, 'malformed', `'${name}' is not a boolean`);
+    return value;
+  }
+  if (spec.kind === 'integer') {
+    // A JSON number, or its decimal string (some senders quote it): a whole number of at most maxBytes digits.
+    const text = typeof value === 'number' ? String(value) : value;
+    if (typeof text !== 'string' || !/^\d+$/.test(text) || text.length > spec.maxBytes) throw error(name, spec, 'malformed', `'${name}' is not a whole number`);
+    return Number(text);
+  }
+  if (spec.kind === 'object') {
+    // The body limit bounds the object; its length once serialized is checked against the field's own budget.
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw error(name, spec, 'malformed', `'${name}' is not an object`);
+    if (JSON.stringify(value).length > spec.maxBytes) throw error(name, spec, 'malformed', `'${name}' exceeds ${spec.maxBytes} characters`);
+    return value as Readonly<Record<string, unknown>>;
+  }
   if (typeof value !== 'string') throw error(name, spec, 'malformed', `'${name}' is not a string`);
   switch (spec.kind) {
     case 'string':
@@ -164,7 +199,7 @@ function decodeOne(name: string, spec: FieldSpec, value: unknown, error: FieldEr
 
 /** Reads the fields of `specs` from a JSON object, strictly (canonical base64, bounded sizes); unknown fields are ignored. */
 export function decodeFields<S extends FieldSpecs>(specs: S, body: Readonly<Record<string, unknown>>, error: FieldErrorFactory): FieldValues<S> {
-  const out: Record<string, string | Buffer> = {};
+  const out: Record<string, DecodedField> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const value = Object.hasOwn(body, name) ? body[name] : undefined;
     if (value === undefined || value === null) {
@@ -177,13 +212,13 @@ export function decodeFields<S extends FieldSpecs>(specs: S, body: Readonly<Reco
 }
 
 /** Writes the fields of `specs` for JSON: base64 with padding, transactionId as upper-case hex, strings as they are. */
-export function encodeFields<S extends FieldSpecs>(specs: S, values: FieldValues<S>): Record<string, string> {
-  const out: Record<string, string> = {};
-  const given = values as Readonly<Record<string, string | Buffer | undefined>>;
+export function encodeFields<S extends FieldSpecs>(specs: S, values: FieldValues<S>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const given = values as Readonly<Record<string, DecodedField | undefined>>;
   for (const [name, spec] of Object.entries(specs)) {
     const value = given[name];
     if (value === undefined) continue;
-    if (spec.kind === 'string') out[name] = value as string;
+    if (spec.kind === 'string' || spec.kind === 'boolean' || spec.kind === 'integer' || spec.kind === 'object') out[name] = value;
     else if (spec.kind === 'hex') out[name] = (value as Buffer).toString('hex').toUpperCase();
     else out[name] = (value as Buffer).toString('base64');
   }

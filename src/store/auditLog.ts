@@ -18,7 +18,8 @@ export interface AuditChange {
   readonly iccid: string;
   /** Null when the order comes into existence. */
   readonly from: OrderState | null;
-  readonly to: OrderState;
+  /** 'cancelled': the order was withdrawn (ES2+ CancelOrder) and no longer exists. */
+  readonly to: OrderState | 'cancelled';
   /** Why: the import, the function or notification that moved it, the limit that locked it. */
   readonly cause: string;
   readonly at: number;

@@ -54,6 +54,10 @@ export interface OrdersTable {
   binding_sealed: Buffer | null;
   /** otPK.EUICC.ECKA the retained binding was made for (bppEuiccOtpk of SmdpSigned2). */
   bpp_euicc_otpk: Buffer | null;
+  /** The ES2+ operator (tenant) whose order this is, called back on its progress; null: an order imported locally. */
+  operator: string | null;
+  /** The profile type of an ES2+ order (HandleDownloadProgressInfo profileType). */
+  profile_type: string | null;
 }
 
 /**

@@ -268,5 +268,56 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // ES2+ (issue 9, SGP.22 5.3): operators as tenants (identified by their TLS client certificates), the profile life
+    // cycle before an order exists (stock rows: available, allocated, linked, ordered, unavailable; the order row carries
+    // it on from confirmed), the operator and profile type on each order (callbacks), and the durable outbox of
+    // HandleDownloadProgressInfo calls with their delivery lease.
+    '0012_es2plus': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('es2_operators')
+          .addColumn('operator', 'text', (c) => c.primaryKey())
+          .addColumn('function_requester_identifier', 'text', (c) => c.notNull())
+          .addColumn('callback_url', 'text')
+          .addColumn('callback_ca', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('es2_operator_certificates')
+          .addColumn('fingerprint', 'text', (c) => c.primaryKey())
+          .addColumn('operator', 'text', (c) => c.notNull().references('es2_operators.operator'))
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('not_before', 'bigint', (c) => c.notNull())
+          .addColumn('not_after', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('stock_profiles').addColumn('eid', 'text').execute();
+        await db.schema.alterTable('stock_profiles').addColumn('order_key', 'text').execute();
+        await db.schema.alterTable('smdp_orders').addColumn('operator', 'text').execute();
+        await db.schema.alterTable('smdp_orders').addColumn('profile_type', 'text').execute();
+        await db.schema
+          .createTable('es2_progress_outbox')
+          .addColumn('id', engine === 'sqlite' ? 'integer' : 'bigserial', (c) => c.primaryKey())
+          .addColumn('operator', 'text', (c) => c.notNull())
+          .addColumn('iccid', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('lease_token', 'text')
+          .addColumn('lease_until', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('delivered_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('es2_progress_outbox_due')
+          .on('es2_progress_outbox')
+          .columns(['next_attempt_at', 'id'])
+          .where(sql.ref('state'), '=', sql.lit('pending'))
+          .execute();
+        await db.schema.createIndex('es2_progress_outbox_operator').on('es2_progress_outbox').columns(['operator', 'id']).execute();
+      },
+    },
   };
 }

@@ -1,7 +1,7 @@
 // The SM-DP+'s persistent state: profile orders, ES9+ sessions, notifications seen. Each change is one conditional statement or one transaction.
-import { PostgresAdapter, sql, type Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Selectable, type Transaction } from 'kysely';
 import { McimError } from '../errors.js';
-import { timeOf, type Database, type OrderState, type OrdersTable, type SessionState, type SessionsTable } from './database.js';
+import { timeOf, type Database, type McimTables, type OrderState, type OrdersTable, type SessionState, type SessionsTable } from './database.js';
 import { Lockouts } from './lockouts.js';
 import { PreparedQuery, slot } from './preparedQuery.js';
 import { AuditLog } from './auditLog.js';
@@ -35,6 +35,10 @@ export interface NewOrder {
   readonly profileOwner?: Buffer;
   readonly iconType?: number;
   readonly icon?: Buffer;
+  /** The ES2+ operator whose order this is (called back on its progress); absent: imported locally. */
+  readonly operator?: string;
+  /** The profile type of an ES2+ order. */
+  readonly profileType?: string;
 }
 
 export interface Order {
@@ -64,6 +68,9 @@ export interface Order {
   readonly icon: Buffer | undefined;
   /** otPK.EUICC.ECKA of the retained binding (SmdpSigned2.bppEuiccOtpk), if one is retained. */
   readonly bppEuiccOtpk: Buffer | undefined;
+  /** The ES2+ operator to call back (HandleDownloadProgressInfo); undefined: an order imported locally. */
+  readonly operator: string | undefined;
+  readonly profileType: string | undefined;
 }
 
 /**
@@ -167,6 +174,8 @@ const ORDER_COLUMNS = [
   'icon_type',
   'icon',
   'bpp_euicc_otpk',
+  'operator',
+  'profile_type',
 ] as const satisfies readonly (keyof OrdersTable)[];
 
 type OrderRow = Pick<Selectable<OrdersTable>, (typeof ORDER_COLUMNS)[number]>;
@@ -408,9 +417,20 @@ export class SmdpStore {
 
   /** Stores a released order; ORDER_EXISTS when the matching ID is taken. An EID-only order needs its EID. */
   async insertOrder(order: NewOrder, now: number): Promise<void> {
+    const inserted = await this.db.transaction().execute(async (trx) => this.insertOrderWithin(trx, order, now, 'order imported'));
+    if (!inserted) {
+      throw new McimError('ORDER_EXISTS', `an order with matching ID '${order.matchingId}' already exists`);
+    }
+  }
+
+  /**
+   * Inserts an order, its sealed package and its audit row within the caller's transaction (ES2+ ConfirmOrder changes
+   * the stock row in the same one); false when the matching ID is taken, and nothing is written.
+   */
+  async insertOrderWithin(trx: Transaction<McimTables>, order: NewOrder, now: number, cause: string): Promise<boolean> {
     if (order.eidOnly === true && order.eid === undefined) throw new McimError('INVALID_ARGUMENT', 'an order without a matching ID needs an EID');
     const state = order.released === false ? 'confirmed' : 'released';
-    const inserted = await this.db.transaction().execute(async (trx) => {
+    {
       const result = await trx
         .insertInto('smdp_orders')
         .values({
@@ -436,6 +456,8 @@ export class SmdpStore {
           icon: order.icon ?? null,
           binding_sealed: null,
           bpp_euicc_otpk: null,
+          operator: order.operator ?? null,
+          profile_type: order.profileType ?? null,
         })
         .onConflict((oc) => oc.column('matching_id').doNothing())
         .executeTakeFirst();
@@ -444,12 +466,35 @@ export class SmdpStore {
         .insertInto('smdp_order_packages')
         .values({ matching_id: order.matchingId, package_sealed: this.#box.seal(order.profilePackage, packageAad(order.matchingId)) })
         .execute();
-      await this.audit.append(trx, { matchingId: order.matchingId, iccid: order.iccid, from: null, to: state, cause: 'order imported', at: now });
+      await this.audit.append(trx, { matchingId: order.matchingId, iccid: order.iccid, from: null, to: state, cause, at: now });
       return true;
-    });
-    if (!inserted) {
-      throw new McimError('ORDER_EXISTS', `an order with matching ID '${order.matchingId}' already exists`);
     }
+  }
+
+  /**
+   * Removes an order in one of `from` states with its package, within the caller's transaction (ES2+ CancelOrder): a
+   * session still running on it then finds no order. Returns the state it had, undefined when it was in none of them.
+   */
+  async removeOrderWithin(trx: Transaction<McimTables>, matchingId: string, from: readonly OrderState[], cause: string, now: number): Promise<OrderState | undefined> {
+    const r = await trx.deleteFrom('smdp_orders').where('matching_id', '=', matchingId).where('state', 'in', from).returning(['iccid', 'state']).executeTakeFirst();
+    if (r === undefined) return undefined;
+    await trx.deleteFrom('smdp_order_packages').where('matching_id', '=', matchingId).execute();
+    await this.audit.append(trx, { matchingId, iccid: r.iccid, from: r.state, to: 'cancelled', cause, at: now });
+    return r.state;
+  }
+
+  /** confirmed -> released within the caller's transaction (ES2+ ReleaseProfile); false when the order is not confirmed. */
+  async releaseOrderWithin(trx: Transaction<McimTables>, matchingId: string, now: number): Promise<boolean> {
+    const r = await trx
+      .updateTable('smdp_orders')
+      .set({ state: 'released', updated_at: now })
+      .where('matching_id', '=', matchingId)
+      .where('state', '=', 'confirmed')
+      .returning('iccid')
+      .executeTakeFirst();
+    if (r === undefined) return false;
+    await this.audit.append(trx, { matchingId, iccid: r.iccid, from: 'confirmed', to: 'released', cause: 'order released', at: now });
+    return true;
   }
 
   /** The order with this key (matching ID or internal key), whatever its kind. */
@@ -505,6 +550,8 @@ export class SmdpStore {
       iconType: r.icon_type === null ? undefined : Number(r.icon_type),
       icon: r.icon === null ? undefined : Buffer.from(r.icon),
       bppEuiccOtpk: r.bpp_euicc_otpk === null ? undefined : Buffer.from(r.bpp_euicc_otpk),
+      operator: r.operator ?? undefined,
+      profileType: r.profile_type ?? undefined,
     };
   }
 
@@ -763,18 +810,7 @@ export class SmdpStore {
 
   /** confirmed -> released (what ES2+.ReleaseProfile does); false when the order is not confirmed. */
   async releaseOrder(matchingId: string, now: number): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable('smdp_orders')
-        .set({ state: 'released', updated_at: now })
-        .where('matching_id', '=', matchingId)
-        .where('state', '=', 'confirmed')
-        .returning('iccid')
-        .executeTakeFirst();
-      if (r === undefined) return false;
-      await this.audit.append(trx, { matchingId, iccid: r.iccid, from: 'confirmed', to: 'released', cause: 'order released', at: now });
-      return true;
-    });
+    return this.db.transaction().execute(async (trx) => this.releaseOrderWithin(trx, matchingId, now));
   }
 
   /**
