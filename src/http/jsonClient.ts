@@ -11,6 +11,8 @@ export interface JsonClientOptions {
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   /** Whole-request timeout in milliseconds (default 15 s). */
   readonly timeoutMs?: number;
+  /** The server name to verify (and send as SNI) when the URL's host is an address (local tests). */
+  readonly servername?: string;
   /** Largest response body read (default 64 KiB): a larger one fails the call. */
   readonly maxResponseBytes?: number;
 }
@@ -42,6 +44,7 @@ export function postJson(url: string, body: unknown, options: JsonClientOptions 
         ...(options.cert === undefined ? {} : { cert: options.cert }),
         ...(options.key === undefined ? {} : { key: options.key }),
         ...(options.ca === undefined ? {} : { ca: options.ca as string | Buffer | (string | Buffer)[] }),
+        ...(options.servername === undefined ? {} : { servername: options.servername }),
         timeout: options.timeoutMs ?? 15_000,
         agent: false,
         minVersion: 'TLSv1.2',

@@ -1,6 +1,7 @@
 // HTTPS plumbing for GSMA RSP JSON functions (SGP.22 6.5 JSON binding): fastify over TLS, header checks, status envelopes, no logging of bodies.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
 import { connectionLimits, connectionServerOptions, limitConnections, type ConnectionLimits } from './connectionLimits.js';
 import { decodeFields, encodeFields, requestBodyLimit, type Es9Function, type FieldValues } from './es9plusFunctions.js';
 import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure, failureHeader, requestFieldError, successHeader, type ResponseHeader, type StatusCodeData } from './jsonBinding.js';
@@ -19,6 +20,11 @@ export interface HttpsOptions {
   readonly logger?: FastifyBaseLogger;
   /** Connection caps and timeouts; each one not given takes its default (DEFAULT_CONNECTION_LIMITS). */
   readonly connections?: Partial<ConnectionLimits>;
+  /**
+   * Ask every client for a TLS certificate (ES2+: mutual TLS, SGP.22 6.1). The handshake requires one; whose it is,
+   * the functions decide (pinned fingerprints), so no CA list is needed here.
+   */
+  readonly requireClientCertificate?: boolean;
 }
 
 /** What a call learned about its subject while it ran (the EID once verified), for the event its outcome produces. */
@@ -27,10 +33,41 @@ export interface CallNotes {
   eid?: string;
 }
 
+/** The JSON binding's request header (SGP.22 6.5.1.3), as sent: strings of at most MAX_HEADER_FIELD characters, else absent. */
+export interface RequestHeader {
+  readonly functionRequesterIdentifier?: string;
+  readonly functionCallIdentifier?: string;
+}
+
 /** Who called: the peer's IP address as the socket reports it, and the notes the function fills in for its observer. */
 export interface ClientInfo {
   readonly address: string;
   readonly notes: CallNotes;
+  /** The request's header object (ES2+ identifies its requester there). */
+  readonly header?: RequestHeader;
+  /** The DER of the TLS client certificate the peer presented (a server that requests one), read when asked. */
+  readonly peerCertificate?: () => Buffer | undefined;
+}
+
+const MAX_HEADER_FIELD = 256;
+
+function requestHeaderOf(body: Record<string, unknown>): RequestHeader {
+  const header = body['header'];
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return {};
+  const field = (name: string): string | undefined => {
+    const v = (header as Record<string, unknown>)[name];
+    return typeof v === 'string' && v.length <= MAX_HEADER_FIELD ? v : undefined;
+  };
+  const requester = field('functionRequesterIdentifier');
+  const call = field('functionCallIdentifier');
+  return { ...(requester === undefined ? {} : { functionRequesterIdentifier: requester }), ...(call === undefined ? {} : { functionCallIdentifier: call }) };
+}
+
+function peerCertificateOf(request: FastifyRequest): Buffer | undefined {
+  const socket = request.raw.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cert = socket.getPeerCertificate();
+  return cert !== null && Buffer.isBuffer(cert.raw) ? cert.raw : undefined;
 }
 
 /** One call's outcome, for logs and metrics: no body and no field value but the transaction ID. */
@@ -68,6 +105,7 @@ export function createHttpsServer(options: HttpsOptions): FastifyInstance {
       key: options.key,
       cert: options.cert,
       minVersion: 'TLSv1.2',
+      ...(options.requireClientCertificate === true ? { requestCert: true, rejectUnauthorized: false } : {}),
       ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
       ...(options.ecdhCurve === undefined ? {} : { ecdhCurve: options.ecdhCurve }),
     },
@@ -129,7 +167,15 @@ export function registerJsonFunction<D extends Es9Function>(
   app.post(path, { bodyLimit: requestBodyLimit(declaration), errorHandler }, async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const notes: CallNotes = {};
-    const client: ClientInfo = { address: request.ip, notes };
+    let header: RequestHeader | undefined;
+    const client: ClientInfo = {
+      address: request.ip,
+      notes,
+      get header() {
+        return header;
+      },
+      peerCertificate: () => peerCertificateOf(request),
+    };
     let transactionId: string | undefined;
     const record = (outcome: CallRecord['outcome'], status?: StatusCodeData, error?: unknown): void =>
       observe?.({ path, outcome, status, durationMs: performance.now() - started, client, transactionId, notes, error });
@@ -144,6 +190,7 @@ export function registerJsonFunction<D extends Es9Function>(
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new FunctionFailure('1.1', '2.1', 'the request body is not a JSON object');
       }
+      header = requestHeaderOf(body as Record<string, unknown>);
       const fields = decodeFields(declaration.request, body as Record<string, unknown>, requestFieldError);
       const id = (fields as { transactionId?: unknown }).transactionId;
       if (Buffer.isBuffer(id)) transactionId = id.toString('hex').toUpperCase();

@@ -2,6 +2,7 @@
 import { PprId, hasNamedBit, type EUICCInfo2 } from '../asn1/definitions/rsp.js';
 import type { Order } from '../store/smdpStore.js';
 import type { SmdpContext } from './context.js';
+import { NOTIFICATION_POINT } from './es2plus/handleDownloadProgressInfo.js';
 import { fail } from './statusCodes.js';
 
 /** The profile's PprIds (bit mask, bit n = PprId n) that the eUICC lists as forbidden (EUICCInfo2.forbiddenProfilePolicyRules). */
@@ -18,7 +19,7 @@ function forbiddenRules(order: Order, info: EUICCInfo2): number[] {
  * goes to error). Attempts are counted only for an order with a limit; nothing is written unless the attempt is
  * admitted or the attempts are spent.
  */
-export async function admitDownload(ctx: SmdpContext, order: Order, info: EUICCInfo2): Promise<void> {
+export async function admitDownload(ctx: SmdpContext, order: Order, info: EUICCInfo2, eid: string): Promise<void> {
   if (order.expiresAt !== undefined && ctx.now() > order.expiresAt) {
     throw fail('orderExpired', `the download order expired at ${new Date(order.expiresAt).toISOString()}`);
   }
@@ -26,9 +27,17 @@ export async function admitDownload(ctx: SmdpContext, order: Order, info: EUICCI
   if (forbidden.length > 0) {
     throw fail('noEligibleProfile', `the eUICC forbids the profile policy rules of this profile (PprIds ${forbidden.join(', ')})`);
   }
-  // Without a limit there is nothing to count: the order's row (with its sealed package) is not rewritten per session.
-  if (order.maxDownloadAttempts === undefined) return;
-  const attempt = await ctx.store.countDownloadAttempt(order.matchingId, ctx.now());
+  // Without a limit there is nothing to count: the order's row is not rewritten per session (an ES2+ operator still
+  // hears that the eligibility check passed).
+  if (order.maxDownloadAttempts === undefined) {
+    await ctx.store.reportProgress(order, eid, { notificationPointId: NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Executed-Success' }, ctx.now());
+    return;
+  }
+  const attempt = await ctx.store.countDownloadAttempt(order.matchingId, ctx.now(), eid, (a) =>
+    a === 'counted'
+      ? { notificationPointId: NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Executed-Success' }
+      : { notificationPointId: NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Failed', statusCodeData: { subjectCode: '8.8.5', reasonCode: '6.4', message: 'maximum number of download attempts exceeded' } },
+  );
   if (attempt === 'exceeded') throw fail('downloadAttemptsExceeded', `the ${order.maxDownloadAttempts ?? 0} download attempts of the order are spent`);
   if (attempt === 'unavailable') throw fail('profileNotReleased', 'the profile is no longer released');
 }

@@ -5,6 +5,7 @@ import { timeOf, type Database, type McimTables, type OrderState, type OrdersTab
 import { Lockouts } from './lockouts.js';
 import { PreparedQuery, slot } from './preparedQuery.js';
 import { AuditLog } from './auditLog.js';
+import { ProgressOutbox } from './progressOutbox.js';
 import type { SecretBox } from './secretBox.js';
 
 export interface NewOrder {
@@ -130,6 +131,25 @@ export interface CcFailure {
 }
 
 export type NotificationOutcome = 'recorded' | 'replayed';
+
+/**
+ * What an ES9+ step tells the operator of an ES2+ order (HandleDownloadProgressInfo, SGP.22 5.3.5): written to the
+ * progress outbox in the transaction of the step, only for orders that have an operator.
+ */
+export interface ProgressReport {
+  readonly notificationPointId: number;
+  readonly status: 'Executed-Success' | 'Failed';
+  readonly statusCodeData?: { readonly subjectCode: string; readonly reasonCode: string; readonly message?: string };
+  /** The eUICC's signed result or notification (resultData, base64 on the wire). */
+  readonly resultData?: Buffer;
+}
+
+/** The order columns a progress report needs. */
+interface ReportedOrder {
+  readonly iccid: string;
+  readonly operator: string | null;
+  readonly profile_type: string | null;
+}
 
 export interface SmdpStoreOptions {
   /** Run `purgeSessions` after this many new sessions (default 100; 0 disables the opportunistic purge). */
@@ -347,7 +367,7 @@ function sessionQueries(db: Database) {
         .where('state', '=', 'released')
         // An order bound to an EID is delivered to that eUICC only.
         .where((eb) => eb.or([eb('eid', 'is', null), eb('eid', '=', slot<string>('eid'))]))
-        .returning('iccid'),
+        .returning(['iccid', 'operator', 'profile_type']),
     ).slots<{ transactionId: string; eid: string; bindingSealed: Buffer | null; bppEuiccOtpk: Buffer | null; matchingId: string; now: number }>(
       'transactionId',
       'eid',
@@ -384,7 +404,7 @@ function sessionQueries(db: Database) {
         .set({ state: slot('state'), error_reason: slot('errorReason'), binding_sealed: null, bpp_euicc_otpk: null, updated_at: now })
         .where('transaction_id', '=', transactionId)
         .where('state', '=', 'downloaded')
-        .returning(['matching_id', 'iccid']),
+        .returning(['matching_id', 'iccid', 'operator', 'profile_type', 'delivered_eid']),
     ).slots<{ transactionId: string; state: OrderState; errorReason: string | null; now: number }>('transactionId', 'state', 'errorReason', 'now'),
   };
 }
@@ -400,6 +420,9 @@ export class SmdpStore {
   readonly #q: ReturnType<typeof sessionQueries>;
   #sessionsSincePurge = 0;
 
+  /** HandleDownloadProgressInfo calls waiting for delivery (src/store/progressOutbox.ts). */
+  readonly outbox: ProgressOutbox;
+
   constructor(db: Database, box: SecretBox, options: SmdpStoreOptions = {}) {
     this.db = db;
     this.#box = box;
@@ -407,6 +430,35 @@ export class SmdpStore {
     this.#q = sessionQueries(db);
     this.lockouts = new Lockouts(db);
     this.audit = new AuditLog(db);
+    this.outbox = new ProgressOutbox(db);
+  }
+
+  /** Queues `report` for the operator of `order` on its own (a step that changes nothing else). */
+  async reportProgress(order: Order, eid: string | undefined, report: ProgressReport, now: number): Promise<void> {
+    if (order.operator === undefined) return;
+    await this.db.transaction().execute((trx) => this.#report(trx, { iccid: order.iccid, operator: order.operator!, profile_type: order.profileType ?? null }, eid, report, now));
+  }
+
+  /** Queues `report` for the order's operator in `trx`; nothing for an order imported locally or without a report. */
+  async #report(trx: Transaction<McimTables>, order: ReportedOrder, eid: string | null | undefined, report: ProgressReport | undefined, now: number): Promise<void> {
+    if (report === undefined || order.operator === null) return;
+    await this.outbox.enqueueWithin(
+      trx,
+      {
+        operator: order.operator,
+        iccid: order.iccid,
+        payload: {
+          ...(eid === null || eid === undefined ? {} : { eid }),
+          iccid: order.iccid,
+          profileType: order.profile_type ?? '',
+          timestamp: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          notificationPointId: report.notificationPointId,
+          notificationPointStatus: { status: report.status, ...(report.statusCodeData === undefined ? {} : { statusCodeData: report.statusCodeData }) },
+          ...(report.resultData === undefined ? {} : { resultData: report.resultData.toString('base64') }),
+        },
+      },
+      now,
+    );
   }
 
   /** The confirmation code hash from its column: sealed (bound to the order), or a bare hash from before sealing. */
@@ -670,18 +722,19 @@ export class SmdpStore {
    * Counts a wrong (or missing) confirmation code on a released order; at `maxAttempts` the order goes to error.
    * Undefined when the order is no longer released (locked by an earlier failure, or delivered).
    */
-  async recordCcFailure(matchingId: string, maxAttempts: number, now: number): Promise<CcFailure | undefined> {
+  async recordCcFailure(matchingId: string, maxAttempts: number, now: number, report?: (failure: CcFailure) => ProgressReport): Promise<CcFailure | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const r = await trx
         .updateTable('smdp_orders')
         .set((eb) => ({ cc_attempts: eb('cc_attempts', '+', 1), updated_at: now }))
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
-        .returning(['cc_attempts', 'iccid'])
+        .returning(['cc_attempts', 'iccid', 'operator', 'profile_type', 'eid'])
         .executeTakeFirst();
       if (r === undefined) return undefined;
       const attempts = Number(r.cc_attempts);
       const locked = attempts >= maxAttempts;
+      await this.#report(trx, r, r.eid, report?.({ attempts, locked }), now);
       if (locked) {
         await trx
           .updateTable('smdp_orders')
@@ -699,7 +752,7 @@ export class SmdpStore {
    * the profile went to and, sealed, the secrets of the binding with the one-time key it was made for (kept for a retry
    * by that eUICC); false when either moved on.
    */
-  async deliver(transactionId: string, matchingId: string, now: number, retained?: RetainedBinding): Promise<boolean> {
+  async deliver(transactionId: string, matchingId: string, now: number, retained?: RetainedBinding, report?: ProgressReport): Promise<boolean> {
     const bindingSealed = retained === undefined ? null : this.#box.seal(retained.secrets, bindingAad(matchingId));
     const bppEuiccOtpk = retained === undefined ? null : retained.euiccOtpk;
     return this.db.transaction().execute(async (trx) => {
@@ -708,6 +761,7 @@ export class SmdpStore {
       if (s.eid === null) throw new Error(`session ${transactionId} was authenticated without an EID`);
       const delivered = await this.#q.deliverOrder.first(trx, { transactionId, eid: s.eid, bindingSealed, bppEuiccOtpk, matchingId, now });
       if (delivered === undefined) throw new OrderUnavailable();
+      await this.#report(trx, delivered, s.eid, report, now);
       await this.audit.append(trx, { matchingId, iccid: delivered.iccid, from: 'released', to: 'downloaded', cause: `bound profile package delivered to the eUICC ${s.eid}`, at: now });
       return true;
     }).catch((e: unknown) => {
@@ -722,7 +776,7 @@ export class SmdpStore {
    * session delivered is released again only to the same eUICC (its EID is written on the order): the profile's
    * ICCID and keys have left the SM-DP+ for that eUICC and must never be bound for another one.
    */
-  async cancel(transactionId: string, orderState: 'released' | 'error', reason: string, now: number): Promise<boolean> {
+  async cancel(transactionId: string, orderState: 'released' | 'error', reason: string, now: number, report?: (delivered: boolean) => ProgressReport | undefined): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const s = await trx
         .updateTable('smdp_sessions')
@@ -741,7 +795,7 @@ export class SmdpStore {
           .where('state', '=', 'released')
           // A session of another eUICC than the one the order is bound to cannot end it.
           .where((eb) => eb.or([eb('eid', 'is', null), eb('eid', '=', s.eid)]))
-          .returning('iccid')
+          .returning(['iccid', 'operator', 'profile_type'])
           .executeTakeFirst();
         const delivered = await trx
           .updateTable('smdp_orders')
@@ -754,8 +808,10 @@ export class SmdpStore {
           .where('matching_id', '=', s.matching_id)
           .where('state', '=', 'downloaded')
           .where('transaction_id', '=', transactionId)
-          .returning('iccid')
+          .returning(['iccid', 'operator', 'profile_type'])
           .executeTakeFirst();
+        if (released !== undefined) await this.#report(trx, released, s.eid, report?.(false), now);
+        if (delivered !== undefined) await this.#report(trx, delivered, s.eid, report?.(true), now);
         if (orderState === 'released' && delivered !== undefined && s.eid === null) {
           throw new Error(`session ${transactionId} delivered a profile without an EID`);
         }
@@ -785,7 +841,7 @@ export class SmdpStore {
    * Counts one download attempt on a released order (SGP.22 3.1.3: the retry limit). When the order's attempts are
    * already spent it goes to error and the attempt is refused ('exceeded'); 'unavailable' when it is not released.
    */
-  async countDownloadAttempt(matchingId: string, now: number): Promise<DownloadAttempt> {
+  async countDownloadAttempt(matchingId: string, now: number, eid?: string, report?: (attempt: 'counted' | 'exceeded') => ProgressReport | undefined): Promise<DownloadAttempt> {
     return this.db.transaction().execute(async (trx) => {
       const counted = await trx
         .updateTable('smdp_orders')
@@ -793,16 +849,21 @@ export class SmdpStore {
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
         .where((eb) => eb.or([eb('max_download_attempts', 'is', null), eb('download_attempts', '<', eb.ref('max_download_attempts'))]))
+        .returning(['iccid', 'operator', 'profile_type'])
         .executeTakeFirst();
-      if (rows(counted.numUpdatedRows) === 1) return 'counted';
+      if (counted !== undefined) {
+        await this.#report(trx, counted, eid, report?.('counted'), now);
+        return 'counted';
+      }
       const spent = await trx
         .updateTable('smdp_orders')
         .set({ state: 'error', error_reason: 'maximum download attempts exceeded', binding_sealed: null, bpp_euicc_otpk: null, updated_at: now })
         .where('matching_id', '=', matchingId)
         .where('state', '=', 'released')
-        .returning('iccid')
+        .returning(['iccid', 'operator', 'profile_type'])
         .executeTakeFirst();
       if (spent === undefined) return 'unavailable';
+      await this.#report(trx, spent, eid, report?.('exceeded'), now);
       await this.audit.append(trx, { matchingId, iccid: spent.iccid, from: 'released', to: 'error', cause: 'maximum download attempts exceeded', at: now });
       return 'exceeded';
     });
@@ -824,6 +885,7 @@ export class SmdpStore {
     iccid: string | undefined,
     success: boolean,
     now: number,
+    report?: ProgressReport,
   ): Promise<NotificationOutcome> {
     return this.db.transaction().execute(async (trx) => {
       const inserted = await this.#q.insertNotification.affected(trx, {
@@ -838,6 +900,7 @@ export class SmdpStore {
       if (inserted !== 1) return 'replayed';
       const errorReason = 'installation failed on the eUICC';
       const o = await this.#q.recordInstallation.first(trx, { transactionId, state: success ? 'installed' : 'error', errorReason: success ? null : errorReason, now });
+      if (o !== undefined) await this.#report(trx, o, eid, report, now);
       if (o !== undefined) await this.audit.append(trx, { matchingId: o.matching_id, iccid: o.iccid, from: 'downloaded', to: success ? 'installed' : 'error', cause: success ? `installed on the eUICC ${eid}` : errorReason, at: now });
       return 'recorded';
     });
@@ -854,12 +917,13 @@ export class SmdpStore {
     operation: string,
     iccid: string | undefined,
     now: number,
+    report?: ProgressReport,
   ): Promise<NotificationOutcome | 'foreign'> {
     if (iccid === undefined) return 'foreign';
     return this.db.transaction().execute(async (trx) => {
       const ours = await trx
         .selectFrom('smdp_orders')
-        .select('matching_id')
+        .select(['matching_id', 'iccid', 'operator', 'profile_type'])
         .where('iccid', '=', iccid)
         .where('delivered_eid', '=', eid)
         .limit(1)
@@ -867,6 +931,7 @@ export class SmdpStore {
       if (ours === undefined) return 'foreign';
       const inserted = await this.#q.insertNotification.affected(trx, { key: `${eid}:${seqNumber}`, eid, seqNumber, operation, iccid, transactionId: null, now });
       if (inserted !== 1) return 'replayed';
+      await this.#report(trx, ours, eid, report, now);
       if (operation === 'delete') {
         const deleted = await trx
           .updateTable('smdp_orders')

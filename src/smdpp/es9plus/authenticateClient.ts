@@ -116,7 +116,7 @@ async function authenticate(
     throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
   }
   if (order.state !== 'released') throw fail('profileNotReleased', `the profile is not released (${order.state})`);
-  await admitDownload(ctx, order, signed.euiccInfo2);
+  await admitDownload(ctx, order, signed.euiccInfo2, chain.eid);
 
   const bppEuiccOtpk = bppEuiccOtpkFor(order, chain.eid);
   const smdpSigned2 = encode(SmdpSigned2, { transactionId, ccRequiredFlag: order.ccHash !== undefined, ...(bppEuiccOtpk ? { bppEuiccOtpk } : {}) });

@@ -8,6 +8,7 @@ import { parseField } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
+import { NOTIFICATION_POINT } from '../es2plus/handleDownloadProgressInfo.js';
 
 /**
  * The reasons that leave the download to be retried (SGP.22 5.6.5, 3.0.2): the end user postponed it, the LPA timed
@@ -19,6 +20,18 @@ import { FIELD_SUBJECT, fail } from '../statusCodes.js';
  * reason end the order: it goes to error (the operator decides what follows).
  */
 const ORDER_KEPT: ReadonlySet<number> = new Set([CancelSessionReason.postponed, CancelSessionReason.timeout, CancelSessionReason.loadBppExecutionError]);
+
+/**
+ * What the operator of an ES2+ order hears when the eUICC rejects the download (SGP.22 5.3.5 Table 32b), at the point
+ * the download had reached; postponed and timeout are not reported (the order stays released for a retry).
+ */
+const REJECTION_STATUS: ReadonlyMap<number, { subjectCode: string; reasonCode: string; message: string }> = new Map([
+  [CancelSessionReason.endUserRejection, { subjectCode: '8.8.5', reasonCode: '3.8', message: 'download rejected by the end user' }],
+  [CancelSessionReason.pprNotAllowed, { subjectCode: '8.2.8', reasonCode: '1.2', message: 'profile policy rules not allowed' }],
+  [CancelSessionReason.metadataMismatch, { subjectCode: '8.2.9', reasonCode: '3.11', message: 'profile metadata mismatch' }],
+  [CancelSessionReason.loadBppExecutionError, { subjectCode: '8.2.10', reasonCode: '4.2', message: 'bound profile package execution error' }],
+  [CancelSessionReason.undefinedReason, { subjectCode: '8', reasonCode: '4.2', message: 'undefined reason' }],
+]);
 
 export async function cancelSession(ctx: SmdpContext, request: Es9Request<'cancelSession'>, client: ClientInfo): Promise<Es9Response<'cancelSession'>> {
   const { transactionId } = request;
@@ -39,7 +52,12 @@ export async function cancelSession(ctx: SmdpContext, request: Es9Request<'cance
   }
   if (signed.smdpOid !== ctx.oid) throw fail('invalidSmdpOid', `the cancel response names the SM-DP+ OID ${signed.smdpOid}`);
   const kept = ORDER_KEPT.has(signed.reason);
-  const cancelled = await ctx.store.cancel(session.transactionId, kept ? 'released' : 'error', `session cancelled by the eUICC (reason ${signed.reason})`, ctx.now());
+  const rejection = REJECTION_STATUS.get(signed.reason);
+  const cancelled = await ctx.store.cancel(session.transactionId, kept ? 'released' : 'error', `session cancelled by the eUICC (reason ${signed.reason})`, ctx.now(), (delivered) =>
+    rejection === undefined
+      ? undefined
+      : { notificationPointId: delivered ? NOTIFICATION_POINT.bppDownload : NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Failed', statusCodeData: rejection },
+  );
   if (!cancelled) throw fail('unknownTransaction', 'the session has already ended');
   return {};
 }

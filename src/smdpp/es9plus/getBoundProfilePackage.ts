@@ -14,6 +14,7 @@ import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 import type { Order, Session } from '../../store/smdpStore.js';
 import { encodeBindingSecrets, retainedBinding } from '../boundProfilePackageRetry.js';
+import { NOTIFICATION_POINT } from '../es2plus/handleDownloadProgressInfo.js';
 
 /** hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 3.1.3.4). */
 function expectedHashCc(ccHash: Buffer, transactionId: Buffer): Buffer {
@@ -29,7 +30,13 @@ async function checkConfirmationCode(ctx: SmdpContext, order: Order, transaction
   if (order.ccHash === undefined) return;
   if (hashCc === undefined) throw fail('ccMissing', 'this order requires a confirmation code');
   if (hashCc.length === 32 && timingSafeEqual(hashCc, expectedHashCc(order.ccHash, transactionId))) return;
-  const failure = await ctx.store.recordCcFailure(order.matchingId, ctx.maxConfirmationCodeAttempts, ctx.now());
+  const failure = await ctx.store.recordCcFailure(order.matchingId, ctx.maxConfirmationCodeAttempts, ctx.now(), ({ locked }) => ({
+    notificationPointId: NOTIFICATION_POINT.confirmationFailure,
+    status: 'Failed',
+    statusCodeData: locked
+      ? { subjectCode: '8.2.7', reasonCode: '6.4', message: 'maximum number of confirmation code attempts exceeded' }
+      : { subjectCode: '8.2.7', reasonCode: '3.8', message: 'wrong confirmation code' },
+  }));
   if (failure === undefined || failure.locked) {
     await ctx.store.setSessionState(transactionId.toString('hex').toUpperCase(), ['authenticated'], 'failed');
     throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
@@ -77,7 +84,8 @@ export async function getBoundProfilePackage(
   const again = await retainedBinding(ctx, order, session.eid!, signed.euiccOtpk);
   const binding = bind(ctx, session, order, signed.euiccOtpk, credential.dpPb.privateKey, found.openProfilePackage(), again);
   const retained = { secrets: encodeBindingSecrets(binding.secrets), euiccOtpk: signed.euiccOtpk };
-  if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), retained))) {
+  const report = { notificationPointId: NOTIFICATION_POINT.bppDownload, status: 'Executed-Success' } as const;
+  if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), retained, report))) {
     throw fail('profileUnavailable', 'the profile has already been delivered');
   }
   return { transactionId, boundProfilePackage: binding.bpp };

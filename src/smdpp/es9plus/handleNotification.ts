@@ -15,6 +15,7 @@ import { parseField } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
 import { FIELD_SUBJECT } from '../statusCodes.js';
 import { verifyEuiccChain } from '../verifyEuicc.js';
+import { NOTIFICATION_POINT } from '../es2plus/handleDownloadProgressInfo.js';
 
 /** What became of a notification: applied, a replay (nothing changed), or discarded for the reason given. */
 export type NotificationResult =
@@ -38,7 +39,7 @@ function iccidOf(iccid: Buffer | undefined): string | undefined {
 }
 
 /** The PIR is verified with the certificate of the eUICC the session authenticated: only it can move the order. */
-async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResult): Promise<NotificationResult> {
+async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResult, raw: Buffer): Promise<NotificationResult> {
   const data = pir.profileInstallationResultData.value;
   const transactionId = data.transactionId.toString('hex').toUpperCase();
   const session = await ctx.store.getSession(transactionId);
@@ -54,11 +55,25 @@ async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResu
     iccidOf(data.notificationMetadata.iccid),
     success,
     ctx.now(),
+    // The operator gets the whole signed result (SGP.22 5.3.5 resultData): it can verify the eUICC's signature itself.
+    {
+      notificationPointId: NOTIFICATION_POINT.bppInstallation,
+      status: success ? 'Executed-Success' : 'Failed',
+      ...(success ? {} : { statusCodeData: { subjectCode: '8.2.10', reasonCode: '4.2', message: 'the eUICC reports the installation failed' } }),
+      resultData: raw,
+    },
   );
   return { outcome };
 }
 
-async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification): Promise<NotificationResult> {
+/** mcim's notification points (100 and above, SGP.22 5.3.5) for the later profile notifications. */
+const OPERATION_POINTS: Readonly<Record<string, number>> = {
+  enable: NOTIFICATION_POINT.profileEnabled,
+  disable: NOTIFICATION_POINT.profileDisabled,
+  delete: NOTIFICATION_POINT.profileDeleted,
+};
+
+async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification, raw: Buffer): Promise<NotificationResult> {
   let eid: string;
   try {
     const chain = verifyEuiccChain(ctx, n.euiccCertificate, n.eumCertificate, ctx.trustedCis);
@@ -77,7 +92,9 @@ async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification): 
   const iccid = iccidOf(metadata.iccid);
   // A valid eUICC signature proves who speaks, not that the profile is theirs: only the eUICC the profile was
   // delivered to may report on it.
-  const outcome = await ctx.store.recordOtherNotification(eid, metadata.seqNumber, operation, iccid, ctx.now());
+  const point = OPERATION_POINTS[operation];
+  const report = point === undefined ? undefined : ({ notificationPointId: point, status: 'Executed-Success', resultData: raw } as const);
+  const outcome = await ctx.store.recordOtherNotification(eid, metadata.seqNumber, operation, iccid, ctx.now(), report);
   if (outcome === 'foreign') return { outcome: 'discarded', reason: `no profile with ICCID ${iccid ?? '(none)'} was delivered to the eUICC ${eid}` };
   return { outcome };
 }
@@ -96,8 +113,8 @@ export async function handleNotification(
   );
   const result =
     notification.type === 'profileInstallationResult'
-      ? await installationResult(ctx, notification.value)
-      : await otherNotification(ctx, notification.value);
+      ? await installationResult(ctx, notification.value, request.pendingNotification)
+      : await otherNotification(ctx, notification.value, request.pendingNotification);
   onResult(result);
   return {};
 }
