@@ -48,7 +48,7 @@ import { SealedStateFile } from '../../src/euicc/sealedState.js';
 import type { PersistedState } from '../../src/euicc/core.js';
 import { StatusWordError } from './es10Client.js';
 import { assertSuccess, downloadTs48, profiles, rigsCleanedAfter, type Rig } from './harness.js';
-import { TestEim, addInitialEim, tokenTlv, unsignedError, verifyResult, type Verified } from './testEim.js';
+import { TestEim, addInitialEim, unsignedError, verifyResult, type Verified } from './testEim.js';
 
 const makeRig = rigsCleanedAfter();
 const MAX_COUNTER = 0x7fffff;
