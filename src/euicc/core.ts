@@ -16,6 +16,7 @@ import type { ProfileFileSystem } from './usim/fileSystem.js';
 import { encodeTlv } from '../asn1/tlv.js';
 import { signPlain, type EcCurve } from '../crypto/ecdsa.js';
 import type { OneTimeEckaKeyPair } from '../crypto/ecka.js';
+import type { ConfigureImmediateEnable, EimConfigurationData } from '../asn1/definitions/sgp32.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import { crlCovers, isRevoked, parseCrl, type ParsedCrl } from '../pki/crl.js';
 import { PkiError } from '../pki/errors.js';
@@ -89,6 +90,41 @@ export interface StoredNotification {
   readonly pending: Buffer;
 }
 
+/** A signed eUICC Package result kept until the IPA removes it (SGP.32 RetrieveNotificationsList, RemoveNotificationFromList). */
+export interface StoredPackageResult {
+  readonly seqNumber: number;
+  /** EuiccPackageResult (BF51) DER, exactly as answered. */
+  readonly result: Buffer;
+}
+
+/** The return path an enable PSMO with rollbackFlag granted (SGP.32 ProfileRollback), until the eIM is heard from again. */
+export interface RollbackGrant {
+  /** The profile enabled before the package, which ProfileRollback enables again. */
+  readonly previousIccid: Buffer;
+  /** The profile the package enabled. */
+  readonly enabledIccid: Buffer;
+  /** The package that granted it: its eIM, counter and transaction, echoed in the rollback's EuiccPackageResult. */
+  readonly eimId: string;
+  readonly counterValue: number;
+  readonly eimTransactionId?: Buffer;
+}
+
+/** The IoT eUICC's own state (SGP.32): its eIMs, package results, rollback, fallback and immediate-enable settings. */
+export interface IotState {
+  /** The associated eIMs' configuration data; counterValue and associationToken are always present. */
+  readonly eims: readonly EimConfigurationData[];
+  /** The association token the next eIM added gets (strictly increasing over the eUICC's life, never reused). */
+  readonly nextAssociationToken: number;
+  readonly packageResults: readonly StoredPackageResult[];
+  readonly rollback?: RollbackGrant;
+  /** ICCID of the Fallback Profile (setFallbackAttribute). */
+  readonly fallbackIccid?: Buffer;
+  /** The configureImmediateEnable PSMO's settings. */
+  readonly immediateEnable?: ConfigureImmediateEnable;
+}
+
+export const EMPTY_IOT_STATE: IotState = { eims: [], nextAssociationToken: 1, packageResults: [] };
+
 export interface PersistedState {
   readonly format: 1;
   readonly identity: {
@@ -112,6 +148,8 @@ export interface PersistedState {
   readonly nextIsdpIndex: number;
   /** CRLs of the CIs loaded with ES10b.LoadCRL (DER, one per CI, verified when loaded); absent in states saved before. */
   readonly crls?: readonly Buffer[];
+  /** SGP.32 state; absent until the first eIM is associated. */
+  readonly iot?: IotState;
 }
 
 /** The common mutual authentication in progress (SGP.22 3.1.2, 3.1.3); never persisted. */
@@ -210,6 +248,10 @@ export class EuiccCore {
 
   get state(): PersistedState {
     return this.#state;
+  }
+
+  get iot(): IotState {
+    return this.#state.iot ?? EMPTY_IOT_STATE;
   }
 
   /** The loaded CRL of the CI `ci` (matched by its subject key identifier), parsed once per stored value. */

@@ -38,13 +38,19 @@ import { euiccMemoryReset } from './es10c/euiccMemoryReset.js';
 import { getEid } from './es10c/getEid.js';
 import { getProfilesInfo } from './es10c/getProfilesInfo.js';
 import { setNickname } from './es10c/setNickname.js';
+import { addInitialEim } from './iot/addInitialEim.js';
+import { euiccMemoryReset as iotEuiccMemoryReset } from './iot/euiccMemoryReset.js';
+import { getCerts } from './iot/getCerts.js';
+import { getEimConfigurationData } from './iot/getEimConfigurationData.js';
+import { loadEuiccPackage } from './iot/loadEuiccPackage.js';
+import { profileRollback } from './iot/profileRollback.js';
 import { UsimFiles } from './usim/usimFiles.js';
 
 export type { EuiccIdentity, EuiccRuntimeOptions, EuiccSettings, StoredProfile, UsimState } from './core.js';
 
 export type EuiccCreateOptions = EuiccSettings & EuiccRuntimeOptions;
 
-/** The ES10 functions by the tag of their command (SGP.22 5.7, RSPDefinitions). */
+/** The ES10 functions by the tag of their command (SGP.22 5.7, RSPDefinitions; SGP.32 5.9, SGP32Definitions). */
 const FUNCTIONS: readonly (readonly [number, (core: EuiccCore, command: Buffer) => Buffer])[] = [
   [0xbf3c, getEuiccConfiguredAddresses],
   [0xbf3f, setDefaultDpAddress],
@@ -66,6 +72,12 @@ const FUNCTIONS: readonly (readonly [number, (core: EuiccCore, command: Buffer) 
   [0xbf33, deleteProfile],
   [0xbf34, euiccMemoryReset],
   [0xbf29, setNickname],
+  [0xbf51, loadEuiccPackage],
+  [0xbf55, getEimConfigurationData],
+  [0xbf56, getCerts],
+  [0xbf57, addInitialEim],
+  [0xbf58, profileRollback],
+  [0xbf64, iotEuiccMemoryReset],
 ];
 
 /**

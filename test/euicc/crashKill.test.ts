@@ -1,13 +1,10 @@
 // The eUICC's sealed state under a real crash (SGP.22 2.4 protected storage, 2.5.5 BPP load over STORE DATA): the eUICC runs in a child process that is SIGKILLed at every STORE DATA block of a BPP load, then restarted from its file.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decode, encode } from '../../src/asn1/schema.js';
 import {
   GetEuiccChallengeRequest,
@@ -22,6 +19,7 @@ import type { PersistedState } from '../../src/euicc/core.js';
 import { Euicc, identityFromTestPki } from '../../src/euicc/euicc.js';
 import { SealedStateFile } from '../../src/euicc/sealedState.js';
 import { apdu, cla, storeDataApdus, swHex, type Reply } from './cardHelpers.js';
+import { ChildEuicc } from './childEuicc.js';
 import { Es10Client } from './es10Client.js';
 import { assertSuccess, prepare, rig, testPki, ts48 } from './harness.js';
 import { SmdpSimulator, assembleBpp, metadataFor } from './smdpSimulator.js';
@@ -31,7 +29,6 @@ const NAME = 'TS48V1-A-UNIQUE';
 const UPP = ts48(NAME);
 const METADATA = metadataFor(UPP, NAME);
 const BLOCK_SIZES = [255] as const;
-const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'euiccProcess.js');
 const STATE_FILE = 'euicc.sealed';
 
 const PKI = testPki();
@@ -56,97 +53,6 @@ const APDU_COUNT = (() => {
     probe.cleanup();
   }
 })();
-
-/** The eUICC in a child process (test/euicc/fixtures/euiccProcess.ts): one command APDU per line in, one response per line out. */
-class ChildEuicc {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: string[] = [];
-  #waiting: { resolve: (line: string) => void; reject: (e: Error) => void } | undefined;
-  #stderr = '';
-  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  private constructor(statePath: string) {
-    this.#child = spawn(process.execPath, [CHILD_SCRIPT, statePath, SECRET.toString('hex')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    // Writing to a killed child fails with EPIPE; that is the point of the test, not an error.
-    this.#child.stdin.on('error', () => undefined);
-    this.#child.stderr.setEncoding('utf8').on('data', (s: string) => (this.#stderr += s));
-    createInterface({ input: this.#child.stdout, crlfDelay: Infinity }).on('line', (line) => {
-      const waiting = this.#waiting;
-      this.#waiting = undefined;
-      if (waiting) waiting.resolve(line);
-      else this.#lines.push(line);
-    });
-    this.#exited = new Promise((resolve) => {
-      this.#child.on('close', (code, signal) => {
-        this.#exit = { code, signal };
-        this.#waiting?.reject(new Error(`the eUICC process ended (code ${String(code)}, signal ${String(signal)}): ${this.#stderr}`));
-        this.#waiting = undefined;
-        resolve(this.#exit);
-      });
-    });
-  }
-
-  /** Starts the eUICC on `statePath` and waits until it has opened its sealed state. */
-  static async start(statePath: string): Promise<ChildEuicc> {
-    const c = new ChildEuicc(statePath);
-    const first = await c.#nextLine().catch((e: unknown) => {
-      throw new Error(`the eUICC process did not start on ${statePath}`, { cause: e });
-    });
-    assert.equal(first, 'READY', `the eUICC process did not open its state: ${first} ${c.#stderr}`);
-    return c;
-  }
-
-  #nextLine(): Promise<string> {
-    const line = this.#lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (this.#exit) return Promise.reject(new Error(`the eUICC process has ended: ${this.#stderr}`));
-    return new Promise((resolve, reject) => {
-      this.#waiting = { resolve, reject };
-    });
-  }
-
-  /** Sends one command APDU and waits for its response. */
-  async transmit(command: Buffer): Promise<Reply> {
-    this.#child.stdin.write(`${command.toString('hex')}\n`);
-    const line = await this.#nextLine();
-    assert.match(line, /^([0-9A-F]{2}){2,}$/, `not a response APDU: ${line}`);
-    const r = Buffer.from(line, 'hex');
-    return { data: r.subarray(0, r.length - 2), sw: r.readUInt16BE(r.length - 2) };
-  }
-
-  /** SIGKILL now (the process is idle, between two commands). */
-  async kill(): Promise<void> {
-    this.#child.kill('SIGKILL');
-    this.#assertKilled(await this.#exited);
-  }
-
-  /** Hands `command` to the process and SIGKILLs it without waiting for the answer: it dies before, during or after processing it. */
-  async killWhileProcessing(command: Buffer, delayMs: number): Promise<void> {
-    await new Promise<void>((resolve) => this.#child.stdin.write(`${command.toString('hex')}\n`, () => resolve()));
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    this.#child.kill('SIGKILL');
-    this.#assertKilled(await this.#exited);
-  }
-
-  /** Ends the process normally (stdin closed). */
-  async close(): Promise<void> {
-    this.#child.stdin.end();
-    const exit = await this.#exited;
-    assert.deepEqual(exit, { code: 0, signal: null }, `the eUICC process failed: ${this.#stderr}`);
-  }
-
-  /** Makes sure the process is gone (after a failed assertion). */
-  async dispose(): Promise<void> {
-    if (this.#exit) return;
-    this.#child.kill('SIGKILL');
-    await this.#exited;
-  }
-
-  #assertKilled(exit: { code: number | null; signal: NodeJS.Signals | null }): void {
-    assert.equal(exit.signal, 'SIGKILL', `the eUICC process ended by itself before the kill (code ${String(exit.code)}): ${this.#stderr}`);
-  }
-}
 
 async function selectIsdR(c: ChildEuicc): Promise<void> {
   const r = await c.transmit(apdu(cla(0), 0xa4, 0x04, 0x0c, Buffer.from(ISD_R_AID, 'hex')));
@@ -217,7 +123,7 @@ type Outcome = 'absent' | 'installed';
 
 /** Restarts the eUICC on `path` after a kill: the new process opening the file shows that it is not torn. */
 async function restart(path: string): Promise<ChildEuicc> {
-  const c = await ChildEuicc.start(path);
+  const c = await ChildEuicc.start(path, SECRET);
   try {
     await selectIsdR(c);
   } catch (e) {
@@ -336,7 +242,7 @@ describe(`eUICC process SIGKILLed during LoadBoundProfilePackage (${NAME}, ${APD
       : `killed after answering BPP APDU ${index + 1}/${APDU_COUNT}, then while processing it: absent after each restart`;
     it(title, async () => {
       const path = freshStateFile(`apdu-${index}`);
-      const a = await ChildEuicc.start(path);
+      const a = await ChildEuicc.start(path, SECRET);
       try {
         await selectIsdR(a);
         const apdus = await prepareDownload(a);
@@ -377,7 +283,7 @@ describe(`eUICC process SIGKILLed during LoadBoundProfilePackage (${NAME}, ${APD
   for (const delay of LAST_BLOCK_DELAYS) {
     it(`killed ${delay} ms after the last BPP APDU was handed over: absent or fully installed after restart`, async () => {
       const path = freshStateFile(`last-${delay}`);
-      const a = await ChildEuicc.start(path);
+      const a = await ChildEuicc.start(path, SECRET);
       try {
         await selectIsdR(a);
         const apdus = await prepareDownload(a);

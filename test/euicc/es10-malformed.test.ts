@@ -1,4 +1,4 @@
-// Hostile ES10 input (SGP.22 5.7 over GPC STORE DATA): malformed TLV for every ES10 function, oversized and out-of-order STORE DATA.
+// Hostile ES10 input (SGP.22 5.7, SGP.32 5.9 over GPC STORE DATA): malformed TLV for every ES10 function, oversized and out-of-order STORE DATA.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decode, encode } from '../../src/asn1/schema.js';
@@ -10,9 +10,11 @@ import { encodeTlv } from '../../src/asn1/tlv.js';
 
 const newRig = rigsCleanedAfter();
 
-const ES10_TAGS = [0xbf3c, 0xbf3f, 0xbf2e, 0xbf20, 0xbf22, 0xbf38, 0xbf21, 0xbf41, 0xbf28, 0xbf2b, 0xbf30, 0xbf43, 0xbf3e, 0xbf2d, 0xbf31, 0xbf32, 0xbf33, 0xbf34, 0xbf29];
+const ES10_TAGS = [0xbf3c, 0xbf3f, 0xbf2e, 0xbf20, 0xbf22, 0xbf38, 0xbf21, 0xbf41, 0xbf28, 0xbf2b, 0xbf30, 0xbf43, 0xbf3e, 0xbf2d, 0xbf31, 0xbf32, 0xbf33, 0xbf34, 0xbf29,
+  // SGP.32 v1.2: LoadEuiccPackage, GetEimConfigurationData, GetCerts, AddInitialEim, ProfileRollback, eUICCMemoryReset.
+  0xbf51, 0xbf55, 0xbf56, 0xbf57, 0xbf58, 0xbf64];
 /** Functions whose request has mandatory components: an empty request is malformed. */
-const WITH_MANDATORY = [0xbf3f, 0xbf38, 0xbf21, 0xbf41, 0xbf30, 0xbf3e, 0xbf31, 0xbf32, 0xbf34, 0xbf29];
+const WITH_MANDATORY = [0xbf3f, 0xbf38, 0xbf21, 0xbf41, 0xbf30, 0xbf3e, 0xbf31, 0xbf32, 0xbf34, 0xbf29, 0xbf51, 0xbf57, 0xbf58, 0xbf64];
 
 describe('malformed ES10 commands', () => {
   it('answer 6A80 for every function, and the eUICC keeps working', () => {

@@ -1,4 +1,4 @@
-// SGP.22 v2.5 5.7.11 ES10b.RemoveNotificationFromList: deletes a pending notification the LPA has delivered.
+// SGP.22 v2.5 5.7.11 ES10b.RemoveNotificationFromList (and SGP.32 v1.2 5.9: for eUICC Package results too): deletes a pending notification or kept package result the IPA has delivered.
 import { decode, encode } from '../../asn1/schema.js';
 import { NotificationSentRequest, NotificationSentResponse } from '../../asn1/definitions/rsp.js';
 import type { EuiccCore } from '../core.js';
@@ -10,9 +10,11 @@ export function removeNotificationFromList(core: EuiccCore, command: Buffer): Bu
   const { seqNumber } = decode(NotificationSentRequest, command);
   const state = core.state;
   const remaining = state.notifications.filter((n) => n.seqNumber !== seqNumber);
-  if (remaining.length === state.notifications.length) {
+  const iot = core.iot;
+  const results = iot.packageResults.filter((r) => r.seqNumber !== seqNumber);
+  if (remaining.length === state.notifications.length && results.length === iot.packageResults.length) {
     return encode(NotificationSentResponse, { deleteNotificationStatus: NOTHING_TO_DELETE });
   }
-  core.commit({ ...state, notifications: remaining });
+  core.commit({ ...state, notifications: remaining, ...(results.length !== iot.packageResults.length ? { iot: { ...iot, packageResults: results } } : {}) });
   return encode(NotificationSentResponse, { deleteNotificationStatus: OK });
 }

@@ -6,7 +6,7 @@ import type { EuiccCore, StoredProfile } from '../core.js';
 const INCORRECT_INPUT_VALUES = 1;
 
 /** The ProfileInfo tag of each field (RSPDefinitions ProfileInfo). */
-const FIELD_TAGS: Readonly<Record<keyof ProfileInfo, number>> = {
+export const FIELD_TAGS: Readonly<Record<keyof ProfileInfo, number>> = {
   iccid: 0x5a,
   isdpAid: 0x4f,
   profileState: 0x9f70,
@@ -27,7 +27,7 @@ const FIELD_TAGS: Readonly<Record<keyof ProfileInfo, number>> = {
 const MAX_TAG_LENGTH = 3;
 
 /** The tags of a tagList (concatenated BER tags, X.690 8.1.2); undefined when it is not one. */
-function parseTagList(tagList: Buffer): Set<number> | undefined {
+export function parseTagList(tagList: Buffer): Set<number> | undefined {
   const tags = new Set<number>();
   for (let i = 0; i < tagList.length; ) {
     let tag = tagList[i]!;
@@ -68,25 +68,31 @@ export function profileInfo(core: EuiccCore, profile: StoredProfile): ProfileInf
   return info;
 }
 
+/** The profiles of `profiles` that match the request's searchCriteria (all without one). */
+export function searchProfiles(core: EuiccCore, profiles: readonly StoredProfile[], searchCriteria: ProfileInfoListRequest['searchCriteria']): StoredProfile[] {
+  return profiles.filter((p) => {
+    if (searchCriteria === undefined) return true;
+    if (searchCriteria.type === 'profileClass') return (core.metadataOf(p).profileClass ?? ProfileClass.operational) === searchCriteria.value;
+    return (searchCriteria.type === 'iccid' ? p.iccid : p.isdpAid).equals(searchCriteria.value);
+  });
+}
+
+/** The fields of `info` whose tags `tags` lists (all fields without a tagList). */
+export function selectFields<T extends object>(info: T, tags: ReadonlySet<number> | undefined, fieldTags: Readonly<Record<keyof T, number>>): T {
+  if (tags === undefined) return info;
+  const selected = {} as T;
+  for (const key of Object.keys(info) as (keyof T)[]) {
+    if (tags.has(fieldTags[key])) selected[key] = info[key];
+  }
+  return selected;
+}
+
 export function getProfilesInfo(core: EuiccCore, command: Buffer): Buffer {
   const { searchCriteria, tagList } = decode(ProfileInfoListRequest, command);
   const tags = tagList === undefined ? undefined : parseTagList(tagList);
   if (tagList !== undefined && tags === undefined) {
     return encode(ProfileInfoListResponse, { type: 'profileInfoListError', value: INCORRECT_INPUT_VALUES });
   }
-  const profiles = core.state.profiles.filter((p) => {
-    if (searchCriteria === undefined) return true;
-    if (searchCriteria.type === 'profileClass') return (core.metadataOf(p).profileClass ?? ProfileClass.operational) === searchCriteria.value;
-    return (searchCriteria.type === 'iccid' ? p.iccid : p.isdpAid).equals(searchCriteria.value);
-  });
-  const list = profiles.map((p) => {
-    const info = profileInfo(core, p);
-    if (tags === undefined) return info;
-    const selected: ProfileInfo = {};
-    for (const key of Object.keys(info) as (keyof ProfileInfo)[]) {
-      if (tags.has(FIELD_TAGS[key])) Object.assign(selected, { [key]: info[key] });
-    }
-    return selected;
-  });
+  const list = searchProfiles(core, core.state.profiles, searchCriteria).map((p) => selectFields(profileInfo(core, p), tags, FIELD_TAGS));
   return encode(ProfileInfoListResponse, { type: 'profileInfoListOk', value: list });
 }
