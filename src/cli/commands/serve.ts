@@ -21,6 +21,14 @@ import { DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../../smdpp/rateLimit.js
 import { RevocationStore, type RevocationOptions, type StaleCrlPolicy } from '../../smdpp/revocation.js';
 import { activationCode } from '../../smdpp/importProfile.js';
 import { addCredentialOptions, credentialSourcesFromOptions, type CredentialCliOptions } from './smdppCredentials.js';
+import { AtRestKey } from '../../store/secretBox.js';
+import { OperatorProfiles } from '../../store/operatorProfiles.js';
+import { OperatorTenants } from '../../store/operatorTenants.js';
+import { ProfileStock } from '../../store/profileStock.js';
+import type { SmdpStore } from '../../store/smdpStore.js';
+import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '../../smdpp/es2plus/context.js';
+import { startProgressDelivery } from '../../smdpp/es2plus/handleDownloadProgressInfo.js';
+import { createEs2plusServer } from '../../smdpp/es2plusServer.js';
 
 export interface ServeCliOptions extends CredentialCliOptions {
   readonly data: string;
@@ -51,6 +59,31 @@ export interface ServeCliOptions extends CredentialCliOptions {
   readonly crlRefresh?: string;
   readonly crlFetch?: boolean;
   readonly crlStale?: string;
+  readonly es2plusPort?: string;
+  readonly kekFile?: string;
+  readonly orderValidityDays?: string;
+  readonly maxDownloadAttempts?: string;
+}
+
+/** ES2+ for operators (SGP.22 5.3): its own port, the KEK that opens the stock, the limits of the orders it confirms. */
+interface Es2Settings {
+  readonly port: number;
+  readonly kekFile: string | undefined;
+  readonly limits: OrderLimits;
+}
+
+function es2Settings(o: ServeCliOptions): Es2Settings | undefined {
+  if (o.es2plusPort === undefined) return undefined;
+  const days = o.orderValidityDays === undefined ? undefined : parseWholeNumber(o.orderValidityDays, '--order-validity-days', 1, 3650);
+  const attempts = o.maxDownloadAttempts === undefined ? undefined : parseWholeNumber(o.maxDownloadAttempts, '--max-download-attempts', 1, 1000);
+  return {
+    port: parsePort(o.es2plusPort, '--es2plus-port'),
+    kekFile: o.kekFile,
+    limits: {
+      validityMs: days === undefined ? DEFAULT_ORDER_LIMITS.validityMs : days * 86_400_000,
+      maxDownloadAttempts: attempts ?? DEFAULT_ORDER_LIMITS.maxDownloadAttempts,
+    },
+  };
 }
 
 /** The connection-limit flags: flag, option, the ConnectionLimits field, what it sets (docs/operations.md). */
@@ -198,7 +231,8 @@ async function startServer(
   crl: ReturnType<typeof revocationOptions>,
   database: DatabaseConfig | undefined,
   abuse: Partial<AbuseLimits>,
-): Promise<ClusterService & { port: number }> {
+  es2: Es2Settings | undefined,
+): Promise<ClusterService & { port: number; es2plusPort?: number }> {
   const store = await openSmdpStore(data, database);
   const revocation =
     crl === undefined
@@ -226,11 +260,15 @@ async function startServer(
       throw listenError(e, host, port);
     });
     const address = app.server.address();
+    const operators = es2 === undefined ? undefined : await startEs2plus(data, store, host, es2, observe.logger);
     return {
       port: typeof address === 'object' && address !== null ? address.port : port,
-      close: () => {
+      ...(operators === undefined ? {} : { es2plusPort: operators.port }),
+      close: async () => {
         revocation?.stop();
-        return app.close().then(() => store.close());
+        await operators?.close();
+        await app.close();
+        await store.close();
       },
     };
   } catch (e) {
@@ -238,6 +276,42 @@ async function startServer(
     await store.close();
     throw e;
   }
+}
+
+/** Serves ES2+ on its own port (client certificates required) and delivers the progress outbox in the background. */
+async function startEs2plus(data: SmdpDataDir, store: SmdpStore, host: string, es2: Es2Settings, logger: Logger): Promise<{ port: number; close: () => Promise<void> }> {
+  const kek = es2.kekFile === undefined ? data.atRestKey : AtRestKey.resolve(es2.kekFile, { file: es2.kekFile, env: {} });
+  const tenants = new OperatorTenants(store.db);
+  const profiles = new OperatorProfiles(store.db, store, new ProfileStock(store.db, kek.box()));
+  const app = createEs2plusServer({
+    tls: data.tls,
+    context: { address: data.address, tenants, profiles, limits: es2.limits, now: Date.now },
+    logger,
+    onInternalError: logError,
+  });
+  await app.listen({ host, port: es2.port }).catch((e: unknown) => {
+    throw listenError(e, host, es2.port);
+  });
+  const delivery = startProgressDelivery({
+    outbox: store.outbox,
+    tenants,
+    requesterIdentifier: data.oid,
+    tls: { cert: data.tls.cert, key: data.tls.key },
+    now: Date.now,
+    onAttempt: (entry, outcome) =>
+      outcome.delivered
+        ? logger.info({ component: 'es2plus', operator: entry.operator, iccid: entry.iccid, point: entry.payload['notificationPointId'] }, 'HandleDownloadProgressInfo delivered')
+        : logger.warn({ component: 'es2plus', operator: entry.operator, iccid: entry.iccid, attempts: entry.attempts + 1, error: outcome.error }, 'HandleDownloadProgressInfo not accepted: retried later'),
+    onError: logError,
+  });
+  const address = app.server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : es2.port,
+    close: async () => {
+      await delivery.stop();
+      await app.close();
+    },
+  };
 }
 
 /** The at-rest key file outside the data directory given with --at-rest-key-file, which the other commands then need too. */
@@ -298,7 +372,11 @@ export function registerServe(program: Command): void {
   for (const [flag, , what] of ABUSE_FLAGS) command.option(flag, what);
   command
     .option('--heartbeat-interval <ms>', `with --workers > 1: how often the primary checks each worker (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`)
-    .option('--heartbeat-timeout <ms>', `with --workers > 1: a worker silent this long is killed and replaced (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS})`);
+    .option('--heartbeat-timeout <ms>', `with --workers > 1: a worker silent this long is killed and replaced (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS})`)
+    .option('--es2plus-port <n>', 'also serve ES2+ for operators (mutual TLS; operators added with mcim operator add) on this port, and call them back')
+    .option('--kek-file <file>', "with --es2plus-port: the key-encryption key of the profile stock (default: the data directory's at-rest key)")
+    .option('--order-validity-days <n>', `with --es2plus-port: days an order confirmed over ES2+ stays downloadable (default ${DEFAULT_ORDER_LIMITS.validityMs / 86_400_000})`)
+    .option('--max-download-attempts <n>', `with --es2plus-port: download attempts per order (default ${DEFAULT_ORDER_LIMITS.maxDownloadAttempts})`);
   addCredentialOptions(command).action(async (o: ServeCliOptions) => {
     const logger = createLogger({ level: o.logLevel });
     if (cluster.isWorker) {
@@ -308,7 +386,7 @@ export function registerServe(program: Command): void {
       // With a metrics endpoint, the primary serves it and asks each worker for its metrics over the cluster channel.
       const metrics = o.metricsPort === undefined ? undefined : new ServerMetrics();
       if (metrics !== undefined) answerClusterMetrics(metrics.registry);
-      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o), databaseOption(o), abuseLimitsFromOptions(o)), logError);
+      await runClusterWorker(() => startServer(data, o.listen, port, limitsFromOptions(o), { logger, metrics }, revocationOptions(o), databaseOption(o), abuseLimitsFromOptions(o), es2Settings(o)), logError);
       return;
     }
     // Every flag is checked before anything is created in the data directory.
@@ -318,6 +396,8 @@ export function registerServe(program: Command): void {
     const abuse = abuseLimitsFromOptions(o);
     const heartbeat = heartbeatFromOptions(o);
     const crl = revocationOptions(o);
+    const es2 = es2Settings(o);
+    if (es2 !== undefined && es2.port !== 0) await checkListen(o.listen, es2.port);
     if (isIP(o.listen) === 0) throw new McimError('INVALID_ARGUMENT', `--listen takes an IP address, got '${o.listen}'`);
     if (isIP(o.metricsListen) === 0) throw new McimError('INVALID_ARGUMENT', `--metrics-listen takes an IP address, got '${o.metricsListen}'`);
     const metricsPort = o.metricsPort === undefined ? undefined : parsePort(o.metricsPort, '--metrics-port');
@@ -338,8 +418,9 @@ export function registerServe(program: Command): void {
     };
     if (workers === 1) {
       const metrics = metricsPort === undefined ? undefined : new ServerMetrics();
-      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl, database, abuse);
+      const server = await startServer(data, o.listen, port, connections, { logger, metrics }, crl, database, abuse, es2);
       const endpoint = metrics === undefined ? undefined : await startMetrics(registrySource(metrics.registry));
+      if (server.es2plusPort !== undefined) process.stdout.write(`ES2+ for operators (client certificates required) on https://${o.listen}:${server.es2plusPort}/gsma/rsp2/es2plus/\n`);
       process.stdout.write(usageText(data, o.listen, server.port));
       const stop = (): void => {
         void server.close().then(() => endpoint?.close());
