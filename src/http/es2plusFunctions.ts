@@ -14,13 +14,13 @@ export const ES2_SUBJECT = {
 } as const;
 
 /** EID: 32 digits (SGP.02). Checked for its check digits by the function. */
-const EID: FieldSpec = { kind: 'string', maxBytes: 32, subjectCode: ES2_SUBJECT.eid, optional: true };
+const EID = { kind: 'string', maxBytes: 32, subjectCode: ES2_SUBJECT.eid, optional: true } as const satisfies FieldSpec;
 /** ICCID: 19 or 20 digits (ITU-T E.118), optionally padded with F to 20. */
-const ICCID: FieldSpec = { kind: 'string', maxBytes: 20, subjectCode: ES2_SUBJECT.iccid };
+const ICCID = { kind: 'string', maxBytes: 20, subjectCode: ES2_SUBJECT.iccid } as const satisfies FieldSpec;
 /** A profile type name (mcim's own bound: the stock's type names are at most 64 characters). */
-const PROFILE_TYPE: FieldSpec = { kind: 'string', maxBytes: 64, subjectCode: ES2_SUBJECT.profileType, optional: true };
+const PROFILE_TYPE = { kind: 'string', maxBytes: 64, subjectCode: ES2_SUBJECT.profileType, optional: true } as const satisfies FieldSpec;
 /** MatchingID of an activation code (SGP.22 4.1): at most 255 characters. */
-const MATCHING_ID: FieldSpec = { kind: 'string', maxBytes: 255, subjectCode: ES2_SUBJECT.matchingId, optional: true };
+const MATCHING_ID = { kind: 'string', maxBytes: 255, subjectCode: ES2_SUBJECT.matchingId, optional: true } as const satisfies FieldSpec;
 
 export const ES2PLUS_FUNCTIONS = {
   /** SGP.22 5.3.1. */
