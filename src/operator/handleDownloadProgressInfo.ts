@@ -63,6 +63,8 @@ const MAX_HEADER_IDENTIFIER = 256;
 export const MAX_PROGRESS_BODY = requestBodyLimit(DECLARATION) + 2 * 6 * MAX_HEADER_IDENTIFIER + 128;
 const STATUSES: readonly ExecutionStatus[] = ['Executed-Success', 'Executed-WithWarning', 'Failed', 'Expired'];
 const FINGERPRINT = /^[0-9a-f]{64}$/;
+/** How long close() waits for answers in flight before it cuts the connections. */
+const CLOSE_GRACE_MS = 2_000;
 
 /** A fingerprint as given (hex, upper or lower case, ':' between bytes allowed) in the form it is compared in. */
 export function normalizeFingerprint(text: string): string {
@@ -130,8 +132,15 @@ export async function listenForDownloadProgress(options: ProgressListenerOptions
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        // Answers in flight are finished (a notification just handed over still gets its 204); idle connections close
+        // now, and whatever is still open after CLOSE_GRACE_MS is cut.
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
