@@ -4,6 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -212,5 +214,59 @@ describe('mcim operator listen', () => {
     const bad = await mcim(...base, '--smdp-cert-fingerprint', 'abcd');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /not a SHA-256 fingerprint/);
+  });
+});
+
+describe('mcim operator download-order, confirm-order, cancel-order, release-profile: the flags as sent', () => {
+  it('sends each flag as its field, prints the activation code, and a Failed answer with its codes (exit 2)', { timeout: 30_000 }, async () => {
+    const requests: Array<{ path: string; body: Record<string, unknown> }> = [];
+    const answers: unknown[] = [];
+    const server = createServer({ cert: readFileSync(smdp.certificate), key: readFileSync(smdp.key), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        requests.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Admin-Protocol': 'gsma/rsp/v2.5.0' });
+        res.end(JSON.stringify(answers.shift()));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const call = ['--smdp', `https://localhost:${port}`, '--cert', acme.certificate, '--key', acme.key, '--ca', smdp.certificate, '--requester-id', 'acme-1'];
+      const ok = (fields: Record<string, unknown> = {}): unknown => ({ header: { functionExecutionStatus: { status: 'Executed-Success' } }, ...fields });
+      const fields = (i: number): Record<string, unknown> => ({ ...requests[i]!.body, header: undefined });
+      const ICCID = '8947010000123456784';
+
+      answers.push(ok({ iccid: ICCID }));
+      assert.equal((await json<{ iccid: string }>('operator', 'download-order', ...call, '--profile-type', 'P9054-2')).iccid, ICCID);
+      assert.equal(requests[0]!.path, '/gsma/rsp2/es2plus/downloadOrder');
+      assert.deepEqual(fields(0), { header: undefined, profileType: 'P9054-2' });
+      assert.deepEqual(Object.keys(requests[0]!.body['header'] as object), ['functionRequesterIdentifier', 'functionCallIdentifier']);
+
+      answers.push(ok({ matchingId: 'ABC-1', smdpAddress: 'smdp.example' }));
+      const confirmed = await json<Record<string, unknown>>('operator', 'confirm-order', ...call, '--iccid', ICCID, '--cc', '1234', '--release');
+      assert.deepEqual(fields(1), { header: undefined, iccid: ICCID, confirmationCode: '1234', releaseFlag: true });
+      assert.equal(confirmed['activationCode'], 'LPA:1$smdp.example$ABC-1$$1');
+      assert.equal(confirmed['released'], true);
+      answers.push(ok({ matchingId: 'ABC-2' }));
+      const text = await mcim('operator', 'confirm-order', ...call, '--iccid', ICCID, '--matching-id', 'ABC-2', '--smdp-address', 'localhost:8443');
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /activation code LPA:1\$localhost:8443\$ABC-2\n/);
+      assert.equal(requests[2]!.body['releaseFlag'], false);
+
+      answers.push(ok());
+      assert.equal((await mcim('operator', 'cancel-order', ...call, '--iccid', ICCID, '--matching-id', 'ABC-2', '--final', 'available')).code, 0);
+      assert.deepEqual(fields(3), { header: undefined, iccid: ICCID, matchingId: 'ABC-2', finalProfileStatusIndicator: 'Available' });
+      assert.equal((await mcim('operator', 'cancel-order', ...call, '--iccid', ICCID, '--final', 'gone')).code, 2);
+
+      answers.push({ header: { functionExecutionStatus: { status: 'Failed', statusCodeData: { subjectCode: '8.2.1', reasonCode: '3.5', message: 'Invalid transition' } } } });
+      const failed = await mcim('operator', 'release-profile', ...call, '--iccid', ICCID);
+      assert.equal(failed.code, 2);
+      assert.match(failed.stderr, /ES2\+ releaseProfile: Failed \(8\.2\.1 \/ 3\.5\): Invalid transition/);
+      assert.equal(requests.length, 5);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
