@@ -15,7 +15,7 @@ export const LAYERS = [
   { name: 'crypto', units: ['crypto'] },
   { name: 'pki', units: ['pki'] },
   { name: 'store and http', units: ['store', 'http'] },
-  { name: 'roles', units: ['smdpp', 'euicc', 'ipa', 'eim', 'auc'] },
+  { name: 'roles', units: ['smdpp', 'euicc', 'ipa', 'eim', 'auc', 'operator'] },
   { name: 'cli', units: ['cli'] },
 ];
 

@@ -7,6 +7,7 @@ import { registerAsn1 } from './commands/asn1.js';
 import { registerAuc } from './commands/auc.js';
 import { registerDevice } from './commands/device.js';
 import { registerEuicc } from './commands/euicc.js';
+import { registerOperator } from './commands/operator.js';
 import { registerPki } from './commands/pki.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerSelfcheck } from './commands/selfcheck.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSmdpp(program);
   registerProfiles(program);
+  registerOperator(program);
   registerDevice(program);
   registerEuicc(program);
   registerSelfcheck(program);
