@@ -113,7 +113,7 @@ export const ERROR_CODES = {
   PORT_NOT_ALLOWED: 'Listening on the port is not permitted.',
 
   // HTTP (src/http): the GSMA JSON binding and the strict HTTP/1.1 response parser (HttpResponseError).
-  FUNCTION_FAILED: 'An ES9+ function ends with status Failed; its subjectCode and reasonCode say why (FunctionFailure).',
+  FUNCTION_FAILED: 'An ES9+ or ES2+ function ends with status Failed; its subjectCode and reasonCode say why (FunctionFailure).',
   MALFORMED_RESPONSE: 'Not an HTTP/1.1 response, or one framed ambiguously (Transfer-Encoding with Content-Length, differing lengths).',
   RESPONSE_TOO_LARGE: 'An HTTP header section, body or framing beyond its limit.',
   TRUNCATED_RESPONSE: 'The connection ended before the HTTP response was complete.',

@@ -61,7 +61,7 @@ export class Es2PlusClient {
     }
     this.#base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     this.#requester = requester;
-    this.#tls = { cert: options.cert, key: options.key, ca: options.ca, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes };
+    this.#tls = { cert: options.cert, key: options.key, ca: options.ca, servername: options.servername, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes };
   }
 
   /** The URL a function is posted to. */

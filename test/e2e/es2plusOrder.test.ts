@@ -2,7 +2,7 @@
 // download through the SM-DP+ with the operator called back at each point, then the delivered USIM authenticates on
 // the operator's AuC loaded from the same stock; a replayed AUTN is refused by the USIM, a suspended subscriber by the AuC.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -14,8 +14,9 @@ import { generateEpsVector } from '../../src/auc/generateEpsVector.js';
 import { importSubscribers } from '../../src/auc/importSubscribers.js';
 import { deviceInit, usimQuery, withDevice } from '../../src/cli/commands/device.js';
 import { McimError } from '../../src/errors.js';
-import { ES2PLUS_PATH } from '../../src/http/es2plusFunctions.js';
-import { postJson } from '../../src/http/jsonClient.js';
+import { confirmOrder } from '../../src/operator/confirmOrder.js';
+import { downloadOrder } from '../../src/operator/downloadOrder.js';
+import { Es2PlusClient } from '../../src/operator/es2plusClient.js';
 import { listProfiles, manageProfile } from '../../src/ipa/localProfileManagement.js';
 import { downloadProfile } from '../../src/ipa/profileDownload.js';
 import { certificateToPem } from '../../src/pki/certificate.js';
@@ -96,23 +97,23 @@ describe('operator end to end: ES2+ order, download, callbacks, authentication o
     await smdp.close();
   });
 
-  const call = async (fn: string, body: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const r = await postJson(`https://127.0.0.1:${es2Port}${ES2PLUS_PATH}/${fn}`, { header: { functionRequesterIdentifier: 'op1', functionCallIdentifier: randomBytes(4).toString('hex') }, ...body }, {
+  // The operator's own ES2+ client (src/operator) against the SM-DP+'s server: both sides of the wire are mcim's.
+  const client = (): Es2PlusClient =>
+    new Es2PlusClient({
+      smdpUrl: `https://127.0.0.1:${es2Port}`,
+      functionRequesterIdentifier: 'op1',
       cert: operator.cert,
       key: operator.key,
       ca: readFileSync(smdp.data.ciCertificateFiles.p256!),
       servername: ADDRESS.split(':')[0]!,
     });
-    const b = r.body as { header: { functionExecutionStatus: { status: string } } } & Record<string, unknown>;
-    assert.equal(b.header.functionExecutionStatus.status, 'Executed-Success', JSON.stringify(b));
-    return b;
-  };
 
   it('a profile ordered for an EID is downloaded, reported at points 1, 3, 4 and 100, and authenticates on the AuC', async () => {
     const device = { state: join(smdp.tmp, 'device.state') };
     const { eid } = deviceInit({ state: device.state, pki: smdp.data.pkiDirs.p256 });
-    const { iccid } = (await call('downloadOrder', { eid, profileType: 'iot-milenage' })) as { iccid: string };
-    const { matchingId } = (await call('confirmOrder', { iccid, eid, releaseFlag: true })) as { matchingId: string };
+    const { iccid } = await downloadOrder(client(), { eid, profileType: 'iot-milenage' });
+    const { matchingId, smdpAddress } = await confirmOrder(client(), { iccid, eid, releaseFlag: true });
+    assert.equal(smdpAddress, ADDRESS);
     const result = await withDevice(device, (es10) => downloadProfile(es10, { activationCode: activationCode(ADDRESS, matchingId), http: smdp.http }));
     assert.equal(result.iccid, iccid);
     await withDevice(device, async (es10) => {
