@@ -29,20 +29,20 @@ async function session(store: SmdpStore, matchingId: string, now: number): Promi
   const session = { transactionId, curve: 'P-256', ciKeyId: 'f54172bdf98a95d65cbeb88a38a1c11d800a85c3', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: now + 300_000, source };
   const authentication = { eid, euiccCertificate: randomBytes(560), matchingId, smdpSignature2: randomBytes(64) };
   // initiateAuthentication: the session, within the source's open-session limit and unless its authentications are locked out
-  await timed('createSession', () => store.createSession(session, now, { maxOpen: 64, unlessLocked: `auth:${source}` }));
+  await timed('createSession', () => store.sessions.create(session, now, { maxOpen: 64, unlessLocked: `auth:${source}` }));
   // authenticateClient
-  await timed('claimSession', () => store.claimSession(transactionId, now));
+  await timed('claimSession', () => store.sessions.claim(transactionId, now));
   await timed('lockouts', () => store.lockouts.locked([`eid:${eid}`, `source:${source}`], now));
-  await timed('getOrder', () => store.getOrderByMatchingId(matchingId));
-  await timed('authenticateSession', () => store.authenticateSession(transactionId, authentication, now));
+  await timed('getOrder', () => store.orders.getByMatchingId(matchingId));
+  await timed('authenticateSession', () => store.sessions.authenticate(transactionId, authentication, now));
   // getBoundProfilePackage: the binding's secrets (about 180 bytes) retained for a retry
-  await timed('getSession', () => store.getSession(transactionId));
-  const found = await timed('getOrderWithPackage', () => store.getOrderWithPackage(matchingId));
+  await timed('getSession', () => store.sessions.get(transactionId));
+  const found = await timed('getOrderWithPackage', () => store.orders.getWithPackage(matchingId));
   found!.openProfilePackage();
-  if (!(await timed('deliver', () => store.deliver(transactionId, matchingId, now, { secrets: randomBytes(180), euiccOtpk: randomBytes(65) })))) throw new Error('not delivered');
+  if (!(await timed('deliver', () => store.sessions.deliver(transactionId, matchingId, now, { secrets: randomBytes(180), euiccOtpk: randomBytes(65) })))) throw new Error('not delivered');
   // handleNotification
-  await timed('getSession', () => store.getSession(transactionId));
-  const outcome = await timed('recordInstallationResult', () => store.recordInstallationResult(transactionId, eid, 1, '8949449999999990023', true, now));
+  await timed('getSession', () => store.sessions.get(transactionId));
+  const outcome = await timed('recordInstallationResult', () => store.notifications.recordInstallationResult(transactionId, eid, 1, '8949449999999990023', true, now));
   if (outcome !== 'recorded') throw new Error('not recorded');
 }
 
@@ -54,7 +54,7 @@ export async function benchStore(): Promise<void> {
     const now = Date.now();
     const profile = randomBytes(Number(process.env["BENCH_PROFILE_BYTES"] ?? 12 * 1024));
     for (let i = 0; i < SESSIONS + WARM_UP; i++) {
-      await store.insertOrder({ matchingId: `B-${i}`, iccid: '8949449999999990023', profileName: 'p', serviceProviderName: 's', profileClass: 2, profilePackage: profile }, now);
+      await store.orders.insert({ matchingId: `B-${i}`, iccid: '8949449999999990023', profileName: 'p', serviceProviderName: 's', profileClass: 2, profilePackage: profile }, now);
     }
     for (let i = 0; i < WARM_UP; i++) await session(store, `B-${SESSIONS + i}`, now);
     perCall.clear();

@@ -55,6 +55,6 @@ export function decodeBindingSecrets(stored: Buffer): BindingSecrets {
 export async function retainedBinding(ctx: SmdpContext, order: Order, eid: string, euiccOtpk: Buffer): Promise<BindingSecrets | undefined> {
   // The order row already says whether a binding is retained for this eUICC and key: most sessions need no lookup.
   if (bppEuiccOtpkFor(order, eid)?.equals(euiccOtpk) !== true) return undefined;
-  const stored = await ctx.store.retainedBinding(order.matchingId, eid, euiccOtpk);
+  const stored = await ctx.store.orders.retainedBinding(order.matchingId, eid, euiccOtpk);
   return stored === undefined ? undefined : decodeBindingSecrets(stored);
 }

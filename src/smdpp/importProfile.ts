@@ -135,7 +135,7 @@ export async function importProfile(store: SmdpStore, profilePackage: Buffer, op
   const profileName = options.profileName ?? `Profile ${iccid}`;
   const eidOnly = options.matchingId === undefined && options.eid !== undefined;
   const matchingId = eidOnly ? undefined : (options.matchingId ?? generateMatchingId());
-  await store.insertOrder(
+  await store.orders.insert(
     {
       matchingId: matchingId ?? eidOnlyOrderKey(),
       eidOnly,

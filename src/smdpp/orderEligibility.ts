@@ -30,10 +30,10 @@ export async function admitDownload(ctx: SmdpContext, order: Order, info: EUICCI
   // Without a limit there is nothing to count: the order's row is not rewritten per session (an ES2+ operator still
   // hears that the eligibility check passed).
   if (order.maxDownloadAttempts === undefined) {
-    await ctx.store.reportProgress(order, eid, { notificationPointId: NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Executed-Success' }, ctx.now());
+    await ctx.store.orders.reportProgress(order, eid, { notificationPointId: NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Executed-Success' }, ctx.now());
     return;
   }
-  const attempt = await ctx.store.countDownloadAttempt(order.matchingId, ctx.now(), eid, (a) =>
+  const attempt = await ctx.store.orders.countDownloadAttempt(order.matchingId, ctx.now(), eid, (a) =>
     a === 'counted'
       ? { notificationPointId: NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Executed-Success' }
       : { notificationPointId: NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Failed', statusCodeData: { subjectCode: '8.8.5', reasonCode: '6.4', message: 'maximum number of download attempts exceeded' } },

@@ -11,11 +11,11 @@ import { fail } from './statusCodes.js';
  */
 export async function activeSession(ctx: SmdpContext, transactionId: Buffer, states: readonly SessionState[], notes: CallNotes): Promise<Session> {
   const id = transactionId.toString('hex').toUpperCase();
-  const session = await ctx.store.getSession(id);
+  const session = await ctx.store.sessions.get(id);
   if (session === undefined) throw fail('unknownTransaction', `unknown transactionId ${id}`);
   if (session.eid !== undefined) notes.eid = session.eid;
   if (session.expiresAt < ctx.now()) {
-    await ctx.store.setSessionState(id, ['initiated', 'authenticating', 'authenticated'], 'expired');
+    await ctx.store.sessions.setState(id, ['initiated', 'authenticating', 'authenticated'], 'expired');
     throw fail('unknownTransaction', `the session of transactionId ${id} has expired`);
   }
   if (!states.includes(session.state)) throw fail('unknownTransaction', `transactionId ${id} is not expected here (session ${session.state})`);

@@ -2,7 +2,7 @@
 import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, McimTables, OrderState } from './database.js';
 import type { ProfileStock } from './profileStock.js';
-import type { NewOrder, SmdpStore } from './smdpStore.js';
+import type { NewOrder, SmdpOrders } from './smdpOrders.js';
 
 /** The states of a stock row: 'ordered' hands the profile's state on to its order (`order_key`). */
 export type StockLifecycleState = 'available' | 'allocated' | 'linked' | 'ordered' | 'unavailable';
@@ -65,12 +65,12 @@ function rowsOf(n: bigint | undefined): number {
  */
 export class OperatorProfiles {
   readonly #db: Kysely<McimTables & LifecycleTables>;
-  readonly #orders: SmdpStore;
+  readonly #orders: SmdpOrders;
   readonly #stock: ProfileStock;
   readonly #postgres: boolean;
 
   /** `stock` opens packages with the operator's data key (under the KEK it was opened with). */
-  constructor(db: Database, orders: SmdpStore, stock: ProfileStock) {
+  constructor(db: Database, orders: SmdpOrders, stock: ProfileStock) {
     this.#db = db.withTables<LifecycleTables>();
     this.#orders = orders;
     this.#stock = stock;
@@ -157,7 +157,7 @@ export class OperatorProfiles {
         .where('state', '=', current.state)
         .executeTakeFirst();
       if (rowsOf(moved.numUpdatedRows) !== 1) return { refused: 'not-confirmable' as const };
-      const inserted = await this.#orders.insertOrderWithin(trx as unknown as Transaction<McimTables>, order, now, 'ES2+ ConfirmOrder');
+      const inserted = await this.#orders.insertWithin(trx as unknown as Transaction<McimTables>, order, now, 'ES2+ ConfirmOrder');
       if (!inserted) {
         // The stock row's change is undone with the transaction.
         throw new MatchingIdTaken();
@@ -174,7 +174,7 @@ export class OperatorProfiles {
     return this.#db.transaction().execute(async (trx) => {
       const current = await this.#read(trx, operator, iccid);
       if (current?.state !== 'confirmed' || current.orderKey === undefined) return { refused: 'not-releasable' as const };
-      const released = await this.#orders.releaseOrderWithin(trx as unknown as Transaction<McimTables>, current.orderKey, now);
+      const released = await this.#orders.releaseWithin(trx as unknown as Transaction<McimTables>, current.orderKey, now);
       if (!released) return { refused: 'not-releasable' as const };
       return { released: { ...current, state: 'released' as const } };
     });
@@ -190,7 +190,7 @@ export class OperatorProfiles {
       if (current === undefined || !CANCELLABLE_STATES.includes(current.state)) return { refused: 'not-cancellable' as const };
       if (current.orderKey !== undefined) {
         const from = CANCELLABLE_STATES.filter((s): s is OrderState => s === 'confirmed' || s === 'released' || s === 'error');
-        const removed = await this.#orders.removeOrderWithin(trx as unknown as Transaction<McimTables>, current.orderKey, from, `ES2+ CancelOrder (${final})`, now);
+        const removed = await this.#orders.removeWithin(trx as unknown as Transaction<McimTables>, current.orderKey, from, `ES2+ CancelOrder (${final})`, now);
         if (removed === undefined) return { refused: 'not-cancellable' as const };
       }
       await trx

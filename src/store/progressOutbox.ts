@@ -49,6 +49,25 @@ export interface LeasedEntry extends OutboxEntry {
   readonly leaseToken: string;
 }
 
+/**
+ * What an ES9+ step tells the operator of an ES2+ order (HandleDownloadProgressInfo, SGP.22 5.3.5): written to the
+ * progress outbox in the transaction of the step, only for orders that have an operator.
+ */
+export interface ProgressReport {
+  readonly notificationPointId: number;
+  readonly status: 'Executed-Success' | 'Failed';
+  readonly statusCodeData?: { readonly subjectCode: string; readonly reasonCode: string; readonly message?: string };
+  /** The eUICC's signed result or notification (resultData, base64 on the wire). */
+  readonly resultData?: Buffer;
+}
+
+/** The order columns a progress report needs. */
+export interface ReportedOrder {
+  readonly iccid: string;
+  readonly operator: string | null;
+  readonly profile_type: string | null;
+}
+
 /** The longest error text kept per entry (a hostile endpoint's answer must not grow the table). */
 const MAX_ERROR_LENGTH = 300;
 
@@ -81,6 +100,32 @@ export class ProgressOutbox {
         delivered_at: null,
       })
       .execute();
+  }
+
+  /**
+   * Queues `report` for the order's operator in `trx` (the transaction of the step it reports); nothing for an order
+   * imported locally (no operator) or without a report. The body is the HandleDownloadProgressInfo request without
+   * its header (SGP.22 5.3.5).
+   */
+  async reportWithin(trx: Transaction<McimTables>, order: ReportedOrder, eid: string | null | undefined, report: ProgressReport | undefined, now: number): Promise<void> {
+    if (report === undefined || order.operator === null) return;
+    await this.enqueueWithin(
+      trx,
+      {
+        operator: order.operator,
+        iccid: order.iccid,
+        payload: {
+          ...(eid === null || eid === undefined ? {} : { eid }),
+          iccid: order.iccid,
+          profileType: order.profile_type ?? '',
+          timestamp: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          notificationPointId: report.notificationPointId,
+          notificationPointStatus: { status: report.status, ...(report.statusCodeData === undefined ? {} : { statusCodeData: report.statusCodeData }) },
+          ...(report.resultData === undefined ? {} : { resultData: report.resultData.toString('base64') }),
+        },
+      },
+      now,
+    );
   }
 
   async enqueue(entry: NewOutboxEntry, now: number): Promise<void> {

@@ -100,7 +100,7 @@ for (const curve of ['p256', 'brainpool'] as const) {
       const { link } = device(`same-${curve}`).open();
       link.cutNextLoad = true;
       await assert.rejects(download(link, matchingId), /card link lost/);
-      const cancelled = await store.getOrder(matchingId);
+      const cancelled = await store.orders.get(matchingId);
       assert.equal(cancelled?.state, 'released', 'loadBppExecutionError keeps the order for a retry');
       assert.ok(cancelled?.bppEuiccOtpk !== undefined, 'the bound package is kept for its one-time key');
 
@@ -117,7 +117,7 @@ for (const curve of ['p256', 'brainpool'] as const) {
       } finally {
         await es10.close();
       }
-      const installed = await store.getOrder(matchingId);
+      const installed = await store.orders.get(matchingId);
       assert.equal(installed?.state, 'installed');
       assert.equal(installed?.bppEuiccOtpk, undefined, 'nothing kept once installed');
     });
@@ -133,7 +133,7 @@ for (const curve of ['p256', 'brainpool'] as const) {
       const second = dev.open().link;
       assert.equal((await download(second, matchingId)).iccid, iccid);
       assert.ok(!second.initialiseSecureChannels[0]!.smdpOtpk.equals(first.initialiseSecureChannels[0]!.smdpOtpk), 'a new otPK.DP.ECKA');
-      assert.equal((await store.getOrder(matchingId))?.state, 'installed');
+      assert.equal((await store.orders.get(matchingId))?.state, 'installed');
     });
 
     it('metadata with a 1024-byte icon and pprUpdateControl spans several 88 segments and installs', async () => {
@@ -142,7 +142,7 @@ for (const curve of ['p256', 'brainpool'] as const) {
       const { iccid } = await importProfile(store, PROFILE, { matchingId, allowShortMatchingId: true, icon, profilePolicyRules: ['pprUpdateControl'] }, Date.now());
       const { link } = device(`icon-${curve}`).open();
       assert.equal((await download(link, matchingId)).iccid, iccid);
-      assert.equal((await store.getOrder(matchingId))?.state, 'installed');
+      assert.equal((await store.orders.get(matchingId))?.state, 'installed');
     });
   });
 }

@@ -85,7 +85,7 @@ describe('operator end to end: ES2+ order, download, callbacks, authentication o
     const callbackPort = (endpoint.address() as AddressInfo).port;
     await tenants.add({ operator: 'op1', functionRequesterIdentifier: 'op1', callbackUrl: `https://127.0.0.1:${callbackPort}`, callbackCa: operator.cert }, Date.now());
     await tenants.addCertificate('op1', { fingerprint: createHash('sha256').update(operator.der).digest('hex'), subject: 'CN=operator one', notBefore: 0, notAfter: Date.now() + 3_600_000 }, Date.now());
-    const profiles = new OperatorProfiles(store.db, store, stock);
+    const profiles = new OperatorProfiles(store.db, store.orders, stock);
     es2 = createEs2plusServer({ tls: data.tls, context: { address: data.address, tenants, profiles, limits: DEFAULT_ORDER_LIMITS, now: Date.now }, onInternalError: (e) => assert.fail(String(e)) });
     await es2.listen({ host: '127.0.0.1', port: 0 });
     es2Port = (es2.server.address() as AddressInfo).port;
@@ -132,7 +132,7 @@ describe('operator end to end: ES2+ order, download, callbacks, authentication o
       ],
     );
     assert.ok(typeof callbacks[2]!['resultData'] === 'string', 'the installation result is in resultData');
-    assert.equal((await new OperatorProfiles(smdp.store.db, smdp.store, stock).get('op1', iccid))?.state, 'installed');
+    assert.equal((await new OperatorProfiles(smdp.store.db, smdp.store.orders, stock).get('op1', iccid))?.state, 'installed');
 
     // The operator's AuC, loaded from the same stock's subscriber export.
     let exported = '';

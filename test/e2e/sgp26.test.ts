@@ -107,7 +107,7 @@ for (const { name, credential: suffix, euicc: euiccSuffix, tls: tlsSuffix, known
       });
       const listed = await listProfiles(es10);
       assert.deepEqual(listed.map((p) => p.iccid), [result.iccid]);
-      assert.equal((await store.getOrder(PROFILE))?.state, 'installed');
+      assert.equal((await store.orders.get(PROFILE))?.state, 'installed');
     });
   });
 }

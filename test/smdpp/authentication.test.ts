@@ -249,8 +249,8 @@ describe('ES9+ common mutual authentication conformance', () => {
         const matchingId = await order(h);
         const { init, auth } = await authenticate(h, euicc, matchingId);
         assertFailed(auth, ...c.code);
-        assert.equal((await h.store.getSession(init.transactionId))?.state, 'failed', 'the session is not bound: it has ended');
-        assert.equal((await h.store.getOrder(matchingId))?.state, 'released');
+        assert.equal((await h.store.sessions.get(init.transactionId))?.state, 'failed', 'the session is not bound: it has ended');
+        assert.equal((await h.store.orders.get(matchingId))?.state, 'released');
       });
     }
   });
@@ -267,8 +267,8 @@ describe('ES9+ common mutual authentication conformance', () => {
       const iccid = await eidOnlyOrder(euicc.eid);
       const { init, iccid: delivered } = await download(h, euicc, undefined);
       assert.ok(delivered.equals(encodeIccid(iccid)));
-      const key = (await h.store.getSession(init.transactionId))?.matchingId;
-      const o = await h.store.getOrder(key!);
+      const key = (await h.store.sessions.get(init.transactionId))?.matchingId;
+      const o = await h.store.orders.get(key!);
       assert.equal(o?.eidOnly, true);
       assert.equal(o?.state, 'downloaded');
       assert.equal(o?.deliveredEid, euicc.eid);
@@ -285,7 +285,7 @@ describe('ES9+ common mutual authentication conformance', () => {
       const matchingId = await order(h, { eid: euicc.eid });
       assertFailed((await authenticate(h, euicc, undefined)).auth, '8.1.1', '3.8');
       assertFailed((await authenticate(h, euicc, '')).auth, '8.1.1', '3.8');
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'released');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'released');
     });
 
     it('no matchingId: an order for another EID is not found (8.1.1/3.8)', async () => {
@@ -298,7 +298,7 @@ describe('ES9+ common mutual authentication conformance', () => {
       const euicc = new EuiccSimulator(sibling(p256));
       await eidOnlyOrder(euicc.eid);
       const { init } = await authenticate(h, euicc, undefined);
-      const key = (await h.store.getSession(init.transactionId))?.matchingId;
+      const key = (await h.store.sessions.get(init.transactionId))?.matchingId;
       assert.match(key ?? '', /^eid-only:/);
       assertFailed((await authenticate(h, euicc, key)).auth, '8.2.6', '3.8');
     });
@@ -308,7 +308,7 @@ describe('ES9+ common mutual authentication conformance', () => {
       const eventId = `EVENT-${Date.now()}-${randomInt(1_000_000)}-SMDS`;
       await importProfile(h.store, PROFILE, { matchingId: eventId, eid: euicc.eid }, h.now);
       await download(h, euicc, eventId);
-      assert.equal((await h.store.getOrder(eventId))?.state, 'downloaded');
+      assert.equal((await h.store.orders.get(eventId))?.state, 'downloaded');
     });
 
     it('several orders for one EID: the oldest first, then the next', async () => {

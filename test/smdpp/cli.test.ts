@@ -67,7 +67,7 @@ describe('SM-DP+ data directory and CLI', () => {
     await assert.rejects(smdppImport(PROFILE_FILE, { matchingId: short, data: dir }), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
     const store = await openSmdpStore(initSmdpDataDir(dir));
     try {
-      assert.equal(await store.getOrder(short), undefined);
+      assert.equal(await store.orders.get(short), undefined);
     } finally {
       await store.close();
     }
@@ -83,7 +83,7 @@ describe('SM-DP+ data directory and CLI', () => {
     assert.equal(r.activationCode, 'LPA:1$localhost:8443$');
     const store = await openSmdpStore(initSmdpDataDir(dir));
     try {
-      const order = await store.getEidOnlyOrder(eid);
+      const order = await store.orders.getEidOnly(eid);
       assert.equal(order?.eidOnly, true);
       assert.equal(order?.iccid, r.iccid);
     } finally {

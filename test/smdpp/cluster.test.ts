@@ -92,8 +92,8 @@ describe('mcim serve --workers 2', () => {
 
     const store = await openSmdpStore(pki);
     try {
-      assert.equal((await store.getOrder(imported.matchingId))?.state, 'installed', 'the PIR reached a worker');
-      assert.equal((await store.getOrder('CLUSTER-2'))?.state, 'downloaded');
+      assert.equal((await store.orders.get(imported.matchingId))?.state, 'installed', 'the PIR reached a worker');
+      assert.equal((await store.orders.get('CLUSTER-2'))?.state, 'downloaded');
     } finally {
       await store.close();
     }

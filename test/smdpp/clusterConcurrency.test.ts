@@ -71,7 +71,7 @@ for (const engine of ENGINES) describe(`mcim serve --workers 2 on one ${engine.n
     };
 
     const store = await openSmdpStore(pki, engine.config);
-    const iccidOf = async (matchingId: string): Promise<string> => (await store.getOrder(matchingId))!.iccid;
+    const iccidOf = async (matchingId: string): Promise<string> => (await store.orders.get(matchingId))!.iccid;
     try {
       const ids = await Promise.all(
         Array.from({ length: 16 }, async (_, i) => (await importProfile(store, PROFILE, { matchingId: `CLUSTER-${engine.name.toUpperCase()}-${i}-${Date.now()}` }, Date.now())).matchingId!),
@@ -97,7 +97,7 @@ for (const engine of ENGINES) describe(`mcim serve --workers 2 on one ${engine.n
         [],
         'every call answered 200 or 204',
       );
-      for (const id of ids) assert.equal((await store.getOrder(id))?.state, 'installed', `${id} installed (its PIR recorded)`);
+      for (const id of ids) assert.equal((await store.orders.get(id))?.state, 'installed', `${id} installed (its PIR recorded)`);
       const recorded = await store.db.selectFrom('smdp_notifications').select((eb) => eb.fn.countAll<number>().as('n')).where('operation', '!=', 'install').executeTakeFirstOrThrow();
       assert.equal(Number(recorded.n), 120, 'every notification recorded once');
     } finally {

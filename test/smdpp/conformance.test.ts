@@ -103,7 +103,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
         assert.deepEqual(bpp2.firstSequenceOf87, bpp1.firstSequenceOf87);
         // The eUICC verifies smdpSign over the new transactionId and its kept otPK, and decrypts.
         assert.ok(euicc.loadBoundProfilePackage(fromB64(secondBpp.body.boundProfilePackage)).profilePackage.equals(PROFILE));
-        assert.equal((await h.store.getOrder(matchingId))?.state, 'downloaded');
+        assert.equal((await h.store.orders.get(matchingId))?.state, 'downloaded');
       });
     }
 
@@ -119,7 +119,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
       const bpp2 = decode(BoundProfilePackage, fromB64(r.body.boundProfilePackage));
       assert.ok(!bpp2.initialiseSecureChannelRequest.value.smdpOtpk.equals(bpp1.initialiseSecureChannelRequest.value.smdpOtpk));
       assert.ok(euicc.loadBoundProfilePackage(fromB64(r.body.boundProfilePackage)).profilePackage.equals(PROFILE));
-      const kept = (await h.store.getOrder(matchingId))?.bppEuiccOtpk;
+      const kept = (await h.store.orders.get(matchingId))?.bppEuiccOtpk;
       assertSuccess(await cancel(h, euicc, second.transactionId, CancelSessionReason.postponed));
       const third = await authenticate(h, euicc, matchingId);
       assert.deepEqual(smdpSigned2Of(third).bppEuiccOtpk, kept, 'bppEuiccOtpk names the latest binding');
@@ -149,10 +149,10 @@ describe('SM-DP+ conformance (issue 7)', () => {
       const first = await authenticate(h, owner, matchingId);
       assertSuccess(await getBpp(h, owner, first));
       assertSuccess(await cancel(h, owner, first.transactionId, CancelSessionReason.postponed));
-      assert.equal((await h.store.getOrder(matchingId))?.eid, h.p256.eid, 're-released to the owner only');
+      assert.equal((await h.store.orders.get(matchingId))?.eid, h.p256.eid, 're-released to the owner only');
       assertSuccess(await cancel(h, rejecter, waitingToCancel.transactionId, CancelSessionReason.endUserRejection));
       assertFailed(await getBpp(h, binder, waitingToBind), '8.1.1', '3.8');
-      const after = await h.store.getOrder(matchingId);
+      const after = await h.store.orders.get(matchingId);
       assert.deepEqual([after?.state, after?.eid, after?.deliveredEid], ['released', h.p256.eid, h.p256.eid], 'nothing bound for, or ended by, another eUICC');
       // The owner's retry still gets its retained package.
       const r = await getBpp(h, owner, await authenticate(h, owner, matchingId));
@@ -169,7 +169,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
       const row = await h.store.db.selectFrom('smdp_orders').select(['binding_sealed', 'bpp_euicc_otpk']).where('matching_id', '=', matchingId).executeTakeFirstOrThrow();
       assert.ok(row.binding_sealed !== null && row.bpp_euicc_otpk !== null);
       assert.ok(row.binding_sealed.length < 256, `the secrets, not the ${bpp.length}-byte package (${row.binding_sealed.length} bytes)`);
-      const secrets = decodeBindingSecrets((await h.store.retainedBinding(matchingId, h.p256.eid, Buffer.from(row.bpp_euicc_otpk)))!);
+      const secrets = decodeBindingSecrets((await h.store.orders.retainedBinding(matchingId, h.p256.eid, Buffer.from(row.bpp_euicc_otpk)))!);
       const smdpOtpk = decode(BoundProfilePackage, bpp).initialiseSecureChannelRequest.value.smdpOtpk;
       assert.ok(secrets.smdpOtpk.equals(smdpOtpk), 'the binding of the delivered package');
       assert.equal(Buffer.from(row.binding_sealed).indexOf(secrets.sharedSecret), -1, 'not stored in the clear');
@@ -196,7 +196,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
         const a = await authenticate(h, euicc, matchingId);
         assertSuccess(await getBpp(h, euicc, a));
         assertSuccess(await cancel(h, euicc, a.transactionId, CancelSessionReason[reason]));
-        const o = await h.store.getOrder(matchingId);
+        const o = await h.store.orders.get(matchingId);
         assert.equal(o?.state, state);
         if (state === 'error') {
           assert.equal(o?.bppEuiccOtpk, undefined, 'no package kept for an order that ended');
@@ -218,7 +218,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
       const ok = await getBpp(h, euicc, a, { confirmationCode: '2468' });
       assertSuccess(ok);
       assert.ok(euicc.loadBoundProfilePackage(fromB64(ok.body.boundProfilePackage)).profilePackage.equals(PROFILE));
-      assert.equal((await h.store.getOrder(matchingId))?.ccAttempts, 2);
+      assert.equal((await h.store.orders.get(matchingId))?.ccAttempts, 2);
     });
 
     it('in one transaction, the attempts spent: 8.2.7/6.4, the session fails and the order is in error', async () => {
@@ -228,8 +228,8 @@ describe('SM-DP+ conformance (issue 7)', () => {
       assertFailed(await getBpp(h, euicc, a, { confirmationCode: '0000' }), '8.2.7', '3.8');
       assertFailed(await getBpp(h, euicc, a, { confirmationCode: '0001' }), '8.2.7', '3.8');
       assertFailed(await getBpp(h, euicc, a, { confirmationCode: '0002' }), '8.2.7', '6.4');
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'error');
-      assert.equal((await h.store.getSession(a.transactionId))?.state, 'failed');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'error');
+      assert.equal((await h.store.sessions.get(a.transactionId))?.state, 'failed');
       assertFailed(await getBpp(h, euicc, a, { confirmationCode: '2468' }), '8.10.1', '3.9');
     });
   });
@@ -238,10 +238,10 @@ describe('SM-DP+ conformance (issue 7)', () => {
     it('not yet released: 8.2/1.2 until released', async () => {
       const euicc = new EuiccSimulator(h.p256);
       const matchingId = await order(h, { released: false });
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'confirmed');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'confirmed');
       assertFailed((await authenticate(h, euicc, matchingId)).auth, '8.2', '1.2');
-      assert.equal(await h.store.releaseOrder(matchingId, h.now), true);
-      assert.equal(await h.store.releaseOrder(matchingId, h.now), false, 'released once');
+      assert.equal(await h.store.orders.release(matchingId, h.now), true);
+      assert.equal(await h.store.orders.release(matchingId, h.now), false, 'released once');
       assertSuccess((await authenticate(h, euicc, matchingId)).auth);
     });
 
@@ -249,11 +249,11 @@ describe('SM-DP+ conformance (issue 7)', () => {
       const euicc = new EuiccSimulator(h.p256);
       const matchingId = await order(h, { expiresAt: h.now + 60_000 });
       assertSuccess((await authenticate(h, euicc, matchingId)).auth);
-      const before = await h.store.getOrder(matchingId);
+      const before = await h.store.orders.get(matchingId);
       h.now += 60_001;
       try {
         assertFailed((await authenticate(h, euicc, matchingId)).auth, '8.8.5', '4.10');
-        assert.deepEqual(await h.store.getOrder(matchingId), before);
+        assert.deepEqual(await h.store.orders.get(matchingId), before);
       } finally {
         h.now = Date.now();
       }
@@ -267,9 +267,9 @@ describe('SM-DP+ conformance (issue 7)', () => {
         assertSuccess(a.auth);
         assertSuccess(await cancel(h, euicc, a.transactionId, CancelSessionReason.postponed));
       }
-      assert.equal((await h.store.getOrder(matchingId))?.downloadAttempts, 2);
+      assert.equal((await h.store.orders.get(matchingId))?.downloadAttempts, 2);
       assertFailed((await authenticate(h, euicc, matchingId)).auth, '8.8.5', '6.4');
-      const o = await h.store.getOrder(matchingId);
+      const o = await h.store.orders.get(matchingId);
       assert.equal(o?.state, 'error');
       assert.equal(o?.downloadAttempts, 2);
       assertFailed((await authenticate(h, euicc, matchingId)).auth, '8.2', '1.2');
@@ -279,7 +279,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
       const euicc = new EuiccSimulator(h.p256);
       const matchingId = await order(h, { profilePolicyRules: ['ppr2'], profileOwner: '001-01' });
       assertFailed((await authenticate(h, euicc, matchingId, [PprId.ppr2])).auth, '8.2.5', '4.3');
-      assert.equal((await h.store.getOrder(matchingId))?.downloadAttempts, 0, 'a refused attempt is not counted');
+      assert.equal((await h.store.orders.get(matchingId))?.downloadAttempts, 0, 'a refused attempt is not counted');
       const a = await authenticate(h, euicc, matchingId, [PprId.ppr1]);
       assertSuccess(a.auth);
       const metadata = decode(StoreMetadataRequest, fromB64((a.auth.body as unknown as AuthenticateClientOk).profileMetadata));
@@ -308,7 +308,7 @@ describe('SM-DP+ conformance (issue 7)', () => {
       const refuse = async (options: Partial<ImportOptions>, pattern: RegExp): Promise<void> => {
         const matchingId = `BAD-${++counter}`;
         await assert.rejects(importProfile(h.store, PROFILE, { matchingId, allowShortMatchingId: true, ...options }, h.now), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT' && pattern.test(e.message));
-        assert.equal(await h.store.getOrder(matchingId), undefined);
+        assert.equal(await h.store.orders.get(matchingId), undefined);
       };
       await refuse({ icon: Buffer.concat([PNG_ICON, Buffer.alloc(1)]) }, /at most 1024/);
       await refuse({ icon: Buffer.from('GIF89a') }, /neither PNG nor JPEG/);

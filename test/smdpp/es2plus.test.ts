@@ -111,7 +111,7 @@ for (const engine of ENGINES) {
       stranger = identity(pki.eum);
       const db = h.store.db;
       stock = new ProfileStock(db, kek);
-      profiles = new OperatorProfiles(db, h.store, stock);
+      profiles = new OperatorProfiles(db, h.store.orders, stock);
       tenants = new OperatorTenants(db);
       for (const [name, who] of [['op-a', opA], ['op-b', opB]] as const) {
         await tenants.add({ operator: name, functionRequesterIdentifier: `${name}-id`, callbackUrl: 'https://127.0.0.1:1' }, h.now);
@@ -186,7 +186,7 @@ for (const engine of ENGINES) {
       const matchingId = confirmed['matchingId'] as string;
       assert.match(matchingId, /^[A-Z0-9]{25}$/);
       assert.equal(confirmed['smdpAddress'], SMDP_ADDRESS);
-      const order = await h.store.getOrderByMatchingId(matchingId);
+      const order = await h.store.orders.getByMatchingId(matchingId);
       assert.equal(order?.state, 'confirmed');
       assert.equal(order?.operator, 'op-a');
       assert.equal(order?.profileType, 'iot-a');
@@ -204,7 +204,7 @@ for (const engine of ENGINES) {
       // The default SM-DP+: an empty matching ID and an EID: found by the EID alone.
       const byEid = assertOk(await call('confirmOrder', { iccid: a3, eid: OTHER_EID, matchingId: '', releaseFlag: true }));
       assert.equal(byEid['matchingId'], '');
-      assert.equal((await h.store.getEidOnlyOrder(OTHER_EID))?.iccid, a3);
+      assert.equal((await h.store.orders.getEidOnly(OTHER_EID))?.iccid, a3);
       // Another operator's ICCID is unknown.
       assertFailed(await call('confirmOrder', { iccid: a0, releaseFlag: true }, opB), '8.2.1', '3.9');
     });
@@ -230,13 +230,13 @@ for (const engine of ENGINES) {
       assertFailed(await call('cancelOrder', { iccid: a2, finalProfileStatusIndicator: 'Available' }), '8.2.1', '3.5');
       assertFailed(await call('cancelOrder', { iccid: a1, eid: EID, matchingId: order.matchingId, finalProfileStatusIndicator: 'Available' }, opB), '8.2.1', '3.9');
       assertOk(await call('cancelOrder', { iccid: a1, eid: EID, matchingId: order.matchingId, finalProfileStatusIndicator: 'Available' }));
-      assert.equal(await h.store.getOrderByMatchingId(order.matchingId!), undefined, 'the order is gone: no eUICC can download it');
+      assert.equal(await h.store.orders.getByMatchingId(order.matchingId!), undefined, 'the order is gone: no eUICC can download it');
       assert.deepEqual(await profiles.get('op-a', a1!), { iccid: a1, profileType: 'iot-a', state: 'available', eid: undefined, orderKey: undefined, matchingId: undefined });
       assertOk(await call('downloadOrder', { iccid: a1 }));
       // The EID-only order of the default SM-DP+: cancelled with its EID (and an empty matching ID), for good.
       assertOk(await call('cancelOrder', { iccid: a3, eid: OTHER_EID, matchingId: '', finalProfileStatusIndicator: 'Unavailable' }));
       assert.equal((await profiles.get('op-a', a3!))?.state, 'unavailable');
-      assert.equal(await h.store.getEidOnlyOrder(OTHER_EID), undefined);
+      assert.equal(await h.store.orders.getEidOnly(OTHER_EID), undefined);
       assertFailed(await call('downloadOrder', { iccid: a3 }), '8.2.1', '3.3');
       // A downloaded profile cannot be cancelled (3.3).
       const released = (await profiles.get('op-a', a0!))!;
@@ -270,12 +270,12 @@ for (const engine of ENGINES) {
 
       it('is delivered once accepted, retried with backoff until then, never after, and only to the order\'s operator', async () => {
         const [a0] = await iccids('op-a');
-        const order = (await h.store.getOrder((await profiles.get('op-a', a0!))!.orderKey!))!;
+        const order = (await h.store.orders.get((await profiles.get('op-a', a0!))!.orderKey!))!;
         const endpointPort = (endpoint.address() as AddressInfo).port;
         await h.store.db.withTables<{ es2_operators: { operator: string; callback_url: string | null; callback_ca: string | null } }>()
           .updateTable('es2_operators').set({ callback_url: `https://127.0.0.1:${endpointPort}`, callback_ca: callbackTls.cert }).where('operator', '=', 'op-a').execute();
         const fresh = new OperatorTenants(h.store.db);
-        await h.store.reportProgress(order, EID, { notificationPointId: NOTIFICATION_POINT.bppDownload, status: 'Executed-Success' }, h.now);
+        await h.store.orders.reportProgress(order, EID, { notificationPointId: NOTIFICATION_POINT.bppDownload, status: 'Executed-Success' }, h.now);
         const options = {
           outbox: h.store.outbox,
           tenants: fresh,
@@ -315,7 +315,7 @@ for (const engine of ENGINES) {
         received = [];
         answer = 204;
         const order = { iccid: a1!, operator: 'op-a', profileType: 'iot-a' } as never;
-        for (let i = 0; i < 6; i++) await h.store.reportProgress(order, undefined, { notificationPointId: 100 + (i % 3), status: 'Executed-Success' }, h.now);
+        for (let i = 0; i < 6; i++) await h.store.orders.reportProgress(order, undefined, { notificationPointId: 100 + (i % 3), status: 'Executed-Success' }, h.now);
         const options = { outbox: h.store.outbox, tenants: new OperatorTenants(h.store.db), requesterIdentifier: '2.999.10', tls: { cert: opB.cert, key: opB.key }, now: () => h.now, batch: 1 };
         let total = 0;
         for (let round = 0; round < 8; round++) {

@@ -87,12 +87,12 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       assert.ok(unwrapped.profilePackage.equals(PROFILE), 'the profile package comes back intact');
       assert.equal(unwrapped.usedPpk, true);
       assert.deepEqual(unwrapped.metadata, metadata);
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'downloaded');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'downloaded');
 
       const pir = await h.call('handleNotification', { pendingNotification: b64(euicc.installationResult(SMDP_OID, SMDP_ADDRESS, metadata.iccid, true)) });
       assert.equal(pir.status, 204);
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'installed');
-      assert.equal((await h.store.getSession(transactionId))?.state, 'delivered');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'installed');
+      assert.equal((await h.store.sessions.get(transactionId))?.state, 'delivered');
     });
   }
 
@@ -111,12 +111,12 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
     assertSuccess((await download(h, euicc, matchingId)).bpp);
     const failure = euicc.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), false);
     assert.equal((await h.call('handleNotification', { pendingNotification: b64(failure) })).status, 204);
-    const afterFirst = await h.store.getOrder(matchingId);
+    const afterFirst = await h.store.orders.get(matchingId);
     assert.equal(afterFirst?.state, 'error');
     h.notifications.length = 0;
     assert.equal((await h.call('handleNotification', { pendingNotification: b64(failure) })).status, 204);
     assert.deepEqual(h.notifications, [{ outcome: 'replayed' }]);
-    assert.deepEqual(await h.store.getOrder(matchingId), afterFirst);
+    assert.deepEqual(await h.store.orders.get(matchingId), afterFirst);
   });
 
   it('a PIR with a bad signature is discarded (204, state unchanged)', async () => {
@@ -129,7 +129,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
     });
     assert.equal(r.status, 204);
     assert.equal(h.notifications[0]?.outcome, 'discarded');
-    assert.equal((await h.store.getOrder(matchingId))?.state, 'downloaded');
+    assert.equal((await h.store.orders.get(matchingId))?.state, 'downloaded');
   });
 
   it('a signed delete notification moves the installed order to deleted', async () => {
@@ -139,7 +139,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
     await h.call('handleNotification', { pendingNotification: b64(euicc.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), true)) });
     const del = euicc.otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
     assert.equal((await h.call('handleNotification', { pendingNotification: b64(del) })).status, 204);
-    assert.equal((await h.store.getOrder(matchingId))?.state, 'deleted');
+    assert.equal((await h.store.orders.get(matchingId))?.state, 'deleted');
   });
 
   describe('security review fixes', () => {
@@ -149,7 +149,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       const { matchingId, iccid } = await order(h);
       assertSuccess((await download(h, owner, matchingId)).bpp);
       await h.call('handleNotification', { pendingNotification: b64(owner.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), true)) });
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'installed');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'installed');
       h.notifications.length = 0;
       for (const event of [NotificationEvent.notificationDelete, NotificationEvent.notificationDisable]) {
         const forged = stranger.otherNotification(event, SMDP_ADDRESS, encodeIccid(iccid));
@@ -160,10 +160,10 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
         ['discarded', 'discarded'],
       );
       assert.match((h.notifications[0] as { reason: string }).reason, /was delivered/);
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'installed');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'installed');
       const del = owner.otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
       assert.equal((await h.call('handleNotification', { pendingNotification: b64(del) })).status, 204);
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'deleted');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'deleted');
     });
 
     it('H2: a PIR signed by another eUICC than the one of the delivering session is discarded', async () => {
@@ -175,7 +175,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       const forged = stranger.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), false, { transactionId: Buffer.from(transactionId, 'hex') });
       assert.equal((await h.call('handleNotification', { pendingNotification: b64(forged) })).status, 204);
       assert.equal(h.notifications[0]?.outcome, 'discarded');
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'downloaded');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'downloaded');
     });
 
     it('H3: a postponed cancelSession after delivery re-releases the order to the same eUICC only', async () => {
@@ -189,12 +189,12 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
         cancelSessionResponse: b64(owner.cancelSession(CancelSessionReason.postponed, SMDP_OID)),
       });
       assertSuccess(cancel);
-      const o = await h.store.getOrder(matchingId);
+      const o = await h.store.orders.get(matchingId);
       assert.equal(o?.state, 'released');
       assert.equal(o?.eid, p256.eid);
       assertFailed((await authenticate(h, other, matchingId)).auth, '8.1.1', '3.8');
       assertSuccess((await download(h, owner, matchingId)).bpp);
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'downloaded');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'downloaded');
     });
 
     it('H3: a timeout cancelSession before delivery keeps the order open to any eUICC', async () => {
@@ -202,7 +202,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       const { matchingId } = await order(h);
       const { init } = await authenticate(h, owner, matchingId);
       assertSuccess(await h.call('cancelSession', { transactionId: init.transactionId, cancelSessionResponse: b64(owner.cancelSession(CancelSessionReason.timeout, SMDP_OID)) }));
-      assert.equal((await h.store.getOrder(matchingId))?.eid, undefined);
+      assert.equal((await h.store.orders.get(matchingId))?.eid, undefined);
       assertSuccess((await download(h, new EuiccSimulator(brainpool), matchingId)).bpp);
     });
 
@@ -213,7 +213,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       const { init, auth } = await authenticate(h, euicc, matchingId);
       assert.ok(Buffer.from(init.euiccCiPKIdToBeUsed, 'base64').includes(p256.ci.certificate.subjectKeyIdentifier!));
       assertFailed(auth, '8.11.1', '3.9');
-      assert.equal((await h.store.getSession(init.transactionId))?.state, 'failed');
+      assert.equal((await h.store.sessions.get(init.transactionId))?.state, 'failed');
     });
 
     it('M3: expired sessions are purged (not one awaiting its PIR) and a download still completes', async () => {
@@ -226,14 +226,14 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       const start = h.now;
       h.now += h.server.context.sessionTtlMs + 1;
       try {
-        assert.ok((await h.store.purgeSessions(h.now)) >= idle.length);
-        for (const id of idle) assert.equal(await h.store.getSession(id), undefined, `session ${id} purged`);
-        assert.equal((await h.store.getSession(delivered.transactionId))?.state, 'delivered', 'kept for its PIR');
+        assert.ok((await h.store.sessions.purge(h.now)) >= idle.length);
+        for (const id of idle) assert.equal(await h.store.sessions.get(id), undefined, `session ${id} purged`);
+        assert.equal((await h.store.sessions.get(delivered.transactionId))?.state, 'delivered', 'kept for its PIR');
         const pir = owner.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), true);
         assert.equal((await h.call('handleNotification', { pendingNotification: b64(pir) })).status, 204);
-        assert.equal((await h.store.getOrder(matchingId))?.state, 'installed');
-        await h.store.purgeSessions(h.now);
-        assert.equal(await h.store.getSession(delivered.transactionId), undefined);
+        assert.equal((await h.store.orders.get(matchingId))?.state, 'installed');
+        await h.store.sessions.purge(h.now);
+        assert.equal(await h.store.sessions.get(delivered.transactionId), undefined);
         // The order keeps what the notifications need: the owner can still delete, a stranger still cannot.
         h.notifications.length = 0;
         const forged = new EuiccSimulator(sibling(p256)).otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
@@ -241,7 +241,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
         assert.equal(h.notifications[0]?.outcome, 'discarded');
         const del = owner.otherNotification(NotificationEvent.notificationDelete, SMDP_ADDRESS, encodeIccid(iccid));
         await h.call('handleNotification', { pendingNotification: b64(del) });
-        assert.equal((await h.store.getOrder(matchingId))?.state, 'deleted');
+        assert.equal((await h.store.orders.get(matchingId))?.state, 'deleted');
         const next = await order(h);
         assertSuccess((await download(h, new EuiccSimulator(p256), next.matchingId)).bpp);
       } finally {
@@ -346,7 +346,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
         prepareDownloadResponse: b64(euicc.prepareDownload(auth.body as unknown as AuthenticateClientOk, undefined, { tamperSignature: true })),
       });
       assertFailed(r, '8.1', '6.1');
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'released');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'released');
     });
 
     it('missing, wrong confirmation codes and lockout: 8.2.7/2.2, 3.8, 6.4', async () => {
@@ -356,7 +356,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       assertFailed((await download(h, euicc, matchingId, '0000')).bpp, '8.2.7', '3.8');
       assertFailed((await download(h, euicc, matchingId, '1111')).bpp, '8.2.7', '3.8');
       assertFailed((await download(h, euicc, matchingId, '2222')).bpp, '8.2.7', '6.4');
-      const locked = await h.store.getOrder(matchingId);
+      const locked = await h.store.orders.get(matchingId);
       assert.equal(locked?.state, 'error');
       assert.equal(locked?.ccAttempts, 3);
       // Even the right code is refused now, already at authenticateClient.
@@ -371,7 +371,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       try {
         const r = await h.call('authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(euicc.authenticateServer(init, matchingId)) });
         assertFailed(r, '8.10.1', '3.9');
-        assert.equal((await h.store.getSession(init.transactionId))?.state, 'expired');
+        assert.equal((await h.store.sessions.get(init.transactionId))?.state, 'expired');
       } finally {
         h.now = Date.now();
       }
@@ -399,7 +399,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       assertSuccess(cancel);
       const r = await h.call('getBoundProfilePackage', { transactionId: init.transactionId, prepareDownloadResponse: b64(euicc.prepareDownload(authOk)) });
       assertFailed(r, '8.10.1', '3.9');
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'released');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'released');
       assertSuccess((await download(h, euicc, matchingId)).bpp);
     });
 
@@ -413,7 +413,7 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
       assertFailed(forged, '8.1', '6.1');
       assertFailed(await h.call('cancelSession', { transactionId: init.transactionId, cancelSessionResponse: b64(euicc.cancelSession(0, '2.999.99')) }), '8.8', '3.10');
       assertSuccess(await h.call('cancelSession', { transactionId: init.transactionId, cancelSessionResponse: b64(euicc.cancelSession(0, SMDP_OID)) }));
-      assert.equal((await h.store.getOrder(matchingId))?.state, 'error');
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'error');
       assertFailed(await h.call('cancelSession', { transactionId: init.transactionId, cancelSessionResponse: b64(euicc.cancelSession(0, SMDP_OID)) }), '8.10.1', '3.9');
     });
 

@@ -167,6 +167,6 @@ describe('hostile sizes against the SM-DP+ over HTTPS', () => {
 
   it('nothing was written: no session, no notification recorded', async () => {
     assert.equal(h.notifications.length, 0);
-    assert.equal(await h.store.getSession(TRANSACTION_ID), undefined);
+    assert.equal(await h.store.sessions.get(TRANSACTION_ID), undefined);
   });
 });

@@ -34,7 +34,7 @@ describe('smdpp import limits and metadata', () => {
     });
     const store = await openSmdpStore(initSmdpDataDir(dir));
     try {
-      const o = await store.getOrder('LIM-1');
+      const o = await store.orders.get('LIM-1');
       assert.equal(o?.state, 'confirmed');
       assert.equal(o?.expiresAt, Date.parse('2031-01-02T03:04:05Z'));
       assert.equal(o?.maxDownloadAttempts, 4);
@@ -49,7 +49,7 @@ describe('smdpp import limits and metadata', () => {
     await assert.rejects(smdppRelease('LIM-1', dir), (e: unknown) => e instanceof McimError && e.code === 'ORDER_NOT_RELEASABLE');
     const reopened = await openSmdpStore(initSmdpDataDir(dir));
     try {
-      assert.equal((await reopened.getOrder('LIM-1'))?.state, 'released');
+      assert.equal((await reopened.orders.get('LIM-1'))?.state, 'released');
     } finally {
       await reopened.close();
     }
@@ -62,7 +62,7 @@ describe('smdpp import limits and metadata', () => {
     await assert.rejects(smdppImport(PROFILE, { allowShortMatchingId: true, matchingId: 'LIM-2', data: dir, ppr: 'ppr1' }), invalid(/profile owner/));
     const store = await openSmdpStore(initSmdpDataDir(dir));
     try {
-      assert.equal(await store.getOrder('LIM-2'), undefined);
+      assert.equal(await store.orders.get('LIM-2'), undefined);
     } finally {
       await store.close();
     }

@@ -85,10 +85,10 @@ describe('a failed AuthenticateClient ends its session', () => {
     const matchingId = await order(h);
     const { init, auth } = await authenticate(h, euicc, `${matchingId}-WRONG`);
     assertFailed(auth, '8.2.6/3.8');
-    assert.equal((await h.store.getSession(init.transactionId))?.state, 'failed');
+    assert.equal((await h.store.sessions.get(init.transactionId))?.state, 'failed');
     const retry = await h.call('authenticateClient', { transactionId: init.transactionId, authenticateServerResponse: b64(euicc.authenticateServer(init, matchingId)) });
     assertFailed(retry, '8.10.1/3.9');
-    const o = await h.store.getOrder(matchingId);
+    const o = await h.store.orders.get(matchingId);
     assert.equal(o?.state, 'released');
     assert.equal(o?.downloadAttempts, 0, 'no attempt was counted on the order');
     // The eUICC starts again with InitiateAuthentication.
@@ -117,7 +117,7 @@ describe('a failed AuthenticateClient ends its session', () => {
     const taken = answers.filter((a) => codeOf(a) !== '8.10.1/3.9');
     assert.equal(taken.length, 1, answers.map(codeOf).join(' '));
     assertSuccess(taken[0]!);
-    const attempts = await Promise.all(guesses.map(async (g) => (await h.store.getOrder(g))?.downloadAttempts));
+    const attempts = await Promise.all(guesses.map(async (g) => (await h.store.orders.get(g))?.downloadAttempts));
     assert.equal(attempts.reduce((a, b) => a! + b!, 0), 1, 'one order was tried');
   });
 });
@@ -150,7 +150,7 @@ describe('matching-ID failures lock out the EID and the source', () => {
 
     const { auth } = await authenticate(h, euicc, matchingId, OTHER_SOURCE);
     assertFailed(auth, '8.2.6/3.8', 'unknown matchingId');
-    const o = await h.store.getOrder(matchingId);
+    const o = await h.store.orders.get(matchingId);
     assert.equal(o?.state, 'released');
     assert.equal(o?.downloadAttempts, 0, 'the order was not tried');
     assert.ok((await h.store.lockouts.list(h.now)).some((e) => e.key === eidKey(euicc.eid) && e.lockedUntil !== undefined), 'listed for the operator');
@@ -211,7 +211,7 @@ describe('matching-ID failures lock out the EID and the source', () => {
     assert.equal(entry?.lockouts, 1, 'locked once');
     assert.equal(entry?.failures, 0, 'no guess was looked up (or counted) while locked out');
     assertFailed((await authenticate(h, euicc, target, OTHER_SOURCE)).auth, '8.2.6/3.8', 'unknown matchingId');
-    assert.equal((await h.store.getOrder(target))?.downloadAttempts, 0, 'the right guess did not reach the order');
+    assert.equal((await h.store.orders.get(target))?.downloadAttempts, 0, 'the right guess did not reach the order');
     await h.store.lockouts.clear(sourceKey(OTHER_SOURCE));
   });
 });
@@ -256,17 +256,17 @@ describe('open sessions per source', () => {
 
   it('ended sessions (failed, cancelled) are purged before they expire, so the table stays bounded under a flood', async () => {
     const open = async (transactionId: string): Promise<void> => {
-      await h.store.createSession({ transactionId, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: h.now + HOUR, source: '192.0.2.1' }, h.now);
+      await h.store.sessions.create({ transactionId, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: h.now + HOUR, source: '192.0.2.1' }, h.now);
     };
     await open('PURGE-FAILED');
     await open('PURGE-CANCELLED');
     await open('PURGE-LIVE');
-    await h.store.setSessionState('PURGE-FAILED', ['initiated'], 'failed');
-    await h.store.setSessionState('PURGE-CANCELLED', ['initiated'], 'cancelled');
-    assert.ok((await h.store.purgeSessions(h.now)) >= 2);
-    assert.equal(await h.store.getSession('PURGE-FAILED'), undefined);
-    assert.equal(await h.store.getSession('PURGE-CANCELLED'), undefined);
-    assert.equal((await h.store.getSession('PURGE-LIVE'))?.state, 'initiated');
+    await h.store.sessions.setState('PURGE-FAILED', ['initiated'], 'failed');
+    await h.store.sessions.setState('PURGE-CANCELLED', ['initiated'], 'cancelled');
+    assert.ok((await h.store.sessions.purge(h.now)) >= 2);
+    assert.equal(await h.store.sessions.get('PURGE-FAILED'), undefined);
+    assert.equal(await h.store.sessions.get('PURGE-CANCELLED'), undefined);
+    assert.equal((await h.store.sessions.get('PURGE-LIVE'))?.state, 'initiated');
   });
 });
 

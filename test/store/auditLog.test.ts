@@ -45,13 +45,13 @@ after(async () => {
 /** A store whose audit trail holds five rows: three orders imported, one released, one delivered. */
 async function storeWithTrail(config: DatabaseConfig): Promise<SmdpStore> {
   const store = new SmdpStore(await openDatabase(config), box);
-  await store.insertOrder(newOrder('AUDIT-ORDER-1'), NOW);
-  await store.insertOrder(newOrder('AUDIT-ORDER-2', { released: false }), NOW + 1);
-  await store.insertOrder(newOrder('AUDIT-ORDER-3'), NOW + 2);
-  assert.equal(await store.releaseOrder('AUDIT-ORDER-2', NOW + 3), true);
-  await store.createSession({ transactionId: 'T1', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW + 60_000 }, NOW);
-  assert.equal(await store.authenticateSession('T1', { eid: '89049032123451234512345678901235', euiccCertificate: Buffer.from('c'), matchingId: 'AUDIT-ORDER-1', smdpSignature2: Buffer.from('s') }, NOW), true);
-  assert.equal(await store.deliver('T1', 'AUDIT-ORDER-1', NOW + 4), true);
+  await store.orders.insert(newOrder('AUDIT-ORDER-1'), NOW);
+  await store.orders.insert(newOrder('AUDIT-ORDER-2', { released: false }), NOW + 1);
+  await store.orders.insert(newOrder('AUDIT-ORDER-3'), NOW + 2);
+  assert.equal(await store.orders.release('AUDIT-ORDER-2', NOW + 3), true);
+  await store.sessions.create({ transactionId: 'T1', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW + 60_000 }, NOW);
+  assert.equal(await store.sessions.authenticate('T1', { eid: '89049032123451234512345678901235', euiccCertificate: Buffer.from('c'), matchingId: 'AUDIT-ORDER-1', smdpSignature2: Buffer.from('s') }, NOW), true);
+  assert.equal(await store.sessions.deliver('T1', 'AUDIT-ORDER-1', NOW + 4), true);
   return store;
 }
 
@@ -78,8 +78,8 @@ for (const engine of ENGINES) {
         assert.ok(rows.every((r) => !JSON.stringify(r).includes('AUDIT-ORDER')));
         assert.deepEqual((await store.audit.list({ matchingId: 'AUDIT-ORDER-2' })).map((r) => r.seq), [2, 4]);
         // A refused change writes nothing: a duplicate import, a second release.
-        await assert.rejects(store.insertOrder(newOrder('AUDIT-ORDER-1'), NOW));
-        assert.equal(await store.releaseOrder('AUDIT-ORDER-2', NOW), false);
+        await assert.rejects(store.orders.insert(newOrder('AUDIT-ORDER-1'), NOW));
+        assert.equal(await store.orders.release('AUDIT-ORDER-2', NOW), false);
         const verified = await store.audit.verify();
         assert.deepEqual(verified, { rows: 5, head: rows[4]!.hash });
       } finally {
@@ -140,7 +140,7 @@ for (const engine of ENGINES) {
     const b = new SmdpStore(await openDatabase(config), box);
     try {
       // Each store's remembered head goes stale when the other appends.
-      for (let i = 0; i < 6; i++) await (i % 2 === 0 ? a : b).insertOrder(newOrder(`ALTERNATE-${i}`), NOW + i);
+      for (let i = 0; i < 6; i++) await (i % 2 === 0 ? a : b).orders.insert(newOrder(`ALTERNATE-${i}`), NOW + i);
       // A change whose transaction rolls back after its audit row: a's head names a row that does not exist.
       await assert.rejects(
         a.db.transaction().execute(async (trx) => {
@@ -149,8 +149,8 @@ for (const engine of ENGINES) {
         }),
         /roll back/,
       );
-      await a.insertOrder(newOrder('AFTER-ROLLBACK'), NOW + 11);
-      await b.insertOrder(newOrder('AFTER-ROLLBACK-B'), NOW + 12);
+      await a.orders.insert(newOrder('AFTER-ROLLBACK'), NOW + 11);
+      await b.orders.insert(newOrder('AFTER-ROLLBACK-B'), NOW + 12);
       const verified = await a.audit.verify();
       assert.equal(verified.firstBad, undefined);
       assert.equal(verified.rows, 8);
@@ -171,7 +171,7 @@ describe('audit trail under concurrency (PostgreSQL)', () => {
     try {
       const n = 30;
       await Promise.all(
-        Array.from({ length: n }, (_, i) => (i % 2 === 0 ? a : b).insertOrder(newOrder(`CONCURRENT-${i}`), NOW + i)),
+        Array.from({ length: n }, (_, i) => (i % 2 === 0 ? a : b).orders.insert(newOrder(`CONCURRENT-${i}`), NOW + i)),
       );
       const verified = await a.audit.verify();
       assert.equal(verified.firstBad, undefined);

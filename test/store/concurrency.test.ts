@@ -53,14 +53,14 @@ for (const engine of ENGINES) {
           const matchingId = `CONC-${i}`;
           const iccid = `89494499999999${String(i).padStart(5, '0')}`;
           const transactionId = `TX-CONC-${i}`;
-          await store.insertOrder({ matchingId, iccid, profileName: 'p', serviceProviderName: 'sp', profileClass: 2, profilePackage: Buffer.from('pkg') }, NOW);
-          await store.createSession({ transactionId, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW + 60_000 }, NOW);
-          await store.authenticateSession(transactionId, { eid: EID, euiccCertificate: Buffer.alloc(1), matchingId, smdpSignature2: Buffer.alloc(1) }, NOW);
-          assert.equal(await store.deliver(transactionId, matchingId, NOW), true);
+          await store.orders.insert({ matchingId, iccid, profileName: 'p', serviceProviderName: 'sp', profileClass: 2, profilePackage: Buffer.from('pkg') }, NOW);
+          await store.sessions.create({ transactionId, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW + 60_000 }, NOW);
+          await store.sessions.authenticate(transactionId, { eid: EID, euiccCertificate: Buffer.alloc(1), matchingId, smdpSignature2: Buffer.alloc(1) }, NOW);
+          assert.equal(await store.sessions.deliver(transactionId, matchingId, NOW), true);
           pirTransactions.push(transactionId);
           iccids.push(iccid);
         }
-        await store.insertOrder({ matchingId: 'CONC-LIMITED', iccid: '8949449999999999999', profileName: 'p', serviceProviderName: 'sp', profileClass: 2, profilePackage: Buffer.from('pkg'), maxDownloadAttempts: 7 }, NOW);
+        await store.orders.insert({ matchingId: 'CONC-LIMITED', iccid: '8949449999999999999', profileName: 'p', serviceProviderName: 'sp', profileClass: 2, profilePackage: Buffer.from('pkg'), maxDownloadAttempts: 7 }, NOW);
       } finally {
         await store.close();
       }
@@ -95,7 +95,7 @@ for (const engine of ENGINES) {
         if (engine.exactCap) assert.equal(Number(open.n), 10, 'the cap holds across processes');
         // PostgreSQL (read committed): concurrent inserts may each miss the other's row, at most one per concurrent writer.
         else assert.ok(Number(open.n) >= 10 && Number(open.n) <= 10 + 2 * 8, `open sessions ${open.n}`);
-        assert.equal((await check.getOrder('CONC-3'))?.state, 'installed');
+        assert.equal((await check.orders.get('CONC-3'))?.state, 'installed');
       } finally {
         await check.close();
       }

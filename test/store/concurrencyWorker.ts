@@ -56,25 +56,25 @@ for (let i = 0; i < plan.failures; i++) jobs.push(() => store.lockouts.recordFai
 for (let i = 0; i < plan.sessions; i++) {
   jobs.push(async () => {
     const session = { transactionId: `W${plan.worker}-${i}-${randomBytes(4).toString('hex')}`, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: plan.now + 60_000, source: 'flood' };
-    if (await store.createSession(session, plan.now, { maxOpen: plan.sessionCap, unlessLocked: 'auth:flood' })) sessionsOpened++;
+    if (await store.sessions.create(session, plan.now, { maxOpen: plan.sessionCap, unlessLocked: 'auth:flood' })) sessionsOpened++;
   });
 }
 plan.pirTransactions.forEach((transactionId, i) => {
   jobs.push(async () => {
-    if ((await store.recordInstallationResult(transactionId, plan.eid, 1_000 + i, undefined, true, plan.now)) === 'recorded') pirsRecorded++;
+    if ((await store.notifications.recordInstallationResult(transactionId, plan.eid, 1_000 + i, undefined, true, plan.now)) === 'recorded') pirsRecorded++;
   });
 });
 for (let round = 0; round < plan.notificationRounds; round++) {
   plan.iccids.forEach((iccid, i) => {
     const seq = 1_000_000 * (plan.worker + 1) + 1_000 * round + i;
     jobs.push(async () => {
-      if ((await store.recordOtherNotification(plan.eid, seq, 'enable', iccid, plan.now)) === 'recorded') notificationsRecorded++;
+      if ((await store.notifications.recordOther(plan.eid, seq, 'enable', iccid, plan.now)) === 'recorded') notificationsRecorded++;
     });
   });
 }
 for (let i = 0; i < plan.attempts; i++) {
   jobs.push(async () => {
-    if ((await store.countDownloadAttempt(plan.limitedOrder, plan.now)) === 'counted') attemptsCounted++;
+    if ((await store.orders.countDownloadAttempt(plan.limitedOrder, plan.now)) === 'counted') attemptsCounted++;
   });
 }
 // Interleave the kinds, several at a time (as a worker serving concurrent requests does).

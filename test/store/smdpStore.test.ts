@@ -30,7 +30,7 @@ function newOrder(matchingId: string, extra: Partial<NewOrder> = {}): NewOrder {
 }
 
 async function session(store: SmdpStore, id: string, expiresAt = NOW + 60_000): Promise<void> {
-  await store.createSession({ transactionId: id, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt }, NOW);
+  await store.sessions.create({ transactionId: id, curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt }, NOW);
 }
 
 interface Engine {
@@ -212,8 +212,8 @@ describe('migration 0003 on an existing database', () => {
     await legacy.destroy();
     const store = new SmdpStore(await openDatabase({ engine: 'sqlite', file }), box);
     try {
-      assert.equal((await store.getOrder('M1'))?.deliveredEid, 'OWNER');
-      assert.equal((await store.getOrder('M2'))?.deliveredEid, undefined);
+      assert.equal((await store.orders.get('M1'))?.deliveredEid, 'OWNER');
+      assert.equal((await store.orders.get('M2'))?.deliveredEid, undefined);
     } finally {
       await store.close();
     }
@@ -236,9 +236,9 @@ describe('migration 0004 on an existing database', () => {
     await legacy.destroy();
     const store = new SmdpStore(await openDatabase({ engine: 'sqlite', file }), box);
     try {
-      assert.equal((await store.getOrderByMatchingId('OLD-ORDER'))?.eidOnly, false);
-      assert.equal(await store.getEidOnlyOrder('89049032100000000000000000000041'), undefined);
-      assert.equal((await store.getSession('TX0'))?.euiccCiKeyId, 'cc');
+      assert.equal((await store.orders.getByMatchingId('OLD-ORDER'))?.eidOnly, false);
+      assert.equal(await store.orders.getEidOnly('89049032100000000000000000000041'), undefined);
+      assert.equal((await store.sessions.get('TX0'))?.euiccCiKeyId, 'cc');
     } finally {
       await store.close();
     }
@@ -261,11 +261,11 @@ describe('migration 0008 on an existing database', () => {
     await legacy.destroy();
     const store = new SmdpStore(await openDatabase({ engine: 'sqlite', file }), box);
     try {
-      assert.ok((await store.openProfilePackage('OLD-8')).equals(profile));
-      const found = await store.getOrderWithPackage('OLD-8');
+      assert.ok((await store.orders.openPackage('OLD-8')).equals(profile));
+      const found = await store.orders.getWithPackage('OLD-8');
       assert.ok(found?.openProfilePackage().equals(profile));
       assert.equal(found?.order.bppEuiccOtpk, undefined, 'no retry key without retained secrets');
-      assert.equal(await store.retainedBinding('OLD-8', 'E8', Buffer.alloc(65, 4)), undefined);
+      assert.equal(await store.orders.retainedBinding('OLD-8', 'E8', Buffer.alloc(65, 4)), undefined);
     } finally {
       await store.close();
     }
@@ -284,245 +284,245 @@ for (const engine of ENGINES) {
     });
 
     it('stores orders with the package sealed at rest, refuses a duplicate matching ID', async () => {
-      await store.insertOrder(newOrder('A1', { eid: '89049032100000000000000000000017', ccHash: Buffer.alloc(32, 1) }), NOW);
-      const o = await store.getOrder('A1');
+      await store.orders.insert(newOrder('A1', { eid: '89049032100000000000000000000017', ccHash: Buffer.alloc(32, 1) }), NOW);
+      const o = await store.orders.get('A1');
       assert.equal(o?.state, 'released');
       assert.equal(o?.eid, '89049032100000000000000000000017');
       assert.ok(o?.ccHash?.equals(Buffer.alloc(32, 1)));
       const raw = await store.db.selectFrom('smdp_order_packages').select('package_sealed').where('matching_id', '=', 'A1').executeTakeFirstOrThrow();
       assert.equal(Buffer.from(raw.package_sealed).includes(Buffer.from('OPc')), false);
-      assert.ok((await store.openProfilePackage('A1')).equals(newOrder('A1').profilePackage));
-      await assert.rejects(store.insertOrder(newOrder('A1'), NOW), (e: unknown) => e instanceof McimError && e.code === 'ORDER_EXISTS');
+      assert.ok((await store.orders.openPackage('A1')).equals(newOrder('A1').profilePackage));
+      await assert.rejects(store.orders.insert(newOrder('A1'), NOW), (e: unknown) => e instanceof McimError && e.code === 'ORDER_EXISTS');
     });
 
     it('session life cycle: authenticate once, deliver once, PIR once', async () => {
-      await store.insertOrder(newOrder('B1'), NOW);
+      await store.orders.insert(newOrder('B1'), NOW);
       await session(store, 'T1');
       const auth = { eid: 'E', euiccCertificate: Buffer.from('cert'), matchingId: 'B1', smdpSignature2: Buffer.alloc(64) };
-      assert.equal(await store.authenticateSession('T1', auth, NOW), true);
-      assert.equal(await store.authenticateSession('T1', auth, NOW), false);
-      assert.equal(await store.deliver('T1', 'B1', NOW), true);
-      assert.equal(await store.deliver('T1', 'B1', NOW), false);
-      assert.equal((await store.getOrder('B1'))?.state, 'downloaded');
-      assert.equal(await store.recordInstallationResult('T1', 'E', 1, undefined, true, NOW), 'recorded');
-      assert.equal(await store.recordInstallationResult('T1', 'E', 1, undefined, false, NOW), 'replayed');
-      assert.equal((await store.getOrder('B1'))?.state, 'installed');
+      assert.equal(await store.sessions.authenticate('T1', auth, NOW), true);
+      assert.equal(await store.sessions.authenticate('T1', auth, NOW), false);
+      assert.equal(await store.sessions.deliver('T1', 'B1', NOW), true);
+      assert.equal(await store.sessions.deliver('T1', 'B1', NOW), false);
+      assert.equal((await store.orders.get('B1'))?.state, 'downloaded');
+      assert.equal(await store.notifications.recordInstallationResult('T1', 'E', 1, undefined, true, NOW), 'recorded');
+      assert.equal(await store.notifications.recordInstallationResult('T1', 'E', 1, undefined, false, NOW), 'replayed');
+      assert.equal((await store.orders.get('B1'))?.state, 'installed');
     });
 
     it('an expired session cannot be authenticated', async () => {
       await session(store, 'T2', NOW - 1);
-      assert.equal(await store.authenticateSession('T2', { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'x', smdpSignature2: Buffer.alloc(1) }, NOW), false);
+      assert.equal(await store.sessions.authenticate('T2', { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'x', smdpSignature2: Buffer.alloc(1) }, NOW), false);
     });
 
     it('a failed delivery (order no longer released) rolls the session back', async () => {
-      await store.insertOrder(newOrder('C1'), NOW);
+      await store.orders.insert(newOrder('C1'), NOW);
       for (const id of ['T3', 'T4']) {
         await session(store, id);
-        await store.authenticateSession(id, { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'C1', smdpSignature2: Buffer.alloc(1) }, NOW);
+        await store.sessions.authenticate(id, { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'C1', smdpSignature2: Buffer.alloc(1) }, NOW);
       }
-      const results = await Promise.all([store.deliver('T3', 'C1', NOW), store.deliver('T4', 'C1', NOW)]);
+      const results = await Promise.all([store.sessions.deliver('T3', 'C1', NOW), store.sessions.deliver('T4', 'C1', NOW)]);
       assert.deepEqual(results.filter(Boolean).length, 1, 'exactly one session delivers the profile');
-      const states = [(await store.getSession('T3'))?.state, (await store.getSession('T4'))?.state].sort();
+      const states = [(await store.sessions.get('T3'))?.state, (await store.sessions.get('T4'))?.state].sort();
       assert.deepEqual(states, ['authenticated', 'delivered']);
     });
 
     it('confirmation code attempts are counted atomically under concurrency', async () => {
-      await store.insertOrder(newOrder('D1', { ccHash: Buffer.alloc(32) }), NOW);
-      const results = await Promise.all(Array.from({ length: 12 }, () => store.recordCcFailure('D1', 3, NOW)));
+      await store.orders.insert(newOrder('D1', { ccHash: Buffer.alloc(32) }), NOW);
+      const results = await Promise.all(Array.from({ length: 12 }, () => store.orders.recordCcFailure('D1', 3, NOW)));
       const counted = results.filter((r) => r !== undefined);
       assert.equal(counted.length, 3, 'only three failures are counted before the lock');
       assert.deepEqual(counted.map((r) => r!.attempts).sort(), [1, 2, 3]);
       assert.equal(counted.filter((r) => r!.locked).length, 1);
-      const o = await store.getOrder('D1');
+      const o = await store.orders.get('D1');
       assert.equal(o?.state, 'error');
       assert.equal(o?.ccAttempts, 3);
     });
 
     it('cancel keeps or fails the order by reason, once', async () => {
-      await store.insertOrder(newOrder('E1'), NOW);
+      await store.orders.insert(newOrder('E1'), NOW);
       await session(store, 'T5');
-      await store.authenticateSession('T5', { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'E1', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.cancel('T5', 'error', 'rejected', NOW), true);
-      assert.equal(await store.cancel('T5', 'error', 'rejected', NOW), false);
-      assert.equal((await store.getOrder('E1'))?.state, 'error');
+      await store.sessions.authenticate('T5', { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'E1', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.sessions.cancel('T5', 'error', 'rejected', NOW), true);
+      assert.equal(await store.sessions.cancel('T5', 'error', 'rejected', NOW), false);
+      assert.equal((await store.orders.get('E1'))?.state, 'error');
     });
 
     it('other notifications are recorded once; delete moves an installed order', async () => {
-      await store.insertOrder(newOrder('F1', { iccid: '8949000000000000017' }), NOW);
+      await store.orders.insert(newOrder('F1', { iccid: '8949000000000000017' }), NOW);
       await store.db.updateTable('smdp_orders').set({ state: 'installed', delivered_eid: 'E9' }).where('matching_id', '=', 'F1').execute();
-      assert.equal(await store.recordOtherNotification('E9', 7, 'delete', '8949000000000000017', NOW), 'recorded');
-      assert.equal(await store.recordOtherNotification('E9', 7, 'delete', '8949000000000000017', NOW), 'replayed');
-      assert.equal((await store.getOrder('F1'))?.state, 'deleted');
+      assert.equal(await store.notifications.recordOther('E9', 7, 'delete', '8949000000000000017', NOW), 'recorded');
+      assert.equal(await store.notifications.recordOther('E9', 7, 'delete', '8949000000000000017', NOW), 'replayed');
+      assert.equal((await store.orders.get('F1'))?.state, 'deleted');
     });
 
     it('H2: delivery records the EID; notifications from another EID change and record nothing', async () => {
-      await store.insertOrder(newOrder('G1', { iccid: '8949000000000000025' }), NOW);
+      await store.orders.insert(newOrder('G1', { iccid: '8949000000000000025' }), NOW);
       await session(store, 'T6');
-      await store.authenticateSession('T6', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'G1', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.deliver('T6', 'G1', NOW), true);
-      assert.equal((await store.getOrder('G1'))?.deliveredEid, 'OWNER');
-      assert.equal(await store.recordInstallationResult('T6', 'OWNER', 1, '8949000000000000025', true, NOW), 'recorded');
-      assert.equal(await store.recordOtherNotification('THIEF', 1, 'delete', '8949000000000000025', NOW), 'foreign');
-      assert.equal(await store.recordOtherNotification('THIEF', 2, 'disable', '8949000000000000025', NOW), 'foreign');
-      assert.equal((await store.getOrder('G1'))?.state, 'installed');
+      await store.sessions.authenticate('T6', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'G1', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.sessions.deliver('T6', 'G1', NOW), true);
+      assert.equal((await store.orders.get('G1'))?.deliveredEid, 'OWNER');
+      assert.equal(await store.notifications.recordInstallationResult('T6', 'OWNER', 1, '8949000000000000025', true, NOW), 'recorded');
+      assert.equal(await store.notifications.recordOther('THIEF', 1, 'delete', '8949000000000000025', NOW), 'foreign');
+      assert.equal(await store.notifications.recordOther('THIEF', 2, 'disable', '8949000000000000025', NOW), 'foreign');
+      assert.equal((await store.orders.get('G1'))?.state, 'installed');
       const recorded = await store.db.selectFrom('smdp_notifications').select('notification_key').where('eid', '=', 'THIEF').execute();
       assert.deepEqual(recorded, []);
-      assert.equal(await store.recordOtherNotification('OWNER', 2, 'delete', '8949000000000000025', NOW), 'recorded');
-      assert.equal((await store.getOrder('G1'))?.state, 'deleted');
+      assert.equal(await store.notifications.recordOther('OWNER', 2, 'delete', '8949000000000000025', NOW), 'recorded');
+      assert.equal((await store.orders.get('G1'))?.state, 'deleted');
     });
 
     it('H3: cancel after delivery re-releases the order bound to the delivering EID', async () => {
-      await store.insertOrder(newOrder('H1'), NOW);
+      await store.orders.insert(newOrder('H1'), NOW);
       await session(store, 'T7');
-      await store.authenticateSession('T7', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'H1', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.deliver('T7', 'H1', NOW), true);
-      assert.equal(await store.cancel('T7', 'released', 'postponed', NOW), true);
-      const o = await store.getOrder('H1');
+      await store.sessions.authenticate('T7', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'H1', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.sessions.deliver('T7', 'H1', NOW), true);
+      assert.equal(await store.sessions.cancel('T7', 'released', 'postponed', NOW), true);
+      const o = await store.orders.get('H1');
       assert.deepEqual([o?.state, o?.eid], ['released', 'OWNER']);
       // Cancelled before delivery: released as it was, for any eUICC.
-      await store.insertOrder(newOrder('H2'), NOW);
+      await store.orders.insert(newOrder('H2'), NOW);
       await session(store, 'T8');
-      await store.authenticateSession('T8', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'H2', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.cancel('T8', 'released', 'postponed', NOW), true);
-      const o2 = await store.getOrder('H2');
+      await store.sessions.authenticate('T8', { eid: 'OWNER', euiccCertificate: Buffer.alloc(1), matchingId: 'H2', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.sessions.cancel('T8', 'released', 'postponed', NOW), true);
+      const o2 = await store.orders.get('H2');
       assert.deepEqual([o2?.state, o2?.eid], ['released', undefined]);
     });
 
     it('M3: purgeSessions deletes expired sessions, keeps live ones and a delivering one awaiting its PIR; createSession purges every N', async () => {
       const later = NOW + 120_000;
-      await store.insertOrder(newOrder('P1'), NOW);
+      await store.orders.insert(newOrder('P1'), NOW);
       await session(store, 'P-DELIVERED');
-      await store.authenticateSession('P-DELIVERED', { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'P1', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.deliver('P-DELIVERED', 'P1', NOW), true);
+      await store.sessions.authenticate('P-DELIVERED', { eid: 'E', euiccCertificate: Buffer.alloc(1), matchingId: 'P1', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.sessions.deliver('P-DELIVERED', 'P1', NOW), true);
       await session(store, 'P-INITIATED');
       await session(store, 'P-CANCELLED');
-      await store.setSessionState('P-CANCELLED', ['initiated'], 'cancelled');
+      await store.sessions.setState('P-CANCELLED', ['initiated'], 'cancelled');
       await session(store, 'P-LIVE', later + 60_000);
-      assert.ok((await store.purgeSessions(later)) >= 2);
-      assert.equal(await store.getSession('P-INITIATED'), undefined);
-      assert.equal(await store.getSession('P-CANCELLED'), undefined);
-      assert.equal((await store.getSession('P-LIVE'))?.state, 'initiated');
-      assert.equal((await store.getSession('P-DELIVERED'))?.state, 'delivered', 'the PIR is verified with this session');
-      assert.equal(await store.recordInstallationResult('P-DELIVERED', 'E', 9, undefined, true, later), 'recorded');
-      await store.purgeSessions(later);
-      assert.equal(await store.getSession('P-DELIVERED'), undefined);
-      assert.equal((await store.getOrder('P1'))?.deliveredEid, 'E');
+      assert.ok((await store.sessions.purge(later)) >= 2);
+      assert.equal(await store.sessions.get('P-INITIATED'), undefined);
+      assert.equal(await store.sessions.get('P-CANCELLED'), undefined);
+      assert.equal((await store.sessions.get('P-LIVE'))?.state, 'initiated');
+      assert.equal((await store.sessions.get('P-DELIVERED'))?.state, 'delivered', 'the PIR is verified with this session');
+      assert.equal(await store.notifications.recordInstallationResult('P-DELIVERED', 'E', 9, undefined, true, later), 'recorded');
+      await store.sessions.purge(later);
+      assert.equal(await store.sessions.get('P-DELIVERED'), undefined);
+      assert.equal((await store.orders.get('P1'))?.deliveredEid, 'E');
 
       const frequent = new SmdpStore(store.db, box, { purgeSessionsEvery: 2 });
-      await frequent.createSession({ transactionId: 'P-OLD', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW }, NOW);
-      await frequent.createSession({ transactionId: 'P-NEW1', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: later + 1 }, later);
-      assert.equal(await store.getSession('P-OLD'), undefined, 'purged by the second insert');
-      assert.equal((await store.getSession('P-NEW1'))?.state, 'initiated');
+      await frequent.sessions.create({ transactionId: 'P-OLD', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW }, NOW);
+      await frequent.sessions.create({ transactionId: 'P-NEW1', curve: 'P-256', ciKeyId: 'aa', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: later + 1 }, later);
+      assert.equal(await store.sessions.get('P-OLD'), undefined, 'purged by the second insert');
+      assert.equal((await store.sessions.get('P-NEW1'))?.state, 'initiated');
     });
 
     it('L6: the confirmation code hash is sealed at rest, bound to its order; a bare legacy hash stays readable', async () => {
       const cc = Buffer.alloc(32, 0x5a);
-      await store.insertOrder(newOrder('L1', { ccHash: cc }), NOW);
-      await store.insertOrder(newOrder('L2', { ccHash: cc }), NOW);
+      await store.orders.insert(newOrder('L1', { ccHash: cc }), NOW);
+      await store.orders.insert(newOrder('L2', { ccHash: cc }), NOW);
       const raw = async (id: string): Promise<string> =>
         (await store.db.selectFrom('smdp_orders').select('cc_hash').where('matching_id', '=', id).executeTakeFirstOrThrow()).cc_hash!;
       const sealed = await raw('L1');
       assert.equal(sealed.includes(cc.toString('hex')), false);
       assert.notEqual(sealed, await raw('L2'), 'no two orders store the same value for the same code');
-      assert.ok((await store.getOrder('L1'))?.ccHash?.equals(cc));
+      assert.ok((await store.orders.get('L1'))?.ccHash?.equals(cc));
       await store.db.updateTable('smdp_orders').set({ cc_hash: sealed }).where('matching_id', '=', 'L2').execute();
-      await assert.rejects(store.getOrder('L2'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
+      await assert.rejects(store.orders.get('L2'), (e: unknown) => e instanceof McimError && e.code === 'TAMPERED');
       await store.db.updateTable('smdp_orders').set({ cc_hash: Buffer.alloc(32, 7).toString('hex') }).where('matching_id', '=', 'L2').execute();
-      assert.ok((await store.getOrder('L2'))?.ccHash?.equals(Buffer.alloc(32, 7)));
+      assert.ok((await store.orders.get('L2'))?.ccHash?.equals(Buffer.alloc(32, 7)));
     });
 
     it('EID-only orders: found by EID (oldest released first), never by a presented matching ID; a matching ID never by EID', async () => {
       const eid = '89049032100000000000000000000025';
-      await assert.rejects(store.insertOrder(newOrder('EO-NOEID', { eidOnly: true }), NOW), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
-      assert.equal(await store.getOrder('EO-NOEID'), undefined);
-      await store.insertOrder(newOrder('EO-WITH-MATCHING-ID', { eid }), NOW - 10);
-      assert.equal(await store.getEidOnlyOrder(eid), undefined, 'an order with a matching ID is not an EID-only order');
-      await store.insertOrder(newOrder('eid-only:second', { eid, eidOnly: true }), NOW + 1);
-      await store.insertOrder(newOrder('eid-only:first', { eid, eidOnly: true }), NOW);
-      await store.insertOrder(newOrder('eid-only:other', { eid: '89049032100000000000000000000033', eidOnly: true }), NOW - 20);
-      const first = await store.getEidOnlyOrder(eid);
+      await assert.rejects(store.orders.insert(newOrder('EO-NOEID', { eidOnly: true }), NOW), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');
+      assert.equal(await store.orders.get('EO-NOEID'), undefined);
+      await store.orders.insert(newOrder('EO-WITH-MATCHING-ID', { eid }), NOW - 10);
+      assert.equal(await store.orders.getEidOnly(eid), undefined, 'an order with a matching ID is not an EID-only order');
+      await store.orders.insert(newOrder('eid-only:second', { eid, eidOnly: true }), NOW + 1);
+      await store.orders.insert(newOrder('eid-only:first', { eid, eidOnly: true }), NOW);
+      await store.orders.insert(newOrder('eid-only:other', { eid: '89049032100000000000000000000033', eidOnly: true }), NOW - 20);
+      const first = await store.orders.getEidOnly(eid);
       assert.equal(first?.matchingId, 'eid-only:first');
       assert.equal(first?.eidOnly, true);
-      assert.equal(await store.getOrderByMatchingId('eid-only:first'), undefined);
-      assert.equal((await store.getOrderByMatchingId('EO-WITH-MATCHING-ID'))?.eidOnly, false);
-      assert.equal((await store.getOrder('eid-only:first'))?.eid, eid);
+      assert.equal(await store.orders.getByMatchingId('eid-only:first'), undefined);
+      assert.equal((await store.orders.getByMatchingId('EO-WITH-MATCHING-ID'))?.eidOnly, false);
+      assert.equal((await store.orders.get('eid-only:first'))?.eid, eid);
       await session(store, 'EO-T1');
-      await store.authenticateSession('EO-T1', { eid, euiccCertificate: Buffer.alloc(1), matchingId: 'eid-only:first', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.deliver('EO-T1', 'eid-only:first', NOW), true);
-      assert.equal((await store.getEidOnlyOrder(eid))?.matchingId, 'eid-only:second', 'a delivered order is no longer pending');
+      await store.sessions.authenticate('EO-T1', { eid, euiccCertificate: Buffer.alloc(1), matchingId: 'eid-only:first', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.sessions.deliver('EO-T1', 'eid-only:first', NOW), true);
+      assert.equal((await store.orders.getEidOnly(eid))?.matchingId, 'eid-only:second', 'a delivered order is no longer pending');
     });
 
     it('a session keeps its two CIs: the credential\'s and the eUICC chain\'s (euiccCiPKIdToBeUsed), the latter defaulting to the former', async () => {
-      await store.createSession({ transactionId: 'CI-T1', curve: 'P-256', ciKeyId: 'aa', euiccCiKeyId: 'bb', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW + 60_000 }, NOW);
-      const s = await store.getSession('CI-T1');
+      await store.sessions.create({ transactionId: 'CI-T1', curve: 'P-256', ciKeyId: 'aa', euiccCiKeyId: 'bb', euiccChallenge: randomBytes(16), serverChallenge: randomBytes(16), expiresAt: NOW + 60_000 }, NOW);
+      const s = await store.sessions.get('CI-T1');
       assert.deepEqual([s?.ciKeyId, s?.euiccCiKeyId], ['aa', 'bb']);
       await session(store, 'CI-T2');
-      const t = await store.getSession('CI-T2');
+      const t = await store.sessions.get('CI-T2');
       assert.deepEqual([t?.ciKeyId, t?.euiccCiKeyId], ['aa', 'aa']);
     });
 
     it('issue 7: order limits and StoreMetadata data round-trip; unreleased orders are released once', async () => {
       const owner = Buffer.from('8003 00f110'.replace(' ', ''), 'hex');
-      await store.insertOrder(
+      await store.orders.insert(
         newOrder('I7-1', { released: false, expiresAt: NOW + 1000, maxDownloadAttempts: 2, profilePolicyRules: 0b110, profileOwner: owner, iconType: 1, icon: Buffer.from('png') }),
         NOW,
       );
-      const o = await store.getOrder('I7-1');
+      const o = await store.orders.get('I7-1');
       assert.deepEqual(
         [o?.state, o?.expiresAt, o?.maxDownloadAttempts, o?.downloadAttempts, o?.profilePolicyRules, o?.profileOwner, o?.iconType, o?.icon?.toString()],
         ['confirmed', NOW + 1000, 2, 0, 0b110, owner, 1, 'png'],
       );
-      assert.equal(await store.countDownloadAttempt('I7-1', NOW), 'unavailable', 'not counted before release');
-      assert.equal(await store.releaseOrder('I7-1', NOW), true);
-      assert.equal(await store.releaseOrder('I7-1', NOW), false);
-      assert.equal(await store.releaseOrder('NO-SUCH', NOW), false);
-      await store.insertOrder(newOrder('I7-2'), NOW);
-      const plain = await store.getOrder('I7-2');
+      assert.equal(await store.orders.countDownloadAttempt('I7-1', NOW), 'unavailable', 'not counted before release');
+      assert.equal(await store.orders.release('I7-1', NOW), true);
+      assert.equal(await store.orders.release('I7-1', NOW), false);
+      assert.equal(await store.orders.release('NO-SUCH', NOW), false);
+      await store.orders.insert(newOrder('I7-2'), NOW);
+      const plain = await store.orders.get('I7-2');
       assert.deepEqual([plain?.expiresAt, plain?.maxDownloadAttempts, plain?.profilePolicyRules, plain?.profileOwner, plain?.icon], [undefined, undefined, undefined, undefined, undefined]);
     });
 
     it('issue 7: download attempts are counted atomically under concurrency; the one past the limit puts the order in error', async () => {
-      await store.insertOrder(newOrder('I7-3', { maxDownloadAttempts: 3 }), NOW);
-      const results = await Promise.all(Array.from({ length: 10 }, () => store.countDownloadAttempt('I7-3', NOW)));
+      await store.orders.insert(newOrder('I7-3', { maxDownloadAttempts: 3 }), NOW);
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.orders.countDownloadAttempt('I7-3', NOW)));
       assert.equal(results.filter((r) => r === 'counted').length, 3);
       assert.equal(results.filter((r) => r === 'exceeded').length, 1, 'exactly one attempt moves the order to error');
-      const o = await store.getOrder('I7-3');
+      const o = await store.orders.get('I7-3');
       assert.deepEqual([o?.state, o?.downloadAttempts, o?.errorReason], ['error', 3, 'maximum download attempts exceeded']);
-      await store.insertOrder(newOrder('I7-4'), NOW);
-      for (let i = 0; i < 5; i++) assert.equal(await store.countDownloadAttempt('I7-4', NOW), 'counted', 'no limit set');
+      await store.orders.insert(newOrder('I7-4'), NOW);
+      for (let i = 0; i < 5; i++) assert.equal(await store.orders.countDownloadAttempt('I7-4', NOW), 'counted', 'no limit set');
     });
 
     it('issue 7: the binding secrets are retained sealed for their one-time key only, kept on a kept cancel, dropped on error', async () => {
       const bpp = Buffer.from('binding secrets: shared secret, hostId, PPKs');
       const otpk = Buffer.alloc(65, 4);
       for (const [id, txid, orderState] of [['I7-R1', 'T20', 'released'], ['I7-R2', 'T21', 'error']] as const) {
-        await store.insertOrder(newOrder(id), NOW);
+        await store.orders.insert(newOrder(id), NOW);
         await session(store, txid);
-        await store.authenticateSession(txid, { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: id, smdpSignature2: Buffer.alloc(1) }, NOW);
-        assert.equal(await store.deliver(txid, id, NOW, { secrets: bpp, euiccOtpk: otpk }), true);
+        await store.sessions.authenticate(txid, { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: id, smdpSignature2: Buffer.alloc(1) }, NOW);
+        assert.equal(await store.sessions.deliver(txid, id, NOW, { secrets: bpp, euiccOtpk: otpk }), true);
         const raw = await store.db.selectFrom('smdp_orders').select('binding_sealed').where('matching_id', '=', id).executeTakeFirstOrThrow();
         assert.equal(Buffer.from(raw.binding_sealed!).includes(Buffer.from('shared secret')), false, 'sealed at rest');
-        assert.ok((await store.getOrder(id))?.bppEuiccOtpk?.equals(otpk));
-        assert.ok((await store.retainedBinding(id, 'E7', otpk))?.equals(bpp));
-        assert.equal(await store.retainedBinding(id, 'E7', Buffer.alloc(65, 5)), undefined, 'another one-time key gets nothing');
-        assert.equal(await store.retainedBinding(id, 'E8', otpk), undefined, 'another eUICC gets nothing');
-        assert.equal(await store.cancel(txid, orderState, 'cancelled', NOW), true);
-        const after = await store.getOrder(id);
+        assert.ok((await store.orders.get(id))?.bppEuiccOtpk?.equals(otpk));
+        assert.ok((await store.orders.retainedBinding(id, 'E7', otpk))?.equals(bpp));
+        assert.equal(await store.orders.retainedBinding(id, 'E7', Buffer.alloc(65, 5)), undefined, 'another one-time key gets nothing');
+        assert.equal(await store.orders.retainedBinding(id, 'E8', otpk), undefined, 'another eUICC gets nothing');
+        assert.equal(await store.sessions.cancel(txid, orderState, 'cancelled', NOW), true);
+        const after = await store.orders.get(id);
         assert.equal(after?.state, orderState);
         if (orderState === 'released') {
-          assert.ok((await store.retainedBinding(id, 'E7', otpk))?.equals(bpp));
+          assert.ok((await store.orders.retainedBinding(id, 'E7', otpk))?.equals(bpp));
           assert.equal(after?.eid, 'E7');
         } else {
           assert.equal(after?.bppEuiccOtpk, undefined);
-          assert.equal(await store.retainedBinding(id, 'E7', otpk), undefined);
+          assert.equal(await store.orders.retainedBinding(id, 'E7', otpk), undefined);
         }
       }
       // Delivered without binding secrets (nothing to retain): no retry key on the order.
-      await store.insertOrder(newOrder('I7-R3'), NOW);
+      await store.orders.insert(newOrder('I7-R3'), NOW);
       await session(store, 'T22');
-      await store.authenticateSession('T22', { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: 'I7-R3', smdpSignature2: Buffer.alloc(1) }, NOW);
-      assert.equal(await store.deliver('T22', 'I7-R3', NOW), true);
-      assert.equal((await store.getOrder('I7-R3'))?.bppEuiccOtpk, undefined);
+      await store.sessions.authenticate('T22', { eid: 'E7', euiccCertificate: Buffer.alloc(1), matchingId: 'I7-R3', smdpSignature2: Buffer.alloc(1) }, NOW);
+      assert.equal(await store.sessions.deliver('T22', 'I7-R3', NOW), true);
+      assert.equal((await store.orders.get('I7-R3'))?.bppEuiccOtpk, undefined);
     });
 
     it('reopening runs no migration twice', async () => {

@@ -282,7 +282,7 @@ async function startServer(
 async function startEs2plus(data: SmdpDataDir, store: SmdpStore, host: string, es2: Es2Settings, logger: Logger): Promise<{ port: number; close: () => Promise<void> }> {
   const kek = es2.kekFile === undefined ? data.atRestKey : AtRestKey.resolve(es2.kekFile, { file: es2.kekFile, env: {} });
   const tenants = new OperatorTenants(store.db);
-  const profiles = new OperatorProfiles(store.db, store, new ProfileStock(store.db, kek.box()));
+  const profiles = new OperatorProfiles(store.db, store.orders, new ProfileStock(store.db, kek.box()));
   const app = createEs2plusServer({
     tls: data.tls,
     context: { address: data.address, tenants, profiles, limits: es2.limits, now: Date.now },

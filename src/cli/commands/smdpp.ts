@@ -152,7 +152,7 @@ export async function smdppRelease(matchingId: string, dataDir: string): Promise
   requireSmdpDataDir(dataDir);
   const store = await openSmdpStore(initSmdpDataDir(dataDir));
   try {
-    if (!(await store.releaseOrder(matchingId, Date.now()))) {
+    if (!(await store.orders.release(matchingId, Date.now()))) {
       throw new McimError('ORDER_NOT_RELEASABLE', `no order with matching ID '${matchingId}' is waiting for release`);
     }
   } finally {

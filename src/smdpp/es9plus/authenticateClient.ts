@@ -29,12 +29,12 @@ const UNKNOWN_MATCHING_ID = 'unknown matchingId';
  */
 async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: string, client: ClientInfo): Promise<Order> {
   if (matchingId === undefined || matchingId === '') {
-    const order = await ctx.store.getEidOnlyOrder(eid);
+    const order = await ctx.store.orders.getEidOnly(eid);
     if (order === undefined) throw fail('eidRefused', `no pending order for the EID ${eid}`);
     return order;
   }
   if (await matchingIdLocked(ctx, eid, client.address)) throw fail('matchingIdRefused', UNKNOWN_MATCHING_ID);
-  const order = await ctx.store.getOrderByMatchingId(matchingId);
+  const order = await ctx.store.orders.getByMatchingId(matchingId);
   if (order === undefined) {
     await recordMatchingIdFailure(ctx, eid, client.address);
     throw fail('matchingIdRefused', UNKNOWN_MATCHING_ID);
@@ -52,7 +52,7 @@ async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: 
  */
 async function claim(ctx: SmdpContext, transactionId: Buffer, client: ClientInfo): Promise<Session> {
   const id = transactionId.toString('hex').toUpperCase();
-  const claimed = await ctx.store.claimSession(id, ctx.now());
+  const claimed = await ctx.store.sessions.claim(id, ctx.now());
   if (claimed !== undefined) return claimed;
   await activeSession(ctx, transactionId, ['initiated'], client.notes);
   throw fail('unknownTransaction', `transactionId ${id} is already being authenticated or has ended`);
@@ -75,7 +75,7 @@ export async function authenticateClient(
   try {
     return await authenticate(ctx, request.transactionId, response, session, client);
   } catch (e) {
-    await ctx.store.setSessionState(session.transactionId, ['authenticating'], 'failed');
+    await ctx.store.sessions.setState(session.transactionId, ['authenticating'], 'failed');
     // An eUICC's error answer costs no verification: counting it would let anyone lock a shared address out for free.
     if (response.type !== 'authenticateResponseError') await recordAuthenticationFailure(ctx, e, client.address);
     throw e;
@@ -121,7 +121,7 @@ async function authenticate(
   const bppEuiccOtpk = bppEuiccOtpkFor(order, chain.eid);
   const smdpSigned2 = encode(SmdpSigned2, { transactionId, ccRequiredFlag: order.ccHash !== undefined, ...(bppEuiccOtpk ? { bppEuiccOtpk } : {}) });
   const smdpSignature2 = signPlain(credential.dpPb.privateKey, Buffer.concat([smdpSigned2, signatureTlv(ok.euiccSignature1)]));
-  const bound = await ctx.store.authenticateSession(
+  const bound = await ctx.store.sessions.authenticate(
     session.transactionId,
     { eid: chain.eid, euiccCertificate: chain.leaf.der, matchingId: order.matchingId, smdpSignature2 },
     ctx.now(),

@@ -53,7 +53,7 @@ export async function cancelSession(ctx: SmdpContext, request: Es9Request<'cance
   if (signed.smdpOid !== ctx.oid) throw fail('invalidSmdpOid', `the cancel response names the SM-DP+ OID ${signed.smdpOid}`);
   const kept = ORDER_KEPT.has(signed.reason);
   const rejection = REJECTION_STATUS.get(signed.reason);
-  const cancelled = await ctx.store.cancel(session.transactionId, kept ? 'released' : 'error', `session cancelled by the eUICC (reason ${signed.reason})`, ctx.now(), (delivered) =>
+  const cancelled = await ctx.store.sessions.cancel(session.transactionId, kept ? 'released' : 'error', `session cancelled by the eUICC (reason ${signed.reason})`, ctx.now(), (delivered) =>
     rejection === undefined
       ? undefined
       : { notificationPointId: delivered ? NOTIFICATION_POINT.bppDownload : NOTIFICATION_POINT.eligibilityAndRetryLimit, status: 'Failed', statusCodeData: rejection },

@@ -30,7 +30,7 @@ async function checkConfirmationCode(ctx: SmdpContext, order: Order, transaction
   if (order.ccHash === undefined) return;
   if (hashCc === undefined) throw fail('ccMissing', 'this order requires a confirmation code');
   if (hashCc.length === 32 && timingSafeEqual(hashCc, expectedHashCc(order.ccHash, transactionId))) return;
-  const failure = await ctx.store.recordCcFailure(order.matchingId, ctx.maxConfirmationCodeAttempts, ctx.now(), ({ locked }) => ({
+  const failure = await ctx.store.orders.recordCcFailure(order.matchingId, ctx.maxConfirmationCodeAttempts, ctx.now(), ({ locked }) => ({
     notificationPointId: NOTIFICATION_POINT.confirmationFailure,
     status: 'Failed',
     statusCodeData: locked
@@ -38,7 +38,7 @@ async function checkConfirmationCode(ctx: SmdpContext, order: Order, transaction
       : { subjectCode: '8.2.7', reasonCode: '3.8', message: 'wrong confirmation code' },
   }));
   if (failure === undefined || failure.locked) {
-    await ctx.store.setSessionState(transactionId.toString('hex').toUpperCase(), ['authenticated'], 'failed');
+    await ctx.store.sessions.setState(transactionId.toString('hex').toUpperCase(), ['authenticated'], 'failed');
     throw fail('ccAttemptsExceeded', 'the confirmation code attempts are exhausted');
   }
   throw fail('ccRefused', `wrong confirmation code (${ctx.maxConfirmationCodeAttempts - failure.attempts} attempts left)`);
@@ -56,7 +56,7 @@ export async function getBoundProfilePackage(
   const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered'], client.notes);
   if (session.state === 'delivered') throw fail('profileUnavailable', 'the bound profile package of this session has already been delivered');
   if (response.type === 'downloadResponseError') {
-    await ctx.store.setSessionState(session.transactionId, ['authenticated'], 'failed');
+    await ctx.store.sessions.setState(session.transactionId, ['authenticated'], 'failed');
     throw fail('euiccVerificationFailed', `the eUICC refused the download (error ${response.value.downloadErrorCode})`);
   }
   const ok = response.value;
@@ -67,7 +67,7 @@ export async function getBoundProfilePackage(
   if (!verifyPlain(euiccKey, signedData, ok.euiccSignature2)) throw fail('euiccVerificationFailed', 'euiccSignature2 does not verify');
 
   const matchingId = session.matchingId!;
-  const found = await ctx.store.getOrderWithPackage(matchingId);
+  const found = await ctx.store.orders.getWithPackage(matchingId);
   if (found === undefined) throw fail('matchingIdRefused', 'the order of this session no longer exists');
   const order = found.order;
   if (order.state === 'error' && order.ccHash !== undefined && order.ccAttempts >= ctx.maxConfirmationCodeAttempts) {
@@ -85,7 +85,7 @@ export async function getBoundProfilePackage(
   const binding = bind(ctx, session, order, signed.euiccOtpk, credential.dpPb.privateKey, found.openProfilePackage(), again);
   const retained = { secrets: encodeBindingSecrets(binding.secrets), euiccOtpk: signed.euiccOtpk };
   const report = { notificationPointId: NOTIFICATION_POINT.bppDownload, status: 'Executed-Success' } as const;
-  if (!(await ctx.store.deliver(session.transactionId, matchingId, ctx.now(), retained, report))) {
+  if (!(await ctx.store.sessions.deliver(session.transactionId, matchingId, ctx.now(), retained, report))) {
     throw fail('profileUnavailable', 'the profile has already been delivered');
   }
   return { transactionId, boundProfilePackage: binding.bpp };

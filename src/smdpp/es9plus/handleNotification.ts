@@ -42,13 +42,13 @@ function iccidOf(iccid: Buffer | undefined): string | undefined {
 async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResult, raw: Buffer): Promise<NotificationResult> {
   const data = pir.profileInstallationResultData.value;
   const transactionId = data.transactionId.toString('hex').toUpperCase();
-  const session = await ctx.store.getSession(transactionId);
+  const session = await ctx.store.sessions.get(transactionId);
   if (session?.euiccCertificate === undefined || session.eid === undefined) return { outcome: 'discarded', reason: 'unknown transactionId' };
   if (data.smdpOid !== ctx.oid) return { outcome: 'discarded', reason: `the PIR names the SM-DP+ OID ${data.smdpOid}` };
   const key = ctx.certificates.parse(session.euiccCertificate).publicKey.key;
   if (!verifyPlain(key, pir.profileInstallationResultData.der, pir.euiccSignPIR)) return { outcome: 'discarded', reason: 'euiccSignPIR does not verify' };
   const success = data.finalResult.type === 'successResult';
-  const outcome = await ctx.store.recordInstallationResult(
+  const outcome = await ctx.store.notifications.recordInstallationResult(
     transactionId,
     session.eid,
     data.notificationMetadata.seqNumber,
@@ -94,7 +94,7 @@ async function otherNotification(ctx: SmdpContext, n: OtherSignedNotification, r
   // delivered to may report on it.
   const point = OPERATION_POINTS[operation];
   const report = point === undefined ? undefined : ({ notificationPointId: point, status: 'Executed-Success', resultData: raw } as const);
-  const outcome = await ctx.store.recordOtherNotification(eid, metadata.seqNumber, operation, iccid, ctx.now(), report);
+  const outcome = await ctx.store.notifications.recordOther(eid, metadata.seqNumber, operation, iccid, ctx.now(), report);
   if (outcome === 'foreign') return { outcome: 'discarded', reason: `no profile with ICCID ${iccid ?? '(none)'} was delivered to the eUICC ${eid}` };
   return { outcome };
 }

@@ -69,7 +69,7 @@ export async function initiateAuthentication(
   const transactionId = randomBytes(TRANSACTION_ID_LENGTH);
   const serverChallenge = randomBytes(CHALLENGE_LENGTH);
   const ciKeyId = credential.ci.subjectKeyIdentifier!;
-  const opened = await ctx.store.createSession(
+  const opened = await ctx.store.sessions.create(
     {
       transactionId: transactionId.toString('hex').toUpperCase(),
       curve: credential.curve,
