@@ -10,7 +10,7 @@ import {
   type ProfileElement,
 } from '../asn1/definitions/saip.js';
 import { McimError } from '../errors.js';
-import { CODE_KEY_REFERENCES, CODE_NAMES, type CodeName, type ProfileTypeRules } from './profileType.js';
+import { CODE_KEY_REFERENCES, CODE_NAMES, type CodeName, type ProfileTypeRules, type TuakLengths } from './profileType.js';
 
 function notPatchable(detail: string, cause?: unknown): McimError {
   return new McimError('TEMPLATE_NOT_PATCHABLE', `the profile template cannot be personalized in place: ${detail}`, cause === undefined ? undefined : { cause });
@@ -45,9 +45,20 @@ const MILENAGE_ID = 1;
 const TUAK_ID = 2;
 
 /**
+ * TUAK's algorithmOptions octet for the type's output lengths, in the coding mcim's eUICC reads (PEDefinitions gives
+ * none; src/euicc/usim/akaAlgorithm.ts tuakParams): b3-b1 RES (0 32, 1 64, 2 128, 3 256 bits), b5-b4 MAC (0 64, 1 128,
+ * 2 256), b6 CK 256, b7 IK 256. The card then computes the lengths the AuC is given with the subscriber.
+ */
+export function tuakAlgorithmOptions(t: TuakLengths): number {
+  const res = [4, 8, 16, 32].indexOf(t.resLength);
+  const mac = [8, 16, 32].indexOf(t.macLength);
+  return res | (mac << 3) | (t.ckLength === 32 ? 0x20 : 0) | (t.ikLength === 32 ? 0x40 : 0);
+}
+
+/**
  * The template a profile type stores: the operator's package with every PE-AKAParameter that carries its own algorithm
- * set to the type's (Milenage or TUAK, K of the type's length and OPc/TOPc zero until personalized; TUAK's Keccak
- * iterations), and the ProfileHeader's mandatory services naming that algorithm (milenage, tuak128 or tuak256) instead of
+ * set to the type's (Milenage or TUAK, K of the type's length and OPc/TOPc zero until personalized; TUAK's output
+ * lengths in algorithmOptions and its Keccak iterations), and the ProfileHeader's mandatory services naming that algorithm (milenage, tuak128 or tuak256) instead of
  * usim-test-algorithm. Everything else is kept. Done once, through the codec.
  */
 export function prepareTemplate(template: Buffer, rules: ProfileTypeRules): Buffer {
@@ -63,6 +74,7 @@ export function prepareTemplate(template: Buffer, rules: ProfileTypeRules): Buff
     p.key = Buffer.alloc(rules.keyLength);
     p.opc = Buffer.alloc(rules.algorithm === 'milenage' ? 16 : 32);
     if (rules.algorithm === 'tuak') {
+      p.algorithmOptions = Buffer.of(tuakAlgorithmOptions(rules.tuak!));
       // DER leaves out a value equal to its DEFAULT (1).
       if (rules.tuak!.keccakIterations === 1) delete p.numberOfKeccak;
       else p.numberOfKeccak = rules.tuak!.keccakIterations;
@@ -191,6 +203,9 @@ export function planPersonalization(template: Buffer, rules: ProfileTypeRules): 
     const wanted = rules.algorithm === 'milenage' ? MILENAGE_ID : TUAK_ID;
     if (p.algorithmID !== wanted || p.key.length !== rules.keyLength || p.opc.length !== opcLength) {
       throw notPatchable(`a PE-AKAParameter is not ${rules.algorithm} with a ${rules.keyLength}-byte K and ${opcLength}-byte OPc (prepare the template first)`);
+    }
+    if (rules.algorithm === 'tuak' && (p.algorithmOptions[0] !== tuakAlgorithmOptions(rules.tuak!) || (p.numberOfKeccak ?? 1) !== rules.tuak!.keccakIterations)) {
+      throw notPatchable("a PE-AKAParameter's TUAK output lengths or Keccak iterations are not the type's (prepare the template first)");
     }
     keys.push(offsetOf(elements, { name: 'AKA key', get: () => Buffer.from(p.key), set: (b) => (p.key = Buffer.from(b)) }, template));
     opcs.push(offsetOf(elements, { name: 'AKA opc', get: () => Buffer.from(p.opc), set: (b) => (p.opc = Buffer.from(b)) }, template));

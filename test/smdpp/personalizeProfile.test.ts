@@ -14,6 +14,7 @@ import { McimError } from '../../src/errors.js';
 import { luhnDigit, personalizeProfiles } from '../../src/smdpp/generateProfiles.js';
 import { MAX_TEMPLATE_SIZE, personalize, planPersonalization, prepareTemplate, readPersonalizedContents, type PatchPlan } from '../../src/smdpp/personalizeProfile.js';
 import { CODE_NAMES, checkProfileTypeRules, type ProfileTypeRules } from '../../src/smdpp/profileType.js';
+import { tuakParams } from '../../src/euicc/usim/akaAlgorithm.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
 
 const FIXTURES = readdirSync(fixturePath('ts48')).filter((f) => f.endsWith('.der'));
@@ -155,6 +156,25 @@ describe('profile type rules', () => {
     }
   });
 
+  it("TUAK: the prepared template gives the card the type's output lengths and Keccak iterations (algorithmOptions as the eUICC reads it)", () => {
+    let combinations = 0;
+    for (const macLength of [8, 16, 32])
+      for (const resLength of [4, 8, 16, 32])
+        for (const ckLength of [16, 32])
+          for (const ikLength of [16, 32]) {
+            const keccakIterations = 1 + (combinations % 3);
+            const tuakRules = checkProfileTypeRules({ algorithm: 'tuak', keyLength: 32, op: TOP, tuak: { macLength, resLength, ckLength, ikLength, keccakIterations } });
+            const plan = planPersonalization(prepareTemplate(template, tuakRules), tuakRules);
+            const params = decodeProfilePackage(plan.template).elements.flatMap((e) => (e.type === 'akaParameter' && e.value.algoConfiguration.type === 'algoParameter' ? [e.value.algoConfiguration.value] : []));
+            assert.equal(params.length, 2);
+            for (const p of params) {
+              assert.deepEqual(tuakParams(p.algorithmOptions[0]!, p.numberOfKeccak ?? 1), { macBits: macLength * 8, resBits: resLength * 8, ckBits: ckLength * 8, ikBits: ikLength * 8, keccakIterations });
+            }
+            combinations++;
+          }
+    assert.equal(combinations, 48);
+  });
+
   it('generation refuses ranges that overflow or leave the prefixes', () => {
     const rules = checkProfileTypeRules({ op: OP, iccidPrefix: '8988', imsiPrefix: '00101' });
     const plan = planPersonalization(prepareTemplate(template, rules), rules);
@@ -252,5 +272,11 @@ describe('hostile templates', () => {
     assert.throws(() => planPersonalization(template, rules), notPatchable);
     const tuak = ALGORITHMS[2]!.rules;
     assert.throws(() => planPersonalization(prepareTemplate(template, rules), tuak), notPatchable);
+    // Prepared for TUAK with other output lengths or Keccak iterations: the card would not compute what the AuC does.
+    const otherLengths = checkProfileTypeRules({ algorithm: 'tuak', keyLength: 32, op: TOP, tuak: { resLength: 16, keccakIterations: 3 } });
+    const otherIterations = checkProfileTypeRules({ algorithm: 'tuak', keyLength: 32, op: TOP });
+    assert.throws(() => planPersonalization(prepareTemplate(template, otherLengths), tuak), notPatchable);
+    assert.throws(() => planPersonalization(prepareTemplate(template, otherIterations), tuak), notPatchable);
+    assert.ok(planPersonalization(prepareTemplate(template, tuak), tuak));
   });
 });
