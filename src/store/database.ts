@@ -249,9 +249,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // next query opens a new one; without a listener its 'error' event would end the process.
     pool.on('error', () => undefined);
     db = new Kysely<McimTables>({ dialect: new PostgresDialect({ pool }) });
-    if (config.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(config.schema)}`.execute(db);
   }
   try {
+    if (config.engine === 'postgres' && config.schema !== undefined) await createSchema(db, config.schema);
     let schema: string | undefined;
     if (config.engine === 'postgres') {
       // The schema the tables go to: the configured one, or the connection's current schema (public by default).
@@ -266,6 +266,20 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     throw e;
   }
   return db;
+}
+
+/**
+ * CREATE SCHEMA IF NOT EXISTS is not safe against itself: of processes creating one schema at once (several servers or
+ * a server and a CLI command starting on a new schema), all but one fail with a unique violation on pg_namespace
+ * (23505), raised only once the winner has committed, so the schema then exists and the loser carries on.
+ */
+async function createSchema(db: Database, schema: string): Promise<void> {
+  try {
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code !== '23505' && code !== '42P06') throw e;
+  }
 }
 
 async function migrate(db: Database, engine: 'sqlite' | 'postgres', schema: string | undefined): Promise<void> {

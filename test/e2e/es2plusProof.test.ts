@@ -128,7 +128,7 @@ describe('issue 9 proof: every TS.48 profile and TUAK-256, ordered over ES2+, do
     await tenants.addCertificate('op1', { fingerprint: createHash('sha256').update(operator.der).digest('hex'), subject: 'CN=operator proof', notBefore: 0, notAfter: Date.now() + 3_600_000 }, Date.now());
     es2 = createEs2plusServer({
       tls: data.tls,
-      context: { address: data.address, tenants, profiles: new OperatorProfiles(store.db, store, stock), limits: DEFAULT_ORDER_LIMITS, now: Date.now },
+      context: { address: data.address, tenants, profiles: new OperatorProfiles(store.db, store.orders, stock), limits: DEFAULT_ORDER_LIMITS, now: Date.now },
       onInternalError: (e) => assert.fail(String(e)),
     });
     await es2.listen({ host: '127.0.0.1', port: 0 });
