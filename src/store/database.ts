@@ -294,7 +294,8 @@ async function migrate(db: Database, engine: 'sqlite' | 'postgres', schema: stri
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? '(unknown)';
-    throw new McimError('MIGRATION_FAILED', `database migration ${failed} failed`, { cause: error });
+    const reason = error instanceof Error ? `: ${error.message}` : '';
+    throw new McimError('MIGRATION_FAILED', `database migration ${failed} failed${reason}`, { cause: error });
   }
 }
 
