@@ -114,8 +114,9 @@ export class OperatorProfiles {
         .where('iccid', '=', what.iccid)
         .where('operator', '=', operator)
         .where('state', '=', 'available')
+        .returning(['iccid', 'profile_type'])
         .executeTakeFirst();
-      if (rowsOf(r.numUpdatedRows) === 1) return { allocated: (await this.get(operator, what.iccid))! };
+      if (r !== undefined) return { allocated: reserved(r.iccid, r.profile_type, state, what.eid) };
       return { refused: (await this.get(operator, what.iccid)) === undefined ? 'iccid-unknown' : 'iccid-in-use' };
     }
     const type = await this.#db.selectFrom('stock_profile_types').select('operator').where('name', '=', what.profileType).executeTakeFirst();
@@ -124,7 +125,7 @@ export class OperatorProfiles {
     const candidate = sql<string>`(SELECT iccid FROM stock_profiles WHERE profile_type = ${what.profileType} AND state = 'available' ORDER BY iccid LIMIT 1${lock})`;
     const r = await this.#db.updateTable('stock_profiles').set(set).where('iccid', '=', candidate).where('state', '=', 'available').returning('iccid').executeTakeFirst();
     if (r === undefined) return { refused: 'type-unavailable' };
-    return { allocated: (await this.get(operator, r.iccid))! };
+    return { allocated: reserved(r.iccid, what.profileType, state, what.eid) };
   }
 
   /** The profile package of an allocated or linked profile, opened with the operator's data key (for ConfirmOrder). */
@@ -162,7 +163,14 @@ export class OperatorProfiles {
         // The stock row's change is undone with the transaction.
         throw new MatchingIdTaken();
       }
-      return { confirmed: (await this.#read(trx, operator, iccid))! };
+      const confirmed: OperatorProfile = {
+        ...current,
+        state: order.released === false ? 'confirmed' : 'released',
+        eid: order.eid,
+        orderKey: order.matchingId,
+        matchingId: order.eidOnly === true ? undefined : order.matchingId,
+      };
+      return { confirmed };
     }).catch((e: unknown) => {
       if (e instanceof MatchingIdTaken) return { refused: 'matching-id-in-use' as const };
       throw e;
@@ -201,6 +209,11 @@ export class OperatorProfiles {
       return { cancelled: { ...current, state: final, eid: undefined, orderKey: undefined, matchingId: undefined } };
     });
   }
+}
+
+/** A profile DownloadOrder just reserved, as the update that reserved it returned it. */
+function reserved(iccid: string, profileType: string, state: 'allocated' | 'linked', eid: string | undefined): OperatorProfile {
+  return { iccid, profileType, state, eid, orderKey: undefined, matchingId: undefined };
 }
 
 /** Thrown inside ConfirmOrder's transaction to roll it back when the matching ID is taken. */

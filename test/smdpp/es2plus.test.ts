@@ -242,6 +242,13 @@ for (const engine of ENGINES) {
       const released = (await profiles.get('op-a', a0!))!;
       await h.store.db.updateTable('smdp_orders').set({ state: 'downloaded' }).where('matching_id', '=', released.orderKey!).execute();
       assertFailed(await call('cancelOrder', { iccid: a0, matchingId: released.matchingId, finalProfileStatusIndicator: 'Available' }), '8.2.1', '3.3');
+      // A download that ended in error (attempts spent, installation failed): CancelOrder puts the profile back.
+      await h.store.db.updateTable('smdp_orders').set({ state: 'error' }).where('matching_id', '=', released.orderKey!).execute();
+      assert.equal((await profiles.get('op-a', a0!))?.state, 'error');
+      assertFailed(await call('releaseProfile', { iccid: a0 }), '8.2.1', '3.5');
+      assertFailed(await call('confirmOrder', { iccid: a0, releaseFlag: true }), '8.2.1', '3.3');
+      assertOk(await call('cancelOrder', { iccid: a0, matchingId: released.matchingId, finalProfileStatusIndicator: 'Available' }));
+      assert.equal((await profiles.get('op-a', a0!))?.state, 'available');
     });
 
     describe('HandleDownloadProgressInfo from the outbox', () => {
@@ -270,7 +277,7 @@ for (const engine of ENGINES) {
 
       it('is delivered once accepted, retried with backoff until then, never after, and only to the order\'s operator', async () => {
         const [a0] = await iccids('op-a');
-        const order = (await h.store.orders.get((await profiles.get('op-a', a0!))!.orderKey!))!;
+        const order = { iccid: a0!, operator: 'op-a', profileType: 'iot-a' } as never;
         const endpointPort = (endpoint.address() as AddressInfo).port;
         await h.store.db.withTables<{ es2_operators: { operator: string; callback_url: string | null; callback_ca: string | null } }>()
           .updateTable('es2_operators').set({ callback_url: `https://127.0.0.1:${endpointPort}`, callback_ca: callbackTls.cert }).where('operator', '=', 'op-a').execute();
