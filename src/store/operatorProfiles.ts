@@ -1,11 +1,11 @@
 // The profile life cycle an operator drives over ES2+ (SGP.22 5.3.1-5.3.4): stock rows go available -> allocated/linked -> ordered; from ConfirmOrder on the order row carries the state (confirmed, released, downloaded, installed, error).
 import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, McimTables, OrderState } from './database.js';
-import type { ProfileStock } from './profileStock.js';
+import type { ProfileStock, StockState } from './profileStock.js';
 import type { NewOrder, SmdpOrders } from './smdpOrders.js';
 
 /** The states of a stock row: 'ordered' hands the profile's state on to its order (`order_key`). */
-export type StockLifecycleState = 'available' | 'allocated' | 'linked' | 'ordered' | 'unavailable';
+export type StockLifecycleState = StockState;
 
 /** A profile's state as an operator sees it (SGP.22 5.3); 'deleted': the eUICC reported the profile deleted. */
 export type ProfileState = Exclude<StockLifecycleState, 'ordered'> | OrderState;

@@ -6,8 +6,13 @@ import { timeOf, type Database, type McimTables } from './database.js';
 import { OperatorDataKeys } from './operatorDataKeys.js';
 import { SecretBox } from './secretBox.js';
 
-/** 'available': in stock; 'allocated': taken by a claim (later states belong to the order that takes it). */
-export type StockState = 'available' | 'allocated';
+/**
+ * 'available': in stock; 'allocated' / 'linked': reserved by ES2+ DownloadOrder (linked: to an EID) or a claim;
+ * 'ordered': ConfirmOrder made its order, which carries the state on; 'unavailable': withdrawn for good (SGP.22 3.1.6).
+ */
+export type StockState = 'available' | 'allocated' | 'linked' | 'ordered' | 'unavailable';
+
+export const STOCK_STATES: readonly StockState[] = ['available', 'allocated', 'linked', 'ordered', 'unavailable'];
 
 interface DataKeysTable {
   operator: string;

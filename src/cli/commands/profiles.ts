@@ -9,7 +9,7 @@ import { initSmdpDataDir, openSmdpStore, requireSmdpDataDir } from '../../smdpp/
 import { EXPORT_FORMATS, exportSubscribers, type ExportFormat } from '../../smdpp/exportSubscribers.js';
 import { generateStock, type GenerateProgress, type GenerateResult } from '../../smdpp/generateProfiles.js';
 import { CODE_NAMES, type PublicProfileTypeRules } from '../../smdpp/profileType.js';
-import { ProfileStock, type StockState } from '../../store/profileStock.js';
+import { ProfileStock, STOCK_STATES, type StockState } from '../../store/profileStock.js';
 import { AtRestKey } from '../../store/secretBox.js';
 import { parseWholeNumber } from '../wholeNumber.js';
 
@@ -128,10 +128,7 @@ export async function profilesStock(o: StockCliOptions): Promise<StockTypeReport
       profileType: t.name,
       operator: t.operator,
       rules: JSON.parse(t.rules) as PublicProfileTypeRules,
-      counts: {
-        available: counts.find((c) => c.profileType === t.name && c.state === 'available')?.count ?? 0,
-        allocated: counts.find((c) => c.profileType === t.name && c.state === 'allocated')?.count ?? 0,
-      },
+      counts: Object.fromEntries(STOCK_STATES.map((state) => [state, counts.find((c) => c.profileType === t.name && c.state === state)?.count ?? 0])) as Record<StockState, number>,
     }));
   });
 }
@@ -193,7 +190,11 @@ export async function profilesExport(o: ExportCliOptions, stdout: NodeJS.Writabl
 function stockText(types: readonly StockTypeReport[]): string {
   if (types.length === 0) return 'no profile types (add one with mcim profiles type add)\n';
   return types
-    .map((t) => `${t.profileType}  operator ${t.operator}  ${t.rules.algorithm} K ${t.rules.keyLength * 8} bits  available ${t.counts.available}  allocated ${t.counts.allocated}\n`)
+    .map((t) => {
+      // Every profile type shows what is available and allocated; the later states once a profile reached them.
+      const states = STOCK_STATES.filter((s) => s === 'available' || s === 'allocated' || t.counts[s] > 0).map((s) => `${s} ${t.counts[s]}`);
+      return `${t.profileType}  operator ${t.operator}  ${t.rules.algorithm} K ${t.rules.keyLength * 8} bits  ${states.join('  ')}\n`;
+    })
     .join('');
 }
 
