@@ -1,5 +1,5 @@
 // The eIM's registry and package queue (SGP.32 v1.2 2.11.1.1 counters and association tokens, 3.1.1 eIM package retrieval): devices, tags, packages per EID, results and notifications stored.
-import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { McimError } from '../errors.js';
 import { timeOf, type Database, type McimTables } from './database.js';
 
@@ -434,13 +434,6 @@ export class EimStore {
     const next = change(current);
     if (next === undefined) return;
     await trx.updateTable('eim_devices').set({ profiles: JSON.stringify(next), profiles_reported_at: now }).where('eid', '=', eid).execute();
-  }
-
-  /** Counts rows, for tests and status pages: devices, open packages. */
-  async counts(): Promise<{ devices: number; openPackages: number }> {
-    const d = await this.#db.selectFrom('eim_devices').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
-    const p = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM eim_packages WHERE state IN ('pending', 'sent')`.execute(this.#db);
-    return { devices: Number(d.n), openPackages: Number(p.rows[0]?.n ?? 0) };
   }
 }
 
