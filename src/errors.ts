@@ -147,6 +147,17 @@ export const ERROR_CODES = {
   FILE_SYSTEM_LIMIT: "A profile's file system beyond a bound of the USIM (file count, file size, record count, total bytes, depth).",
   INVALID_FILE_SYSTEM: "A profile's file system that cannot be built: a bad file descriptor, a duplicated or reserved file ID, contents beyond a file.",
 
+  // eIM (src/eim, EimError) and its registry (src/store/eimStore.ts).
+  DEVICE_EXISTS: 'A device with this EID is already in the eIM registry.',
+  DEVICE_NOT_FOUND: 'No device with this EID in the eIM registry.',
+  INVALID_PACKAGE: 'An eIM package the eIM refuses to issue: PSMOs and eCOs mixed, empty, two enables or two disables, listProfileInfo after a profile change, a tag list with the EID tag, or beyond a size bound.',
+  COUNTER_EXHAUSTED: "The device's eIM counter has reached the highest value an eUICC accepts (0x7FFFFF): no package can be issued.",
+  RESULT_SIGNATURE_INVALID: "An eUICC signature on a package result or notification does not verify with the device's registered eUICC certificate.",
+  UNKNOWN_TRANSACTION: 'A package result for an eimTransactionId the eIM never sent to this device.',
+  RESULT_MISMATCH: "A package result whose eimId, counter or kind is not the package's.",
+  RESULT_REPLAYED: 'A package result for a transaction already completed with another result.',
+  NOTIFICATION_UNATTRIBUTABLE: 'A notification the eIM cannot attribute to a registered device (no EID or certificate in it).',
+
   // IPA (src/ipa, IpaError and the errors of the eUICC and SM-DP+ it relays).
   INVALID_EUICC_RESPONSE: 'The eUICC answered with data that does not parse or does not belong to the session.',
   INVALID_SERVER_RESPONSE: 'The SM-DP+ answered with data that does not parse or does not belong to the session.',
@@ -156,6 +167,7 @@ export const ERROR_CODES = {
   ES10_RESULT: 'An ES10 function answered with an error result (Es10ResultError.result).',
   ES9PLUS_FAILED: 'An ES9+ function answered Failed (Es9PlusError.subjectCode/reasonCode).',
   ES9PLUS_EXPIRED: 'An ES9+ function answered Expired.',
+  ESIPA_FAILED: 'An ESipa function answered with an error: a Failed status, an HTTP refusal, or an eimPackageError other than noEimPackageAvailable (EsipaError.esipaCode).',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -94,3 +94,19 @@ export class Es9PlusError extends McimError {
     this.serverMessage = data.message;
   }
 }
+
+/** An ESipa function of the eIM answered with an error: a Failed status, an HTTP refusal, or an ESipa error code. */
+export class EsipaError extends McimError {
+  declare readonly code: 'ESIPA_FAILED';
+  readonly function: string;
+  /** The ESipa error code (eimPackageError, provideEimPackageResultError...), when the eIM answered with one. */
+  readonly esipaCode: number | undefined;
+  /** The HTTP status, when the eIM refused the request at the HTTP level. */
+  readonly httpStatus: number | undefined;
+  constructor(fn: string, message: string, o: { esipaCode?: number; httpStatus?: number } = {}) {
+    super('ESIPA_FAILED', `ESipa ${fn}: ${message}`);
+    this.function = fn;
+    this.esipaCode = o.esipaCode;
+    this.httpStatus = o.httpStatus;
+  }
+}

@@ -58,6 +58,8 @@ export interface DownloadOptions {
   readonly deviceInfo?: DeviceInfo;
   readonly http?: HttpsClientOptions;
   readonly onProgress?: (step: DownloadStep, detail: string) => void;
+  /** Receives the ProfileInstallationResult (BF37) as the eUICC returned it, success or error (an eIM trigger's result carries it). */
+  readonly onInstallationResult?: (pir: Buffer) => void;
 }
 
 export interface DownloadResult {
@@ -180,6 +182,7 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
     });
     progress('installing', `${bpp.length} bytes`);
     const pir = await session.guard(() => loadBoundProfilePackage(es10, bpp), CancelSessionReason.loadBppExecutionError);
+    options.onInstallationResult?.(pir.der);
     const pirData = pir.value.profileInstallationResultData.value;
     const seqNumber = pirData.notificationMetadata.seqNumber;
 

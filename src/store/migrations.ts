@@ -319,5 +319,65 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('es2_progress_outbox_operator').on('es2_progress_outbox').columns(['operator', 'id']).execute();
       },
     },
+    // The eIM (issue 10, SGP.32 v1.2): its device registry (EID, eUICC and EUM certificates, association, the counter of
+    // the last package issued, last contact, the profiles as last reported), tags, the queue of packages per EID keyed
+    // by eimTransactionId, and the sequence numbers of the results and notifications it has stored (EimAcknowledgements).
+    '0013_eim': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('eim_devices')
+          .addColumn('eid', 'text', (c) => c.primaryKey())
+          .addColumn('eim_id', 'text', (c) => c.notNull())
+          .addColumn('euicc_certificate', bin, (c) => c.notNull())
+          .addColumn('eum_certificate', bin, (c) => c.notNull())
+          .addColumn('ci_key_id', 'text', (c) => c.notNull())
+          .addColumn('association_token', 'integer', (c) => c.notNull())
+          .addColumn('counter', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('profiles', 'text')
+          .addColumn('profiles_reported_at', 'bigint')
+          .addColumn('last_contact_at', 'bigint')
+          .addColumn('state_change_cause', 'integer')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('eim_device_tags')
+          .addColumn('eid', 'text', (c) => c.notNull().references('eim_devices.eid').onDelete('cascade'))
+          .addColumn('tag', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('eim_device_tags_pk', ['eid', 'tag'])
+          .execute();
+        await db.schema.createIndex('eim_device_tags_tag').on('eim_device_tags').columns(['tag', 'eid']).execute();
+        await db.schema
+          .createTable('eim_packages')
+          .addColumn('id', engine === 'sqlite' ? 'integer' : 'bigserial', (c) => c.primaryKey())
+          .addColumn('eim_transaction_id', 'text', (c) => c.notNull().unique())
+          .addColumn('eid', 'text', (c) => c.notNull().references('eim_devices.eid').onDelete('cascade'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('counter', 'bigint')
+          .addColumn('request', bin, (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('result', bin)
+          .addColumn('outcome', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('sent_at', 'bigint')
+          .addColumn('done_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('eim_packages_open')
+          .on('eim_packages')
+          .columns(['eid', 'id'])
+          .where(sql.ref('state'), 'in', [sql.lit('pending'), sql.lit('sent')])
+          .execute();
+        await db.schema
+          .createTable('eim_received')
+          .addColumn('eid', 'text', (c) => c.notNull().references('eim_devices.eid').onDelete('cascade'))
+          .addColumn('seq_number', 'bigint', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('eim_transaction_id', 'text')
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('eim_received_pk', ['eid', 'seq_number'])
+          .execute();
+      },
+    },
   };
 }

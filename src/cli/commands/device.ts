@@ -21,6 +21,7 @@ import { parseConnectOverride, type HttpsClientOptions } from '../../ipa/httpsCl
 import { listProfiles, manageProfile, type ProfileOperation, type ProfileOperationResult, type ProfileSummary } from '../../ipa/localProfileManagement.js';
 import { listPendingNotifications, sendPendingNotifications, type DeliveryReport, type NotificationSummary } from '../../ipa/notifications.js';
 import { downloadProfile, type DownloadResult } from '../../ipa/profileDownload.js';
+import { DEFAULT_MAX_PACKAGES, runIpad, type IpadReport } from '../../ipa/ipad.js';
 import { UsimClient, type UsimAuthenticateAnswer } from '../../ipa/usimClient.js';
 import { parseHexArg } from './aka.js';
 
@@ -279,6 +280,14 @@ function formatDownload(r: DownloadResult): string {
   ].join('\n') + '\n';
 }
 
+function formatIpadReport(r: IpadReport): string {
+  const lines = [`eUICC ${r.eid}, eIM ${r.eimId}`];
+  if (r.keptResultsDelivered > 0) lines.push(`${r.keptResultsDelivered} kept package result(s) delivered`);
+  for (const p of r.packages) lines.push(`${p.kind}: ${p.outcome}${p.acknowledged.length > 0 ? ` (acknowledged ${p.acknowledged.join(', ')})` : ''}`);
+  lines.push(`${r.notificationsDelivered} notification(s) delivered`, r.idle ? 'idle: no package left' : 'stopped at --max-packages: packages may remain');
+  return `${lines.join('\n')}\n`;
+}
+
 function formatOperation(r: ProfileOperationResult): string {
   return `${r.operation}d ${r.iccid}\n${r.notifications.map(formatNotification).join('')}`;
 }
@@ -377,6 +386,30 @@ export function registerDevice(program: Command, write: (text: string) => void =
       if (list.some((n) => 'delivered' in n && !n.delivered)) process.exitCode = 1;
     });
 
+  addNetwork(addCommon(device.command('run').description("one IPAd cycle (SGP.32 3.1.1): deliver kept results, poll the eIM, execute its packages, report, deliver notifications; ends when the eIM has none left or at --max-packages")))
+    .option('--eim <url>', "the eIM (https://host[:port]); default: the FQDN of the eUICC's only eIM")
+    .addOption(new Option('--binding <binding>', 'ESipa binding').choices(['asn1', 'json']).default('asn1'))
+    .option('--eim-ca <pem>', "trusted CA certificate file for the eIM's TLS (repeatable)", collect)
+    .option('--eim-connect <host:port>', "connect there instead of resolving the eIM's address")
+    .addOption(new Option('--max-packages <n>', `packages executed at most (default ${DEFAULT_MAX_PACKAGES})`).argParser((v) => parseWholeNumber(v, '--max-packages', 1, 1024)))
+    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127)))
+    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number }) => {
+      const smdpHttp = httpOptions(o);
+      const eimHttp = httpOptions({ ...(o.eimCa === undefined ? {} : { ca: o.eimCa }), ...(o.eimConnect === undefined ? {} : { connect: o.eimConnect }) });
+      const r = await withDevice(deviceOptions(o), (es10) =>
+        runIpad(es10, {
+          ...(o.eim === undefined ? {} : { eim: o.eim }),
+          binding: o.binding,
+          eimHttp,
+          smdpHttp,
+          ...(o.maxPackages === undefined ? {} : { maxPackages: o.maxPackages }),
+          ...(o.stateChange === undefined ? {} : { stateChange: o.stateChange }),
+          ...(o.json ? {} : { onProgress: (step: string, detail: string) => void process.stderr.write(`${step}: ${detail}\n`) }),
+        }),
+      );
+      write(o.json ? json(r) : formatIpadReport(r));
+    });
+
   addCommon(device.command('usim <query>').description("the enabled profile's USIM over APDUs: imsi, iccid, or authenticate (TS 31.102 7.1.2, 3G context)"))
     .option('--rand <hex>', 'authenticate: RAND (16 bytes)')
     .option('--autn <hex>', 'authenticate: AUTN (16 to 40 bytes)')
@@ -395,6 +428,7 @@ export function registerDevice(program: Command, write: (text: string) => void =
     disable: `mcim device disable 8949449999999990049 --state device.state ${network}`,
     delete: `mcim device delete 8949449999999990049 --state device.state ${network}`,
     notifications: `mcim device notifications --state device.state --send ${network}`,
+    run: `mcim device run --state device.state --eim https://eim.example.com --eim-ca eim-ca.pem --binding json ${network}`,
     usim: 'mcim device usim authenticate --state device.state --rand 00112233445566778899AABBCCDDEEFF --autn 0123456789ABCDEF0123456789ABCDEF',
   };
   for (const command of device.commands) {

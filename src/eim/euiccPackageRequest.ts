@@ -1,0 +1,76 @@
+// SGP.32 v1.2 2.11.1.1 EuiccPackageRequest (BF51) and 3.3-3.5 (PSMOs, eCOs): the eIM builds an eUICC Package for one EID, signs it under the device's next counter and association token, and queues it.
+import {
+  EuiccPackageRequest,
+  EuiccPackageSigned,
+  MAX_EUICC_PACKAGE_OPERATIONS,
+  type Eco,
+  type EuiccPackage,
+  type Psmo,
+} from '../asn1/definitions/sgp32.js';
+import { capture, encode } from '../asn1/schema.js';
+import type { CounterGrant } from '../store/eimStore.js';
+import { newTransactionId, type EimContext } from './context.js';
+import { signPackage } from './eimSignature.js';
+import { EimError } from './errors.js';
+
+export interface IssuedPackage {
+  /** Hex, upper case: the key of the package, its result and (for a download) its installation result. */
+  readonly eimTransactionId: string;
+  /** The counterValue it is signed under (EuiccPackageRequest only). */
+  readonly counter?: number;
+}
+
+const PROFILE_CHANGES: ReadonlySet<Psmo['type']> = new Set(['enable', 'disable', 'delete']);
+
+/**
+ * The package rules the eIM keeps so that it never issues what an eUICC must refuse (SGP.32 3.3): one to
+ * MAX_EUICC_PACKAGE_OPERATIONS operations, PSMOs or eCOs (the CHOICE keeps them apart), at most one enable and one
+ * disable, no listProfileInfo after an enable, disable or delete.
+ */
+export function checkPackageRules(pkg: EuiccPackage): void {
+  const ops = pkg.value;
+  if (ops.length === 0) throw new EimError('INVALID_PACKAGE', 'an eUICC Package holds at least one operation');
+  if (ops.length > MAX_EUICC_PACKAGE_OPERATIONS) throw new EimError('INVALID_PACKAGE', `an eUICC Package holds at most ${MAX_EUICC_PACKAGE_OPERATIONS} operations`);
+  if (pkg.type !== 'psmoList') return;
+  const count = (t: Psmo['type']): number => pkg.value.filter((p) => p.type === t).length;
+  if (count('enable') > 1) throw new EimError('INVALID_PACKAGE', 'an eUICC Package holds at most one enable');
+  if (count('disable') > 1) throw new EimError('INVALID_PACKAGE', 'an eUICC Package holds at most one disable');
+  const firstChange = pkg.value.findIndex((p) => PROFILE_CHANGES.has(p.type));
+  if (firstChange >= 0 && pkg.value.slice(firstChange + 1).some((p) => p.type === 'listProfileInfo')) {
+    throw new EimError('INVALID_PACKAGE', 'listProfileInfo may not follow an enable, disable or delete in one eUICC Package');
+  }
+}
+
+/** EID digits as the 16 bytes of eidValue. */
+export function eidBytes(eid: string): Buffer {
+  if (!/^[0-9]{32}$/.test(eid)) throw new EimError('INVALID_ARGUMENT', `'${eid}' is not an EID (32 digits)`);
+  return Buffer.from(eid, 'hex');
+}
+
+/**
+ * Issues an eUICC Package to `eid`: the counter comes from the store in the same transaction that queues the package
+ * (strictly increasing per device, also across eIM processes), eimSignature is over the EuiccPackageSigned DER exactly
+ * as sent, then `84 len associationToken`. DEVICE_NOT_FOUND, COUNTER_EXHAUSTED, INVALID_PACKAGE refuse it.
+ */
+export async function issueEuiccPackage(ctx: EimContext, eid: string, pkg: EuiccPackage): Promise<IssuedPackage> {
+  checkPackageRules(pkg);
+  const eidValue = eidBytes(eid);
+  const transactionId = newTransactionId(ctx);
+  const sign = (g: CounterGrant): Buffer => {
+    const signed = capture(EuiccPackageSigned, { eimId: g.eimId, eidValue, counterValue: g.counter, eimTransactionId: transactionId, euiccPackage: pkg });
+    return encode(EuiccPackageRequest, { euiccPackageSigned: signed, eimSignature: signPackage(ctx.signingKey, signed.der, g.associationToken) });
+  };
+  const id = transactionId.toString('hex').toUpperCase();
+  const grant = await ctx.store.enqueueCounted(eid, id, sign, ctx.now());
+  return { eimTransactionId: id, counter: grant.counter };
+}
+
+/** A package of PSMOs (enable, disable, delete, listProfileInfo, getRAT, configureImmediateEnable, fallback attribute, setDefaultDpAddress). */
+export function issuePsmos(ctx: EimContext, eid: string, psmos: Psmo[]): Promise<IssuedPackage> {
+  return issueEuiccPackage(ctx, eid, { type: 'psmoList', value: psmos });
+}
+
+/** A package of eCOs (addEim, deleteEim, updateEim, listEim). */
+export function issueEcos(ctx: EimContext, eid: string, ecos: Eco[]): Promise<IssuedPackage> {
+  return issueEuiccPackage(ctx, eid, { type: 'ecoList', value: ecos });
+}

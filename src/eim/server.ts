@@ -1,0 +1,242 @@
+// The eIM's ESipa interface over HTTPS (SGP.32 v1.2 6.1-6.3 ASN.1 binding: POST /gsma/rsp2/asn1; 6.4 JSON binding: POST /gsma/rsp2/esipa/<function>), retrieve mode: GetEimPackage, ProvideEimPackageResult, HandleNotification.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  AuthenticateClientResponseEsipa,
+  CancelSessionResponseEsipa,
+  EimAcknowledgements,
+  EsipaMessageFromIpaToEim,
+  GetBoundProfilePackageResponseEsipa,
+  GetEimPackageResponse,
+  InitiateAuthenticationResponseEsipa,
+  ProvideEimPackageResultResponse,
+  type EsipaMessageFromIpaToEim as FromIpa,
+} from '../asn1/definitions/sgp32.js';
+import { Asn1Error } from '../asn1/errors.js';
+import { decode, encode } from '../asn1/schema.js';
+import { decodeTlv, encodeTlv } from '../asn1/tlv.js';
+import { EIM_PACKAGE_RESULT_BUDGET, ESIPA_FUNCTIONS } from '../http/esipaFunctions.js';
+import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure } from '../http/jsonBinding.js';
+import type { Logger } from '../http/logging.js';
+import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../http/server.js';
+import type { PackageKind } from '../store/eimStore.js';
+import { eimContext, type EimContext, type EimOptions } from './context.js';
+import { EimError } from './errors.js';
+import { getEimPackage } from './getEimPackage.js';
+import { handleNotification } from './handleNotification.js';
+import { provideEimPackageResult, provideEimPackageResultMessage, type ProvideResultAnswer } from './provideEimPackageResult.js';
+
+export const ESIPA_ASN1_PATH = '/gsma/rsp2/asn1';
+export const ESIPA_JSON_PATH = '/gsma/rsp2/esipa';
+export const ASN1_CONTENT_TYPE = 'application/x-gsma-rsp-asn1';
+/** The largest ASN.1-binding body: one ProvideEimPackageResult at its budget, with room for its envelope. */
+export const ESIPA_ASN1_BODY_LIMIT = EIM_PACKAGE_RESULT_BUDGET + 1024;
+
+/** The ESipa functions of retrieve mode, as named in refusals. */
+export type EsipaFunction = 'GetEimPackage' | 'ProvideEimPackageResult' | 'HandleNotification';
+
+export interface EimServerOptions extends EimOptions {
+  /** The eIM's TLS certificate and key (PEM). */
+  readonly tls: HttpsOptions;
+  /** Called with each refused request's typed error (a forged signature, an unknown transaction...): the IPA sees only the ESipa code. */
+  readonly onRefusal?: (error: EimError, fn: EsipaFunction) => void;
+  /** Called with unexpected errors (the IPA sees a generic internal error). */
+  readonly onInternalError?: (error: unknown) => void;
+  readonly logger?: Logger;
+}
+
+export interface EimServer {
+  readonly app: FastifyInstance;
+  readonly context: EimContext;
+}
+
+const KIND_ALTERNATIVE: Readonly<Record<PackageKind, 'euiccPackageRequest' | 'ipaEuiccDataRequest' | 'profileDownloadTriggerRequest'>> = {
+  euiccPackage: 'euiccPackageRequest',
+  ipaEuiccData: 'ipaEuiccDataRequest',
+  profileDownloadTrigger: 'profileDownloadTriggerRequest',
+};
+
+/** Builds the ESipa HTTPS server of the eIM; call `app.listen({ host, port })` to serve. */
+export function createEimServer(options: EimServerOptions): EimServer {
+  const ctx = eimContext(options);
+  const { logger } = options;
+  const app = createHttpsServer({ ...options.tls, ...(logger === undefined ? {} : { logger }) });
+  const onError = (e: unknown): void => {
+    logger?.error({ err: e }, 'internal error');
+    options.onInternalError?.(e);
+  };
+  const refused = (e: EimError, fn: EsipaFunction): void => {
+    logger?.warn({ code: e.code, function: fn }, 'ESipa request refused');
+    options.onRefusal?.(e, fn);
+  };
+  /** Runs an eIM function; an EimError becomes the value `onRefusal` maps it to. */
+  async function guarded<T>(fn: EsipaFunction, run: () => Promise<T>, onRefused: (e: EimError) => T): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (!(e instanceof EimError)) throw e;
+      refused(e, fn);
+      return onRefused(e);
+    }
+  }
+  const provideCode = (e: EimError): number => e.esipaCode ?? 127;
+  registerAsn1Binding(app, ctx, guarded, provideCode, onError);
+
+  // ---- JSON binding ----
+  const fns = ESIPA_FUNCTIONS;
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/getEimPackage`,
+    fns.getEimPackage,
+    async (r) => {
+      const answer = await getEimPackage(ctx, {
+        eidValue: r.eidValue,
+        ...(r.notifyStateChange === true ? { notifyStateChange: null } : {}),
+        ...(r.stateChangeCause === undefined ? {} : { stateChangeCause: r.stateChangeCause }),
+        ...(r.rPLMN === undefined ? {} : { rPLMN: r.rPLMN }),
+      });
+      return 'eimPackageError' in answer ? { eimPackageError: answer.eimPackageError } : { [KIND_ALTERNATIVE[answer.kind]]: answer.der };
+    },
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/provideEimPackageResult`,
+    fns.provideEimPackageResult,
+    (r) =>
+      guarded(
+        'ProvideEimPackageResult',
+        async () => acknowledgements(await provideEimPackageResult(ctx, r.eidValue, r.eimPackageResult)),
+        (e) => ({ provideEimPackageResultError: provideCode(e) }),
+      ),
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/handleNotification`,
+    fns.handleNotification,
+    async (r) => {
+      if ((r.pendingNotification === undefined) === (r.provideEimPackageResult === undefined)) {
+        throw new FunctionFailure('8.1', '2.1', 'handleNotification carries either pendingNotification or provideEimPackageResult');
+      }
+      await guarded(
+        'HandleNotification',
+        async () => {
+          if (r.pendingNotification !== undefined) await handleNotification(ctx, r.pendingNotification);
+          else await provideEimPackageResultMessage(ctx, r.provideEimPackageResult!);
+        },
+        (e) => {
+          throw notificationFailure(e);
+        },
+      );
+      return {};
+    },
+    onError,
+  );
+  return { app, context: ctx };
+}
+
+function acknowledgements(a: ProvideResultAnswer): { eimAcknowledgements?: Buffer; provideEimPackageResultError?: number } {
+  return a.eimAcknowledgements.length === 0 ? {} : { eimAcknowledgements: encode(EimAcknowledgements, [...a.eimAcknowledgements]) };
+}
+
+/** A refused notification on the JSON binding: SGP.22's subject and reason codes (8.1 eUICC / 6.1 verification failed; 8.1.1 EID / 3.9 unknown; 8.1 / 2.1 invalid). */
+function notificationFailure(e: EimError): FunctionFailure {
+  switch (e.code) {
+    case 'RESULT_SIGNATURE_INVALID':
+      return new FunctionFailure('8.1', '6.1', e.message);
+    case 'DEVICE_NOT_FOUND':
+    case 'NOTIFICATION_UNATTRIBUTABLE':
+    case 'UNKNOWN_TRANSACTION':
+      return new FunctionFailure('8.1.1', '3.9', e.message);
+    default:
+      return new FunctionFailure('8.1', '2.1', e.message);
+  }
+}
+
+type Guarded = <T>(fn: EsipaFunction, run: () => Promise<T>, onRefused: (e: EimError) => T) => Promise<T>;
+
+/**
+ * POST /gsma/rsp2/asn1: one EsipaMessageFromIpaToEim per request, its answer an EsipaMessageFromEimToIpa (200) or
+ * nothing (204, HandleNotification). Refused before any work: another content type (415), a body over
+ * ESIPA_ASN1_BODY_LIMIT (413), no gsma/rsp/v2.x.y X-Admin-Protocol or a body that is not one message (400). The indirect
+ * profile download functions are answered with their ESipa undefinedError (this eIM does not relay ES9+).
+ */
+function registerAsn1Binding(app: FastifyInstance, ctx: EimContext, guarded: Guarded, provideCode: (e: EimError) => number, onError: (e: unknown) => void): void {
+  app.addContentTypeParser(ASN1_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: ESIPA_ASN1_BODY_LIMIT }, (_request, body, done) => done(null, body));
+  const bare = (reply: FastifyReply, status: number): FastifyReply => reply.code(status).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
+  const errorHandler = (error: { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply): void => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) onError(error);
+    void bare(reply, status);
+  };
+  app.post(ESIPA_ASN1_PATH, { bodyLimit: ESIPA_ASN1_BODY_LIMIT, errorHandler }, async (request, reply) => {
+    const protocol = request.headers['x-admin-protocol'];
+    if (typeof protocol !== 'string' || !ADMIN_PROTOCOL_PATTERN.test(protocol)) return bare(reply, 400);
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) return bare(reply, 415);
+    let message: FromIpa;
+    try {
+      message = decode(EsipaMessageFromIpaToEim, body);
+    } catch (e) {
+      if (e instanceof Asn1Error) return bare(reply, 400);
+      throw e;
+    }
+    const answer = await asn1Answer(ctx, guarded, provideCode, message, body);
+    if (answer === undefined) return bare(reply, 204);
+    if (answer === 'refused') return bare(reply, 400);
+    return reply.code(200).header('X-Admin-Protocol', ADMIN_PROTOCOL).header('Content-Type', ASN1_CONTENT_TYPE).send(answer);
+  });
+}
+
+async function asn1Answer(
+  ctx: EimContext,
+  guarded: Guarded,
+  provideCode: (e: EimError) => number,
+  message: FromIpa,
+  body: Buffer,
+): Promise<Buffer | undefined | 'refused'> {
+  const UNDEFINED = 127;
+  switch (message.type) {
+    case 'getEimPackageRequest': {
+      const answer = await getEimPackage(ctx, message.value);
+      if ('eimPackageError' in answer) return encode(GetEimPackageResponse, { type: 'eimPackageError', value: answer.eimPackageError });
+      // The package exactly as issued and signed: BF4F around it.
+      return encodeTlv(0xbf4f, answer.der);
+    }
+    case 'provideEimPackageResult':
+      return guarded(
+        'ProvideEimPackageResult',
+        async () => {
+          const a = await provideEimPackageResultMessage(ctx, body);
+          return encode(
+            ProvideEimPackageResultResponse,
+            a.eimAcknowledgements.length === 0 ? { type: 'emptyResponse', value: {} } : { type: 'eimAcknowledgements', value: [...a.eimAcknowledgements] },
+          );
+        },
+        (e) => encode(ProvideEimPackageResultResponse, { type: 'provideEimPackageResultError', value: provideCode(e) }),
+      );
+    case 'handleNotificationEsipa': {
+      // BF3D { A0 { notification } } or BF3D { BF50 ... }: the inner element as received.
+      const inner = decodeTlv(body).children![0]!;
+      return guarded(
+        'HandleNotification',
+        async () => {
+          if (message.value.type === 'pendingNotification') await handleNotification(ctx, Buffer.from(inner.children![0]!.raw));
+          else await provideEimPackageResultMessage(ctx, Buffer.from(inner.raw));
+          return undefined;
+        },
+        () => 'refused' as const,
+      );
+    }
+    case 'initiateAuthenticationRequestEsipa':
+      return encode(InitiateAuthenticationResponseEsipa, { type: 'initiateAuthenticationErrorEsipa', value: UNDEFINED });
+    case 'authenticateClientRequestEsipa':
+      return encode(AuthenticateClientResponseEsipa, { type: 'authenticateClientErrorEsipa', value: UNDEFINED });
+    case 'getBoundProfilePackageRequestEsipa':
+      return encode(GetBoundProfilePackageResponseEsipa, { type: 'getBoundProfilePackageErrorEsipa', value: UNDEFINED });
+    case 'cancelSessionRequestEsipa':
+      return encode(CancelSessionResponseEsipa, { type: 'cancelSessionError', value: UNDEFINED });
+    case 'transferEimPackageResponse':
+      return 'refused';
+  }
+}

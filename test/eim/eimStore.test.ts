@@ -1,0 +1,113 @@
+// The eIM's registry and queue (src/store/eimStore.ts, migration 0013_eim) on SQLite and PostgreSQL: registration with chain validation, tags, the
+// counter allocated atomically by two eIM processes on one database, queue order, results stored once (duplicate vs replay).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { issueTestCertificate, issueTestPki } from '../../src/pki/testPki.js';
+import { PkiError } from '../../src/pki/errors.js';
+import { makeEid } from '../../src/pki/eid.js';
+import { McimError } from '../../src/errors.js';
+import { openDatabase } from '../../src/store/database.js';
+import { EimStore, MAX_EIM_COUNTER } from '../../src/store/eimStore.js';
+import { eimContext } from '../../src/eim/context.js';
+import { registerDevice } from '../../src/eim/registerDevice.js';
+import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
+import { ENGINES, openTestEim } from './harness.js';
+
+const code = (c: string) => (e: unknown) => e instanceof McimError && e.code === c;
+const ICCID = Buffer.from('98001032547698103254', 'hex');
+
+for (const engine of ENGINES) {
+  describe(`eIM store on ${engine}`, () => {
+    it('registers a device whose chain validates; refuses another CI, an EID that is not the certificate\'s, a second registration; tags select devices', async () => {
+      const pki = issueTestPki();
+      const other = issueTestPki();
+      const eim = await openTestEim(engine, [pki.ci.der]);
+      try {
+        const d = await registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 1, tags: ['fleet-a', 'site:42'] });
+        assert.equal(d.eid, pki.eid);
+        assert.equal(d.counter, 0);
+        assert.deepEqual(d.tags, ['fleet-a', 'site:42']);
+        assert.equal(d.ciKeyId, pki.ci.certificate.subjectKeyIdentifier!.toString('hex'));
+        await assert.rejects(registerDevice(eim.ctx, { euiccCertificate: other.euicc.der, eumCertificate: other.eum.der, associationToken: 1 }), (e) => e instanceof PkiError && e.code === 'UNKNOWN_CI');
+        // An eUICC certificate from another EUM than the one presented.
+        const eum2 = issueTestCertificate('eum', pki.ci, { eidPrefix: '89049032' });
+        await assert.rejects(registerDevice(eim.ctx, { euiccCertificate: other.euicc.der, eumCertificate: eum2.der, associationToken: 1 }), (e) => e instanceof PkiError);
+        await assert.rejects(registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 1, eid: makeEid('89049032', '9'.repeat(22)) }), code('INVALID_ARGUMENT'));
+        await assert.rejects(registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 1 }), code('DEVICE_EXISTS'));
+        await assert.rejects(eim.store.setTags(pki.eid, ['bad tag']), code('INVALID_ARGUMENT'));
+        await eim.store.setTags(pki.eid, ['fleet-b']);
+        assert.deepEqual((await eim.store.listDevices({ tag: 'fleet-b' })).map((x) => x.eid), [pki.eid]);
+        assert.deepEqual(await eim.store.listDevices({ tag: 'fleet-a' }), []);
+        await assert.rejects(eim.store.setTags(makeEid('89049032', '1'.repeat(22)), []), code('DEVICE_NOT_FOUND'));
+      } finally {
+        await eim.close();
+      }
+    });
+
+    it('two eIM processes issue 100 packages to one device at once: every counter once, 1..100, queued in counter order', async () => {
+      const pki = issueTestPki();
+      const eim = await openTestEim(engine, [pki.ci.der]);
+      const db2 = await openDatabase(eim.config);
+      try {
+        await registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 3 });
+        const ctx2 = eimContext({ eimId: eim.ctx.eimId, signingKey: eim.ctx.signingKey, trustedCis: [pki.ci.der], store: new EimStore(db2) });
+        const issue = (ctx: typeof ctx2) => issuePsmos(ctx, pki.eid, [{ type: 'getRAT', value: {} }]);
+        const issued = await Promise.all(Array.from({ length: 100 }, (_, i) => issue(i % 2 === 0 ? eim.ctx : ctx2)));
+        const counters = issued.map((p) => p.counter!).sort((a, b) => a - b);
+        assert.deepEqual(counters, Array.from({ length: 100 }, (_, i) => i + 1));
+        assert.equal((await eim.store.getDevice(pki.eid))!.counter, 100);
+        const queued = await eim.store.listPackages(pki.eid);
+        assert.deepEqual(queued.map((p) => p.counter), counters, 'the queue is in counter order');
+        assert.equal(new Set(queued.map((p) => p.eimTransactionId)).size, 100);
+      } finally {
+        await db2.destroy();
+        await eim.close();
+      }
+    });
+
+    it('the counter stops at 0x7FFFFF (COUNTER_EXHAUSTED, nothing queued); an unknown EID is DEVICE_NOT_FOUND', async () => {
+      const pki = issueTestPki();
+      const eim = await openTestEim(engine, [pki.ci.der]);
+      try {
+        await registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 1, counter: MAX_EIM_COUNTER - 1 });
+        assert.equal((await issuePsmos(eim.ctx, pki.eid, [{ type: 'disable', value: { iccid: ICCID } }])).counter, MAX_EIM_COUNTER);
+        await assert.rejects(issuePsmos(eim.ctx, pki.eid, [{ type: 'disable', value: { iccid: ICCID } }]), code('COUNTER_EXHAUSTED'));
+        assert.equal((await eim.store.listPackages(pki.eid)).length, 1);
+        await assert.rejects(issuePsmos(eim.ctx, makeEid('89049032', '7'.repeat(22)), [{ type: 'getRAT', value: {} }]), code('DEVICE_NOT_FOUND'));
+      } finally {
+        await eim.close();
+      }
+    });
+
+    it('hands out the oldest open package until its result is stored; a result is stored once (same bytes again: duplicate; other bytes: replayed)', async () => {
+      const pki = issueTestPki();
+      const eim = await openTestEim(engine, [pki.ci.der]);
+      try {
+        await registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 1 });
+        const a = await issuePsmos(eim.ctx, pki.eid, [{ type: 'getRAT', value: {} }]);
+        const b = await issuePsmos(eim.ctx, pki.eid, [{ type: 'getRAT', value: {} }]);
+        const first = await eim.store.nextPackage(pki.eid, 1);
+        assert.equal(first!.eimTransactionId, a.eimTransactionId);
+        assert.equal((await eim.store.nextPackage(pki.eid, 2))!.eimTransactionId, a.eimTransactionId, 'sent again until a result arrives');
+        assert.equal((await eim.store.getPackage(a.eimTransactionId))!.attempts, 2);
+        const result = Buffer.from('result-a');
+        const profiles = () => [{ iccid: '89001012345678901234', state: 'enabled' as const }];
+        const done = await eim.store.completePackage(a.eimTransactionId, { state: 'done', result, outcome: { ok: true }, profiles, received: [{ seqNumber: 7, kind: 'packageResult' }] }, 3);
+        assert.equal(done.status, 'completed');
+        assert.equal(await eim.store.hasReceived(pki.eid, 7), true);
+        assert.deepEqual((await eim.store.getDevice(pki.eid))!.profiles, profiles());
+        assert.equal((await eim.store.completePackage(a.eimTransactionId, { state: 'done', result, outcome: {} }, 4)).status, 'duplicate');
+        assert.equal((await eim.store.completePackage(a.eimTransactionId, { state: 'failed', result: Buffer.from('other'), outcome: {} }, 4)).status, 'replayed');
+        assert.deepEqual((await eim.store.getPackage(a.eimTransactionId))!.outcome, { ok: true }, 'the stored result is unchanged');
+        assert.equal((await eim.store.nextPackage(pki.eid, 5))!.eimTransactionId, b.eimTransactionId);
+        await assert.rejects(eim.store.completePackage('00', { state: 'done', result, outcome: {} }, 6), code('UNKNOWN_TRANSACTION'));
+        // Two processes storing one result at once: one completes it.
+        const outcomes = await Promise.all([0, 1].map(() => eim.store.completePackage(b.eimTransactionId, { state: 'done', result, outcome: {} }, 7)));
+        assert.deepEqual(outcomes.map((o) => o.status).sort(), ['completed', 'duplicate']);
+        assert.equal(await eim.store.nextPackage(pki.eid, 8), undefined);
+      } finally {
+        await eim.close();
+      }
+    });
+  });
+}
