@@ -379,5 +379,11 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // ES2+: the notification points each operator asked for (SGP.22 5.3.5: as agreed); NULL: every point.
+    '0014_es2_notification_points': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('es2_operators').addColumn('notification_points', 'text').execute();
+      },
+    },
   };
 }

@@ -10,6 +10,8 @@ interface OperatorsTable {
   callback_url: string | null;
   /** PEM trust anchors for the callback endpoint's TLS certificate; null: the system's. */
   callback_ca: string | null;
+  /** The notification points the operator asked for, comma-separated ids; null: every point. */
+  notification_points: string | null;
   created_at: number | string;
 }
 
@@ -33,6 +35,8 @@ export interface Tenant {
   readonly functionRequesterIdentifier: string;
   readonly callbackUrl: string | undefined;
   readonly callbackCa: string | undefined;
+  /** The HandleDownloadProgressInfo points it is called back at; undefined: every point. */
+  readonly notificationPoints: readonly number[] | undefined;
 }
 
 export interface TenantCertificate {
@@ -47,6 +51,7 @@ export interface NewTenant {
   readonly functionRequesterIdentifier: string;
   readonly callbackUrl?: string;
   readonly callbackCa?: string;
+  readonly notificationPoints?: readonly number[];
 }
 
 /** Operator names: those of the profile stock (letters, digits, '.', '_', '-'), at most 64 characters. */
@@ -72,6 +77,9 @@ export class OperatorTenants {
       throw new McimError('INVALID_ARGUMENT', 'the functionRequesterIdentifier is 1 to 256 characters');
     }
     if (t.callbackUrl !== undefined) checkCallbackUrl(t.callbackUrl);
+    if (t.notificationPoints !== undefined && (t.notificationPoints.length === 0 || !t.notificationPoints.every((p) => Number.isInteger(p) && p >= 1 && p <= 999))) {
+      throw new McimError('INVALID_ARGUMENT', 'notification points are whole numbers from 1 to 999, at least one');
+    }
     const r = await this.#db
       .insertInto('es2_operators')
       .values({
@@ -79,6 +87,7 @@ export class OperatorTenants {
         function_requester_identifier: t.functionRequesterIdentifier,
         callback_url: t.callbackUrl ?? null,
         callback_ca: t.callbackCa ?? null,
+        notification_points: t.notificationPoints === undefined ? null : [...new Set(t.notificationPoints)].sort((a, b) => a - b).join(','),
         created_at: now,
       })
       .onConflict((oc) => oc.column('operator').doNothing())
@@ -141,6 +150,7 @@ export class OperatorTenants {
           'es2_operators.function_requester_identifier',
           'es2_operators.callback_url',
           'es2_operators.callback_ca',
+          'es2_operators.notification_points',
           'es2_operators.created_at',
           'es2_operator_certificates.not_before',
           'es2_operator_certificates.not_after',
@@ -167,6 +177,7 @@ function tenantOf(r: Omit<OperatorsTable, 'created_at'> & { created_at: number |
     functionRequesterIdentifier: r.function_requester_identifier,
     callbackUrl: r.callback_url ?? undefined,
     callbackCa: r.callback_ca ?? undefined,
+    notificationPoints: r.notification_points === null ? undefined : r.notification_points.split(',').map(Number),
   };
 }
 

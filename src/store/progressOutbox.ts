@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { PostgresAdapter, sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { timeOf, type Database, type McimTables } from './database.js';
 
-export type OutboxState = 'pending' | 'delivered';
+/** 'skipped': a point the operator did not ask for, settled without a call. */
+export type OutboxState = 'pending' | 'delivered' | 'skipped';
 
 interface OutboxTable {
   id: Generated<number | string>;
@@ -166,6 +167,18 @@ export class ProgressOutbox {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /** The operator did not ask for this entry's notification point: settled without a call (kept like a delivered one). */
+  async markSkipped(id: number, leaseToken: string, now: number): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('es2_progress_outbox')
+      .set({ state: 'skipped', delivered_at: now, lease_token: null, lease_until: 0 })
+      .where('id', '=', id)
+      .where('lease_token', '=', leaseToken)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /** The attempt failed: counted, retried at `nextAttemptAt`, the lease released. */
   async markFailed(id: number, leaseToken: string, error: string, nextAttemptAt: number): Promise<boolean> {
     const r = await this.#db
@@ -188,7 +201,7 @@ export class ProgressOutbox {
 
   /** Deletes delivered entries older than `before`: the table holds what is pending plus a bounded history. */
   async purgeDelivered(before: number): Promise<number> {
-    const r = await this.#db.deleteFrom('es2_progress_outbox').where('state', '=', 'delivered').where('delivered_at', '<', before).executeTakeFirst();
+    const r = await this.#db.deleteFrom('es2_progress_outbox').where('state', 'in', ['delivered', 'skipped']).where('delivered_at', '<', before).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

@@ -105,7 +105,7 @@ function tenantAdmin(engine: string, db: readonly string[]): void {
       assert.equal(added.certificates[0]!.fingerprint, acme.fingerprint);
       const listed = await json<TenantLine[]>(...on('operator', 'list'));
       assert.equal(listed.length, 1);
-      assert.deepEqual({ ...listed[0]!, certificates: undefined }, { operator: 'acme', functionRequesterIdentifier: 'acme-1', callbackUrl: 'https://localhost:9443', callbackCa: true, certificates: undefined });
+      assert.deepEqual({ ...listed[0]!, certificates: undefined }, { operator: 'acme', functionRequesterIdentifier: 'acme-1', callbackUrl: 'https://localhost:9443', callbackCa: true, notificationPoints: null, certificates: undefined });
       assert.equal(listed[0]!.certificates[0]!.subject, 'O=mcim operator, CN=acme');
       const text = await mcim(...on('operator', 'list'));
       assert.match(text.stdout, new RegExp(`acme {2}requester acme-1 {2}callback https://localhost:9443 \\(own CA\\)\\n {2}${acme.fingerprint}`));

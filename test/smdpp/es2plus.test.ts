@@ -317,6 +317,21 @@ for (const engine of ENGINES) {
         assert.equal((await h.store.outbox.list('op-a', 10, 'delivered')).length, 1);
       });
 
+      it('an operator is called back only at the notification points it asked for; the others are settled without a call', async () => {
+        received = [];
+        answer = 204;
+        const endpointPort = (endpoint.address() as AddressInfo).port;
+        await tenants.add({ operator: 'op-c', functionRequesterIdentifier: 'op-c-id', callbackUrl: `https://127.0.0.1:${endpointPort}`, callbackCa: callbackTls.cert, notificationPoints: [4, 100] }, h.now);
+        await assert.rejects(tenants.add({ operator: 'op-d', functionRequesterIdentifier: 'x', notificationPoints: [] }, h.now), (e: unknown) => e instanceof Error && /notification points/.test(e.message));
+        const order = { iccid: '8988000000000077777', operator: 'op-c', profileType: 'iot-c' } as never;
+        for (const point of [1, 3, 4, 100]) await h.store.orders.reportProgress(order, EID, { notificationPointId: point, status: 'Executed-Success' }, h.now);
+        const options = { outbox: h.store.outbox, tenants: new OperatorTenants(h.store.db), requesterIdentifier: '2.999.10', tls: { cert: opB.cert, key: opB.key }, now: () => h.now };
+        while ((await deliverDueProgress(options)) > 0);
+        assert.deepEqual(received.map((r) => r.body['notificationPointId']), [4, 100]);
+        const settled = await h.store.outbox.list('op-c', 10);
+        assert.deepEqual(settled.map((e) => [e.payload['notificationPointId'], e.state]).reverse(), [[1, 'skipped'], [3, 'skipped'], [4, 'delivered'], [100, 'delivered']]);
+      });
+
       it('two deliverers lease different entries: each entry reaches the operator once', async () => {
         const [, a1] = await iccids('op-a');
         received = [];

@@ -75,6 +75,16 @@ export interface TenantAddCliOptions extends TenantCliOptions {
   readonly cert: string;
   readonly callback?: string;
   readonly callbackCa?: string;
+  /** Comma-separated notification point ids (SGP.22 5.3.5) the operator is called back at; default every point. */
+  readonly notify?: string;
+}
+
+/** `--notify 1,3,4`: whole numbers separated by commas. */
+function notificationPoints(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const points = text.split(',').map((p) => p.trim());
+  if (points.some((p) => !/^\d{1,3}$/.test(p))) throw new McimError('INVALID_ARGUMENT', `--notify takes notification point ids separated by commas (e.g. 1,3,4), got '${text}'`);
+  return points.map(Number);
 }
 
 export interface TenantReport {
@@ -82,12 +92,15 @@ export interface TenantReport {
   readonly functionRequesterIdentifier: string;
   readonly callbackUrl: string | null;
   readonly callbackCa: boolean;
+  /** The notification points it is called back at; null: every point. */
+  readonly notificationPoints: readonly number[] | null;
   readonly certificates: CertificateReport[];
 }
 
 /** Adds the operator with its first client certificate; nothing is written when the certificate is pinned already or unreadable. */
 export async function operatorAdd(o: TenantAddCliOptions, now = Date.now()): Promise<TenantReport> {
   const certificate = pinnedCertificate(o.cert);
+  const points = notificationPoints(o.notify);
   let callbackCa: string | undefined;
   if (o.callbackCa !== undefined) {
     const pem = readInput(o.callbackCa, 'the callback CA');
@@ -103,6 +116,7 @@ export async function operatorAdd(o: TenantAddCliOptions, now = Date.now()): Pro
         functionRequesterIdentifier: o.requesterId,
         ...(o.callback === undefined ? {} : { callbackUrl: o.callback }),
         ...(callbackCa === undefined ? {} : { callbackCa }),
+        ...(points === undefined ? {} : { notificationPoints: points }),
       },
       now,
     );
@@ -112,6 +126,7 @@ export async function operatorAdd(o: TenantAddCliOptions, now = Date.now()): Pro
       functionRequesterIdentifier: o.requesterId,
       callbackUrl: o.callback ?? null,
       callbackCa: callbackCa !== undefined,
+      notificationPoints: points === undefined ? null : [...new Set(points)].sort((a, b) => a - b),
       certificates: [certificateReport(certificate)],
     };
   });
@@ -139,13 +154,15 @@ export async function operatorList(o: TenantCliOptions): Promise<TenantReport[]>
       functionRequesterIdentifier: t.functionRequesterIdentifier,
       callbackUrl: t.callbackUrl ?? null,
       callbackCa: t.callbackCa !== undefined,
+      notificationPoints: t.notificationPoints ?? null,
       certificates: t.certificates.map(certificateReport),
     })),
   );
 }
 
 function tenantText(t: TenantReport): string {
-  const lines = [`${t.operator}  requester ${t.functionRequesterIdentifier}  callback ${t.callbackUrl ?? '(none)'}${t.callbackCa ? ' (own CA)' : ''}`];
+  const points = t.notificationPoints === null ? '' : `  points ${t.notificationPoints.join(',')}`;
+  const lines = [`${t.operator}  requester ${t.functionRequesterIdentifier}  callback ${t.callbackUrl ?? '(none)'}${t.callbackCa ? ' (own CA)' : ''}${points}`];
   for (const c of t.certificates) lines.push(`  ${c.fingerprint}  ${c.subject}  ${c.notBefore} .. ${c.notAfter}`);
   if (t.certificates.length === 0) lines.push('  no client certificate: it cannot call');
   return `${lines.join('\n')}\n`;
@@ -378,7 +395,8 @@ export function registerOperator(program: Command): void {
       .requiredOption('--requester-id <id>', 'the functionRequesterIdentifier its calls carry')
       .requiredOption('--cert <pem>', 'its TLS client certificate (PEM or DER; the first of a chain is pinned)')
       .option('--callback <url>', 'https base URL of its HandleDownloadProgressInfo endpoint')
-      .option('--callback-ca <pem>', "trust anchors of the callback endpoint's TLS certificate (default: the system's)"),
+      .option('--callback-ca <pem>', "trust anchors of the callback endpoint's TLS certificate (default: the system's)")
+      .option('--notify <ids>', 'notification points to call back at, e.g. 1,3,4 (SGP.22 5.3.5: 1 eligibility, 2 confirmation failure, 3 BPP download, 4 installation; 100-102 enable/disable/delete); default every point'),
   ).action(async (name: string, o: Omit<TenantAddCliOptions, 'name'> & { json?: boolean }) => {
     const t = await operatorAdd({ ...o, name });
     print(o.json, t, tenantText(t));

@@ -52,7 +52,7 @@ function accepted(status: number, body: unknown): string | undefined {
   return `the operator answered HTTP ${status}`;
 }
 
-/** One round: leases due entries and calls each operator's endpoint; returns how many were delivered. */
+/** One round: leases due entries and calls each operator's endpoint; returns how many were settled (delivered or skipped). */
 export async function deliverDueProgress(options: ProgressDeliveryOptions): Promise<number> {
   const { outbox, tenants, now } = options;
   const leaseMs = options.leaseMs ?? 60_000;
@@ -60,6 +60,12 @@ export async function deliverDueProgress(options: ProgressDeliveryOptions): Prom
   let delivered = 0;
   for (const entry of entries) {
     const tenant = await tenants.get(entry.operator);
+    const point = entry.payload['notificationPointId'];
+    if (tenant?.notificationPoints !== undefined && typeof point === 'number' && !tenant.notificationPoints.includes(point)) {
+      // A point the operator did not ask for (SGP.22 5.3.5: the points are agreed): settled without a call.
+      if (await outbox.markSkipped(entry.id, entry.leaseToken, now())) delivered++;
+      continue;
+    }
     let error: string | undefined;
     if (tenant?.callbackUrl === undefined) {
       error = 'the operator has no callback endpoint configured';
