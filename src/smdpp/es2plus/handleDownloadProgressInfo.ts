@@ -1,5 +1,4 @@
 // ES2+.HandleDownloadProgressInfo (SGP.22 5.3.5), the SM-DP+ calling the operator: entries of the progress outbox delivered to the operator's endpoint with retries and backoff until it accepts one (HTTP 204, or 200 Executed-Success).
-import { randomBytes } from 'node:crypto';
 import { ES2PLUS_PATH } from '../../http/es2plusFunctions.js';
 import { postJson, type JsonClientOptions } from '../../http/jsonClient.js';
 import type { OperatorTenants } from '../../store/operatorTenants.js';
@@ -71,7 +70,9 @@ export async function deliverDueProgress(options: ProgressDeliveryOptions): Prom
       error = 'the operator has no callback endpoint configured';
     } else {
       const body = {
-        header: { functionRequesterIdentifier: options.requesterIdentifier, functionCallIdentifier: `hdpi-${entry.id}-${randomBytes(6).toString('hex')}` },
+        // The same call identifier on every attempt of one entry: an operator that saw it accepted can drop a repeat (the
+        // SM-DP+ may send an entry again if it stopped between the operator's answer and recording it).
+        header: { functionRequesterIdentifier: options.requesterIdentifier, functionCallIdentifier: `hdpi-${entry.id}` },
         ...entry.payload,
       };
       try {
