@@ -63,14 +63,14 @@ export async function openEimService(o: EimServiceOptions): Promise<EimService> 
       keys = await fleet.keys();
     }
     const keyring = new EimKeyring(keys, () => fleet.keys());
-    let engine: FleetEngine | undefined;
     const server = createEimServer({
       eimId: o.data.eimId,
       keyring,
       trustedCis: o.data.trustedCis,
       store,
       tls: o.data.tls,
-      onPackageResult: (eid) => engine?.wake(eid),
+      // Called only once the server listens, after the engine exists.
+      onPackageResult: (eid) => running.wake(eid),
       ...(o.logger === undefined ? {} : { logger: o.logger }),
       ...(o.onRefusal === undefined ? {} : { onRefusal: o.onRefusal }),
       ...(o.onInternalError === undefined ? {} : { onInternalError: o.onInternalError }),
@@ -78,7 +78,6 @@ export async function openEimService(o: EimServiceOptions): Promise<EimService> 
     const ctx = server.context;
     const onError = o.engine?.onError ?? o.onInternalError ?? ((e: unknown) => o.logger?.error({ err: e }, 'fleet engine error'));
     const running = new FleetEngine(ctx, fleet, { ...o.engine, onError });
-    engine = running;
     await registerFleetApi(server.app, { ctx, fleet, engine: running, token: o.data.token });
     return {
       app: server.app,
