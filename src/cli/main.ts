@@ -7,6 +7,7 @@ import { registerAsn1 } from './commands/asn1.js';
 import { registerAuc } from './commands/auc.js';
 import { registerDevice } from './commands/device.js';
 import { registerEuicc } from './commands/euicc.js';
+import { registerFleet } from './commands/fleet.js';
 import { registerOperator } from './commands/operator.js';
 import { registerPki } from './commands/pki.js';
 import { registerProfiles } from './commands/profiles.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerOperator(program);
   registerDevice(program);
   registerEuicc(program);
+  registerFleet(program);
   registerSelfcheck(program);
   registerAka(program);
   registerSuci(program);

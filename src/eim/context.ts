@@ -3,13 +3,16 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { curveOfKey, type EcCurve } from '../crypto/ecdsa.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { EimStore } from '../store/eimStore.js';
+import { EimKeyring } from './eimKeys.js';
 import { EimError } from './errors.js';
 
 export interface EimOptions {
   /** The eimId the eUICCs know this eIM by (EimConfigurationData.eimId, 1 to 128 characters). */
   readonly eimId: string;
-  /** The eIM's package-signing private key (P-256 or brainpoolP256r1): its public key is in the eUICCs' configuration data. */
-  readonly signingKey: KeyObject;
+  /** The eIM's package-signing private key (P-256 or brainpoolP256r1): its public key is in the eUICCs' configuration data. Generation 1 of a keyring of one key. */
+  readonly signingKey?: KeyObject;
+  /** The eIM's keys by generation (instead of `signingKey`): each device's packages are signed with the generation it holds. */
+  readonly keyring?: EimKeyring;
   /** The CI certificates (DER) device certificate chains must end at. */
   readonly trustedCis: readonly Uint8Array[];
   readonly store: EimStore;
@@ -21,7 +24,8 @@ export interface EimOptions {
 
 export interface EimContext {
   readonly eimId: string;
-  readonly signingKey: KeyObject;
+  readonly keys: EimKeyring;
+  /** The curve of the active key. */
   readonly curve: EcCurve;
   readonly trustedCis: readonly GsmaCertificate[];
   readonly store: EimStore;
@@ -31,17 +35,13 @@ export interface EimContext {
 
 export function eimContext(o: EimOptions): EimContext {
   if (o.eimId.length === 0 || o.eimId.length > 128) throw new EimError('INVALID_ARGUMENT', 'an eimId is 1 to 128 characters (SGP.32 EimConfigurationData)');
-  if (o.signingKey.type !== 'private') throw new EimError('INVALID_ARGUMENT', "the eIM's signing key must be a private key");
-  let curve: EcCurve;
-  try {
-    curve = curveOfKey(o.signingKey);
-  } catch (cause) {
-    throw new EimError('INVALID_ARGUMENT', "the eIM's signing key is not ECDSA on P-256 or brainpoolP256r1", { cause });
-  }
+  if ((o.signingKey === undefined) === (o.keyring === undefined)) throw new EimError('INVALID_ARGUMENT', 'give the eIM a signing key or a keyring, not both');
+  const keys = o.keyring ?? EimKeyring.single(o.signingKey!);
+  const curve: EcCurve = curveOfKey(keys.get(keys.active)!);
   if (o.trustedCis.length === 0) throw new EimError('INVALID_ARGUMENT', 'the eIM needs at least one trusted CI certificate');
   return {
     eimId: o.eimId,
-    signingKey: o.signingKey,
+    keys,
     curve,
     trustedCis: o.trustedCis.map((der) => parseCertificate(der)),
     store: o.store,

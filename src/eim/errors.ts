@@ -10,7 +10,8 @@ export type EimErrorCode =
   | 'UNKNOWN_TRANSACTION'
   | 'RESULT_MISMATCH'
   | 'RESULT_REPLAYED'
-  | 'NOTIFICATION_UNATTRIBUTABLE';
+  | 'NOTIFICATION_UNATTRIBUTABLE'
+  | 'UNAUTHORIZED';
 
 export class EimError extends McimError {
   declare readonly code: EimErrorCode;

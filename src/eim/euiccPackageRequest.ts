@@ -13,6 +13,11 @@ import { newTransactionId, type EimContext } from './context.js';
 import { signPackage } from './eimSignature.js';
 import { EimError } from './errors.js';
 
+export interface IssueOptions {
+  /** The eimTransactionId to issue under (16 bytes), e.g. one recorded before issuing so a retry issues the same package once; default: fresh random bytes. */
+  readonly eimTransactionId?: Buffer;
+}
+
 export interface IssuedPackage {
   /** Hex, upper case: the key of the package, its result and (for a download) its installation result. */
   readonly eimTransactionId: string;
@@ -52,25 +57,39 @@ export function eidBytes(eid: string): Buffer {
  * (strictly increasing per device, also across eIM processes), eimSignature is over the EuiccPackageSigned DER exactly
  * as sent, then `84 len associationToken`. DEVICE_NOT_FOUND, COUNTER_EXHAUSTED, INVALID_PACKAGE refuse it.
  */
-export async function issueEuiccPackage(ctx: EimContext, eid: string, pkg: EuiccPackage): Promise<IssuedPackage> {
+export async function issueEuiccPackage(ctx: EimContext, eid: string, pkg: EuiccPackage, o: IssueOptions = {}): Promise<IssuedPackage> {
   checkPackageRules(pkg);
   const eidValue = eidBytes(eid);
-  const transactionId = newTransactionId(ctx);
+  const transactionId = o.eimTransactionId ?? newTransactionId(ctx);
+  let missing: number | undefined;
   const sign = (g: CounterGrant): Buffer => {
+    const key = ctx.keys.get(g.keyGeneration);
+    if (key === undefined) {
+      missing = g.keyGeneration;
+      throw new EimError('INVALID_ARGUMENT', `the eIM has no key of generation ${g.keyGeneration}, which ${eid} holds`);
+    }
     const signed = capture(EuiccPackageSigned, { eimId: g.eimId, eidValue, counterValue: g.counter, eimTransactionId: transactionId, euiccPackage: pkg });
-    return encode(EuiccPackageRequest, { euiccPackageSigned: signed, eimSignature: signPackage(ctx.signingKey, signed.der, g.associationToken) });
+    return encode(EuiccPackageRequest, { euiccPackageSigned: signed, eimSignature: signPackage(key, signed.der, g.associationToken) });
   };
   const id = transactionId.toString('hex').toUpperCase();
-  const grant = await ctx.store.enqueueCounted(eid, id, sign, ctx.now());
+  let grant: CounterGrant;
+  try {
+    grant = await ctx.store.enqueueCounted(eid, id, sign, ctx.now());
+  } catch (e) {
+    if (missing === undefined) throw e;
+    // A generation another eIM process added (a rotation it ran): read the keys again, then once more (nothing was queued).
+    await ctx.keys.refresh();
+    grant = await ctx.store.enqueueCounted(eid, id, sign, ctx.now());
+  }
   return { eimTransactionId: id, counter: grant.counter };
 }
 
 /** A package of PSMOs (enable, disable, delete, listProfileInfo, getRAT, configureImmediateEnable, fallback attribute, setDefaultDpAddress). */
-export function issuePsmos(ctx: EimContext, eid: string, psmos: Psmo[]): Promise<IssuedPackage> {
-  return issueEuiccPackage(ctx, eid, { type: 'psmoList', value: psmos });
+export function issuePsmos(ctx: EimContext, eid: string, psmos: Psmo[], o: IssueOptions = {}): Promise<IssuedPackage> {
+  return issueEuiccPackage(ctx, eid, { type: 'psmoList', value: psmos }, o);
 }
 
 /** A package of eCOs (addEim, deleteEim, updateEim, listEim). */
-export function issueEcos(ctx: EimContext, eid: string, ecos: Eco[]): Promise<IssuedPackage> {
-  return issueEuiccPackage(ctx, eid, { type: 'ecoList', value: ecos });
+export function issueEcos(ctx: EimContext, eid: string, ecos: Eco[], o: IssueOptions = {}): Promise<IssuedPackage> {
+  return issueEuiccPackage(ctx, eid, { type: 'ecoList', value: ecos }, o);
 }

@@ -3,7 +3,7 @@ import { ProfileDownloadTriggerRequest, type ProfileDownloadData } from '../asn1
 import { encode } from '../asn1/schema.js';
 import { newTransactionId, type EimContext } from './context.js';
 import { EimError } from './errors.js';
-import type { IssuedPackage } from './euiccPackageRequest.js';
+import type { IssuedPackage, IssueOptions } from './euiccPackageRequest.js';
 
 /** SGP.22 4.1: '1$' SM-DP+ address '$' matching ID (optionally '$' OID '$' confirmation code flag); at most 255 characters here. */
 const ACTIVATION_CODE = /^1\$[^$]+\$[^$]*(\$[^$]*(\$1?)?)?$/;
@@ -14,7 +14,7 @@ export type DownloadTrigger =
   | { readonly defaultSmdp: true };
 
 /** Queues a ProfileDownloadTriggerRequest; its eimTransactionId comes back with the installation result. */
-export async function issueProfileDownloadTrigger(ctx: EimContext, eid: string, trigger: DownloadTrigger): Promise<IssuedPackage> {
+export async function issueProfileDownloadTrigger(ctx: EimContext, eid: string, trigger: DownloadTrigger, o: IssueOptions = {}): Promise<IssuedPackage> {
   let data: ProfileDownloadData;
   if ('activationCode' in trigger) {
     const ac = trigger.activationCode.replace(/^LPA:/, '');
@@ -23,7 +23,7 @@ export async function issueProfileDownloadTrigger(ctx: EimContext, eid: string, 
   } else {
     data = { type: 'contactDefaultSmdp', value: null };
   }
-  const transactionId = newTransactionId(ctx);
+  const transactionId = o.eimTransactionId ?? newTransactionId(ctx);
   const der = encode(ProfileDownloadTriggerRequest, { profileDownloadData: data, eimTransactionId: transactionId });
   const id = transactionId.toString('hex').toUpperCase();
   await ctx.store.enqueue(eid, 'profileDownloadTrigger', id, der, ctx.now());

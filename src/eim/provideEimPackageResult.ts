@@ -24,6 +24,8 @@ import { checkNotification } from './handleNotification.js';
 /** The IPA's answer: the sequence numbers the eIM has stored (EimAcknowledgements; empty: emptyResponse). */
 export interface ProvideResultAnswer {
   readonly eimAcknowledgements: readonly number[];
+  /** The device whose package the result completed (fleet operations waiting for it continue). */
+  readonly eid: string;
 }
 
 /** A refusal of the result: the ESipa code the IPA is answered with (undefinedError for what SGP.32 gives no code). */
@@ -139,7 +141,7 @@ async function complete(ctx: EimContext, pkg: StoredPackage, c: PackageCompletio
   if (done.status === 'replayed') {
     throw new EimError('RESULT_REPLAYED', `the package ${pkg.eimTransactionId} was completed with another result`, { esipaCode: UNDEFINED });
   }
-  return { eimAcknowledgements: (c.received ?? []).map((r) => r.seqNumber) };
+  return { eimAcknowledgements: (c.received ?? []).map((r) => r.seqNumber), eid: pkg.eid };
 }
 
 async function euiccPackageResult(

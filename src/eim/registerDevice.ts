@@ -15,6 +15,8 @@ export interface DeviceRegistration {
   /** The eIM's counter on the eUICC when registered (its configuration data's counterValue; default 0). */
   readonly counter?: number;
   readonly tags?: readonly string[];
+  /** The generation of the eIM key the eUICC was given (default: the eIM's active key). */
+  readonly keyGeneration?: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function registerDevice(ctx: EimContext, r: DeviceRegistration): Pr
       associationToken: r.associationToken,
       ...(r.counter === undefined ? {} : { counter: r.counter }),
       ...(r.tags === undefined ? {} : { tags: r.tags }),
+      keyGeneration: r.keyGeneration ?? ctx.keys.active,
     },
     ctx.now(),
   );

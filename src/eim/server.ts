@@ -39,6 +39,8 @@ export interface EimServerOptions extends EimOptions {
   readonly tls: HttpsOptions;
   /** Called with each refused request's typed error (a forged signature, an unknown transaction...): the IPA sees only the ESipa code. */
   readonly onRefusal?: (error: EimError, fn: EsipaFunction) => void;
+  /** Called with the EID of each package result stored (a fleet operation waiting for it continues at once). */
+  readonly onPackageResult?: (eid: string) => void;
   /** Called with unexpected errors (the IPA sees a generic internal error). */
   readonly onInternalError?: (error: unknown) => void;
   readonly logger?: Logger;
@@ -58,6 +60,10 @@ const KIND_ALTERNATIVE: Readonly<Record<PackageKind, 'euiccPackageRequest' | 'ip
 /** Builds the ESipa HTTPS server of the eIM; call `app.listen({ host, port })` to serve. */
 export function createEimServer(options: EimServerOptions): EimServer {
   const ctx = eimContext(options);
+  const stored = (a: ProvideResultAnswer): ProvideResultAnswer => {
+    options.onPackageResult?.(a.eid);
+    return a;
+  };
   const { logger } = options;
   const app = createHttpsServer({ ...options.tls, ...(logger === undefined ? {} : { logger }) });
   const onError = (e: unknown): void => {
@@ -79,7 +85,7 @@ export function createEimServer(options: EimServerOptions): EimServer {
     }
   }
   const provideCode = (e: EimError): number => e.esipaCode ?? 127;
-  registerAsn1Binding(app, ctx, guarded, provideCode, onError);
+  registerAsn1Binding(app, ctx, guarded, provideCode, onError, stored);
 
   // ---- JSON binding ----
   const fns = ESIPA_FUNCTIONS;
@@ -105,7 +111,7 @@ export function createEimServer(options: EimServerOptions): EimServer {
     (r) =>
       guarded(
         'ProvideEimPackageResult',
-        async () => acknowledgements(await provideEimPackageResult(ctx, r.eidValue, r.eimPackageResult)),
+        async () => acknowledgements(stored(await provideEimPackageResult(ctx, r.eidValue, r.eimPackageResult))),
         (e) => ({ provideEimPackageResultError: provideCode(e) }),
       ),
     onError,
@@ -122,7 +128,7 @@ export function createEimServer(options: EimServerOptions): EimServer {
         'HandleNotification',
         async () => {
           if (r.pendingNotification !== undefined) await handleNotification(ctx, r.pendingNotification);
-          else await provideEimPackageResultMessage(ctx, r.provideEimPackageResult!);
+          else stored(await provideEimPackageResultMessage(ctx, r.provideEimPackageResult!));
         },
         (e) => {
           throw notificationFailure(e);
@@ -161,7 +167,14 @@ type Guarded = <T>(fn: EsipaFunction, run: () => Promise<T>, onRefused: (e: EimE
  * ESIPA_ASN1_BODY_LIMIT (413), no gsma/rsp/v2.x.y X-Admin-Protocol or a body that is not one message (400). The indirect
  * profile download functions are answered with their ESipa undefinedError (this eIM does not relay ES9+).
  */
-function registerAsn1Binding(app: FastifyInstance, ctx: EimContext, guarded: Guarded, provideCode: (e: EimError) => number, onError: (e: unknown) => void): void {
+function registerAsn1Binding(
+  app: FastifyInstance,
+  ctx: EimContext,
+  guarded: Guarded,
+  provideCode: (e: EimError) => number,
+  onError: (e: unknown) => void,
+  stored: (a: ProvideResultAnswer) => ProvideResultAnswer,
+): void {
   app.addContentTypeParser(ASN1_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: ESIPA_ASN1_BODY_LIMIT }, (_request, body, done) => done(null, body));
   const bare = (reply: FastifyReply, status: number): FastifyReply => reply.code(status).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
   const errorHandler = (error: { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply): void => {
@@ -181,7 +194,7 @@ function registerAsn1Binding(app: FastifyInstance, ctx: EimContext, guarded: Gua
       if (e instanceof Asn1Error) return bare(reply, 400);
       throw e;
     }
-    const answer = await asn1Answer(ctx, guarded, provideCode, message, body);
+    const answer = await asn1Answer(ctx, guarded, provideCode, message, body, stored);
     if (answer === undefined) return bare(reply, 204);
     if (answer === 'refused') return bare(reply, 400);
     return reply.code(200).header('X-Admin-Protocol', ADMIN_PROTOCOL).header('Content-Type', ASN1_CONTENT_TYPE).send(answer);
@@ -194,6 +207,7 @@ async function asn1Answer(
   provideCode: (e: EimError) => number,
   message: FromIpa,
   body: Buffer,
+  stored: (a: ProvideResultAnswer) => ProvideResultAnswer,
 ): Promise<Buffer | undefined | 'refused'> {
   const UNDEFINED = 127;
   switch (message.type) {
@@ -207,7 +221,7 @@ async function asn1Answer(
       return guarded(
         'ProvideEimPackageResult',
         async () => {
-          const a = await provideEimPackageResultMessage(ctx, body);
+          const a = stored(await provideEimPackageResultMessage(ctx, body));
           return encode(
             ProvideEimPackageResultResponse,
             a.eimAcknowledgements.length === 0 ? { type: 'emptyResponse', value: {} } : { type: 'eimAcknowledgements', value: [...a.eimAcknowledgements] },
@@ -222,7 +236,7 @@ async function asn1Answer(
         'HandleNotification',
         async () => {
           if (message.value.type === 'pendingNotification') await handleNotification(ctx, Buffer.from(inner.children![0]!.raw));
-          else await provideEimPackageResultMessage(ctx, Buffer.from(inner.raw));
+          else stored(await provideEimPackageResultMessage(ctx, Buffer.from(inner.raw)));
           return undefined;
         },
         () => 'refused' as const,

@@ -19,6 +19,8 @@ interface DevicesTable {
   /** The stateChangeCause of the last GetEimPackage with notifyStateChange (127 when none was given). */
   state_change_cause: number | null;
   created_at: number | string;
+  /** The generation of the eIM key the device's eUICC holds (migration 0014; updateEim moves it). */
+  key_generation: Generated<number>;
 }
 
 interface DeviceTagsTable {
@@ -94,6 +96,8 @@ export interface NewDevice {
   /** The eIM's counter on the eUICC when registered (the counterValue of its configuration data; default 0). */
   readonly counter?: number;
   readonly tags?: readonly string[];
+  /** The generation of the eIM signing key the eUICC was given (default 1). */
+  readonly keyGeneration?: number;
 }
 
 export interface Device {
@@ -110,6 +114,8 @@ export interface Device {
   readonly lastContactAt: number | undefined;
   readonly stateChangeCause: number | undefined;
   readonly createdAt: number;
+  /** The generation of the eIM signing key the eUICC holds. */
+  readonly keyGeneration: number;
 }
 
 export interface StoredPackage {
@@ -133,6 +139,8 @@ export interface CounterGrant {
   readonly eimId: string;
   readonly counter: number;
   readonly associationToken: number;
+  /** The generation of the eIM key the package must be signed with (the one the eUICC holds). */
+  readonly keyGeneration: number;
 }
 
 /** A package's result as the eIM stores it, with what it changes in the registry, all in one transaction. */
@@ -195,6 +203,8 @@ export class EimStore {
     const counter = d.counter ?? 0;
     if (!Number.isInteger(counter) || counter < 0 || counter > MAX_EIM_COUNTER) invalid(`a counter is 0 to ${MAX_EIM_COUNTER}`);
     if (!Number.isInteger(d.associationToken) || d.associationToken < 0) invalid('an association token is a whole number');
+    const keyGeneration = d.keyGeneration ?? 1;
+    if (!Number.isInteger(keyGeneration) || keyGeneration < 1) invalid('a key generation is a whole number from 1');
     const tags = [...new Set(d.tags ?? [])];
     checkTags(tags);
     await this.#db.transaction().execute(async (trx) => {
@@ -213,6 +223,7 @@ export class EimStore {
           last_contact_at: null,
           state_change_cause: null,
           created_at: now,
+          key_generation: keyGeneration,
         })
         .onConflict((oc) => oc.column('eid').doNothing())
         .executeTakeFirst();
@@ -253,6 +264,14 @@ export class EimStore {
     });
   }
 
+  /**
+   * Records that the device's eUICC now holds eIM key `generation` (its updateEim result said ok). Only ever forward:
+   * a result stored twice, or an older rotation finishing late, never moves a device back to a key it no longer holds.
+   */
+  async setKeyGeneration(eid: string, generation: number): Promise<void> {
+    await this.#db.updateTable('eim_devices').set({ key_generation: generation }).where('eid', '=', eid).where('key_generation', '<', generation).execute();
+  }
+
   async #requireDevice(trx: Transaction<McimTables & EimTables>, eid: string): Promise<void> {
     const row = await trx.selectFrom('eim_devices').select('eid').where('eid', '=', eid).executeTakeFirst();
     if (row === undefined) throw new McimError('DEVICE_NOT_FOUND', `no device ${eid} in the registry`);
@@ -271,13 +290,13 @@ export class EimStore {
         .set((eb) => ({ counter: eb('counter', '+', 1) }))
         .where('eid', '=', eid)
         .where('counter', '<', MAX_EIM_COUNTER)
-        .returning(['eid', 'eim_id', 'counter', 'association_token'])
+        .returning(['eid', 'eim_id', 'counter', 'association_token', 'key_generation'])
         .executeTakeFirst();
       if (row === undefined) {
         await this.#requireDevice(trx, eid);
         throw new McimError('COUNTER_EXHAUSTED', `the device ${eid} has used every counter value up to ${MAX_EIM_COUNTER}`);
       }
-      const grant: CounterGrant = { eid, eimId: row.eim_id, counter: num(row.counter), associationToken: row.association_token };
+      const grant: CounterGrant = { eid, eimId: row.eim_id, counter: num(row.counter), associationToken: row.association_token, keyGeneration: row.key_generation };
       const request = sign(grant);
       await trx
         .insertInto('eim_packages')
@@ -452,5 +471,6 @@ function deviceOf(r: Selectable<DevicesTable>, tags: string[]): Device {
     lastContactAt: r.last_contact_at === null ? undefined : timeOf(r.last_contact_at),
     stateChangeCause: r.state_change_cause ?? undefined,
     createdAt: timeOf(r.created_at),
+    keyGeneration: r.key_generation,
   };
 }

@@ -385,5 +385,52 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('es2_operators').addColumn('notification_points', 'text').execute();
       },
     },
+    // eIM fleet operations (issue 10): the eIM's package-signing keys by generation (private keys sealed under the data
+    // directory's at-rest key; updateEim moves a device to a newer one), the generation each device knows, and fleet
+    // operations with one row per target device (its step, the package it waits for, attempts, backoff, lease, reason).
+    '0015_eim_fleet': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('eim_devices').addColumn('key_generation', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema
+          .createTable('eim_keys')
+          .addColumn('generation', 'integer', (c) => c.primaryKey())
+          .addColumn('curve', 'text', (c) => c.notNull())
+          .addColumn('public_key', bin, (c) => c.notNull())
+          .addColumn('private_key_sealed', bin, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('eim_fleet_operations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('params', 'text', (c) => c.notNull())
+          .addColumn('targets', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('eim_fleet_targets')
+          .addColumn('operation_id', 'text', (c) => c.notNull().references('eim_fleet_operations.id').onDelete('cascade'))
+          .addColumn('eid', 'text', (c) => c.notNull().references('eim_devices.eid').onDelete('cascade'))
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('step', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('eim_transaction_id', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_at', 'bigint', (c) => c.notNull())
+          .addColumn('lease_token', 'text')
+          .addColumn('lease_until', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('reason', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('eim_fleet_targets_pk', ['operation_id', 'eid'])
+          .execute();
+        await db.schema
+          .createIndex('eim_fleet_targets_due')
+          .on('eim_fleet_targets')
+          .columns(['next_at'])
+          .where(sql.ref('state'), 'in', [sql.lit('pending'), sql.lit('running')])
+          .execute();
+        await db.schema.createIndex('eim_fleet_targets_eid').on('eim_fleet_targets').columns(['eid', 'state']).execute();
+      },
+    },
   };
 }

@@ -50,7 +50,7 @@ for (const engine of ENGINES) {
       const db2 = await openDatabase(eim.config);
       try {
         await registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 3 });
-        const ctx2 = eimContext({ eimId: eim.ctx.eimId, signingKey: eim.ctx.signingKey, trustedCis: [pki.ci.der], store: new EimStore(db2) });
+        const ctx2 = eimContext({ eimId: eim.ctx.eimId, keyring: eim.ctx.keys, trustedCis: [pki.ci.der], store: new EimStore(db2) });
         const issue = (ctx: typeof ctx2) => issuePsmos(ctx, pki.eid, [{ type: 'getRAT', value: {} }]);
         const issued = await Promise.all(Array.from({ length: 100 }, (_, i) => issue(i % 2 === 0 ? eim.ctx : ctx2)));
         const counters = issued.map((p) => p.counter!).sort((a, b) => a - b);

@@ -57,7 +57,7 @@ describe('ESipa on the eIM: refusals and the negative matrix', () => {
     // Each device's PKI has its CI: the eIM trusts both.
     const trusted = [...pkis.values()].map((p) => p.ci.der);
     local = await openTestEim('SQLite', trusted);
-    eim = await startEimServer({ eimId: local.ctx.eimId, signingKey: local.ctx.signingKey, trustedCis: trusted, store: local.store });
+    eim = await startEimServer({ eimId: local.ctx.eimId, keyring: local.ctx.keys, trustedCis: trusted, store: local.store });
     for (const pki of pkis.values()) await registerDevice(local.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: TOKEN });
   });
 

@@ -57,7 +57,7 @@ export interface RunningEim {
 
 export const EIM_HOST = 'eim.example.com';
 
-export async function startEimServer(o: Omit<EimOptions, 'signingKey'> & { signingKey: KeyObject }): Promise<RunningEim> {
+export async function startEimServer(o: EimOptions): Promise<RunningEim> {
   const tlsPki = issueTestPki({ smdpAddress: EIM_HOST });
   const refusals: { code: string; fn: string }[] = [];
   const server = createEimServer({
