@@ -119,6 +119,8 @@ export interface IotState {
   readonly rollback?: RollbackGrant;
   /** ICCID of the Fallback Profile (setFallbackAttribute). */
   readonly fallbackIccid?: Buffer;
+  /** The profile ExecuteFallbackMechanism disabled, which ReturnFromFallback enables again. */
+  readonly fallbackReturnIccid?: Buffer;
   /** The configureImmediateEnable PSMO's settings. */
   readonly immediateEnable?: ConfigureImmediateEnable;
 }
@@ -226,6 +228,12 @@ export class EuiccCore {
    * retry is bound afresh.
    */
   retainedOtKey: { readonly otKeyPair: OneTimeEckaKeyPair; readonly otPk: Buffer } | undefined;
+  /**
+   * The profile the latest download session installed and the OID of the SM-DP+ that bound it (CERT.DPpb), until
+   * ImmediateEnable uses it or a later download ends without installing (SGP.32 ES10b.ImmediateEnable's session context).
+   * In memory only: after a restart there is no session context.
+   */
+  lastInstalled: { readonly iccid: Buffer; readonly smdpOid: string } | undefined;
 
   constructor(file: SealedStateFile<PersistedState>, state: PersistedState, options: EuiccRuntimeOptions = {}) {
     this.#file = file;

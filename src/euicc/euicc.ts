@@ -39,11 +39,15 @@ import { getEid } from './es10c/getEid.js';
 import { getProfilesInfo } from './es10c/getProfilesInfo.js';
 import { setNickname } from './es10c/setNickname.js';
 import { addInitialEim } from './iot/addInitialEim.js';
+import { configureImmediateProfileEnabling } from './iot/configureImmediateProfileEnabling.js';
 import { euiccMemoryReset as iotEuiccMemoryReset } from './iot/euiccMemoryReset.js';
+import { executeFallbackMechanism } from './iot/executeFallbackMechanism.js';
 import { getCerts } from './iot/getCerts.js';
 import { getEimConfigurationData } from './iot/getEimConfigurationData.js';
+import { immediateEnable } from './iot/immediateEnable.js';
 import { loadEuiccPackage } from './iot/loadEuiccPackage.js';
 import { profileRollback } from './iot/profileRollback.js';
+import { returnFromFallback } from './iot/returnFromFallback.js';
 import { UsimFiles } from './usim/usimFiles.js';
 
 export type { EuiccIdentity, EuiccRuntimeOptions, EuiccSettings, StoredProfile, UsimState } from './core.js';
@@ -77,6 +81,10 @@ const FUNCTIONS: readonly (readonly [number, (core: EuiccCore, command: Buffer) 
   [0xbf56, getCerts],
   [0xbf57, addInitialEim],
   [0xbf58, profileRollback],
+  [0xbf59, configureImmediateProfileEnabling],
+  [0xbf5a, immediateEnable],
+  [0xbf5d, executeFallbackMechanism],
+  [0xbf5e, returnFromFallback],
   [0xbf64, iotEuiccMemoryReset],
 ];
 

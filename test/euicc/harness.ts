@@ -13,8 +13,8 @@ import {
   ProfileInfoListResponse,
   ProfileInstallationResult,
   type ProfileInfo,
-  type StoreMetadataRequest,
 } from '../../src/asn1/definitions/rsp.js';
+import type { StoreMetadataRequest } from '../../src/asn1/definitions/sgp32.js';
 import type { EcCurve } from '../../src/crypto/ecdsa.js';
 import { Card } from '../../src/euicc/card.js';
 import { Euicc, identityFromTestPki, type EuiccCreateOptions } from '../../src/euicc/euicc.js';

@@ -12,6 +12,19 @@ import {
 import {
   AddEimResultCode,
   AddInitialEimError,
+  ConfigImmediateEnableResult,
+  ConfigureImmediateProfileEnablingRequest,
+  ConfigureImmediateProfileEnablingResponse,
+  ExecuteFallbackMechanismRequest,
+  ExecuteFallbackMechanismResponse,
+  ExecuteFallbackMechanismResult,
+  ImmediateEnableRequest,
+  ImmediateEnableResponse,
+  ImmediateEnableResult,
+  ReturnFromFallbackRequest,
+  ReturnFromFallbackResponse,
+  ReturnFromFallbackResult,
+  type ConfigureImmediateEnable,
   AddInitialEimRequest,
   AddInitialEimResponse,
   DeleteEimResult,
@@ -48,6 +61,7 @@ import { SealedStateFile } from '../../src/euicc/sealedState.js';
 import type { PersistedState } from '../../src/euicc/core.js';
 import { StatusWordError } from './es10Client.js';
 import { assertSuccess, downloadTs48, profiles, rigsCleanedAfter, type Rig } from './harness.js';
+import type { ProfileInstallationResult } from '../../src/asn1/definitions/rsp.js';
 import { TestEim, addInitialEim, unsignedError, verifyResult, type Verified } from './testEim.js';
 
 const makeRig = rigsCleanedAfter();
@@ -501,6 +515,121 @@ for (const curve of ['P-256', 'brainpoolP256r1'] as const) {
       addInitialEim(t.r.client, [next]);
       assert.equal(next.token, 2);
       assert.deepEqual(unsignedError(t.r.client.command(t.eim.psmos(t.eid, [{ type: 'getRAT', value: {} }]))), { eimId: t.eim.eimId });
+    });
+  });
+
+  describe(`IoT eUICC on ${curve}: ConfigureImmediateProfileEnabling, ImmediateEnable, ExecuteFallbackMechanism, ReturnFromFallback`, () => {
+    const configure = (r: Rig, config: ConfigureImmediateEnable): number =>
+      decode(ConfigureImmediateProfileEnablingResponse, r.client.command(encode(ConfigureImmediateProfileEnablingRequest, config))).configImmediateEnableResult;
+    const immediate = (r: Rig): number => decode(ImmediateEnableResponse, r.client.command(encode(ImmediateEnableRequest, { refreshFlag: false }))).immediateEnableResult;
+    const smdpOidOf = (pir: ProfileInstallationResult): string => pir.profileInstallationResultData.value.smdpOid;
+    const stateOf = (r: Rig): Record<string, number | undefined> => Object.fromEntries(profiles(r.client).map((p) => [p.iccid!.toString('hex'), p.profileState]));
+
+    it('ImmediateEnable enables the profile just downloaded only as configured (flag, SM-DP+ OID), once, and not after a restart', () => {
+      const r = makeRig({ curve });
+      assert.equal(immediate(r), ImmediateEnableResult.noSessionContext, 'nothing downloaded');
+      const pirA = downloadTs48(r, 'TS48V1-A-UNIQUE');
+      assertSuccess(pirA);
+      const [a] = r.euicc.profiles.map((p) => p.iccid.toString('hex'));
+      assert.equal(immediate(r), ImmediateEnableResult.immediateEnableNotAvailable, 'no Immediate Enable configuration');
+      assert.equal(immediate(r), ImmediateEnableResult.noSessionContext, 'the session context is used once');
+
+      assert.equal(configure(r, { defaultSmdpOid: smdpOidOf(pirA) }), ConfigImmediateEnableResult.ok);
+      assertSuccess(downloadTs48(r, 'TS48V1-B-UNIQUE'));
+      assert.equal(immediate(r), ImmediateEnableResult.immediateEnableNotAvailable, 'configured without immediateEnableFlag');
+
+      assert.equal(configure(r, { immediateEnableFlag: null, defaultSmdpOid: '2.999.77.1' }), ConfigImmediateEnableResult.ok);
+      assertSuccess(downloadTs48(r, 'TS48V2-SAIP2-1-BERTLV-UNIQUE'));
+      assert.equal(immediate(r), ImmediateEnableResult.immediateEnableNotAvailable, 'bound by another SM-DP+ than defaultSmdpOid');
+
+      assert.equal(configure(r, { immediateEnableFlag: null, defaultSmdpOid: smdpOidOf(pirA), defaultSmdpAddress: 'smdp.example.com' }), ConfigImmediateEnableResult.ok);
+      assertSuccess(downloadTs48(r, 'TS48V2-SAIP2-3-NOBERTLV-UNIQUE'));
+      r.reopen();
+      assert.equal(immediate(r), ImmediateEnableResult.noSessionContext, 'a restart ends the session context');
+
+      assertSuccess(downloadTs48(r, 'TS48V3-SAIP2-3-BERTLV-UNIQUE'));
+      const e = r.euicc.profiles.at(-1)!.iccid.toString('hex');
+      assert.equal(immediate(r), ImmediateEnableResult.ok);
+      assert.equal(stateOf(r)[e], ProfileState.enabled);
+      assert.equal(immediate(r), ImmediateEnableResult.noSessionContext);
+      // The next one replaces the enabled profile; the enabled one is disabled.
+      assertSuccess(downloadTs48(r, 'TS48V5-SAIP2-3-BERTLV-SUCI-UNIQUE'));
+      const f = r.euicc.profiles.at(-1)!.iccid.toString('hex');
+      assert.equal(immediate(r), ImmediateEnableResult.ok);
+      r.reopen();
+      assert.deepEqual([stateOf(r)[a!], stateOf(r)[e], stateOf(r)[f]], [ProfileState.disabled, ProfileState.disabled, ProfileState.enabled], 'sealed');
+    });
+
+    it('ConfigureImmediateProfileEnabling once an eIM is associated: associatedEimAlreadyExists (2), nothing written; the eIM configures it by PSMO', () => {
+      const t = iotRig(curve, { profiles: false });
+      const before = generation(t.r);
+      assert.equal(configure(t.r, { immediateEnableFlag: null }), ConfigImmediateEnableResult.associatedEimAlreadyExists);
+      assert.equal(generation(t.r), before);
+      assertSuccess(downloadTs48(t.r, 'TS48V1-A-UNIQUE'));
+      assert.equal(immediate(t.r), ImmediateEnableResult.immediateEnableNotAvailable);
+      assert.deepEqual(run(t, t.eim.psmos(t.eid, [{ type: 'configureImmediateEnable', value: { immediateEnableFlag: null } }])), [
+        { type: 'configureImmediateEnableResult', value: 0 },
+      ]);
+      assertSuccess(downloadTs48(t.r, 'TS48V1-B-UNIQUE'));
+      assert.equal(immediate(t.r), ImmediateEnableResult.ok, 'no defaultSmdpOid: any SM-DP+');
+      assert.equal(stateOf(t.r)[t.r.euicc.profiles[1]!.iccid.toString('hex')], ProfileState.enabled);
+    });
+
+    it('Fallback Mechanism: refusals with their codes, execute, delete of the profile to return to refused, return after a restart; nothing written when refused', () => {
+      const t = iotRig(curve, { enabled: true });
+      const execute = (): number =>
+        decode(ExecuteFallbackMechanismResponse, t.r.client.command(encode(ExecuteFallbackMechanismRequest, { refreshFlag: false }))).executeFallbackMechanismResult;
+      const back = (): number => decode(ReturnFromFallbackResponse, t.r.client.command(encode(ReturnFromFallbackRequest, { refreshFlag: true }))).returnFromFallbackResult;
+      let before = generation(t.r);
+      assert.equal(execute(), ExecuteFallbackMechanismResult.fallbackNotAvailable, 'no Fallback Attribute');
+      assert.equal(back(), ReturnFromFallbackResult.fallbackNotAvailable);
+      assert.equal(generation(t.r), before);
+
+      // A profile whose owner allows fallback (SGP.32 fallbackAllowed, 9F67, in its metadata) takes the attribute.
+      assertSuccess(downloadTs48(t.r, 'TS48V2-SAIP2-1-BERTLV-UNIQUE', { fallbackAllowed: true }));
+      const c = t.r.euicc.profiles.at(-1)!.iccid;
+      assert.deepEqual(run(t, t.eim.psmos(t.eid, [{ type: 'setFallbackAttribute', value: { iccid: c } }, { type: 'listProfileInfo', value: {} }]))[0], {
+        type: 'setFallbackAttributeResult',
+        value: SetFallbackAttributeResult.ok,
+      });
+      before = generation(t.r);
+      assert.equal(back(), ReturnFromFallbackResult.commandError, 'not in fallback');
+      assert.equal(generation(t.r), before);
+
+      assert.equal(execute(), ExecuteFallbackMechanismResult.ok);
+      assert.deepEqual(states(t), { [t.a.toString('hex')]: ProfileState.disabled, [t.b.toString('hex')]: ProfileState.disabled, [c.toString('hex')]: ProfileState.enabled });
+      before = generation(t.r);
+      assert.equal(execute(), ExecuteFallbackMechanismResult.profileNotInDisabledState, 'already in fallback');
+      assert.equal(generation(t.r), before);
+      assert.deepEqual(run(t, t.eim.psmos(t.eid, [{ type: 'unsetFallbackAttribute', value: {} }])), [
+        { type: 'unsetFallbackAttributeResult', value: UnsetFallbackAttributeResult.fallbackProfileEnabled },
+      ]);
+      assert.deepEqual(run(t, t.eim.psmos(t.eid, [{ type: 'delete', value: { iccid: t.a } }])), [
+        { type: 'deleteResult', value: DeleteProfileResult.returnFallbackProfile },
+      ]);
+
+      t.r.reopen();
+      assert.equal(back(), ReturnFromFallbackResult.ok, 'the profile to return to is sealed');
+      assert.deepEqual(states(t), { [t.a.toString('hex')]: ProfileState.enabled, [t.b.toString('hex')]: ProfileState.disabled, [c.toString('hex')]: ProfileState.disabled });
+      assert.equal(back(), ReturnFromFallbackResult.commandError, 'returned already');
+
+      // Profiles changed by the eIM while in fallback: the return is refused and forgotten.
+      assert.equal(execute(), ExecuteFallbackMechanismResult.ok);
+      assert.deepEqual(run(t, t.eim.psmos(t.eid, [{ type: 'enable', value: { iccid: t.b } }])), [{ type: 'enableResult', value: 0 }]);
+      assert.equal(back(), ReturnFromFallbackResult.commandError);
+      assert.deepEqual(run(t, t.eim.psmos(t.eid, [{ type: 'delete', value: { iccid: t.a } }])), [{ type: 'deleteResult', value: 0 }], 'no longer a profile to return to');
+      assert.equal(stateOf(t.r)[t.b.toString('hex')], ProfileState.enabled);
+    });
+
+    it('ExecuteFallbackMechanism with no profile enabled enables the Fallback Profile; ReturnFromFallback then has nothing to return to: commandError (7)', () => {
+      const t = iotRig(curve);
+      assertSuccess(downloadTs48(t.r, 'TS48V2-SAIP2-1-BERTLV-UNIQUE', { fallbackAllowed: true }));
+      const c = t.r.euicc.profiles.at(-1)!.iccid;
+      run(t, t.eim.psmos(t.eid, [{ type: 'setFallbackAttribute', value: { iccid: c } }]));
+      assert.equal(decode(ExecuteFallbackMechanismResponse, t.r.client.command(encode(ExecuteFallbackMechanismRequest, { refreshFlag: false }))).executeFallbackMechanismResult, 0);
+      assert.equal(stateOf(t.r)[c.toString('hex')], ProfileState.enabled);
+      assert.equal(decode(ReturnFromFallbackResponse, t.r.client.command(encode(ReturnFromFallbackRequest, { refreshFlag: false }))).returnFromFallbackResult, ReturnFromFallbackResult.commandError);
+      assert.equal(stateOf(t.r)[c.toString('hex')], ProfileState.enabled);
     });
   });
 }

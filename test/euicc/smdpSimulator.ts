@@ -16,9 +16,10 @@ import {
   ReplaceSessionKeysRequest,
   ServerSigned1,
   SmdpSigned2,
-  StoreMetadataRequest,
   type CtxParams1,
 } from '../../src/asn1/definitions/rsp.js';
+// SGP.32's StoreMetadataRequest: SGP.22's fields and the IoT eUICC's ecallIndication and fallbackAllowed.
+import { StoreMetadataRequest } from '../../src/asn1/definitions/sgp32.js';
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
 import { BspSession, deriveBspKeys } from '../../src/crypto/bsp.js';
 import { generateKeyPair, pointFromPublicKey, signPlain, verifyPlain, type EcCurve } from '../../src/crypto/ecdsa.js';

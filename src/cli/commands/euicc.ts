@@ -1,8 +1,9 @@
-// `mcim euicc attach`: a software eUICC served to an LPA tool over the stdio APDU/HTTP bridge (docs/lpa-bridge.md).
+// `mcim euicc attach`: a software eUICC served to an LPA tool over the stdio APDU/HTTP bridge (docs/lpa-bridge.md); `mcim euicc vpcd`: the same eUICC as a PC/SC card through vsmartcard-vpcd (docs/operations.md).
 import type { Command } from 'commander';
 import { McimError } from '../../errors.js';
 import { Card } from '../../euicc/card.js';
 import { Euicc } from '../../euicc/euicc.js';
+import { runVpcdClient, VPCD_DEFAULT_PORT } from '../../euicc/vpcd.js';
 import { BRIDGE_LOGICAL_CHANNELS, runStdioBridge } from '../../ipa/stdioBridge.js';
 import { deviceSecret, httpOptions } from './device.js';
 
@@ -27,6 +28,29 @@ export async function euiccAttach(command: readonly string[], o: AttachOptions):
   return runStdioBridge({ command: program, args, card, http: httpOptions(o), output: process.stdout });
 }
 
+export interface VpcdOptions {
+  readonly state: string;
+  readonly secretFile?: string;
+  readonly host: string;
+  readonly port: string;
+}
+
+/**
+ * Serves the eUICC as the card in vpcd's virtual reader until `signal` aborts (the command wires SIGINT and SIGTERM to
+ * it). The eUICC saves its sealed state itself after every state-changing ES10 command, so stopping between two
+ * commands loses nothing; the card answers one command at a time, so a signal never interrupts one half way.
+ */
+export async function euiccVpcd(o: VpcdOptions, signal: AbortSignal, log: (message: string) => void): Promise<void> {
+  const port = Number(o.port);
+  if (!/^[0-9]{1,5}$/.test(o.port) || port < 1 || port > 0xffff) throw new McimError('INVALID_ARGUMENT', `--port must be 1 to 65535, got '${o.port}'`);
+  const euicc = Euicc.open(o.state, deviceSecret({ state: o.state, secretFile: o.secretFile }));
+  const card = new Card({ onInternalError: (e) => log(`internal error answered 6F00: ${e instanceof Error ? e.message : String(e)}`) });
+  euicc.attach(card);
+  log(`eUICC ${euicc.eid} as a PC/SC card through vpcd at ${o.host}:${port}`);
+  await runVpcdClient({ card, host: o.host, port, signal, log });
+  log('stopped');
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -47,5 +71,25 @@ export function registerEuicc(program: Command): void {
     .option('--connect <host:port>', "connect the LPA's HTTPS requests there instead of resolving their host")
     .action(async (command: string[], o: AttachOptions) => {
       process.exitCode = await euiccAttach(command, o);
+    });
+  euicc
+    .command('vpcd')
+    .description("present this eUICC as a PC/SC card through pcscd's virtual reader (Debian vsmartcard-vpcd); runs until SIGINT/SIGTERM")
+    .addHelpText('after', '\nExample (docs/operations.md, "PC/SC card through vpcd"):\n  $ mcim euicc vpcd --state device.state\n  $ opensc-tool -r "Virtual PCD 00 00" -s 00A4040010A0000005591010FFFFFFFF8900000100 -s 80E2910006BF3E035C015A00')
+    .requiredOption('--state <file>', "the eUICC's sealed state file")
+    .option('--secret-file <file>', 'the device secret (hex; default <state>.secret; or $MCIM_DEVICE_SECRET)')
+    .option('--host <host>', "vpcd's host", '127.0.0.1')
+    .option('--port <port>', "vpcd's port (its first slot; the second is the next port)", String(VPCD_DEFAULT_PORT))
+    .action(async (o: VpcdOptions) => {
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await euiccVpcd(o, controller.signal, (message) => void process.stderr.write(`${message}\n`));
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
     });
 }

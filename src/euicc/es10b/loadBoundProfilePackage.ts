@@ -17,6 +17,7 @@ import {
   type FinalResult,
 } from '../../asn1/definitions/rsp.js';
 import { decodeProfilePackage, extractProfileEssentials } from '../../asn1/definitions/saip.js';
+import { StoreMetadataRequest as IotStoreMetadataRequest } from '../../asn1/definitions/sgp32.js';
 import { BSP_MAX_SEGMENT_LENGTH, BspSession, deriveBspKeys } from '../../crypto/bsp.js';
 import { verifyPlain } from '../../crypto/ecdsa.js';
 import { CryptoError } from '../../crypto/errors.js';
@@ -302,7 +303,8 @@ export class LoadBoundProfilePackage implements StreamingHandler {
         load.stage = 'a1';
         return;
       case 'in-a1': {
-        const metadata = decodeCommand(StoreMetadataRequest, data, BppCommandId.storeMetadata);
+        // SGP.32's StoreMetadataRequest: SGP.22's with the IoT eUICC's ecallIndication and fallbackAllowed.
+        const metadata = decodeCommand(IotStoreMetadataRequest, data, BppCommandId.storeMetadata);
         this.#checkMetadata(metadata);
         load.metadata = { value: metadata, der: data };
         load.stage = 'a2-or-a3';
@@ -388,6 +390,7 @@ export class LoadBoundProfilePackage implements StreamingHandler {
       nextSeqNumber: state.nextSeqNumber + 1,
       nextIsdpIndex,
     });
+    core.lastInstalled = { iccid: profile.iccid, smdpOid: load.prepared.smdpOid };
     return pir;
   }
 
@@ -403,6 +406,7 @@ export class LoadBoundProfilePackage implements StreamingHandler {
     });
     const state = this.#core.state;
     this.#core.commit({ ...state, notifications: [...state.notifications, notification], nextSeqNumber: state.nextSeqNumber + 1 });
+    this.#core.lastInstalled = undefined;
     return pir;
   }
 

@@ -11,7 +11,7 @@ import {
 } from '../../asn1/definitions/sgp32.js';
 import { decode, encode } from '../../asn1/schema.js';
 import { withoutDefaultDpAddress, type EuiccCore, type IotState } from '../core.js';
-import { withFallback, withRollback } from './packageDraft.js';
+import { withFallback, withFallbackReturn, withRollback } from './packageDraft.js';
 
 /**
  * resetResult covers the profile and address options: ok when something was deleted or reset, nothingToDelete (1)
@@ -20,7 +20,7 @@ import { withFallback, withRollback } from './packageDraft.js';
  * resetEimResult is present when resetEimConfigData (5) is asked: ok when eIMs were removed (the eUICC then accepts
  * AddInitialEim again), nothingToDelete (1) when there were none. resetImmediateEnableConfigResult is present when
  * resetImmediateEnableConfig (6) is asked: ok. A rollback grant or Fallback Attribute that refers to a deleted profile
- * ends with it; the eIMs' association tokens are never reused. Kept package results stay until removed.
+ * ends with it, and so does the profile a fallback would return to; the eIMs' association tokens are never reused. Kept package results stay until removed.
  */
 export function euiccMemoryReset(core: EuiccCore, command: Buffer): Buffer {
   const { resetOptions } = decode(EuiccMemoryResetRequest, command);
@@ -37,6 +37,7 @@ export function euiccMemoryReset(core: EuiccCore, command: Buffer): Buffer {
   const kept = (iccid: Buffer | undefined): boolean => iccid !== undefined && profiles.some((p) => p.iccid.equals(iccid));
   if (iot.rollback !== undefined && !(kept(iot.rollback.previousIccid) && kept(iot.rollback.enabledIccid))) iot = withRollback(iot, undefined);
   if (iot.fallbackIccid !== undefined && !kept(iot.fallbackIccid)) iot = withFallback(iot, undefined);
+  if (iot.fallbackReturnIccid !== undefined && !(kept(iot.fallbackReturnIccid) && iot.fallbackIccid !== undefined)) iot = withFallbackReturn(iot, undefined);
   const response: Response = {
     resetResult: profiles.length < state.profiles.length || resetAddress ? ResetResult.ok : ResetResult.nothingToDelete,
   };
@@ -46,8 +47,9 @@ export function euiccMemoryReset(core: EuiccCore, command: Buffer): Buffer {
   }
   if (asked(ResetOption.resetImmediateEnableConfig)) {
     response.resetImmediateEnableConfigResult = ResetImmediateEnableConfigResult.ok;
-    const { eims, nextAssociationToken, packageResults, rollback, fallbackIccid } = iot;
-    iot = { eims, nextAssociationToken, packageResults, ...(rollback ? { rollback } : {}), ...(fallbackIccid ? { fallbackIccid } : {}) };
+    const next: { -readonly [K in keyof IotState]: IotState[K] } = { ...iot };
+    delete next.immediateEnable;
+    iot = next;
   }
   core.commit({
     ...state,

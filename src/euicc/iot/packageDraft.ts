@@ -61,6 +61,14 @@ export function withFallback(iot: IotState, iccid: Buffer | undefined): IotState
   return next;
 }
 
+/** `iot` with the profile ReturnFromFallback returns to set to `iccid`, or with none. */
+export function withFallbackReturn(iot: IotState, iccid: Buffer | undefined): IotState {
+  const next: { -readonly [K in keyof IotState]: IotState[K] } = { ...iot };
+  if (iccid === undefined) delete next.fallbackReturnIccid;
+  else next.fallbackReturnIccid = iccid;
+  return next;
+}
+
 /** `iot` with the rollback grant replaced (undefined: none). */
 export function withRollback(iot: IotState, rollback: RollbackGrant | undefined): IotState {
   const next: { -readonly [K in keyof IotState]: IotState[K] } = { ...iot };
