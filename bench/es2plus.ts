@@ -2,7 +2,7 @@
 // ES2+ HTTPS API with mutual TLS (8 keep-alive clients in a worker thread, the server on this thread), beside the same
 // two functions called in process on the same store (the most the API can reach), itself beside two write
 // transactions on the same database, one of them a package-size row (the commits an order cannot do without).
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ClientInfo } from '../src/http/server.js';
-import { certificateToPem } from '../src/pki/certificate.js';
-import { buildName, extensions, issueCertificate } from '../src/pki/issue.js';
 import { addProfileType } from '../src/smdpp/addProfileType.js';
 import { confirmOrder } from '../src/smdpp/es2plus/confirmOrder.js';
 import { DEFAULT_ORDER_LIMITS, type Es2plusContext } from '../src/smdpp/es2plus/context.js';
@@ -27,6 +25,7 @@ import { SecretBox } from '../src/store/secretBox.js';
 import { SmdpStore } from '../src/store/smdpStore.js';
 import { readFixture } from '../test/helpers/fixtures.js';
 import { report } from './lib.js';
+import { loopbackIdentity } from '../test/helpers/loopbackIdentity.js';
 
 const TEMPLATE = readFixture('ts48', 'TS48V2-SAIP2-1-BERTLV-UNIQUE.der');
 const OP = '63bfa50ee6523365ff14c1f45f88737d';
@@ -35,23 +34,6 @@ const CLIENTS = 8;
 const MAX_ORDERS = 3_000;
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-/** A self-signed P-256 certificate for 127.0.0.1 (the server) or the operator (the client). */
-function selfSigned(cn: string): { cert: string; key: string; der: Buffer } {
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const name = buildName([['CN', cn]]);
-  const der = issueCertificate(
-    {
-      issuer: name,
-      subject: name,
-      notBefore: new Date(Date.now() - 3_600_000),
-      notAfter: new Date(Date.now() + 3_600_000),
-      subjectKey: key,
-      extensions: [extensions.subjectAltName([{ type: 'iPAddress', value: Buffer.from([127, 0, 0, 1]) }]), extensions.basicConstraints(false)],
-    },
-    key,
-  );
-  return { cert: certificateToPem(der), key: key.export({ type: 'pkcs8', format: 'pem' }) as string, der };
-}
 
 /** The operator's clients: each loop posts DownloadOrder then ConfirmOrder until the time or the orders run out. */
 const CLIENT = `
@@ -102,8 +84,8 @@ async function benchEngine(label: string, config: DatabaseConfig, seconds: numbe
     const now = Date.now();
     const stock = new ProfileStock(db, new SecretBox(randomBytes(32)));
     const tenants = new OperatorTenants(db);
-    const operator = selfSigned('bench operator');
-    const server = selfSigned('bench smdp');
+    const operator = loopbackIdentity('bench-operator');
+    const server = loopbackIdentity('bench-smdp');
     await tenants.add({ operator: 'bench', functionRequesterIdentifier: 'bench' }, now);
     await tenants.addCertificate('bench', { fingerprint: createHash('sha256').update(operator.der).digest('hex'), subject: 'CN=bench operator', notBefore: 0, notAfter: now + 3_600_000 }, now);
     await addProfileType(stock, { name: 'bench', operator: 'bench', template: TEMPLATE, rules: { op: OP, iccidPrefix: '8988', imsiPrefix: '00101' } }, now);

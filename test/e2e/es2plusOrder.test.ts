@@ -2,7 +2,7 @@
 // download through the SM-DP+ with the operator called back at each point, then the delivered USIM authenticates on
 // the operator's AuC loaded from the same stock; a replayed AUTN is refused by the USIM, a suspended subscriber by the AuC.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -19,8 +19,6 @@ import { downloadOrder } from '../../src/operator/downloadOrder.js';
 import { Es2PlusClient } from '../../src/operator/es2plusClient.js';
 import { listProfiles, manageProfile } from '../../src/ipa/localProfileManagement.js';
 import { downloadProfile } from '../../src/ipa/profileDownload.js';
-import { certificateToPem } from '../../src/pki/certificate.js';
-import { buildName, extensions, issueCertificate } from '../../src/pki/issue.js';
 import { addProfileType } from '../../src/smdpp/addProfileType.js';
 import { DEFAULT_ORDER_LIMITS } from '../../src/smdpp/es2plus/context.js';
 import { deliverDueProgress } from '../../src/smdpp/es2plus/handleDownloadProgressInfo.js';
@@ -34,27 +32,11 @@ import { OperatorTenants } from '../../src/store/operatorTenants.js';
 import { ProfileStock } from '../../src/store/profileStock.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
+import { loopbackIdentity } from '../helpers/loopbackIdentity.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const OP = '63bfa50ee6523365ff14c1f45f88737d';
 
-/** A self-signed P-256 certificate for 127.0.0.1 with its key (the operator's client and callback endpoint). */
-function selfSigned(cn: string): { cert: string; key: string; der: Buffer } {
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const name = buildName([['CN', cn]]);
-  const der = issueCertificate(
-    {
-      issuer: name,
-      subject: name,
-      notBefore: new Date(Date.now() - 3_600_000),
-      notAfter: new Date(Date.now() + 3_600_000),
-      subjectKey: key,
-      extensions: [extensions.subjectAltName([{ type: 'iPAddress', value: Buffer.from([127, 0, 0, 1]) }]), extensions.basicConstraints(false)],
-    },
-    key,
-  );
-  return { cert: certificateToPem(der), key: key.export({ type: 'pkcs8', format: 'pem' }) as string, der };
-}
 
 describe('operator end to end: ES2+ order, download, callbacks, authentication on the AuC', () => {
   let smdp: DataDirSmdp;
@@ -63,7 +45,7 @@ describe('operator end to end: ES2+ order, download, callbacks, authentication o
   let es2Port = 0;
   let tenants: OperatorTenants;
   let stock: ProfileStock;
-  const operator = selfSigned('operator one');
+  const operator = loopbackIdentity('operator-one');
   const callbacks: Array<Record<string, unknown>> = [];
 
   before(async () => {

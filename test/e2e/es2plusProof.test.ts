@@ -4,7 +4,7 @@
 // an AuC restored from the export (SQN behind the USIM) resynchronises from AUTS; a replayed AUTN and a suspended
 // subscriber are refused.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -25,8 +25,6 @@ import { downloadProfile } from '../../src/ipa/profileDownload.js';
 import { confirmOrder } from '../../src/operator/confirmOrder.js';
 import { downloadOrder } from '../../src/operator/downloadOrder.js';
 import { Es2PlusClient } from '../../src/operator/es2plusClient.js';
-import { certificateToPem } from '../../src/pki/certificate.js';
-import { buildName, extensions, issueCertificate } from '../../src/pki/issue.js';
 import { addProfileType } from '../../src/smdpp/addProfileType.js';
 import { DEFAULT_ORDER_LIMITS } from '../../src/smdpp/es2plus/context.js';
 import { createEs2plusServer } from '../../src/smdpp/es2plusServer.js';
@@ -39,6 +37,7 @@ import { OperatorTenants } from '../../src/store/operatorTenants.js';
 import { ProfileStock } from '../../src/store/profileStock.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
 import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
+import { loopbackIdentity } from '../helpers/loopbackIdentity.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const OP = '63bfa50ee6523365ff14c1f45f88737d';
@@ -65,23 +64,6 @@ const CASES: readonly ProofCase[] = [
   },
 ];
 
-/** A self-signed P-256 certificate with its key (the operator's ES2+ client). */
-function selfSigned(cn: string): { cert: string; key: string; der: Buffer } {
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const name = buildName([['CN', cn]]);
-  const der = issueCertificate(
-    {
-      issuer: name,
-      subject: name,
-      notBefore: new Date(Date.now() - 3_600_000),
-      notAfter: new Date(Date.now() + 3_600_000),
-      subjectKey: key,
-      extensions: [extensions.basicConstraints(false)],
-    },
-    key,
-  );
-  return { cert: certificateToPem(der), key: key.export({ type: 'pkcs8', format: 'pem' }) as string, der };
-}
 
 const hex = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'hex');
 
@@ -112,7 +94,7 @@ describe('issue 9 proof: every TS.48 profile and TUAK-256, ordered over ES2+, do
   let auc: AucContext;
   /** The stock's subscriber export (mcim JSON Lines) by ICCID: what the operator's AuC was loaded from. */
   const exported = new Map<string, { imsi: string; line: string }>();
-  const operator = selfSigned('operator proof');
+  const operator = loopbackIdentity('operator-proof');
 
   before(async () => {
     smdp = await startDataDirSmdp('mcim-es2-proof-', ADDRESS);

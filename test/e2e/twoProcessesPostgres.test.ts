@@ -6,7 +6,7 @@
 // The AuC's counters (SQN from two processes on one database) are covered by test/auc/aucStore.test.ts ("two AuC
 // processes ... no SQN twice").
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +18,6 @@ import { confirmOrder } from '../../src/operator/confirmOrder.js';
 import { downloadOrder } from '../../src/operator/downloadOrder.js';
 import { Es2PlusFailure } from '../../src/operator/errors.js';
 import { Es2PlusClient } from '../../src/operator/es2plusClient.js';
-import { certificateToPem } from '../../src/pki/certificate.js';
-import { buildName, extensions, issueCertificate } from '../../src/pki/issue.js';
 import { addProfileType } from '../../src/smdpp/addProfileType.js';
 import { initSmdpDataDir, openSmdpStore, type SmdpDataDir } from '../../src/smdpp/dataDir.js';
 import { generateStock } from '../../src/smdpp/generateProfiles.js';
@@ -32,6 +30,7 @@ import { PG_URL, dropSchema } from '../helpers/postgres.js';
 import { es9Post, startServe, type Es9Answer, type ServeProcess } from '../helpers/serveProcess.js';
 import { EuiccSimulator, type AuthenticateClientOk, type InitiateAuthenticationOk } from '../smdpp/euiccSimulator.js';
 import { pkiFromDir } from '../smdpp/harness.js';
+import { loopbackIdentity } from '../helpers/loopbackIdentity.js';
 
 const OP = '63bfa50ee6523365ff14c1f45f88737d';
 const STOCK = 10;
@@ -42,23 +41,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'mcim-two-pg-'));
 const schema = `mcim_two_${process.pid}_${randomBytes(3).toString('hex')}`;
 const dbUrl = `${PG_URL}?schema=${schema}`;
 
-/** A self-signed P-256 certificate for 127.0.0.1 (the operator's ES2+ client and its callback endpoint). */
-function selfSigned(cn: string): { cert: string; key: string; der: Buffer } {
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const name = buildName([['CN', cn]]);
-  const der = issueCertificate(
-    {
-      issuer: name,
-      subject: name,
-      notBefore: new Date(Date.now() - 3_600_000),
-      notAfter: new Date(Date.now() + 3_600_000),
-      subjectKey: key,
-      extensions: [extensions.subjectAltName([{ type: 'iPAddress', value: Buffer.from([127, 0, 0, 1]) }]), extensions.basicConstraints(false)],
-    },
-    key,
-  );
-  return { cert: certificateToPem(der), key: key.export({ type: 'pkcs8', format: 'pem' }) as string, der };
-}
 
 interface Served {
   readonly process: ServeProcess;
@@ -101,7 +83,7 @@ describe('two mcim serve processes on one PostgreSQL schema (issue 9)', () => {
   let store: SmdpStore;
   let listener: ProgressListener;
   const servers: Served[] = [];
-  const operator = selfSigned('operator one');
+  const operator = loopbackIdentity('operator-one');
   /** Accepted notifications per `${iccid}/${point}`, and the accepted points of each ICCID in arrival order. */
   const accepted = new Map<string, number>();
   const pointsOf = new Map<string, number[]>();

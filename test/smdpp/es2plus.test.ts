@@ -1,8 +1,7 @@
 // ES2+ (SGP.22 5.3) on SQLite and PostgreSQL: operators identified by pinned TLS client certificates, every function's
 // transitions and refusals with the spec's subject/reason codes, tenants isolated, the progress outbox delivered once.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { buildName, extensions, issueCertificate } from '../../src/pki/issue.js';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +21,7 @@ import { OperatorTenants } from '../../src/store/operatorTenants.js';
 import { ProfileStock } from '../../src/store/profileStock.js';
 import { SecretBox } from '../../src/store/secretBox.js';
 import { readFixture } from '../helpers/fixtures.js';
+import { loopbackIdentity } from '../helpers/loopbackIdentity.js';
 import { PG_URL, dropSchema } from '../helpers/postgres.js';
 import { SMDP_ADDRESS, startHarness, type Harness } from './harness.js';
 import type { FastifyInstance } from 'fastify';
@@ -39,24 +39,6 @@ interface Identity {
   readonly cert: string;
   readonly key: string;
   readonly der: Buffer;
-}
-
-/** A self-signed TLS server certificate for 127.0.0.1 (the operator's callback endpoint). */
-function loopbackServer(): Identity {
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const name = buildName([['CN', 'operator callback endpoint']]);
-  const der = issueCertificate(
-    {
-      issuer: name,
-      subject: name,
-      notBefore: new Date(Date.now() - 3_600_000),
-      notAfter: new Date(Date.now() + 3_600_000),
-      subjectKey: key,
-      extensions: [extensions.subjectAltName([{ type: 'iPAddress', value: Buffer.from([127, 0, 0, 1]) }]), extensions.basicConstraints(false)],
-    },
-    key,
-  );
-  return identity({ der, privateKey: key });
 }
 
 function identity(entity: { der: Buffer; privateKey?: import('node:crypto').KeyObject }): Identity {
@@ -255,7 +237,7 @@ for (const engine of ENGINES) {
       let endpoint: Server;
       let received: Array<{ body: Record<string, unknown>; adminProtocol: string | undefined }> = [];
       let answer = 204;
-      const callbackTls = loopbackServer();
+      const callbackTls = loopbackIdentity('operator-callback');
 
       before(async () => {
         endpoint = createServer({ key: callbackTls.key, cert: callbackTls.cert }, (req, res) => {
