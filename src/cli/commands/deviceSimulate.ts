@@ -115,6 +115,11 @@ export class SimulatedFleet {
     return this.#devices.length;
   }
 
+  /** The sealed states' size in memory (0 for state files). */
+  get sealedBytes(): number {
+    return this.#devices.reduce((sum, d) => sum + (typeof d.where === 'string' ? 0 : (d.where.bytes?.length ?? 0)), 0);
+  }
+
   get eids(): readonly string[] {
     return this.#devices.map((d) => d.eid);
   }
@@ -327,7 +332,7 @@ export function addSimulateCommand(device: Command, write: (text: string) => voi
       associated: registrations.length,
       createdMs: Math.round(createdMs),
       rounds,
-      memory: { rss, perDeviceBytes: Math.round(Math.max(0, rss - baseline) / fleet.size) },
+      memory: { rss, perDeviceBytes: Math.round(Math.max(0, rss - baseline) / fleet.size), sealedBytesPerDevice: Math.round(fleet.sealedBytes / fleet.size) },
     };
     if (o.json) write(`${JSON.stringify(summary, null, 2)}\n`);
     else write(`memory: ${(rss / 1048576).toFixed(0)} MiB resident, about ${(summary.memory.perDeviceBytes / 1024).toFixed(1)} KiB per device\n`);
