@@ -5,6 +5,7 @@ import { benchAuc } from './auc.js';
 import { benchBsp } from './bsp.js';
 import { benchDownload } from './download.js';
 import { benchEcdsa } from './ecdsa.js';
+import { benchEim } from './eim.js';
 import { benchEs2plus } from './es2plus.js';
 import { benchProfiles } from './profiles.js';
 import { benchStore } from './store.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   'auc-api': benchAuc,
   profiles: benchProfiles,
   es2plus: benchEs2plus,
+  eim: benchEim,
 };
 
 const wanted = process.argv.slice(2);

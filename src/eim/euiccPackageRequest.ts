@@ -84,6 +84,34 @@ export async function issueEuiccPackage(ctx: EimContext, eid: string, pkg: Euicc
   return { eimTransactionId: id, counter: grant.counter };
 }
 
+/** Devices one issueEuiccPackages transaction covers at most. */
+export const MAX_PACKAGES_PER_BATCH = 1000;
+
+/**
+ * issueEuiccPackage for many devices, the same operations to each (a fleet operation), in one transaction: each device
+ * gets its own eimTransactionId, counter and signature; all or none are queued (DEVICE_NOT_FOUND, COUNTER_EXHAUSTED).
+ * One commit for the lot instead of one per package: on SQLite the commit's sync, not the signature, bounds one by one.
+ */
+export async function issueEuiccPackages(ctx: EimContext, eids: readonly string[], pkg: EuiccPackage): Promise<IssuedPackage[]> {
+  checkPackageRules(pkg);
+  if (eids.length > MAX_PACKAGES_PER_BATCH) throw new EimError('INVALID_ARGUMENT', `at most ${MAX_PACKAGES_PER_BATCH} devices per batch`);
+  const items = eids.map((eid) => ({ eid, eidValue: eidBytes(eid), transactionId: newTransactionId(ctx) }));
+  const byId = new Map(items.map((i) => [i.transactionId.toString('hex').toUpperCase(), i]));
+  const grants = await ctx.store.enqueueCountedMany(
+    [...byId.keys()].map((eimTransactionId) => ({ eid: byId.get(eimTransactionId)!.eid, eimTransactionId })),
+    (g, id) => {
+      const item = byId.get(id)!;
+      const signed = capture(EuiccPackageSigned, { eimId: g.eimId, eidValue: item.eidValue, counterValue: g.counter, eimTransactionId: item.transactionId, euiccPackage: pkg });
+      // Each device's package is signed with the key generation its eUICC holds (a batch never refreshes the keyring).
+      const key = ctx.keys.get(g.keyGeneration);
+      if (key === undefined) throw new EimError('INVALID_ARGUMENT', `the eIM has no key of generation ${g.keyGeneration}, which ${item.eid} holds`);
+      return encode(EuiccPackageRequest, { euiccPackageSigned: signed, eimSignature: signPackage(key, signed.der, g.associationToken) });
+    },
+    ctx.now(),
+  );
+  return [...byId.keys()].map((eimTransactionId, i) => ({ eimTransactionId, counter: grants[i]!.counter }));
+}
+
 /** A package of PSMOs (enable, disable, delete, listProfileInfo, getRAT, configureImmediateEnable, fallback attribute, setDefaultDpAddress). */
 export function issuePsmos(ctx: EimContext, eid: string, psmos: Psmo[], o: IssueOptions = {}): Promise<IssuedPackage> {
   return issueEuiccPackage(ctx, eid, { type: 'psmoList', value: psmos }, o);

@@ -47,6 +47,8 @@ function txHex(id: Buffer | undefined): string | undefined {
  * - a result for a package completed with another result: RESULT_REPLAYED; the same result again is acknowledged
  *   again without changing anything (the IPA resends what it did not see acknowledged).
  * An EuiccPackageErrorUnsigned carries no signature: it fails its package (matched by eimTransactionId) and says so.
+ * A signed result holding only a rollbackResult (ES10b.ProfileRollback after an enable with rollbackFlag) fails its
+ * package with outcome rolledBack.
  */
 export async function provideEimPackageResult(ctx: EimContext, eidValue: Buffer | undefined, resultDer: Buffer): Promise<ProvideResultAnswer> {
   let result: Result;
@@ -177,6 +179,17 @@ async function euiccPackageResult(
   }
   const results = r.value.euiccPackageResultDataSigned.value;
   const request = decode(EuiccPackageRequest, pkg.request).euiccPackageSigned.value.euiccPackage;
+  const rollback = results.euiccResult.length === 1 && results.euiccResult[0]!.type === 'rollbackResult' ? results.euiccResult[0]!.value : undefined;
+  if (rollback !== undefined) {
+    // SGP.32 3.4.1.1: the eUICC rolled back the package's enable (its new profile could not reach the eIM): the package
+    // failed; the profiles change with the disable and enable notifications the rollback produced.
+    return complete(
+      ctx,
+      pkg,
+      { state: 'failed', result: resultDer, outcome: { seqNumber: results.seqNumber, rolledBack: rollback === 0, results: results.euiccResult.map(summary) }, received: [{ seqNumber: results.seqNumber, kind: 'packageResult' }, ...received] },
+      now,
+    );
+  }
   const profiles = request.type === 'psmoList' ? profilesAfterPsmos(request.value, results.euiccResult) : undefined;
   const failed = results.euiccResult.some((x) => x.type === 'processingTerminated' || (typeof x.value === 'number' && x.value !== 0));
   return complete(

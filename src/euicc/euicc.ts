@@ -15,7 +15,7 @@ import {
   type PersistedState,
   type StoredProfile,
 } from './core.js';
-import { SealedStateFile } from './sealedState.js';
+import { SealedStateFile, type SealedMemory } from './sealedState.js';
 import type { CardApplication, CommandHandler, StreamingHandler } from './storeData.js';
 import { getEuiccConfiguredAddresses } from './es10a/getEuiccConfiguredAddresses.js';
 import { setDefaultDpAddress } from './es10a/setDefaultDpAddress.js';
@@ -106,21 +106,21 @@ export class Euicc {
     this.#application = { handlers, streamingHandlers: streaming };
   }
 
-  /** Personalises a new eUICC into `stateFile` (which must not exist yet). */
-  static create(stateFile: string, deviceSecret: Uint8Array, identity: EuiccIdentity, options: EuiccCreateOptions = {}): Euicc {
+  /** Personalises a new eUICC into `stateFile` (which must not exist yet), or into a SealedMemory. */
+  static create(stateFile: string | SealedMemory, deviceSecret: Uint8Array, identity: EuiccIdentity, options: EuiccCreateOptions = {}): Euicc {
     const file = new SealedStateFile<PersistedState>(stateFile, deviceSecret);
-    if (file.load() !== undefined) throw new McimError('FILE_EXISTS', `${stateFile} already holds an eUICC`);
+    if (file.load() !== undefined) throw new McimError('FILE_EXISTS', `${file.path} already holds an eUICC`);
     const state = initialState(identity, options);
     file.save(state);
     return new Euicc(new EuiccCore(file, state, options));
   }
 
   /** Reopens an eUICC from its sealed state (SealedStateError TAMPERED when the file is not intact). */
-  static open(stateFile: string, deviceSecret: Uint8Array, options: EuiccRuntimeOptions = {}): Euicc {
+  static open(stateFile: string | SealedMemory, deviceSecret: Uint8Array, options: EuiccRuntimeOptions = {}): Euicc {
     const file = new SealedStateFile<PersistedState>(stateFile, deviceSecret);
     const loaded = file.load();
-    if (loaded === undefined) throw new McimError('NOT_FOUND', `${stateFile} does not exist`);
-    if (loaded.state.format !== 1) throw new McimError('UNSUPPORTED_FORMAT', `${stateFile} has state format ${String(loaded.state.format)}`);
+    if (loaded === undefined) throw new McimError('NOT_FOUND', `${file.path} does not exist`);
+    if (loaded.state.format !== 1) throw new McimError('UNSUPPORTED_FORMAT', `${file.path} has state format ${String(loaded.state.format)}`);
     return new Euicc(new EuiccCore(file, loaded.state, options));
   }
 

@@ -54,20 +54,37 @@ const MIN_SECRET_LENGTH = 32;
 const BYTES_KEY = '$b';
 
 /**
- * One state object sealed in one file. The state is JSON data (null, booleans, finite numbers,
+ * Where a sealed state lives instead of a file: in this object's memory, in the same sealed format (for simulated
+ * fleets: many eUICCs in one process, each a few kilobytes, no file or fsync per save). It lasts as long as the process.
+ */
+export class SealedMemory {
+  /** The sealed bytes of the latest save; undefined before the first. */
+  bytes: Buffer | undefined;
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+/**
+ * One state object sealed in one file (or in a SealedMemory). The state is JSON data (null, booleans, finite numbers,
  * strings, arrays, plain objects) plus byte strings (Buffer/Uint8Array, loaded back as Buffer).
  * Object properties whose value is undefined are left out, as JSON does.
  */
 export class SealedStateFile<T> {
+  /** The file's path, or the SealedMemory's name. */
   readonly path: string;
+  readonly #memory: SealedMemory | undefined;
   readonly #secret: Buffer;
   #generation: number | undefined;
 
-  constructor(path: string, deviceSecret: Uint8Array) {
+  constructor(where: string | SealedMemory, deviceSecret: Uint8Array) {
     if (deviceSecret.length < MIN_SECRET_LENGTH) {
       throw new SealedStateError('INVALID_ARGUMENT', `the device secret must have at least ${MIN_SECRET_LENGTH} bytes`);
     }
-    this.path = path;
+    this.path = typeof where === 'string' ? where : where.name;
+    this.#memory = typeof where === 'string' ? undefined : where;
     this.#secret = Buffer.from(deviceSecret);
   }
 
@@ -82,12 +99,18 @@ export class SealedStateFile<T> {
    * minGeneration > 0, is a ROLLBACK. Tmp files left by an interrupted save are removed first.
    */
   load(minGeneration = 0): LoadedState<T> | undefined {
-    this.#removeStrayTmpFiles();
-    let sealed: Buffer;
-    try {
-      sealed = readFileSync(this.path);
-    } catch (e) {
-      if (!isErrno(e, 'ENOENT')) throw new SealedStateError('IO_ERROR', `cannot read ${this.path}`, { cause: e });
+    let sealed: Buffer | undefined;
+    if (this.#memory !== undefined) {
+      sealed = this.#memory.bytes;
+    } else {
+      this.#removeStrayTmpFiles();
+      try {
+        sealed = readFileSync(this.path);
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw new SealedStateError('IO_ERROR', `cannot read ${this.path}`, { cause: e });
+      }
+    }
+    if (sealed === undefined) {
       if (minGeneration > 0) {
         throw new SealedStateError('ROLLBACK', `${this.path} is missing but generation ${minGeneration} was saved`);
       }
@@ -107,6 +130,11 @@ export class SealedStateFile<T> {
     if (this.#generation === undefined) throw new SealedStateError('NOT_LOADED', 'load() the sealed state before saving it');
     const generation = this.#generation + 1;
     const plaintext = Buffer.from(JSON.stringify({ g: generation, s: encodeValue(state, '$', new Set()) }), 'utf8');
+    if (this.#memory !== undefined) {
+      this.#memory.bytes = this.#seal(plaintext);
+      this.#generation = generation;
+      return generation;
+    }
     this.#writeAtomically(this.#seal(plaintext));
     this.#generation = generation;
     this.#syncDirectory();

@@ -1,6 +1,9 @@
-// SGP.32 v1.2 3.1.1 (eIM package retrieval) and 3.2-3.6: the IPAd's cycle: deliver the package results its eUICC keeps, poll the eIM, execute each package on the eUICC over ES10 (LoadEuiccPackage, IpaEuiccData, a profile download from the SM-DP+), report the result, remove what the eIM acknowledged, deliver the notifications.
+// SGP.32 v1.2 3.1.1 (eIM package retrieval) and 3.2-3.6: the IPAd's cycle: deliver the package results its eUICC keeps, poll the eIM, execute each package on the eUICC over ES10 (LoadEuiccPackage, IpaEuiccData, a profile download from the SM-DP+), report the result (rolling back an enable whose new profile cannot reach the eIM, 3.4.1.1), remove what the eIM acknowledged, deliver the notifications.
 import { EUICCInfo1, ProfileInstallationResult, namedBitString } from '../asn1/definitions/rsp.js';
+import { iccidDigitsFromEf } from '../asn1/definitions/saip.js';
 import {
+  EuiccPackageRequest,
+  ProfileRollbackResult,
   IpaEuiccDataErrorCode,
   IpaEuiccDataRequest,
   IpaEuiccDataResponse,
@@ -18,12 +21,14 @@ import { getEuiccConfiguredAddresses } from './es10a/getEuiccConfiguredAddresses
 import { getCerts } from './es10b/getCerts.js';
 import { getEimConfigurationData } from './es10b/getEimConfigurationData.js';
 import { getEuiccInfo1, getEuiccInfo2 } from './es10b/getEuiccInfo.js';
-import { loadEuiccPackage } from './es10b/loadEuiccPackage.js';
+import { loadEuiccPackage, type LoadedPackage } from './es10b/loadEuiccPackage.js';
+import { profileRollback } from './es10b/profileRollback.js';
 import { removeNotificationFromList } from './es10b/removeNotificationFromList.js';
 import { retrieveEuiccPackageResults } from './es10b/retrieveEuiccPackageResults.js';
 import { retrieveNotificationsList } from './es10b/retrieveNotificationsList.js';
 import { getEid } from './es10c/getEid.js';
 import type { Es10Client } from './es10Client.js';
+import { McimError } from '../errors.js';
 import { IpaError } from './errors.js';
 import { EsipaClient, type EsipaBinding } from './esipa/esipaClient.js';
 import { getEimPackage } from './esipa/getEimPackage.js';
@@ -37,6 +42,10 @@ import { DEFAULT_DEVICE_INFO, downloadProfile } from './profileDownload.js';
 
 /** Packages one cycle executes at most (the cycle ends earlier when the eIM has none left). */
 export const DEFAULT_MAX_PACKAGES = 16;
+/** How long the IPAd tries to reach the eIM over a profile enabled with rollbackFlag before it rolls back (SGP.32 leaves the time to the device). */
+export const DEFAULT_ROLLBACK_AFTER_MS = 60_000;
+/** The most a device waits for a new profile's connectivity: one hour. */
+export const MAX_ROLLBACK_AFTER_MS = 3_600_000;
 
 export interface IpadOptions {
   /** The eIM: `https://host[:port]`; default: the FQDN of the eUICC's only associated eIM. */
@@ -49,7 +58,24 @@ export interface IpadOptions {
   readonly maxPackages?: number;
   /** Tell the eIM that something changed locally (GetEimPackage notifyStateChange) with this cause (StateChangeCause). */
   readonly stateChange?: number;
+  /**
+   * Connectivity, simulated: whether the eIM can be reached over the profile with this ICCID once it is enabled
+   * (default: always). After an enable that carried rollbackFlag, the IPAd reports its result over the new profile;
+   * while this answers false (or the report fails in transport) it retries until rollbackAfterMs pass, then executes
+   * ES10b.ProfileRollback and reports the rollback's result instead.
+   */
+  readonly reachable?: (iccid: string) => boolean | Promise<boolean>;
+  /** The time the new profile has to reach the eIM (default DEFAULT_ROLLBACK_AFTER_MS; 0 rolls back at the first failure). */
+  readonly rollbackAfterMs?: number;
   readonly onProgress?: (step: string, detail: string) => void;
+}
+
+/** An enable with rollbackFlag whose profile could not reach the eIM, and what ProfileRollback answered. */
+export interface RollbackReport {
+  /** The profile the package enabled (ICCID digits). */
+  readonly iccid: string;
+  /** ProfileRollbackResult's name: ok, rollbackNotAllowed, catBusy, commandError, undefinedError. */
+  readonly cmdResult: string;
 }
 
 export interface PackageReport {
@@ -58,6 +84,8 @@ export interface PackageReport {
   readonly outcome: string;
   /** Sequence numbers the eIM acknowledged (removed from the eUICC). */
   readonly acknowledged: readonly number[];
+  /** Present when the package enabled a profile with rollbackFlag that could not reach the eIM. */
+  readonly rollback?: RollbackReport;
 }
 
 export interface IpadReport {
@@ -98,6 +126,84 @@ function eimIdOf(r: EuiccPackageResult): string {
   return r.value.eimId;
 }
 
+/** A signed result's or error's package: its eimId and counter (an unsigned error has none). */
+function packageKey(r: EuiccPackageResult): string | undefined {
+  if (r.type === 'euiccPackageResultSigned') return `${r.value.euiccPackageResultDataSigned.value.eimId}/${r.value.euiccPackageResultDataSigned.value.counterValue}`;
+  if (r.type === 'euiccPackageErrorSigned') return `${r.value.euiccPackageErrorDataSigned.value.eimId}/${r.value.euiccPackageErrorDataSigned.value.counterValue}`;
+  return undefined;
+}
+
+function seqNumberOf(r: EuiccPackageResult): number | undefined {
+  return r.type === 'euiccPackageResultSigned' ? r.value.euiccPackageResultDataSigned.value.seqNumber : undefined;
+}
+
+/** The ICCID (digits) a package enabled with rollbackFlag, when its enable succeeded (enableResult ok); else undefined. */
+function enabledWithRollback(request: Buffer, answer: LoadedPackage): string | undefined {
+  if (answer.value.type !== 'euiccPackageResultSigned') return undefined;
+  const pkg = decode(EuiccPackageRequest, request).euiccPackageSigned.value.euiccPackage;
+  if (pkg.type !== 'psmoList') return undefined;
+  const results = answer.value.value.euiccPackageResultDataSigned.value.euiccResult;
+  for (const [i, psmo] of pkg.value.entries()) {
+    if (psmo.type !== 'enable' || psmo.value.rollbackFlag === undefined) continue;
+    const result = results[i];
+    if (result?.type !== 'enableResult' || result.value !== 0) return undefined;
+    return iccidDigitsFromEf(psmo.value.iccid);
+  }
+  return undefined;
+}
+
+/**
+ * SGP.32 3.4.1.1: the result of an enable with rollbackFlag goes to the eIM over the newly enabled profile. While the
+ * eIM cannot be reached over it (o.reachable, or a transport failure) the IPAd retries until rollbackAfterMs pass; then
+ * ES10b.ProfileRollback re-enables the previous profile and the rollback's signed result (same eimId, counter and
+ * eimTransactionId) is reported instead, over the previous profile; the superseded enable result is removed with it.
+ * A rollback the eUICC refuses leaves the enable result to be reported as it is.
+ */
+async function reportOverNewProfile(
+  es10: Es10Client,
+  client: EsipaClient,
+  eid: Buffer,
+  iccid: string,
+  answer: LoadedPackage,
+  o: IpadOptions,
+  acknowledge: (seqNumbers: readonly number[]) => Promise<void>,
+  progress: (step: string, detail: string) => void,
+): Promise<PackageReport> {
+  const kind = 'euiccPackageRequest';
+  const waitMs = o.rollbackAfterMs ?? DEFAULT_ROLLBACK_AFTER_MS;
+  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_ROLLBACK_AFTER_MS) throw new IpaError('INVALID_ARGUMENT', `rollbackAfterMs is 0 to ${MAX_ROLLBACK_AFTER_MS}`);
+  const retryMs = Math.min(1000, Math.max(10, Math.floor(waitMs / 10)));
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if ((await (o.reachable ?? (() => true))(iccid)) === true) {
+      try {
+        const acknowledged = await provideEimPackageResult(client, eid, answer.der);
+        await acknowledge(acknowledged);
+        return { kind, outcome: answer.value.type, acknowledged };
+      } catch (e) {
+        if (!(e instanceof McimError && e.code === 'TRANSPORT_ERROR')) throw e;
+        progress('rollback', `the eIM is not reachable over ${iccid}: ${e.message}`);
+      }
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, left)));
+  }
+  progress('rollback', `no contact with the eIM over ${iccid} within ${waitMs} ms: ProfileRollback`);
+  const rolled = await profileRollback(es10);
+  const rollback: RollbackReport = { iccid, cmdResult: rolled.cmdResultName };
+  if (rolled.cmdResult !== ProfileRollbackResult.ok || rolled.result === undefined) {
+    const acknowledged = await provideEimPackageResult(client, eid, answer.der);
+    await acknowledge(acknowledged);
+    return { kind, outcome: answer.value.type, acknowledged, rollback };
+  }
+  const acknowledged = await provideEimPackageResult(client, eid, rolled.result.der);
+  await acknowledge(acknowledged);
+  const superseded = seqNumberOf(answer.value);
+  if (acknowledged.length > 0 && superseded !== undefined) await acknowledge([superseded]);
+  return { kind, outcome: 'rollbackResult', acknowledged, rollback };
+}
+
 /** One IPAd cycle against the eUICC behind `es10`, bounded by maxPackages. */
 export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<IpadReport> {
   const progress = o.onProgress ?? (() => undefined);
@@ -112,11 +218,18 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
     const acknowledge = async (seqNumbers: readonly number[]): Promise<void> => {
       for (const seq of seqNumbers) await removeNotificationFromList(es10, seq).catch(() => undefined);
     };
-    // 1. Results the eUICC kept (an earlier cycle ended before the eIM acknowledged them).
+    // 1. Results the eUICC kept (an earlier cycle ended before the eIM acknowledged them); of two results of one
+    // package (an enable, then its rollback), the later one stands and the earlier is removed with it.
     let keptResultsDelivered = 0;
-    for (const kept of await retrieveEuiccPackageResults(es10)) {
-      if (eimIdOf(kept.value) !== eimId) continue;
-      await acknowledge(await provideEimPackageResult(client, eid, kept.der));
+    const kept = (await retrieveEuiccPackageResults(es10)).filter((r) => eimIdOf(r.value) === eimId);
+    for (const [i, result] of kept.entries()) {
+      const key = packageKey(result.value);
+      if (key !== undefined && kept.slice(i + 1).some((later) => packageKey(later.value) === key)) continue;
+      const acknowledged = await provideEimPackageResult(client, eid, result.der);
+      await acknowledge(acknowledged);
+      if (key !== undefined && acknowledged.length > 0) {
+        await acknowledge(kept.slice(0, i).filter((earlier) => packageKey(earlier.value) === key).flatMap((earlier) => seqNumberOf(earlier.value) ?? []));
+      }
       keptResultsDelivered++;
     }
     // 2. The packages, oldest first.
@@ -138,9 +251,14 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
       switch (pkg.kind) {
         case 'euiccPackageRequest': {
           const answer = await loadEuiccPackage(es10, pkg.der);
-          const acknowledged = await provideEimPackageResult(client, eid, answer.der);
-          await acknowledge(acknowledged);
-          report = { kind: pkg.kind, outcome: answer.value.type, acknowledged };
+          const enabled = enabledWithRollback(pkg.der, answer);
+          if (enabled === undefined) {
+            const acknowledged = await provideEimPackageResult(client, eid, answer.der);
+            await acknowledge(acknowledged);
+            report = { kind: pkg.kind, outcome: answer.value.type, acknowledged };
+            break;
+          }
+          report = await reportOverNewProfile(es10, client, eid, enabled, answer, o, acknowledge, progress);
           break;
         }
         case 'ipaEuiccDataRequest': {

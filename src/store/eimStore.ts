@@ -284,26 +284,41 @@ export class EimStore {
    * counter value allocated (the eUICC needs increasing counters, not consecutive ones).
    */
   async enqueueCounted(eid: string, eimTransactionId: string, sign: (grant: CounterGrant) => Buffer, now: number): Promise<CounterGrant> {
+    return this.#db.transaction().execute((trx) => this.#enqueueCountedIn(trx, eid, eimTransactionId, sign, now));
+  }
+
+  /**
+   * enqueueCounted for many devices in one transaction (a fleet operation: one commit for the lot instead of one per
+   * package), all or nothing: DEVICE_NOT_FOUND or COUNTER_EXHAUSTED for one device queues none. Each device's row stays
+   * locked until the commit, so run batches of a bounded size.
+   */
+  async enqueueCountedMany(items: readonly { readonly eid: string; readonly eimTransactionId: string }[], sign: (grant: CounterGrant, eimTransactionId: string) => Buffer, now: number): Promise<CounterGrant[]> {
     return this.#db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('eim_devices')
-        .set((eb) => ({ counter: eb('counter', '+', 1) }))
-        .where('eid', '=', eid)
-        .where('counter', '<', MAX_EIM_COUNTER)
-        .returning(['eid', 'eim_id', 'counter', 'association_token', 'key_generation'])
-        .executeTakeFirst();
-      if (row === undefined) {
-        await this.#requireDevice(trx, eid);
-        throw new McimError('COUNTER_EXHAUSTED', `the device ${eid} has used every counter value up to ${MAX_EIM_COUNTER}`);
-      }
-      const grant: CounterGrant = { eid, eimId: row.eim_id, counter: num(row.counter), associationToken: row.association_token, keyGeneration: row.key_generation };
-      const request = sign(grant);
-      await trx
-        .insertInto('eim_packages')
-        .values({ eim_transaction_id: eimTransactionId, eid, kind: 'euiccPackage', counter: grant.counter, request, state: 'pending', created_at: now })
-        .execute();
-      return grant;
+      const grants: CounterGrant[] = [];
+      for (const item of items) grants.push(await this.#enqueueCountedIn(trx, item.eid, item.eimTransactionId, (g) => sign(g, item.eimTransactionId), now));
+      return grants;
     });
+  }
+
+  async #enqueueCountedIn(trx: Transaction<McimTables & EimTables>, eid: string, eimTransactionId: string, sign: (grant: CounterGrant) => Buffer, now: number): Promise<CounterGrant> {
+    const row = await trx
+      .updateTable('eim_devices')
+      .set((eb) => ({ counter: eb('counter', '+', 1) }))
+      .where('eid', '=', eid)
+      .where('counter', '<', MAX_EIM_COUNTER)
+      .returning(['eid', 'eim_id', 'counter', 'association_token', 'key_generation'])
+      .executeTakeFirst();
+    if (row === undefined) {
+      await this.#requireDevice(trx, eid);
+      throw new McimError('COUNTER_EXHAUSTED', `the device ${eid} has used every counter value up to ${MAX_EIM_COUNTER}`);
+    }
+    const grant: CounterGrant = { eid, eimId: row.eim_id, counter: num(row.counter), associationToken: row.association_token, keyGeneration: row.key_generation };
+    const request = sign(grant);
+    await trx
+      .insertInto('eim_packages')
+      .values({ eim_transaction_id: eimTransactionId, eid, kind: 'euiccPackage', counter: grant.counter, request, state: 'pending', created_at: now })
+      .execute();
+    return grant;
   }
 
   /** Queues a package without a counter (IpaEuiccDataRequest, ProfileDownloadTriggerRequest). */

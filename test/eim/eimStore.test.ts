@@ -10,7 +10,11 @@ import { openDatabase } from '../../src/store/database.js';
 import { EimStore, MAX_EIM_COUNTER } from '../../src/store/eimStore.js';
 import { eimContext } from '../../src/eim/context.js';
 import { registerDevice } from '../../src/eim/registerDevice.js';
-import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
+import { issueEuiccPackages, issuePsmos } from '../../src/eim/euiccPackageRequest.js';
+import { EuiccPackageRequest } from '../../src/asn1/definitions/sgp32.js';
+import { decode } from '../../src/asn1/schema.js';
+import { associationTokenTlv } from '../../src/eim/eimSignature.js';
+import { verifyPlain } from '../../src/crypto/ecdsa.js';
 import { ENGINES, openTestEim } from './harness.js';
 
 const code = (c: string) => (e: unknown) => e instanceof McimError && e.code === c;
@@ -61,6 +65,33 @@ for (const engine of ENGINES) {
         assert.equal(new Set(queued.map((p) => p.eimTransactionId)).size, 100);
       } finally {
         await db2.destroy();
+        await eim.close();
+      }
+    });
+
+    it('issueEuiccPackages: one package per device in one transaction, each its own counter, transaction and signature; an unknown EID queues none', async () => {
+      const pki = issueTestPki();
+      const euiccs = [1, 2, 3].map((n) => issueTestCertificate('euicc', pki.eum, { eid: makeEid('89049032', String(n).repeat(22)) }));
+      const eim = await openTestEim(engine, [pki.ci.der]);
+      try {
+        for (const [i, e] of euiccs.entries()) await registerDevice(eim.ctx, { euiccCertificate: e.der, eumCertificate: pki.eum.der, associationToken: 10 + i });
+        const eids = euiccs.map((e) => e.certificate.eid!);
+        await issuePsmos(eim.ctx, eids[1]!, [{ type: 'getRAT', value: {} }]);
+        const issued = await issueEuiccPackages(eim.ctx, eids, { type: 'psmoList', value: [{ type: 'listProfileInfo', value: {} }] });
+        assert.deepEqual(issued.map((p) => p.counter), [1, 2, 1]);
+        assert.equal(new Set(issued.map((p) => p.eimTransactionId)).size, 3);
+        for (const [i, p] of issued.entries()) {
+          const stored = (await eim.store.getPackage(p.eimTransactionId))!;
+          assert.equal(stored.eid, eids[i]);
+          const request = decode(EuiccPackageRequest, stored.request);
+          assert.equal(request.euiccPackageSigned.value.eidValue.toString('hex'), eids[i]);
+          assert.equal(request.euiccPackageSigned.value.counterValue, p.counter);
+          assert.ok(verifyPlain(eim.publicKey, Buffer.concat([request.euiccPackageSigned.der, associationTokenTlv(10 + i)]), request.eimSignature), 'signed under the device\'s own association token');
+        }
+        await assert.rejects(issueEuiccPackages(eim.ctx, [eids[0]!, makeEid('89049032', '7'.repeat(22))], { type: 'psmoList', value: [{ type: 'getRAT', value: {} }] }), code('DEVICE_NOT_FOUND'));
+        assert.equal((await eim.store.getDevice(eids[0]!))!.counter, 1, 'the batch with an unknown EID allocated nothing');
+        assert.equal((await eim.store.listPackages(eids[0]!)).length, 1);
+      } finally {
         await eim.close();
       }
     });

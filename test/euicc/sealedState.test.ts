@@ -6,7 +6,7 @@ import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SealedStateError, SealedStateFile } from '../../src/euicc/sealedState.js';
+import { SealedMemory, SealedStateError, SealedStateFile } from '../../src/euicc/sealedState.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcim-sealed-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -269,5 +269,28 @@ describe('SealedStateFile', () => {
     }
     assert.ok(generation > 20);
     t.diagnostic(`${sawTmp} of 20 kills left a tmp file behind`);
+  });
+});
+
+describe('SealedStateFile in a SealedMemory', () => {
+  it('seals in memory in the file format: round trip, generations, every flipped bit TAMPERED, another secret TAMPERED, a lost state ROLLBACK', () => {
+    const secret = randomBytes(32);
+    const memory = new SealedMemory('device 1');
+    const sealed = new SealedStateFile<{ n: number; b: Buffer }>(memory, secret);
+    assert.equal(sealed.load(), undefined);
+    assert.equal(sealed.save({ n: 1, b: Buffer.from('0102', 'hex') }), 1);
+    assert.equal(sealed.save({ n: 2, b: Buffer.from('0304', 'hex') }), 2);
+    const again = new SealedStateFile<{ n: number; b: Buffer }>(memory, secret).load(2)!;
+    assert.deepEqual([again.generation, again.state.n, again.state.b.toString('hex')], [2, 2, '0304']);
+    assert.ok(!memory.bytes!.includes(Buffer.from('"n":2')), 'the state is not in clear');
+    const good = memory.bytes!;
+    for (let i = 0; i < good.length; i += 7) {
+      memory.bytes = Buffer.from(good);
+      memory.bytes[i]! ^= 0x01;
+      assert.throws(() => new SealedStateFile(memory, secret).load(), (e: unknown) => e instanceof SealedStateError && e.code === 'TAMPERED');
+    }
+    memory.bytes = good;
+    assert.throws(() => new SealedStateFile(memory, randomBytes(32)).load(), (e: unknown) => e instanceof SealedStateError && e.code === 'TAMPERED');
+    assert.throws(() => new SealedStateFile(new SealedMemory('empty'), secret).load(1), (e: unknown) => e instanceof SealedStateError && e.code === 'ROLLBACK');
   });
 });

@@ -23,6 +23,7 @@ import { listPendingNotifications, sendPendingNotifications, type DeliveryReport
 import { downloadProfile, type DownloadResult } from '../../ipa/profileDownload.js';
 import { DEFAULT_MAX_PACKAGES, runIpad, type IpadReport } from '../../ipa/ipad.js';
 import { UsimClient, type UsimAuthenticateAnswer } from '../../ipa/usimClient.js';
+import { addRollbackOptions, addSimulateCommand, rollbackOptions } from './deviceSimulate.js';
 import { parseHexArg } from './aka.js';
 
 const CURVES: Readonly<Record<string, EcCurve>> = { p256: 'P-256', brainpool: 'brainpoolP256r1' };
@@ -129,7 +130,7 @@ function randomEid(prefix: string): string {
  * The passphrase of the EUM key in a test PKI directory, from where its pki.json says: the at-rest key of the SM-DP+ data
  * directory it is in, or the passphrase `mcim pki init` used. A directory with keys in clear (older mcim) needs none.
  */
-function pkiDirPassphrase(dir: string, o: DeviceInitOptions): string | undefined {
+function pkiDirPassphrase(dir: string, o: Pick<DeviceInitOptions, 'keyPassphraseFile' | 'atRestKeyFile'>): string | undefined {
   if (testPkiPassphraseSource(dir) === 'smdp-data-directory') {
     if (o.keyPassphraseFile !== undefined) throw badInput(`${dir} is in an SM-DP+ data directory: its keys open with the at-rest key (--at-rest-key-file), not --key-passphrase-file`);
     return dataDirKeyPassphrase(join(dir, '..', '..'), { file: o.atRestKeyFile });
@@ -138,8 +139,13 @@ function pkiDirPassphrase(dir: string, o: DeviceInitOptions): string | undefined
   return pkiPassphrase(dir, o.keyPassphraseFile, { create: false, required: testPkiPassphraseSource(dir) === 'pki-passphrase' })?.passphrase;
 }
 
-function identityFromPkiDir(dir: string, o: DeviceInitOptions): { identity: EuiccIdentity; curve: EcCurve } {
-  const eid = o.eid;
+/** A test PKI directory's CI and EUM (its key opened as pki.json says): what issues eUICC identities. */
+export interface TestEum {
+  readonly ciDer: Buffer;
+  readonly eum: IssuedCertificate;
+}
+
+export function loadTestEum(dir: string, o: Pick<DeviceInitOptions, 'keyPassphraseFile' | 'atRestKeyFile'>): TestEum {
   const read = (name: string): Buffer => {
     try {
       return readFileSync(join(dir, name));
@@ -155,15 +161,18 @@ function identityFromPkiDir(dir: string, o: DeviceInitOptions): { identity: Euic
     certificate: parseCertificate(eumDer),
     privateKey: readTestPkiKey(dir, 'eum', pkiDirPassphrase(dir, o)),
   };
-  const euicc = issueTestCertificate('euicc', eum, { eid: eid ?? randomEid(eumEidPrefix(eum)) });
-  const identity: EuiccIdentity = {
-    eid: euicc.certificate.eid!,
-    euiccCertificate: euicc.der,
-    euiccPrivateKey: euicc.privateKey,
-    eumCertificate: eum.der,
-    ciCertificates: [ciDer],
-  };
-  return { identity, curve: eum.certificate.publicKey.curve };
+  return { ciDer, eum };
+}
+
+/** A new eUICC identity issued by the EUM: a fresh key, its certificate for `eid` (default: random within the EUM's prefix). */
+export function issueEuiccIdentity(t: TestEum, eid?: string): EuiccIdentity {
+  const euicc = issueTestCertificate('euicc', t.eum, { eid: eid ?? randomEid(eumEidPrefix(t.eum)) });
+  return { eid: euicc.certificate.eid!, euiccCertificate: euicc.der, euiccPrivateKey: euicc.privateKey, eumCertificate: t.eum.der, ciCertificates: [t.ciDer] };
+}
+
+function identityFromPkiDir(dir: string, o: DeviceInitOptions): { identity: EuiccIdentity; curve: EcCurve } {
+  const eum = loadTestEum(dir, o);
+  return { identity: issueEuiccIdentity(eum, o.eid), curve: eum.eum.certificate.publicKey.curve };
 }
 
 /** Personalises a new eUICC into the state file. */
@@ -283,7 +292,10 @@ function formatDownload(r: DownloadResult): string {
 function formatIpadReport(r: IpadReport): string {
   const lines = [`eUICC ${r.eid}, eIM ${r.eimId}`];
   if (r.keptResultsDelivered > 0) lines.push(`${r.keptResultsDelivered} kept package result(s) delivered`);
-  for (const p of r.packages) lines.push(`${p.kind}: ${p.outcome}${p.acknowledged.length > 0 ? ` (acknowledged ${p.acknowledged.join(', ')})` : ''}`);
+  for (const p of r.packages) {
+    const rollback = p.rollback === undefined ? '' : ` (${p.rollback.iccid} could not reach the eIM: ProfileRollback ${p.rollback.cmdResult})`;
+    lines.push(`${p.kind}: ${p.outcome}${rollback}${p.acknowledged.length > 0 ? ` (acknowledged ${p.acknowledged.join(', ')})` : ''}`);
+  }
   lines.push(`${r.notificationsDelivered} notification(s) delivered`, r.idle ? 'idle: no package left' : 'stopped at --max-packages: packages may remain');
   return `${lines.join('\n')}\n`;
 }
@@ -386,14 +398,14 @@ export function registerDevice(program: Command, write: (text: string) => void =
       if (list.some((n) => 'delivered' in n && !n.delivered)) process.exitCode = 1;
     });
 
-  addNetwork(addCommon(device.command('run').description("one IPAd cycle (SGP.32 3.1.1): deliver kept results, poll the eIM, execute its packages, report, deliver notifications; ends when the eIM has none left or at --max-packages")))
+  addRollbackOptions(addNetwork(addCommon(device.command('run').description("one IPAd cycle (SGP.32 3.1.1): deliver kept results, poll the eIM, execute its packages, report, deliver notifications; ends when the eIM has none left or at --max-packages")))
     .option('--eim <url>', "the eIM (https://host[:port]); default: the FQDN of the eUICC's only eIM")
     .addOption(new Option('--binding <binding>', 'ESipa binding').choices(['asn1', 'json']).default('asn1'))
     .option('--eim-ca <pem>', "trusted CA certificate file for the eIM's TLS (repeatable)", collect)
     .option('--eim-connect <host:port>', "connect there instead of resolving the eIM's address")
     .addOption(new Option('--max-packages <n>', `packages executed at most (default ${DEFAULT_MAX_PACKAGES})`).argParser((v) => parseWholeNumber(v, '--max-packages', 1, 1024)))
-    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127)))
-    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number }) => {
+    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127))))
+    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[] }) => {
       const smdpHttp = httpOptions(o);
       const eimHttp = httpOptions({ ...(o.eimCa === undefined ? {} : { ca: o.eimCa }), ...(o.eimConnect === undefined ? {} : { connect: o.eimConnect }) });
       const r = await withDevice(deviceOptions(o), (es10) =>
@@ -404,6 +416,7 @@ export function registerDevice(program: Command, write: (text: string) => void =
           smdpHttp,
           ...(o.maxPackages === undefined ? {} : { maxPackages: o.maxPackages }),
           ...(o.stateChange === undefined ? {} : { stateChange: o.stateChange }),
+          ...rollbackOptions(o),
           ...(o.json ? {} : { onProgress: (step: string, detail: string) => void process.stderr.write(`${step}: ${detail}\n`) }),
         }),
       );
@@ -418,6 +431,8 @@ export function registerDevice(program: Command, write: (text: string) => void =
       write(o.json ? json(r) : `${Object.entries(r).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
     });
 
+  addSimulateCommand(device, write);
+
   const network = '--ca data/pki/p256/ci.pem --connect 127.0.0.1:8443';
   const examples: Record<string, string> = {
     init: 'mcim device init --state device.state --pki data/pki/p256',
@@ -428,7 +443,8 @@ export function registerDevice(program: Command, write: (text: string) => void =
     disable: `mcim device disable 8949449999999990049 --state device.state ${network}`,
     delete: `mcim device delete 8949449999999990049 --state device.state ${network}`,
     notifications: `mcim device notifications --state device.state --send ${network}`,
-    run: `mcim device run --state device.state --eim https://eim.example.com --eim-ca eim-ca.pem --binding json ${network}`,
+    run: `mcim device run --state device.state --eim https://eim.example.com --eim-ca eim-ca.pem --binding json --rollback-after 30 ${network}`,
+    simulate: `mcim device simulate --count 100 --pki data/pki/p256 --eim https://eim.example.com --eim-id eim-1 --eim-public-key eim.pub.pem --eim-ca eim-ca.pem --registrations fleet.jsonl --rounds 10 --interval 30`,
     usim: 'mcim device usim authenticate --state device.state --rand 00112233445566778899AABBCCDDEEFF --autn 0123456789ABCDEF0123456789ABCDEF',
   };
   for (const command of device.commands) {

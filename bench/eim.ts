@@ -1,0 +1,282 @@
+// The eIM (issue 10): (a) signed eUICC Packages issued per second (counter allocated, package signed and queued in one transaction) in one and in
+// two processes on one database, beside ECDSA P-256 signs per second by `openssl speed` on as many cores; (b) GetEimPackage polls served per second
+// over TLS with keep-alive (ASN.1 binding, 8 clients in a worker thread) on SQLite and PostgreSQL, beside a bare node:https server answering the same
+// requests (bench/bareTlsServer.ts); (c) a fleet operation end to end with simulated devices (MCIM_BENCH_FLEET, default 1,000): eUICCs created and
+// associated, registered with the eIM, a package issued to each, every device polling, executing and reporting over its own TLS connection; time,
+// devices per second and memory per simulated device.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { Worker } from 'node:worker_threads';
+import { execFileSync } from 'node:child_process';
+import { EsipaMessageFromIpaToEim } from '../src/asn1/definitions/sgp32.js';
+import { encode } from '../src/asn1/schema.js';
+import { generateKeyPair } from '../src/crypto/ecdsa.js';
+import { issueEuiccPackages, MAX_PACKAGES_PER_BATCH } from '../src/eim/euiccPackageRequest.js';
+import { registerDevice } from '../src/eim/registerDevice.js';
+import { createEimServer } from '../src/eim/server.js';
+import { certificateToPem } from '../src/pki/certificate.js';
+import { makeEid } from '../src/pki/eid.js';
+import { issueTestPki, writeTestPki } from '../src/pki/testPki.js';
+import { pkiPassphrase } from '../src/cli/commands/pki.js';
+import { openDatabase, type DatabaseConfig } from '../src/store/database.js';
+import { EimStore } from '../src/store/eimStore.js';
+import { opensslEcdsa, report } from './lib.js';
+
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const ISSUER_SCRIPT = fileURLToPath(new URL('./eimIssuer.js', import.meta.url));
+const FLEET_SCRIPT = fileURLToPath(new URL('./eimFleet.js', import.meta.url));
+const BARE_SERVER_SCRIPT = fileURLToPath(new URL('./bareTlsServer.js', import.meta.url));
+/** Devices each issuing process signs for; packages per measurement at most. */
+const ISSUE_DEVICES = 500;
+const MAX_PACKAGES = 200_000;
+const POLL_DEVICES = 256;
+const POLL_CLIENTS = 8;
+const MAX_POLLS = 500_000;
+const FLEET_CONCURRENCY = 32;
+
+/** ECDSA P-256 signs and verifies per second on `cores` cores at once (`openssl speed -multi`). */
+function opensslEcdsaMulti(cores: number): { sign: number; verify: number } {
+  if (cores === 1) return opensslEcdsa('P-256');
+  const out = execFileSync('openssl', ['speed', '-multi', String(cores), '-mr', '-seconds', '1', 'ecdsap256'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
+  const m = /^\+F4:\d+:\d+:([\d.]+):([\d.]+)/m.exec(out);
+  if (!m) throw new Error(`unexpected openssl speed output: ${out}`);
+  return { sign: Number(m[1]), verify: Number(m[2]) };
+}
+
+function eids(n: number, salt: number): string[] {
+  return Array.from({ length: n }, (_, i) => makeEid('89049032', `${String(salt).padStart(4, '0')}${String(i).padStart(18, '0')}`));
+}
+
+async function registerBare(store: EimStore, list: readonly string[]): Promise<void> {
+  const cert = Buffer.alloc(16);
+  for (const eid of list) await store.registerDevice({ eid, eimId: 'bench-eim', euiccCertificate: cert, eumCertificate: cert, ciKeyId: '00', associationToken: 1 }, Date.now());
+}
+
+function child<T>(c: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    c.once('message', (m: T | { error: string }) => (typeof m === 'object' && m !== null && 'error' in m ? reject(new Error(m.error)) : resolve(m as T)));
+    c.once('exit', (code) => reject(new Error(`child exited with ${String(code)}`)));
+  });
+}
+
+/** (a) in `processes` processes at once; packages per second over all of them. */
+async function issueRate(config: DatabaseConfig, processes: number, batch: boolean, salt: number, seconds: number): Promise<number> {
+  const db = await openDatabase(config);
+  const store = new EimStore(db);
+  const groups = Array.from({ length: processes }, (_, p) => eids(ISSUE_DEVICES, salt + p));
+  for (const g of groups) await registerBare(store, g);
+  await db.destroy();
+  const children = groups.map(() => fork(ISSUER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  try {
+    const ready = children.map((c) => child<string>(c));
+    children.forEach((c, i) => c.send({ config, eids: groups[i], seconds, batch, max: Math.floor(MAX_PACKAGES / processes) }));
+    await Promise.all(ready);
+    const results = children.map((c) => child<{ done: number; elapsed: number }>(c));
+    for (const c of children) c.send('go');
+    const r = await Promise.all(results);
+    return r.reduce((sum, x) => sum + x.done / x.elapsed, 0);
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill();
+  }
+}
+
+/** Keep-alive HTTPS clients in a worker thread: POST `body` to /gsma/rsp2/asn1 until the time or the count runs out. */
+const POLLER = `
+const { Agent, request } = require('node:https');
+const { parentPort, workerData: w } = require('node:worker_threads');
+const agent = new Agent({ keepAlive: true, maxSockets: w.clients, rejectUnauthorized: false });
+const headers = { 'content-type': 'application/x-gsma-rsp-asn1', 'x-admin-protocol': 'gsma/rsp/v2.5.0', accept: 'application/x-gsma-rsp-asn1' };
+const post = (body) => new Promise((resolve, reject) => {
+  const req = request({ host: '127.0.0.1', port: w.port, path: '/gsma/rsp2/asn1', method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
+    res.resume();
+    res.on('end', () => (res.statusCode === 200 || res.statusCode === 204 ? resolve() : reject(new Error('answered ' + res.statusCode))));
+  });
+  req.on('error', reject);
+  req.end(body);
+});
+(async () => {
+  const bodies = w.bodies.map((b) => Buffer.from(b));
+  for (let i = 0; i < 100; i++) await post(bodies[i % bodies.length]);
+  let done = 0;
+  const start = performance.now();
+  const deadline = start + w.seconds * 1000;
+  await Promise.all(Array.from({ length: w.clients }, async () => {
+    while (done < w.max && performance.now() < deadline) await post(bodies[done++ % bodies.length]);
+  }));
+  parentPort.postMessage({ rate: done / ((performance.now() - start) / 1000) });
+  agent.destroy();
+})().catch((e) => parentPort.postMessage({ error: String(e) }));
+`;
+
+async function pollRate(port: number, bodies: readonly Buffer[], seconds: number): Promise<number> {
+  const worker = new Worker(POLLER, { eval: true, workerData: { port, bodies: bodies.map((b) => new Uint8Array(b)), clients: POLL_CLIENTS, seconds, max: MAX_POLLS } });
+  const [result] = (await once(worker, 'message')) as [{ rate: number } | { error: string }];
+  await worker.terminate();
+  if ('error' in result) throw new Error(result.error);
+  return result.rate;
+}
+
+/** The bare TLS floor: bench/bareTlsServer.ts in its own process (a 204 to every poll, no eIM, no database). */
+async function floorRate(bodies: readonly Buffer[], seconds: number): Promise<number> {
+  const server = spawn(process.execPath, [BARE_SERVER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(server.stdout, 'data')) as [Buffer];
+    const port = Number(line.toString().split(' ')[1]);
+    return await pollRate(port, bodies, seconds);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+/** (b) on one engine. */
+async function pollBench(label: string, config: DatabaseConfig, seconds: number, floor: number): Promise<void> {
+  const db = await openDatabase(config);
+  const store = new EimStore(db);
+  const list = eids(POLL_DEVICES, 9000);
+  await registerBare(store, list);
+  const tls = issueTestPki({ smdpAddress: 'eim.example.com' });
+  const server = createEimServer({
+    eimId: 'bench-eim',
+    signingKey: generateKeyPair('P-256').privateKey,
+    trustedCis: [tls.ci.der],
+    store,
+    tls: { key: tls.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: certificateToPem(tls.dpTls.der) },
+  });
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const bodies = list.map((eid) => encode(EsipaMessageFromIpaToEim, { type: 'getEimPackageRequest', value: { eidValue: Buffer.from(eid, 'hex') } }));
+    const rate = await pollRate((server.app.server.address() as AddressInfo).port, bodies, seconds);
+    report({ name: `GetEimPackage polls, TLS keep-alive (${label})`, value: rate, unit: 'polls/s', limitName: 'bare node:https, same client', limit: floor });
+  } finally {
+    await server.app.close();
+    await db.destroy();
+  }
+}
+
+/** (c) the fleet operation end to end. */
+async function fleetBench(dir: string, count: number): Promise<void> {
+  const pkiDir = join(dir, 'pki');
+  const { passphrase } = pkiPassphrase(pkiDir, join(dir, 'pki.passphrase'), { create: true, required: true })!;
+  writeTestPki(issueTestPki(), pkiDir, { passphrase, passphraseSource: 'pki-passphrase' });
+  const db = await openDatabase({ engine: 'sqlite', file: join(dir, 'fleet.sqlite') });
+  const store = new EimStore(db);
+  const eimKey = generateKeyPair('P-256');
+  const tls = issueTestPki({ smdpAddress: 'eim.example.com' });
+  const server = createEimServer({
+    eimId: 'bench-eim',
+    signingKey: eimKey.privateKey,
+    trustedCis: [readFileSync(join(pkiDir, 'ci.der'))],
+    store,
+    tls: { key: tls.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: certificateToPem(tls.dpTls.der) },
+  });
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const devices = fork(FLEET_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
+  try {
+    const registrations = join(dir, 'fleet.jsonl');
+    const created = child<{ elapsed: number; sealedBytes: number; memory: { rss: number; heapUsed: number; baseline: number } }>(devices);
+    devices.send({
+      op: 'create',
+      setup: {
+        count,
+        pki: pkiDir,
+        keyPassphraseFile: join(dir, 'pki.passphrase'),
+        eim: 'https://eim.example.com',
+        eimId: 'bench-eim',
+        eimPublicKeyPem: eimKey.publicKey.export({ type: 'spki', format: 'pem' }),
+        ca: certificateToPem(tls.ci.der),
+        port: (server.app.server.address() as AddressInfo).port,
+        concurrency: FLEET_CONCURRENCY,
+        registrations,
+      },
+    });
+    const c = await created;
+    console.log(`fleet: ${count} eUICCs created and associated (AddInitialEim) in ${c.elapsed.toFixed(1)} s (${(count / c.elapsed).toFixed(0)}/s)`);
+
+    let begin = performance.now();
+    for (const line of readFileSync(registrations, 'utf8').split('\n')) {
+      if (line === '') continue;
+      const r = JSON.parse(line) as { eid: string; c: string; m: string; t: number };
+      await registerDevice(server.context, { eid: r.eid, euiccCertificate: Buffer.from(r.c, 'base64'), eumCertificate: Buffer.from(r.m, 'base64'), associationToken: r.t });
+    }
+    const registerS = (performance.now() - begin) / 1000;
+    console.log(`fleet: ${count} devices registered (chain validated) in ${registerS.toFixed(1)} s (${(count / registerS).toFixed(0)}/s)`);
+
+    begin = performance.now();
+    const all = await store.listDevices({ limit: 10_000 });
+    let after: string | undefined;
+    let issued = 0;
+    for (let page = all; page.length > 0; page = await store.listDevices({ after: after!, limit: 10_000 })) {
+      for (let i = 0; i < page.length; i += MAX_PACKAGES_PER_BATCH) {
+        await issueEuiccPackages(server.context, page.slice(i, i + MAX_PACKAGES_PER_BATCH).map((d) => d.eid), { type: 'psmoList', value: [{ type: 'listProfileInfo', value: {} }] });
+      }
+      issued += page.length;
+      after = page.at(-1)!.eid;
+    }
+    const issueS = (performance.now() - begin) / 1000;
+    const ran = child<{ report: { idle: number; outcomes: Record<string, number>; failures: Record<string, number>; elapsedMs: number }; cpuS: number; memory: { rss: number; heapUsed: number; baseline: number } }>(devices);
+    devices.send({ op: 'round' });
+    const r = await ran;
+    const roundS = r.report.elapsedMs / 1000;
+    const done = (await sql<{ n: number }>`SELECT count(*) AS n FROM eim_packages WHERE state = 'done'`.execute(db)).rows[0]!.n;
+    const endToEnd = issueS + roundS;
+    console.log(
+      `fleet operation (listProfileInfo to every device): ${issued} packages issued in ${issueS.toFixed(1)} s; devices polled, executed and reported in ${roundS.toFixed(1)} s ` +
+        `(${FLEET_CONCURRENCY} at once, one TLS connection each; device CPU ${((r.cpuS / count) * 1000).toFixed(2)} ms/device); ${Number(done)} done, ` +
+        `outcomes ${JSON.stringify(r.report.outcomes)}, failures ${JSON.stringify(r.report.failures)}`,
+    );
+    const perDevice = (c.memory.rss - c.memory.baseline) / count;
+    console.log(
+      `fleet memory: device process ${(c.memory.rss / 1048576).toFixed(0)} MiB resident after creation (${(c.memory.baseline / 1048576).toFixed(0)} MiB before), ` +
+        `${(r.memory.rss / 1048576).toFixed(0)} MiB after the round; heap ${(c.memory.heapUsed / 1048576).toFixed(0)} MiB: ${(perDevice / 1024).toFixed(1)} KiB per simulated device`,
+    );
+    const signs = opensslEcdsaMulti(2);
+    // One device's cryptography at openssl speed on both cores: package sign, eUICC verify + sign, eIM verify; the TLS handshake's
+    // signature, its verification and the certificate chain's (2), the ECDHE on both sides (priced as 2 verifies).
+    const perDeviceS = 3 / signs.sign + 6 / signs.verify;
+    report({ name: `fleet operation end to end (${count} devices)`, value: count / endToEnd, unit: 'devices/s', limitName: 'its ECDSA/ECDHE at openssl speed, 2 cores', limit: 1 / perDeviceS });
+    report({ name: 'fleet memory per simulated device (resident)', value: perDevice / 1024, unit: 'KiB', limitName: 'its sealed state', limit: c.sealedBytes / count / 1024 });
+  } finally {
+    devices.kill();
+    await server.app.close();
+    await db.destroy();
+  }
+}
+
+export async function benchEim(seconds: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mcim-bench-eim-'));
+  const schema = `mcim_bench_eim_${process.pid}`;
+  try {
+    const one = opensslEcdsaMulti(1);
+    const two = opensslEcdsaMulti(2);
+    const sqlite: DatabaseConfig = { engine: 'sqlite', file: join(dir, 'issue.sqlite') };
+    const pg: DatabaseConfig = { engine: 'postgres', connectionString: PG_URL, schema };
+    const issued = (label: string, value: number, cores: 1 | 2): void =>
+      report({ name: `signed packages issued, ${label}`, value, unit: 'packages/s', limitName: `openssl speed P-256 sign, ${cores} core${cores === 2 ? 's' : ''}`, limit: (cores === 1 ? one : two).sign });
+    issued('one per commit (SQLite)', await issueRate(sqlite, 1, false, 1000, seconds), 1);
+    issued(`${ISSUE_DEVICES} per commit (SQLite)`, await issueRate(sqlite, 1, true, 2000, seconds), 1);
+    issued(`${ISSUE_DEVICES}/commit, 2 processes (SQLite)`, await issueRate(sqlite, 2, true, 3000, seconds), 2);
+    issued(`one per commit, 2 processes (PostgreSQL)`, await issueRate(pg, 2, false, 4000, seconds), 2);
+    issued(`${ISSUE_DEVICES}/commit, 2 processes (PostgreSQL)`, await issueRate(pg, 2, true, 5000, seconds), 2);
+
+    const bodies = eids(POLL_DEVICES, 9000).map((eid) => encode(EsipaMessageFromIpaToEim, { type: 'getEimPackageRequest', value: { eidValue: Buffer.from(eid, 'hex') } }));
+    const floor = await floorRate(bodies, seconds);
+    await pollBench('SQLite', { engine: 'sqlite', file: join(dir, 'poll.sqlite') }, seconds, floor);
+    await pollBench('PostgreSQL', { ...pg, schema: `${schema}_poll` }, seconds, floor);
+
+    await fleetBench(dir, Number(process.env['MCIM_BENCH_FLEET'] ?? '1000'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    const pgm = await import('pg');
+    const c = new pgm.default.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.query(`DROP SCHEMA IF EXISTS ${schema}_poll CASCADE`);
+    await c.end();
+  }
+}
