@@ -133,6 +133,11 @@ export class Card {
     this.#fileSystem = fileSystem;
   }
 
+  /** The card's ATR, without touching its state (a reader may ask for it at any time). */
+  atr(): Buffer {
+    return Buffer.from(ATR);
+  }
+
   /**
    * Warm reset: closes the logical channels, clears selections, pending data and STORE DATA work;
    * returns the ATR. Never throws: a streaming handler's failing onAbort goes to onInternalError.

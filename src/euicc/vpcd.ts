@@ -91,7 +91,9 @@ export class VpcdSession {
         this.#card.reset();
         return undefined;
       case VpcdControl.getAtr:
-        return this.#card.reset();
+        // vpcd asks for the ATR whenever pcscd checks the reader, also between two APDUs of one transaction: answering
+        // must not reset the card (power on and reset already did when the card was powered).
+        return this.#card.atr();
       default:
         this.#log(`vpcd sent the unknown control ${control}: ignored`);
         return undefined;

@@ -193,6 +193,16 @@ describe('mcim euicc vpcd: the eUICC as the card of an in-test vpcd', () => {
     assert.deepEqual((await conn.next()).subarray(-2), h('9000'));
   });
 
+  it('a GET ATR between two APDUs answers the ATR and keeps the selection (pcscd polls the reader at any time)', async () => {
+    const conn = connected();
+    assert.equal((await conn.transmit(SELECT_ISD_R)).sw, 0x9000);
+    conn.sendFrame(Buffer.from([4]));
+    const atr = await conn.next();
+    assert.equal(atr[0], 0x3b, 'the ATR');
+    const eid = await conn.transmit(GET_EID);
+    assert.equal(eid.sw, 0x9000, 'the ISD-R is still selected');
+  });
+
   it('closes the connection on an empty frame and connects again', async () => {
     const conn = connected();
     conn.write(h('0000'));
