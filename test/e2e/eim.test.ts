@@ -19,11 +19,11 @@ import { listProfiles, iccidBytes } from '../../src/ipa/localProfileManagement.j
 import { listPendingNotifications } from '../../src/ipa/notifications.js';
 import { runIpad } from '../../src/ipa/ipad.js';
 import { activationCode, importProfile } from '../../src/smdpp/importProfile.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
 import { EimStore } from '../../src/store/eimStore.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { EIM_HOST, startEimServer, type RunningEim } from '../eim/harness.js';
-import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
+import { EIM_HOST, type RunningEim } from '../eim/harness.js';
+import type { DataDirSmdp } from './dataDirSmdp.js';
+import { startEimBesideSmdp } from './eimBesideSmdp.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const PROFILE = readFileSync(fixturePath('ts48', 'TS48V1-A-UNIQUE.der'));
@@ -32,22 +32,15 @@ const ICCID = extractProfileEssentials(decodeProfilePackage(PROFILE).elements).i
 describe('eIM, IPAd and IoT eUICC over ESipa (ASN.1 and JSON bindings) with the SM-DP+', () => {
   let smdp: DataDirSmdp;
   let eim: RunningEim;
-  let db: Database;
   let store: EimStore;
+  let close: () => Promise<void>;
   const eimKey = generateKeyPair('P-256');
 
   before(async () => {
-    smdp = await startDataDirSmdp('mcim-eim-e2e-', ADDRESS);
-    db = await openDatabase({ engine: 'sqlite', file: join(smdp.tmp, 'eim.sqlite') });
-    store = new EimStore(db);
-    eim = await startEimServer({ eimId: 'eim-1', signingKey: eimKey.privateKey, trustedCis: [readFileSync(join(smdp.data.pkiDirs.p256!, 'ci.der'))], store });
+    ({ smdp, eim, store, close } = await startEimBesideSmdp('mcim-eim-e2e-', ADDRESS, eimKey.privateKey));
   });
 
-  after(async () => {
-    await eim.close();
-    await db.destroy();
-    await smdp.close();
-  });
+  after(() => close());
 
   /** A new device, its eUICC associated with the eIM (AddInitialEim, a factory step) and registered with its certificates. */
   async function newDevice(name: string): Promise<{ state: string; eid: string }> {

@@ -17,11 +17,11 @@ import { retrieveEuiccPackageResults } from '../../src/ipa/es10b/retrieveEuiccPa
 import { listProfiles, iccidBytes } from '../../src/ipa/localProfileManagement.js';
 import { runIpad, type IpadOptions } from '../../src/ipa/ipad.js';
 import { activationCode, importProfile } from '../../src/smdpp/importProfile.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
 import { EimStore } from '../../src/store/eimStore.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { EIM_HOST, startEimServer, type RunningEim } from '../eim/harness.js';
-import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
+import { EIM_HOST, type RunningEim } from '../eim/harness.js';
+import type { DataDirSmdp } from './dataDirSmdp.js';
+import { startEimBesideSmdp } from './eimBesideSmdp.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const PROFILES = ['TS48V1-A-UNIQUE.der', 'TS48V1-B-UNIQUE.der'].map((name) => readFileSync(fixturePath('ts48', name)));
@@ -30,24 +30,17 @@ const ICCIDS = PROFILES.map((p) => extractProfileEssentials(decodeProfilePackage
 describe('IPAd profile rollback (SGP.32 3.4.1.1) over ESipa with a software IoT eUICC', () => {
   let smdp: DataDirSmdp;
   let eim: RunningEim;
-  let db: Database;
   let store: EimStore;
+  let close: () => Promise<void>;
   const eimKey = generateKeyPair('P-256');
   let serial = 0;
 
   before(async () => {
     assert.notEqual(ICCIDS[0], ICCIDS[1]);
-    smdp = await startDataDirSmdp('mcim-eim-rollback-', ADDRESS);
-    db = await openDatabase({ engine: 'sqlite', file: join(smdp.tmp, 'eim.sqlite') });
-    store = new EimStore(db);
-    eim = await startEimServer({ eimId: 'eim-1', signingKey: eimKey.privateKey, trustedCis: [readFileSync(join(smdp.data.pkiDirs.p256!, 'ci.der'))], store });
+    ({ smdp, eim, store, close } = await startEimBesideSmdp('mcim-eim-rollback-', ADDRESS, eimKey.privateKey));
   });
 
-  after(async () => {
-    await eim.close();
-    await db.destroy();
-    await smdp.close();
-  });
+  after(() => close());
 
   const run = (device: { state: string }, o: Partial<IpadOptions> = {}) =>
     withDevice(device, (es10) => runIpad(es10, { eim: eim.url, binding: 'asn1', eimHttp: eim.http, smdpHttp: smdp.http, ...o }));

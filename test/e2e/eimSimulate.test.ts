@@ -11,30 +11,23 @@ import { registerDevice as registerDeviceCli } from '../../src/cli/commands/devi
 import { SimulatedFleet, type RoundReport } from '../../src/cli/commands/deviceSimulate.js';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { registerDevice } from '../../src/eim/registerDevice.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
 import { EimStore } from '../../src/store/eimStore.js';
-import { startEimServer, type RunningEim } from '../eim/harness.js';
-import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
+import type { RunningEim } from '../eim/harness.js';
+import type { DataDirSmdp } from './dataDirSmdp.js';
+import { startEimBesideSmdp } from './eimBesideSmdp.js';
 
 describe('simulated IoT device fleets against the eIM', () => {
   let smdp: DataDirSmdp;
   let eim: RunningEim;
-  let db: Database;
   let store: EimStore;
+  let close: () => Promise<void>;
   const eimKey = generateKeyPair('P-256');
 
   before(async () => {
-    smdp = await startDataDirSmdp('mcim-eim-simulate-', 'testsmdpplus1.example.com:8443');
-    db = await openDatabase({ engine: 'sqlite', file: join(smdp.tmp, 'eim.sqlite') });
-    store = new EimStore(db);
-    eim = await startEimServer({ eimId: 'eim-1', signingKey: eimKey.privateKey, trustedCis: [readFileSync(join(smdp.data.pkiDirs.p256!, 'ci.der'))], store });
+    ({ smdp, eim, store, close } = await startEimBesideSmdp('mcim-eim-simulate-', 'testsmdpplus1.example.com:8443', eimKey.privateKey));
   });
 
-  after(async () => {
-    await eim.close();
-    await db.destroy();
-    await smdp.close();
-  });
+  after(() => close());
 
   it('mcim device simulate: sealed state files created and associated, registrations written; a second run reopens them and executes every queued package', async () => {
     const dir = join(smdp.tmp, 'fleet');
