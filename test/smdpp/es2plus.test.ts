@@ -127,6 +127,17 @@ for (const engine of ENGINES) {
       return all;
     };
 
+    it('refuses hostile bodies before any lookup: oversized (HTTP 413), fields of the wrong type or length (2.1), nothing written', async () => {
+      const before = await stock.counts();
+      const big = await call('downloadOrder', { profileType: 'iot-a', padding: 'x'.repeat(64 * 1024) }, null);
+      assert.equal(big.status, 413);
+      assert.deepEqual([status(big).subjectCode, status(big).reasonCode], ['1.1', '2.1']);
+      assertFailed(await call('downloadOrder', { profileType: 'p'.repeat(65) }), '8.2.5', '2.1');
+      assertFailed(await call('confirmOrder', { iccid: '8988000000000001006', releaseFlag: 'yes' }), '1.6', '2.1');
+      assertFailed(await call('cancelOrder', { iccid: ['8988000000000001006'], finalProfileStatusIndicator: 'Available' }), '8.2.1', '2.1');
+      assert.deepEqual(await stock.counts(), before);
+    });
+
     it('identifies the operator by its pinned client certificate and its functionRequesterIdentifier (1.1 / 1.1 otherwise)', async () => {
       assertFailed(await call('downloadOrder', { profileType: 'iot-a' }, null), '1.1', '1.1');
       assertFailed(await call('downloadOrder', { profileType: 'iot-a' }, stranger), '1.1', '1.1');
