@@ -32,8 +32,7 @@ async function session(store: SmdpStore, matchingId: string, now: number): Promi
   await timed('createSession', () => store.sessions.create(session, now, { maxOpen: 64, unlessLocked: `auth:${source}` }));
   // authenticateClient
   await timed('claimSession', () => store.sessions.claim(transactionId, now));
-  await timed('lockouts', () => store.lockouts.locked([`eid:${eid}`, `source:${source}`], now));
-  await timed('getOrder', () => store.orders.getByMatchingId(matchingId));
+  await timed('getOrderUnlessLocked', () => store.orders.getByMatchingIdUnlessLocked(matchingId, [`eid:${eid}`, `source:${source}`], now));
   await timed('authenticateSession', () => store.sessions.authenticate(transactionId, authentication, now));
   // getBoundProfilePackage: the binding's secrets (about 180 bytes) retained for a retry
   await timed('getSession', () => store.sessions.get(transactionId));

@@ -79,15 +79,14 @@ function limitOf(key: string): { scope: string; subject: string } {
   return { scope: key.slice(0, colon), subject: key.slice(colon + 1) };
 }
 
-/**
- * The EID or the source is locked out of matching-ID lookups now: true after raising a rateLimit.hit event (the
- * device itself is answered as a wrong guess).
- */
-export async function matchingIdLocked(ctx: SmdpContext, eid: string, address: string): Promise<boolean> {
-  const [entry] = await ctx.store.lockouts.locked([eidKey(eid), sourceKey(address)], ctx.now());
-  if (entry === undefined) return false;
-  ctx.events.securityEvent('rateLimit.hit', { ...limitOf(entry.key), reason: 'matching-ID lockout', until: entry.lockedUntil, client: address });
-  return true;
+/** The lockout keys that refuse matching-ID lookups: the EID's and the source's. */
+export function matchingIdLockoutKeys(eid: string, address: string): readonly [string, string] {
+  return [eidKey(eid), sourceKey(address)];
+}
+
+/** A matching-ID lookup refused by a lockout: a rateLimit.hit event (the device itself is answered as a wrong guess). */
+export function matchingIdLockoutHit(ctx: SmdpContext, lockout: { readonly key: string; readonly lockedUntil: number }, address: string): void {
+  ctx.events.securityEvent('rateLimit.hit', { ...limitOf(lockout.key), reason: 'matching-ID lockout', until: lockout.lockedUntil, client: address });
 }
 
 /** Counts one failure against `key`; a lockout it starts is a lockout.started event. */

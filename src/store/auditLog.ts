@@ -6,6 +6,8 @@ import { PreparedQuery, slot, type QueryRunner } from './preparedQuery.js';
 
 /** prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
+/** The SQL function (registered on each SQLite connection by openDatabase) computing `rowHash` inside a statement. */
+export const AUDIT_ROW_HASH_FUNCTION = 'mcim_audit_row_hash';
 /** Hex digits of SHA-256(matching ID) kept as the order reference: 128 bits, enough to find an order's rows, not its ID. */
 const ORDER_REF_LENGTH = 32;
 /** Rows read at a time when verifying or listing (memory stays bounded whatever the table holds). */
@@ -70,9 +72,10 @@ function rowOf(r: { seq: number | string; at: number | string; order_ref: string
 }
 
 /**
- * Appends and reads the chain. Appends are serialized across processes: on PostgreSQL by a transaction-scoped advisory
- * lock taken at the append (the last statement of each state change, so no holder of the lock waits for a row lock);
- * on SQLite by the database's single writer. seq is the primary key: a chain that would fork fails instead.
+ * Appends and reads the chain. Appends are serialized across processes: on SQLite by the database's single writer (the
+ * caller's transaction began IMMEDIATE), the head read and the row written in one statement that hashes inside SQLite;
+ * on PostgreSQL by a transaction-scoped advisory lock taken at the append (the last statement of each state change, so
+ * no holder of the lock waits for a row lock). seq is the primary key: a chain that would fork fails instead.
  */
 export class AuditLog {
   readonly #db: Database;
@@ -80,19 +83,19 @@ export class AuditLog {
   readonly #last;
   readonly #insert;
   readonly #insertAfterHead;
+  readonly #appendAtHead;
   /**
-   * The last row this process appended (or read before appending): the next append names it and is inserted only if
-   * it is still the last row of the table, one statement instead of a read and an insert. Another process's append, or
-   * a rolled-back transaction, makes that insert change nothing, and the append reads the real last row instead.
+   * PostgreSQL only: the last row this process appended (or read before appending): the next append names it and is
+   * inserted only if it is still the last row of the table, one statement instead of a read and an insert. Another
+   * process's append, or a rolled-back transaction, makes that insert change nothing, and the append reads the real
+   * last row instead.
    */
   #head: { readonly seq: number; readonly hash: string } | undefined;
 
   constructor(db: Database) {
     this.#db = db;
-    this.#lock =
-      db.getExecutor().adapter instanceof PostgresAdapter
-        ? sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.smdp_audit_log'))`.compile(db)
-        : undefined;
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.#lock = postgres ? sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.smdp_audit_log'))`.compile(db) : undefined;
     this.#last = PreparedQuery.of(db.selectFrom('smdp_audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1)).slots<Record<string, never>>();
     this.#insert = PreparedQuery.of(
       db.insertInto('smdp_audit_log').values({
@@ -125,11 +128,24 @@ export class AuditLog {
       'hash',
       'headSeq',
     );
+    const hashed = sql.raw(AUDIT_ROW_HASH_FUNCTION);
+    const atHead = sql`insert into smdp_audit_log (seq, at, order_ref, iccid, from_state, to_state, cause, prev_hash, hash)
+      select h.seq + 1, ${v('at', 'integer')}, ${slot('orderRef')}, ${slot('iccid')}, ${slot('fromState')}, ${slot('toState')}, ${slot('cause')}, h.hash,
+        ${hashed}(h.hash, h.seq + 1, ${v('at', 'integer')}, ${slot('orderRef')}, ${slot('iccid')}, ${slot('fromState')}, ${slot('toState')}, ${slot('cause')})
+      from (select coalesce((select seq from smdp_audit_log order by seq desc limit 1), 0) as seq,
+                   coalesce((select hash from smdp_audit_log order by seq desc limit 1), ${GENESIS_HASH}) as hash) h`;
+    this.#appendAtHead = postgres
+      ? undefined
+      : PreparedQuery.of({ compile: () => atHead.compile(db) }).slots<Omit<AuditRow, 'seq' | 'prevHash' | 'hash'>>('at', 'orderRef', 'iccid', 'fromState', 'toState', 'cause');
   }
 
   /** Appends one change in the caller's transaction (call it after the transaction's other writes). */
   async append(trx: Transaction<McimTables>, change: AuditChange): Promise<void> {
     const runner: QueryRunner = trx;
+    if (this.#appendAtHead !== undefined) {
+      if ((await this.#appendAtHead.affected(runner, this.#fields(change))) !== 1) throw new Error('the audit row was not appended');
+      return;
+    }
     if (this.#lock !== undefined) await runner.executeQuery(this.#lock);
     const head = this.#head;
     if (head !== undefined) {
@@ -149,7 +165,11 @@ export class AuditLog {
   }
 
   #row(seq: number, change: AuditChange): Omit<AuditRow, 'prevHash' | 'hash'> {
-    return { seq, at: change.at, orderRef: orderRef(change.matchingId), iccid: change.iccid, fromState: change.from, toState: change.to, cause: change.cause };
+    return { seq, ...this.#fields(change) };
+  }
+
+  #fields(change: AuditChange): Omit<AuditRow, 'seq' | 'prevHash' | 'hash'> {
+    return { at: change.at, orderRef: orderRef(change.matchingId), iccid: change.iccid, fromState: change.from, toState: change.to, cause: change.cause };
   }
 
   /** Rows in seq order from `afterSeq` (exclusive), at most `limit`; only those of one order with `matchingId`. */

@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Generated, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { McimError } from '../errors.js';
+import { AUDIT_ROW_HASH_FUNCTION, rowHash } from './auditLog.js';
 import { migrations } from './migrations.js';
 import { immediateSqliteDialect, SQLITE_BUSY_TIMEOUT_MS, withExclusiveLock } from './sqliteLocking.js';
 
@@ -235,6 +236,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // event loop), longer waits are asynchronous retries (src/store/sqliteLocking.ts).
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma('foreign_keys = ON');
+    // The audit chain's row hash inside SQLite: an append reads the chain's head and writes the row in one statement.
+    sqlite.function(AUDIT_ROW_HASH_FUNCTION, { deterministic: true }, (prevHash, seq, at, ref, iccid, fromState, toState, cause) =>
+      rowHash(String(prevHash), { seq: Number(seq), at: Number(at), orderRef: String(ref), iccid: String(iccid), fromState: fromState === null ? null : String(fromState), toState: String(toState), cause: String(cause) }),
+    );
     db = new Kysely<McimTables>({ dialect: immediateSqliteDialect(new SqliteDialect({ database: new StatementCachingDatabase(sqlite) })) });
   } else {
     if (config.schema !== undefined && !SCHEMA_NAME.test(config.schema)) {

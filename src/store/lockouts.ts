@@ -48,7 +48,7 @@ export function lockoutDuration(policy: LockoutPolicy, n: number): number {
 export class Lockouts {
   readonly #db: Database;
 
-  /** Checked on every AuthenticateClient with a matching ID: compiled once (src/store/preparedQuery.ts). */
+  /** The operator's and the tests' view of one or two keys (AuthenticateClient reads lockouts with its order lookup: SmdpOrders.getByMatchingIdUnlessLocked). */
   readonly #lockedAmong;
 
   constructor(db: Database) {

@@ -1,5 +1,5 @@
 // The SM-DP+'s orders (SGP.22 3.1.1, 3.1.3; ES2+ 5.3): one row per profile order with its sealed package apart, and every state change of an order in one conditional statement or one transaction with its audit row and its progress report.
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { McimError } from '../errors.js';
 import type { AuditLog } from './auditLog.js';
 import { timeOf, type Database, type McimTables, type OrderState, type OrdersTable } from './database.js';
@@ -147,9 +147,6 @@ function orderQueries(db: Database) {
     getOrder: PreparedQuery.of(
       db.selectFrom('smdp_orders').select(ORDER_COLUMNS).where('matching_id', '=', matchingId),
     ).slots<{ matchingId: string }>('matchingId'),
-    getOrderByMatchingId: PreparedQuery.of(
-      db.selectFrom('smdp_orders').select(ORDER_COLUMNS).where('matching_id', '=', matchingId).where('eid_only', '=', 0),
-    ).slots<{ matchingId: string }>('matchingId'),
     getEidOnlyOrder: PreparedQuery.of(
       db
         .selectFrom('smdp_orders')
@@ -161,6 +158,17 @@ function orderQueries(db: Database) {
         .orderBy('matching_id')
         .limit(1),
     ).slots<{ eid: string }>('eid'),
+    // The lockout check and the lookup in one statement: a lockout of either key leaves the order unread.
+    getOrderByMatchingIdUnlessLocked: PreparedQuery.of({
+      compile: () =>
+        sql<OrderRow & { locked_key: string | null; locked_until: number | string | null }>`select ${sql.join(ORDER_COLUMNS.map((c) => sql.ref(`o.${c}`)))},
+            l.key as locked_key, l.locked_until as locked_until
+          from (select 1 as one) x
+          left join smdp_lockouts l on l.key in (${slot('firstKey')}, ${slot('secondKey')}) and l.locked_until > ${slot('now')}
+          left join smdp_orders o on l.key is null and o.matching_id = ${slot('matchingId')} and o.eid_only = 0
+          order by l.locked_until desc
+          limit 1`.compile(db),
+    }).slots<{ matchingId: string; firstKey: string; secondKey: string; now: number }>('matchingId', 'firstKey', 'secondKey', 'now'),
     getOrderWithPackage: PreparedQuery.of(
       db
         .selectFrom('smdp_orders')
@@ -296,8 +304,24 @@ export class SmdpOrders {
 
   /** The order a matchingId presented by an eUICC designates: never an EID-only order. */
   async getByMatchingId(matchingId: string): Promise<Order | undefined> {
-    const r = await this.#q.getOrderByMatchingId.first(this.#db, { matchingId });
-    return r === undefined ? undefined : this.#order(r);
+    // No lockout has an empty key.
+    const found = await this.getByMatchingIdUnlessLocked(matchingId, ['', ''], 0);
+    return found.lockout === undefined ? found.order : undefined;
+  }
+
+
+  /**
+   * As getByMatchingId, unless one of the lockout keys (an EID's, a source's: src/store/lockouts.ts) is locked at `now`:
+   * then that lockout (the longest) and no order, which is not read. One statement for both (SGP.22 5.6.3 lookups).
+   */
+  async getByMatchingIdUnlessLocked(
+    matchingId: string,
+    lockoutKeys: readonly [string, string],
+    now: number,
+  ): Promise<{ readonly lockout: { readonly key: string; readonly lockedUntil: number } } | { readonly lockout?: undefined; readonly order: Order | undefined }> {
+    const r = await this.#q.getOrderByMatchingIdUnlessLocked.first(this.#db, { matchingId, firstKey: lockoutKeys[0], secondKey: lockoutKeys[1], now });
+    if (r !== undefined && r.locked_key !== null) return { lockout: { key: r.locked_key, lockedUntil: timeOf(r.locked_until ?? 0) } };
+    return { order: r === undefined || r.matching_id === null ? undefined : this.#order(r) };
   }
 
 

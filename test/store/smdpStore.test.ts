@@ -452,6 +452,27 @@ for (const engine of ENGINES) {
       assert.ok((await store.orders.get('L2'))?.ccHash?.equals(Buffer.alloc(32, 7)));
     });
 
+    it('an order looked up unless its EID or source is locked out: one statement, the lockout named, the order unread', async () => {
+      const policy = { maxFailures: 1, windowMs: 60_000, lockoutMs: 60_000, maxLockoutMs: 600_000 };
+      await store.orders.insert(newOrder('LOCK-ORDER'), NOW);
+      const keys = ['eid:89049032100000000000000000000041', 'source:192.0.2.7'] as const;
+      const open = await store.orders.getByMatchingIdUnlessLocked('LOCK-ORDER', keys, NOW);
+      assert.equal(open.lockout, undefined);
+      assert.equal(open.lockout === undefined ? open.order?.matchingId : undefined, 'LOCK-ORDER');
+      const missing = await store.orders.getByMatchingIdUnlessLocked('NO-SUCH-ORDER', keys, NOW);
+      assert.deepEqual(missing, { order: undefined });
+      await store.lockouts.recordFailure('source:192.0.2.7', policy, NOW);
+      const bySource = await store.orders.getByMatchingIdUnlessLocked('LOCK-ORDER', keys, NOW + 1);
+      assert.deepEqual(bySource, { lockout: { key: 'source:192.0.2.7', lockedUntil: NOW + 60_000 } });
+      await store.lockouts.recordFailure('eid:89049032100000000000000000000041', { ...policy, lockoutMs: 120_000 }, NOW + 2);
+      const longest = await store.orders.getByMatchingIdUnlessLocked('NO-SUCH-ORDER', keys, NOW + 3);
+      assert.deepEqual(longest, { lockout: { key: 'eid:89049032100000000000000000000041', lockedUntil: NOW + 2 + 120_000 } }, 'the longer lockout');
+      const otherKeys = await store.orders.getByMatchingIdUnlessLocked('LOCK-ORDER', ['eid:89049032100000000000000000000058', 'source:192.0.2.8'], NOW + 3);
+      assert.equal(otherKeys.lockout === undefined ? otherKeys.order?.matchingId : 'locked', 'LOCK-ORDER', 'other keys are not locked');
+      const after = await store.orders.getByMatchingIdUnlessLocked('LOCK-ORDER', keys, NOW + 2 + 120_000);
+      assert.equal(after.lockout, undefined, 'the lockouts end');
+    });
+
     it('EID-only orders: found by EID (oldest released first), never by a presented matching ID; a matching ID never by EID', async () => {
       const eid = '89049032100000000000000000000025';
       await assert.rejects(store.orders.insert(newOrder('EO-NOEID', { eidOnly: true }), NOW), (e: unknown) => e instanceof McimError && e.code === 'INVALID_ARGUMENT');

@@ -9,7 +9,7 @@ import { credentialForCi, sameAddress, signatureTlv, type SmdpContext } from '..
 import { bppEuiccOtpkFor } from '../boundProfilePackageRetry.js';
 import { admitDownload } from '../orderEligibility.js';
 import { profileMetadata } from '../profileMetadata.js';
-import { matchingIdLocked, recordAuthenticationFailure, recordMatchingIdFailure } from '../rateLimit.js';
+import { matchingIdLockoutHit, matchingIdLockoutKeys, recordAuthenticationFailure, recordMatchingIdFailure } from '../rateLimit.js';
 import { activeSession } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 import { verifyEuiccChain } from '../verifyEuicc.js';
@@ -24,7 +24,7 @@ const UNKNOWN_MATCHING_ID = 'unknown matchingId';
  *
  * A matchingId that names no order (8.2.6/3.8) or an order for another EID (8.1.1/3.8) counts as a failure against the
  * EID and the source (src/smdpp/rateLimit.ts); while either is locked out, every matchingId is refused 8.2.6/3.8 with
- * the same message, without a lookup: a guesser cannot tell a lockout from a wrong guess, and a right guess tells it
+ * the same message, the order unread (one statement checks the lockouts and reads the order): a guesser cannot tell a lockout from a wrong guess, and a right guess tells it
  * nothing. The operator sees lockouts with `mcim smdpp lockouts`. No matchingId is nothing to guess: not counted.
  */
 async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: string, client: ClientInfo): Promise<Order> {
@@ -33,8 +33,12 @@ async function findOrder(ctx: SmdpContext, matchingId: string | undefined, eid: 
     if (order === undefined) throw fail('eidRefused', `no pending order for the EID ${eid}`);
     return order;
   }
-  if (await matchingIdLocked(ctx, eid, client.address)) throw fail('matchingIdRefused', UNKNOWN_MATCHING_ID);
-  const order = await ctx.store.orders.getByMatchingId(matchingId);
+  const found = await ctx.store.orders.getByMatchingIdUnlessLocked(matchingId, matchingIdLockoutKeys(eid, client.address), ctx.now());
+  if (found.lockout !== undefined) {
+    matchingIdLockoutHit(ctx, found.lockout, client.address);
+    throw fail('matchingIdRefused', UNKNOWN_MATCHING_ID);
+  }
+  const order = found.order;
   if (order === undefined) {
     await recordMatchingIdFailure(ctx, eid, client.address);
     throw fail('matchingIdRefused', UNKNOWN_MATCHING_ID);
