@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client) of a JSON-function server: calls by function and outcome, latency, connections, security events, store errors; served on a separate admin port.
 import { createServer, type Server } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { CallRecord } from './server.js';
 
 /** Latency buckets in seconds: an ES9+ call takes milliseconds; a slow store or a flood pushes it to seconds. */
@@ -26,27 +26,88 @@ export function storeErrorCode(e: unknown): string | undefined {
   return undefined;
 }
 
+/** One function's call durations: counts per bucket (not cumulative; the last one is +Inf), their sum and count. */
+interface DurationBuckets {
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * mcim_es9_call_duration_seconds, a Prometheus histogram by function kept as plain numbers: an observation is an
+ * array increment (prom-client's Histogram validates and hashes the label set on every observation, which costs more
+ * than the rest of the call's metrics). prom-client's registry reads it through `get()` in its own format, and its
+ * cluster aggregator sums it like any histogram.
+ */
+class CallDurationHistogram {
+  readonly name = 'mcim_es9_call_duration_seconds';
+  readonly help = 'ES9+ call latency by function';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  #byFunction = new Map<string, DurationBuckets>();
+
+  observe(fn: string, seconds: number): void {
+    let b = this.#byFunction.get(fn);
+    if (b === undefined) {
+      b = { counts: new Float64Array(DURATION_BUCKETS.length + 1), sum: 0, count: 0 };
+      this.#byFunction.set(fn, b);
+    }
+    let i = 0;
+    while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
+    b.counts[i]! += 1;
+    b.sum += seconds;
+    b.count += 1;
+  }
+
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] }> {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const [fn, b] of this.#byFunction) {
+      let cumulative = 0;
+      DURATION_BUCKETS.forEach((le, i) => {
+        cumulative += b.counts[i]!;
+        values.push({ labels: { le, function: fn }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf', function: fn }, value: b.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: { function: fn }, value: b.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { function: fn }, value: b.count, metricName: `${this.name}_count` });
+    }
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
+  }
+
+  reset(): void {
+    this.#byFunction = new Map();
+  }
+}
+
 /** The metrics one server process keeps, in its own registry. */
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly #calls: Counter<'function' | 'outcome' | 'subject_code' | 'reason_code'>;
-  readonly #duration: Histogram<'function'>;
+  readonly #duration = new CallDurationHistogram();
   readonly #connections: Gauge;
   readonly #securityEvents: Counter<'event'>;
   readonly #rateLimitHits: Counter<'scope'>;
   readonly #storeErrors: Counter<'code'>;
-  readonly #boundCalls = new Map<string, { inc(): void }>();
-  readonly #boundDurations = new Map<string, { observe(value: number): void }>();
+  /** Calls counted since the last scrape, by label set: added to the counter when the registry is read. */
+  readonly #pendingCalls = new Map<string, { readonly labels: Record<'function' | 'outcome' | 'subject_code' | 'reason_code', string>; n: number }>();
 
   constructor() {
     const registers = [this.registry];
-    this.#calls = new Counter({
+    const pending = this.#pendingCalls;
+    // mcim_es9_calls_total: read only through the registry.
+    new Counter({
       name: 'mcim_es9_calls_total',
       help: 'ES9+ calls by function and outcome (success, failed with its subject and reason code, rejected, error)',
       labelNames: ['function', 'outcome', 'subject_code', 'reason_code'],
       registers,
+      collect() {
+        for (const p of pending.values()) {
+          if (p.n === 0) continue;
+          this.inc(p.labels, p.n);
+          p.n = 0;
+        }
+      },
     });
-    this.#duration = new Histogram({ name: 'mcim_es9_call_duration_seconds', help: 'ES9+ call latency by function', labelNames: ['function'], buckets: DURATION_BUCKETS, registers });
+    this.registry.registerMetric(this.#duration as unknown as Metric);
     this.#connections = new Gauge({ name: 'mcim_http_connections_active', help: 'open TCP connections to the ES9+ server (including TLS handshakes in progress)', registers });
     this.#securityEvents = new Counter({ name: 'mcim_security_events_total', help: 'security events by name (docs/operations.md)', labelNames: ['event'], registers });
     this.#rateLimitHits = new Counter({ name: 'mcim_rate_limit_hits_total', help: 'requests refused by a rate limit or lockout, by scope', labelNames: ['scope'], registers });
@@ -56,26 +117,19 @@ export class ServerMetrics {
   }
 
   /**
-   * Counts one call (registerJsonFunction's observer). The label sets seen are bound once and kept (prom-client hashes
-   * a label object on every call otherwise); they are few: functions x outcomes x status codes, all the server's own.
+   * Counts one call (registerJsonFunction's observer) in plain numbers, added to prom-client's counter when the registry
+   * is read (prom-client hashes a label object on every call otherwise). The label sets are few: functions x outcomes x
+   * status codes, all the server's own.
    */
   observeCall(call: CallRecord): void {
     const fn = functionOf(call.path);
     const subject = call.status?.subjectCode ?? '';
     const reason = call.status?.reasonCode ?? '';
     const key = `${fn}|${call.outcome}|${subject}|${reason}`;
-    let calls = this.#boundCalls.get(key);
-    if (calls === undefined) {
-      calls = this.#calls.labels({ function: fn, outcome: call.outcome, subject_code: subject, reason_code: reason });
-      this.#boundCalls.set(key, calls);
-    }
-    calls.inc();
-    let duration = this.#boundDurations.get(fn);
-    if (duration === undefined) {
-      duration = this.#duration.labels({ function: fn });
-      this.#boundDurations.set(fn, duration);
-    }
-    duration.observe(call.durationMs / 1000);
+    const calls = this.#pendingCalls.get(key);
+    if (calls === undefined) this.#pendingCalls.set(key, { labels: { function: fn, outcome: call.outcome, subject_code: subject, reason_code: reason }, n: 1 });
+    else calls.n++;
+    this.#duration.observe(fn, call.durationMs / 1000);
     if (call.outcome === 'error') {
       const code = storeErrorCode(call.error);
       if (code !== undefined) this.#storeErrors.inc({ code });

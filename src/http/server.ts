@@ -93,7 +93,11 @@ export type JsonFunction<D extends Es9Function> = (request: FieldValues<D['reque
 export function createHttpsServer(options: HttpsOptions): FastifyInstance {
   const limits = connectionLimits(options.connections);
   const app = Fastify({
-    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) }),
+    // Requests are not logged, so no request gets a child logger of its own (fastify's default makes one per request to
+    // bind its request id): a route that logs (the AuC's, the fleet API's) names the route and status itself.
+    ...(options.logger === undefined
+      ? { logger: false }
+      : { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }), childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // A client that trickles its request or holds a socket idle cannot pin server resources for long.
     connectionTimeout: limits.idleTimeoutMs,
