@@ -22,6 +22,7 @@ import { listProfiles, manageProfile, type ProfileOperation, type ProfileOperati
 import { listPendingNotifications, sendPendingNotifications, type DeliveryReport, type NotificationSummary } from '../../ipa/notifications.js';
 import { downloadProfile, type DownloadResult } from '../../ipa/profileDownload.js';
 import { DEFAULT_MAX_PACKAGES, runIpad, type IpadReport } from '../../ipa/ipad.js';
+import { MAX_FALLBACK_AFTER_MS } from '../../ipa/ipadFallback.js';
 import { UsimClient, type UsimAuthenticateAnswer } from '../../ipa/usimClient.js';
 import { addRollbackOptions, addSimulateCommand, rollbackOptions } from './deviceSimulate.js';
 import { parseHexArg } from './aka.js';
@@ -291,6 +292,8 @@ function formatDownload(r: DownloadResult): string {
 
 function formatIpadReport(r: IpadReport): string {
   const lines = [`eUICC ${r.eid}, eIM ${r.eimId}`];
+  if (r.fallback?.returned !== undefined) lines.push(`ReturnFromFallback: ${r.fallback.returned.result}${r.fallback.returned.to === undefined ? '' : `, ${r.fallback.returned.to} enabled`}`);
+  if (r.fallback?.executed !== undefined) lines.push(`ExecuteFallbackMechanism: ${r.fallback.executed.result}, ${r.fallback.executed.from ?? '?'} -> ${r.fallback.executed.to ?? '?'}`);
   if (r.keptResultsDelivered > 0) lines.push(`${r.keptResultsDelivered} kept package result(s) delivered`);
   for (const p of r.packages) {
     const rollback = p.rollback === undefined ? '' : ` (${p.rollback.iccid} could not reach the eIM: ProfileRollback ${p.rollback.cmdResult})`;
@@ -404,8 +407,15 @@ export function registerDevice(program: Command, write: (text: string) => void =
     .option('--eim-ca <pem>', "trusted CA certificate file for the eIM's TLS (repeatable)", collect)
     .option('--eim-connect <host:port>', "connect there instead of resolving the eIM's address")
     .addOption(new Option('--max-packages <n>', `packages executed at most (default ${DEFAULT_MAX_PACKAGES})`).argParser((v) => parseWholeNumber(v, '--max-packages', 1, 1024)))
-    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127))))
-    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[] }) => {
+    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127)))
+    .addOption(
+      new Option('--fallback-after <seconds>', 'Fallback Mechanism (SGP.32 3.4.6): ExecuteFallbackMechanism once the eIM cannot be reached over the enabled profile (--unreachable) for this long').argParser((v) =>
+        parseWholeNumber(v, '--fallback-after', 0, MAX_FALLBACK_AFTER_MS / 1000),
+      ),
+    )
+    .option('--return-from-fallback', 'with --fallback-after: ReturnFromFallback first (connectivity over the profile left is back)'))
+    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[]; fallbackAfter?: number; returnFromFallback?: boolean }) => {
+      if (o.returnFromFallback === true && o.fallbackAfter === undefined) throw badInput('--return-from-fallback needs --fallback-after');
       const smdpHttp = httpOptions(o);
       const eimHttp = httpOptions({ ...(o.eimCa === undefined ? {} : { ca: o.eimCa }), ...(o.eimConnect === undefined ? {} : { connect: o.eimConnect }) });
       const r = await withDevice(deviceOptions(o), (es10) =>
@@ -417,6 +427,7 @@ export function registerDevice(program: Command, write: (text: string) => void =
           ...(o.maxPackages === undefined ? {} : { maxPackages: o.maxPackages }),
           ...(o.stateChange === undefined ? {} : { stateChange: o.stateChange }),
           ...rollbackOptions(o),
+          ...(o.fallbackAfter === undefined ? {} : { fallbackAfterMs: o.fallbackAfter * 1000, returnFromFallback: o.returnFromFallback === true }),
           ...(o.json ? {} : { onProgress: (step: string, detail: string) => void process.stderr.write(`${step}: ${detail}\n`) }),
         }),
       );
