@@ -343,7 +343,7 @@ function tagsOf(list: Buffer): number[] | undefined {
 }
 
 /** SGP.32 2.11.2.2: the IpaEuiccData components the tag list asks for, gathered over ES10; an unknown tag (5A among them) is incorrectTagList. */
-async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[]): Promise<{ der: Buffer; outcome: string }> {
+export async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[]): Promise<{ der: Buffer; outcome: string }> {
   const request = decode(IpaEuiccDataRequest, der);
   const tx = request.eimTransactionId === undefined ? {} : { eimTransactionId: request.eimTransactionId };
   const error = (code: number): { der: Buffer; outcome: string } => ({
@@ -401,7 +401,7 @@ async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, config
 }
 
 /** SGP.32 3.2.1: a download trigger run as SGP.22 3.1.3 against the SM-DP+; the installation result (or the error) goes back as ProfileDownloadTriggerResult. */
-async function profileDownload(
+export async function profileDownload(
   es10: Es10Client,
   der: Buffer,
   http: HttpsClientOptions | undefined,
