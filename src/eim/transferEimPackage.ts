@@ -1,5 +1,6 @@
 // SGP.32 v1.2 ESipa.TransferEimPackage (inject mode, BF4E): the eIM pushes a device's queued package to its IPAd over HTTPS (the IPAd serves the ASN.1 binding, the eIM authenticated by its TLS client certificate) and stores the result the response carries as ProvideEimPackageResult would.
 import { request } from 'node:https';
+import { isIP } from 'node:net';
 import { EsipaMessageFromIpaToEim, TransferEimPackageRequest, type TransferEimPackageResponse } from '../asn1/definitions/sgp32.js';
 import { Asn1Error } from '../asn1/errors.js';
 import { decode, encode } from '../asn1/schema.js';
@@ -56,7 +57,7 @@ function post(address: string, message: Buffer, o: PushOptions): Promise<{ body:
       {
         host: o.connect?.host ?? url.hostname.replace(/^\[|\]$/g, ''),
         port: o.connect?.port ?? (url.port === '' ? 443 : Number(url.port)),
-        servername: url.hostname,
+        ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 ? { servername: url.hostname } : {}),
         path: url.pathname,
         method: 'POST',
         key: o.key,

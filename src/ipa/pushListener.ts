@@ -17,6 +17,8 @@ import { ipaEuiccData, profileDownload, type IpadOptions } from './ipad.js';
 export const MAX_PUSH_BYTES = 257 * 1024;
 /** How long a push may take to arrive (headers and body). */
 export const PUSH_RECEIVE_TIMEOUT_MS = 10_000;
+/** Connections the listener holds at once (the eIM pushes one package at a time). */
+export const MAX_CONNECTIONS = 16;
 /** Pushes waiting for the eUICC at most; more: 503. */
 export const MAX_WAITING_PUSHES = 4;
 
@@ -54,11 +56,18 @@ export async function startPushListener(es10: Es10Client, o: PushListenerOptions
   const progress = o.onProgress ?? (() => undefined);
   const eid = Buffer.from(await getEid(es10), 'hex');
   const configs = await getEimConfigurationData(es10);
-  const config = configs.length === 1 ? configs[0]! : configs.find((c) => o.ipad?.eim !== undefined && c.eimFqdn !== undefined && new URL(o.ipad.eim).hostname === c.eimFqdn);
+  let wanted: string | undefined;
+  try {
+    wanted = o.ipad?.eim === undefined ? undefined : new URL(o.ipad.eim).hostname.toLowerCase();
+  } catch {
+    throw new IpaError('INVALID_ARGUMENT', `'${o.ipad?.eim ?? ''}' is not a URL`);
+  }
+  const config = configs.length === 1 ? configs[0]! : configs.find((c) => wanted !== undefined && c.eimFqdn?.replace(/:\d+$/, '').toLowerCase() === wanted);
   if (config === undefined) throw new IpaError('INVALID_ARGUMENT', `the eUICC has ${configs.length} associated eIMs: give the eIM's URL`);
-  const eimName = o.eimName ?? config.eimFqdn;
+  // The eimFqdn may carry a port: the certificate names the host.
+  const eimName = o.eimName ?? config.eimFqdn?.replace(/:\d+$/, '');
   if (eimName === undefined) throw new IpaError('INVALID_ARGUMENT', "the eIM has no FQDN on the eUICC: give the name its client certificate carries");
-  const eimUrl = o.ipad?.eim ?? `https://${eimName}`;
+  const eimUrl = o.ipad?.eim ?? `https://${config.eimFqdn ?? eimName}`;
 
   // One package on the eUICC at a time: a chain of tasks, bounded.
   let chain: Promise<void> = Promise.resolve();
@@ -103,6 +112,7 @@ export async function startPushListener(es10: Es10Client, o: PushListenerOptions
   server.headersTimeout = PUSH_RECEIVE_TIMEOUT_MS;
   server.requestTimeout = PUSH_RECEIVE_TIMEOUT_MS;
   server.maxHeadersCount = 32;
+  server.maxConnections = MAX_CONNECTIONS;
 
   const refuse = (res: ServerResponse, status: number): void => {
     res.writeHead(status, { Connection: 'close', 'Content-Length': '0' }).end();
