@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { iccidDigitsFromEf } from '../../src/asn1/definitions/saip.js';
 import { StateChangeCause } from '../../src/asn1/definitions/sgp32.js';
-import { withDevice } from '../../src/cli/commands/device.js';
+import { Command } from 'commander';
+import { registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { registerDevice } from '../../src/eim/registerDevice.js';
@@ -132,5 +133,25 @@ describe('IPAd Fallback Mechanism (SGP.32 3.4.6) over ESipa with a software IoT 
     await run(device);
     await assert.rejects(run(device, { fallbackAfterMs: 50, reachable: (iccid) => iccid !== device.a }), (e: Error & { code?: string }) => e.code === 'TRANSPORT_ERROR' && /fallbackNotAvailable/.test(e.message));
     assert.deepEqual(await states(device), { [device.a]: 'enabled', [device.c]: 'disabled' });
+  });
+
+  it('mcim device run --fallback-after --unreachable, then --return-from-fallback, through the command', async () => {
+    const device = await deviceWithFallbackProfile();
+    const caFile = join(device.state, '..', 'eim-ca.pem');
+    writeFileSync(caFile, eim.tls.ca);
+    const cli = async (...extra: string[]): Promise<{ fallback?: unknown }> => {
+      const program = new Command().exitOverride();
+      let out = '';
+      registerDeviceCli(program, (text) => (out += text));
+      await program.parseAsync([
+        'node', 'mcim', 'device', 'run', '--state', device.state, '--eim', eim.url, '--eim-ca', caFile, '--eim-connect', `127.0.0.1:${eim.port}`,
+        '--connect', '127.0.0.1:1', '--json', ...extra,
+      ]);
+      return JSON.parse(out) as { fallback?: unknown };
+    };
+    assert.deepEqual((await cli('--fallback-after', '0', '--unreachable', device.a)).fallback, { executed: { result: 'ok', from: device.a, to: device.c } });
+    assert.equal((await store.getDevice(device.eid))!.stateChangeCause, StateChangeCause.fallback);
+    assert.deepEqual((await cli('--fallback-after', '0', '--return-from-fallback')).fallback, { returned: { result: 'ok', to: device.a } });
+    assert.deepEqual(await registry(device.eid), { [device.a]: 'enabled', [device.c]: 'disabled' });
   });
 });

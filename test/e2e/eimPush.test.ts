@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Command } from 'commander';
 import { after, before, describe, it } from 'node:test';
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
-import { deviceInit, withDevice } from '../../src/cli/commands/device.js';
+import { deviceInit, registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { issueIpaEuiccDataRequest } from '../../src/eim/ipaEuiccDataRequest.js';
 import { issueProfileDownloadTrigger } from '../../src/eim/profileDownloadTriggerRequest.js';
@@ -223,5 +225,43 @@ describe('TransferEimPackage (inject mode) over HTTPS to an IPAd with a software
     );
     assert.equal((await store.getPackage(rat.eimTransactionId))!.state, 'sent', 'still open for retrieve mode');
     await withDevice(d, async (es10) => assert.deepEqual(await retrieveEuiccPackageResults(es10), [], 'nothing executed'));
+  });
+
+  it('mcim device run --listen: the cycle, then pushes taken until --listen-for ends', async () => {
+    const d = await device();
+    const rat = await issuePsmos(eim.server.context, d.eid, [{ type: 'getRAT', value: {} }]);
+    const file = (name: string, text: string): string => {
+      const path = join(smdp.tmp, `push-cli-${name}`);
+      writeFileSync(path, text);
+      return path;
+    };
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const program = new Command().exitOverride();
+    let out = '';
+    registerDeviceCli(program, (text) => (out += text));
+    const command = program.parseAsync([
+      'node', 'mcim', 'device', 'run', '--state', d.state, '--eim', eim.url, '--eim-ca', file('eim-ca.pem', eim.tls.ca), '--eim-connect', `127.0.0.1:${eim.port}`,
+      '--max-packages', '1', '--json',
+      '--listen', String(port), '--listen-cert', file('ipad.pem', certificateToPem(ipadTls.dpTls.der)),
+      '--listen-key', file('ipad.key.pem', ipadTls.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), '--listen-for', '3',
+    ]);
+    // The cycle runs first (it executes the queued package); a package queued after it is pushed.
+    for (let i = 0; i < 100 && !out.includes('"idle"'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal((await store.getPackage(rat.eimTransactionId))!.state, 'done', 'executed by the cycle (retrieve mode)');
+    const pushed = await issuePsmos(eim.server.context, d.eid, [{ type: 'listProfileInfo', value: {} }]);
+    let outcome = await transferEimPackage(eim.server.context, d.eid, pushOptions(port));
+    for (let i = 0; i < 50 && outcome.status === 'undelivered'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      outcome = await transferEimPackage(eim.server.context, d.eid, pushOptions(port));
+    }
+    assert.equal(outcome.status, 'result');
+    assert.equal((await store.getPackage(pushed.eimTransactionId))!.state, 'done');
+    await command;
+    assert.equal((await transferEimPackage(eim.server.context, d.eid, pushOptions(port))).status, 'none');
   });
 });
