@@ -4,12 +4,13 @@ import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { generateKeyPair } from '../crypto/ecdsa.js';
 import { McimError, type ErrorCode } from '../errors.js';
-import type { Device } from '../store/eimStore.js';
+import { MAX_PUSH_ADDRESS, type Device } from '../store/eimStore.js';
 import type { EimFleetStore, FleetOperation, FleetTarget } from '../store/eimFleetStore.js';
 import type { EimContext } from './context.js';
 import { EimError } from './errors.js';
 import type { FleetEngine } from './fleet/engine.js';
 import { FLEET_OPERATION_KINDS, operationKind } from './fleet/operations.js';
+import { pushPackages, type PushOptions } from './transferEimPackage.js';
 import { registerDevice } from './registerDevice.js';
 
 export const FLEET_API_PREFIX = '/fleet';
@@ -36,6 +37,8 @@ export interface FleetApiDeps {
   readonly fleet: EimFleetStore;
   readonly engine: FleetEngine;
   readonly token: string;
+  /** TransferEimPackage (inject mode): the eIM's TLS client credentials and the CAs of the IPAds' listeners; without it, pushes are refused. */
+  readonly push?: PushOptions;
 }
 
 const EID = { type: 'string', pattern: '^[0-9]{32}$' };
@@ -61,6 +64,7 @@ const DEVICE = {
     profiles: { type: 'array', items: PROFILE },
     lastContactAt: { type: 'integer' },
     createdAt: { type: 'integer' },
+    pushAddress: { type: 'string' },
   },
   required: ['eid', 'tags', 'counter', 'keyGeneration', 'createdAt'],
 };
@@ -122,6 +126,7 @@ export function deviceJson(d: Device): Record<string, unknown> {
     ...(d.profiles === undefined ? {} : { profiles: d.profiles }),
     ...(d.lastContactAt === undefined ? {} : { lastContactAt: d.lastContactAt }),
     createdAt: d.createdAt,
+    ...(d.pushAddress === undefined ? {} : { pushAddress: d.pushAddress }),
   };
 }
 
@@ -184,6 +189,8 @@ export const FLEET_ROUTES: readonly (readonly [string, string])[] = [
   ['POST', '/fleet/devices'],
   ['GET', '/fleet/devices'],
   ['PUT', '/fleet/devices/{eid}/tags'],
+  ['PUT', '/fleet/devices/{eid}/push-address'],
+  ['POST', '/fleet/devices/{eid}/push'],
   ['POST', '/fleet/operations'],
   ['GET', '/fleet/operations'],
   ['GET', '/fleet/operations/{id}'],
@@ -359,6 +366,64 @@ export async function registerFleetApi(app: FastifyInstance, deps: FleetApiDeps)
           const eid = (request.params as { eid: string }).eid;
           await ctx.store.setTags(eid, (request.body as { tags: string[] }).tags);
           return deviceJson((await ctx.store.getDevice(eid))!);
+        },
+      );
+
+      api.put(
+        '/devices/:eid/push-address',
+        {
+          schema: {
+            tags: ['devices'],
+            summary: "Set the device's push address (https://host[:port] of its IPAd's listener: TransferEimPackage, inject mode), or clear it with null (retrieve mode only)",
+            params: { type: 'object', properties: { eid: EID }, required: ['eid'] },
+            body: body({ pushAddress: { type: 'string', nullable: true, maxLength: MAX_PUSH_ADDRESS } }, ['pushAddress']),
+            response: responses(DEVICE),
+          },
+        },
+        async (request) => {
+          const eid = (request.params as { eid: string }).eid;
+          await ctx.store.setPushAddress(eid, (request.body as { pushAddress: string | null }).pushAddress ?? undefined);
+          return deviceJson((await ctx.store.getDevice(eid))!);
+        },
+      );
+
+      api.post(
+        '/devices/:eid/push',
+        {
+          schema: {
+            tags: ['devices'],
+            summary: "Push the device's open packages to its IPAd now (TransferEimPackage), one after another until none is left, one is taken for later or one is undelivered (it then stays for retrieve mode)",
+            params: { type: 'object', properties: { eid: EID }, required: ['eid'] },
+            response: responses({
+              type: 'object',
+              properties: {
+                outcomes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      status: { type: 'string', enum: ['result', 'received', 'error', 'undelivered'] },
+                      eimTransactionId: { type: 'string' },
+                      kind: { type: 'string' },
+                      acknowledged: { type: 'array', items: { type: 'integer' } },
+                      acknowledgementsDelivered: { type: 'boolean' },
+                      eimPackageError: { type: 'integer' },
+                      reason: { type: 'string' },
+                    },
+                    required: ['status', 'eimTransactionId', 'kind'],
+                  },
+                },
+              },
+              required: ['outcomes'],
+            }),
+          },
+        },
+        async (request) => {
+          if (deps.push === undefined) throw new EimError('INVALID_ARGUMENT', 'pushes are not configured on this eIM (mcim eim serve --push-ca)');
+          const eid = (request.params as { eid: string }).eid;
+          const outcomes = await pushPackages(ctx, eid, deps.push);
+          if (outcomes.some((o) => o.status === 'result' || o.status === 'error')) deps.engine.wake(eid);
+          return { outcomes };
         },
       );
 

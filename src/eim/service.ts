@@ -23,6 +23,8 @@ export interface EimServiceOptions {
   readonly logger?: Logger;
   readonly onRefusal?: EimServerOptions['onRefusal'];
   readonly onInternalError?: (e: unknown) => void;
+  /** TransferEimPackage (inject mode): the CA certificates (PEM) the IPAds' listeners chain to; the eIM's TLS credentials are its client certificate. Without: no pushes. */
+  readonly pushCa?: readonly Buffer[];
 }
 
 export interface EimService {
@@ -78,7 +80,8 @@ export async function openEimService(o: EimServiceOptions): Promise<EimService> 
     const ctx = server.context;
     const onError = o.engine?.onError ?? o.onInternalError ?? ((e: unknown) => o.logger?.error({ err: e }, 'fleet engine error'));
     const running = new FleetEngine(ctx, fleet, { ...o.engine, onError });
-    await registerFleetApi(server.app, { ctx, fleet, engine: running, token: o.data.token });
+    const push = o.pushCa === undefined || o.pushCa.length === 0 ? {} : { push: { key: o.data.tls.key, cert: o.data.tls.cert, ca: o.pushCa } };
+    await registerFleetApi(server.app, { ctx, fleet, engine: running, token: o.data.token, ...push });
     return {
       app: server.app,
       ctx,

@@ -39,6 +39,7 @@ import { handleNotification as es9HandleNotification } from './es9plus/handleNot
 import type { HttpsClientOptions } from './httpsClient.js';
 import { summarizeNotification } from './notifications.js';
 import { DEFAULT_DEVICE_INFO, downloadProfile } from './profileDownload.js';
+import { ensureConnectivity, type FallbackOptions, type FallbackReport } from './ipadFallback.js';
 
 /** Packages one cycle executes at most (the cycle ends earlier when the eIM has none left). */
 export const DEFAULT_MAX_PACKAGES = 16;
@@ -47,7 +48,7 @@ export const DEFAULT_ROLLBACK_AFTER_MS = 60_000;
 /** The most a device waits for a new profile's connectivity: one hour. */
 export const MAX_ROLLBACK_AFTER_MS = 3_600_000;
 
-export interface IpadOptions {
+export interface IpadOptions extends FallbackOptions {
   /** The eIM: `https://host[:port]`; default: the FQDN of the eUICC's only associated eIM. */
   readonly eim?: string;
   readonly binding?: EsipaBinding;
@@ -98,6 +99,8 @@ export interface IpadReport {
   readonly notificationsDelivered: number;
   /** Whether the eIM had nothing more: false when the cycle stopped at maxPackages. */
   readonly idle: boolean;
+  /** The Fallback Mechanism (SGP.32 3.4.6) before the cycle, when fallbackAfterMs is set and it did something. */
+  readonly fallback?: FallbackReport;
 }
 
 /** The eIM this IPA polls: the configured URL's, matched by FQDN, or the only associated eIM's. */
@@ -213,6 +216,7 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
   const eid = Buffer.from(eidText, 'hex');
   const configs = await getEimConfigurationData(es10);
   const { eimId, url } = resolveEim(configs, o.eim);
+  const connectivity = await ensureConnectivity(es10, o, progress);
   const client = new EsipaClient(url, o.binding ?? 'asn1', o.eimHttp);
   try {
     const acknowledge = async (seqNumbers: readonly number[]): Promise<void> => {
@@ -235,7 +239,7 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
     // 2. The packages, oldest first.
     const packages: PackageReport[] = [];
     let idle = false;
-    let stateChange = o.stateChange;
+    let stateChange = connectivity.stateChange ?? o.stateChange;
     while (packages.length < maxPackages) {
       const pkg = await getEimPackage(client, {
         eidValue: eid,
@@ -280,7 +284,8 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
     }
     // 3. The notifications the packages produced: to the eIM, then to their SM-DP+, removed once delivered there.
     const notificationsDelivered = await deliverNotifications(es10, client, o.smdpHttp, progress);
-    return { eid: eidText, eimId, keptResultsDelivered, packages, notificationsDelivered, idle };
+    const fallback = Object.keys(connectivity.report).length === 0 ? {} : { fallback: connectivity.report };
+    return { eid: eidText, eimId, keptResultsDelivered, packages, notificationsDelivered, idle, ...fallback };
   } finally {
     client.close();
   }
@@ -338,7 +343,7 @@ function tagsOf(list: Buffer): number[] | undefined {
 }
 
 /** SGP.32 2.11.2.2: the IpaEuiccData components the tag list asks for, gathered over ES10; an unknown tag (5A among them) is incorrectTagList. */
-async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[]): Promise<{ der: Buffer; outcome: string }> {
+export async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[]): Promise<{ der: Buffer; outcome: string }> {
   const request = decode(IpaEuiccDataRequest, der);
   const tx = request.eimTransactionId === undefined ? {} : { eimTransactionId: request.eimTransactionId };
   const error = (code: number): { der: Buffer; outcome: string } => ({
@@ -396,7 +401,7 @@ async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, config
 }
 
 /** SGP.32 3.2.1: a download trigger run as SGP.22 3.1.3 against the SM-DP+; the installation result (or the error) goes back as ProfileDownloadTriggerResult. */
-async function profileDownload(
+export async function profileDownload(
   es10: Es10Client,
   der: Buffer,
   http: HttpsClientOptions | undefined,

@@ -21,6 +21,8 @@ interface DevicesTable {
   created_at: number | string;
   /** The generation of the eIM key the device's eUICC holds (migration 0014; updateEim moves it). */
   key_generation: Generated<number>;
+  /** Where the eIM pushes packages (TransferEimPackage, migration 0016); null: retrieve mode only. */
+  push_address: Generated<string | null>;
 }
 
 interface DeviceTagsTable {
@@ -116,6 +118,8 @@ export interface Device {
   readonly createdAt: number;
   /** The generation of the eIM signing key the eUICC holds. */
   readonly keyGeneration: number;
+  /** The IPAd's push address (`https://host[:port]`) for TransferEimPackage; undefined: retrieve mode only. */
+  readonly pushAddress: string | undefined;
 }
 
 export interface StoredPackage {
@@ -270,6 +274,16 @@ export class EimStore {
    */
   async setKeyGeneration(eid: string, generation: number): Promise<void> {
     await this.#db.updateTable('eim_devices').set({ key_generation: generation }).where('eid', '=', eid).where('key_generation', '<', generation).execute();
+  }
+
+  /**
+   * Sets the device's push address (an `https://host[:port]` origin, at most 256 characters) or, with undefined, clears
+   * it (the device is back to retrieve mode only). DEVICE_NOT_FOUND for an unknown EID.
+   */
+  async setPushAddress(eid: string, address: string | undefined): Promise<void> {
+    if (address !== undefined) checkPushAddress(address);
+    const r = await this.#db.updateTable('eim_devices').set({ push_address: address ?? null }).where('eid', '=', eid).executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw new McimError('DEVICE_NOT_FOUND', `no device ${eid} in the registry`);
   }
 
   async #requireDevice(trx: Transaction<McimTables & EimTables>, eid: string): Promise<void> {
@@ -471,6 +485,21 @@ export class EimStore {
   }
 }
 
+/** Characters of a push address at most. */
+export const MAX_PUSH_ADDRESS = 256;
+
+function checkPushAddress(address: string): void {
+  let url: URL | undefined;
+  try {
+    url = address.length <= MAX_PUSH_ADDRESS ? new URL(address) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || address.endsWith('/')) {
+    invalid(`'${address.slice(0, 64)}' is not a push address (https://host[:port], at most ${MAX_PUSH_ADDRESS} characters)`);
+  }
+}
+
 function deviceOf(r: Selectable<DevicesTable>, tags: string[]): Device {
   return {
     eid: r.eid,
@@ -487,5 +516,6 @@ function deviceOf(r: Selectable<DevicesTable>, tags: string[]): Device {
     stateChangeCause: r.state_change_cause ?? undefined,
     createdAt: timeOf(r.created_at),
     keyGeneration: r.key_generation,
+    pushAddress: r.push_address ?? undefined,
   };
 }

@@ -432,5 +432,12 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('eim_fleet_targets_eid').on('eim_fleet_targets').columns(['eid', 'state']).execute();
       },
     },
+    // SGP.32 ESipa inject mode (TransferEimPackage): the HTTPS address the eIM pushes a device's packages to; NULL: the
+    // device only polls (retrieve mode).
+    '0016_eim_push_address': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('eim_devices').addColumn('push_address', 'text').execute();
+      },
+    },
   };
 }

@@ -48,6 +48,26 @@ for (const engine of ENGINES) {
       }
     });
 
+    it('push addresses (inject mode, migration 0016): an https origin set, shown and cleared; anything else refused, nothing written; an unknown EID DEVICE_NOT_FOUND', async () => {
+      const pki = issueTestPki();
+      const eim = await openTestEim(engine, [pki.ci.der]);
+      try {
+        await registerDevice(eim.ctx, { euiccCertificate: pki.euicc.der, eumCertificate: pki.eum.der, associationToken: 1 });
+        assert.equal((await eim.store.getDevice(pki.eid))!.pushAddress, undefined, 'retrieve mode by default');
+        await eim.store.setPushAddress(pki.eid, 'https://ipad-7.example.com:8443');
+        assert.equal((await eim.store.getDevice(pki.eid))!.pushAddress, 'https://ipad-7.example.com:8443');
+        for (const bad of ['http://ipad.example.com', 'https://ipad.example.com/', 'https://ipad.example.com/x', 'https://u:p@ipad.example.com', 'https://ipad.example.com?a', 'ipad.example.com', `https://${'a'.repeat(250)}.com`]) {
+          await assert.rejects(eim.store.setPushAddress(pki.eid, bad), code('INVALID_ARGUMENT'), bad);
+        }
+        assert.equal((await eim.store.listDevices())[0]!.pushAddress, 'https://ipad-7.example.com:8443', 'unchanged by the refusals');
+        await eim.store.setPushAddress(pki.eid, undefined);
+        assert.equal((await eim.store.getDevice(pki.eid))!.pushAddress, undefined);
+        await assert.rejects(eim.store.setPushAddress(makeEid('89049032', '1'.repeat(22)), 'https://x.example.com'), code('DEVICE_NOT_FOUND'));
+      } finally {
+        await eim.close();
+      }
+    });
+
     it('two eIM processes issue 100 packages to one device at once: every counter once, 1..100, queued in counter order', async () => {
       const pki = issueTestPki();
       const eim = await openTestEim(engine, [pki.ci.der]);

@@ -52,6 +52,8 @@ export interface RunningEim {
   readonly url: string;
   /** The typed errors of refused requests, in order. */
   readonly refusals: { code: string; fn: string }[];
+  /** Its TLS credentials (PEM; also a TLS client certificate: TransferEimPackage pushes) and their CI (the IPAd's trust anchor for the eIM). */
+  readonly tls: { readonly key: string; readonly cert: string; readonly ca: string };
   close(): Promise<void>;
 }
 
@@ -60,9 +62,10 @@ export const EIM_HOST = 'eim.example.com';
 export async function startEimServer(o: EimOptions): Promise<RunningEim> {
   const tlsPki = issueTestPki({ smdpAddress: EIM_HOST });
   const refusals: { code: string; fn: string }[] = [];
+  const tls = { key: tlsPki.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, cert: certificateToPem(tlsPki.dpTls.der), ca: certificateToPem(tlsPki.ci.der) };
   const server = createEimServer({
     ...o,
-    tls: { key: tlsPki.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: certificateToPem(tlsPki.dpTls.der) },
+    tls: { key: tls.key, cert: tls.cert },
     onRefusal: (e, fn) => refusals.push({ code: e.code, fn }),
     onInternalError: (e) => {
       throw e;
@@ -76,6 +79,7 @@ export async function startEimServer(o: EimOptions): Promise<RunningEim> {
     http: { ca: [certificateToPem(tlsPki.ci.der)], connect: { host: '127.0.0.1', port } },
     url: `https://${EIM_HOST}`,
     refusals,
+    tls,
     close: () => server.app.close(),
   };
 }

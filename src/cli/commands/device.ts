@@ -21,7 +21,9 @@ import { parseConnectOverride, type HttpsClientOptions } from '../../ipa/httpsCl
 import { listProfiles, manageProfile, type ProfileOperation, type ProfileOperationResult, type ProfileSummary } from '../../ipa/localProfileManagement.js';
 import { listPendingNotifications, sendPendingNotifications, type DeliveryReport, type NotificationSummary } from '../../ipa/notifications.js';
 import { downloadProfile, type DownloadResult } from '../../ipa/profileDownload.js';
-import { DEFAULT_MAX_PACKAGES, runIpad, type IpadReport } from '../../ipa/ipad.js';
+import { DEFAULT_MAX_PACKAGES, runIpad, type IpadOptions, type IpadReport } from '../../ipa/ipad.js';
+import { startPushListener } from '../../ipa/pushListener.js';
+import { MAX_FALLBACK_AFTER_MS } from '../../ipa/ipadFallback.js';
 import { UsimClient, type UsimAuthenticateAnswer } from '../../ipa/usimClient.js';
 import { addRollbackOptions, addSimulateCommand, rollbackOptions } from './deviceSimulate.js';
 import { parseHexArg } from './aka.js';
@@ -291,6 +293,8 @@ function formatDownload(r: DownloadResult): string {
 
 function formatIpadReport(r: IpadReport): string {
   const lines = [`eUICC ${r.eid}, eIM ${r.eimId}`];
+  if (r.fallback?.returned !== undefined) lines.push(`ReturnFromFallback: ${r.fallback.returned.result}${r.fallback.returned.to === undefined ? '' : `, ${r.fallback.returned.to} enabled`}`);
+  if (r.fallback?.executed !== undefined) lines.push(`ExecuteFallbackMechanism: ${r.fallback.executed.result}, ${r.fallback.executed.from ?? '?'} -> ${r.fallback.executed.to ?? '?'}`);
   if (r.keptResultsDelivered > 0) lines.push(`${r.keptResultsDelivered} kept package result(s) delivered`);
   for (const p of r.packages) {
     const rollback = p.rollback === undefined ? '' : ` (${p.rollback.iccid} could not reach the eIM: ProfileRollback ${p.rollback.cmdResult})`;
@@ -404,23 +408,62 @@ export function registerDevice(program: Command, write: (text: string) => void =
     .option('--eim-ca <pem>', "trusted CA certificate file for the eIM's TLS (repeatable)", collect)
     .option('--eim-connect <host:port>', "connect there instead of resolving the eIM's address")
     .addOption(new Option('--max-packages <n>', `packages executed at most (default ${DEFAULT_MAX_PACKAGES})`).argParser((v) => parseWholeNumber(v, '--max-packages', 1, 1024)))
-    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127))))
-    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[] }) => {
+    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127)))
+    .addOption(
+      new Option('--fallback-after <seconds>', 'Fallback Mechanism (SGP.32 3.4.6): ExecuteFallbackMechanism once the eIM cannot be reached over the enabled profile (--unreachable) for this long').argParser((v) =>
+        parseWholeNumber(v, '--fallback-after', 0, MAX_FALLBACK_AFTER_MS / 1000),
+      ),
+    )
+    .option('--return-from-fallback', 'with --fallback-after: ReturnFromFallback first (connectivity over the profile left is back)')
+    .addOption(new Option('--listen <port>', "after the cycle, take the eIM's pushes (TransferEimPackage, inject mode) on this HTTPS port until SIGINT/SIGTERM or --listen-for").argParser((v) => parseWholeNumber(v, '--listen', 0, 65535)))
+    .option('--listen-host <ip>', 'with --listen: the address to listen on (default 127.0.0.1)')
+    .option('--listen-cert <pem>', "with --listen: the listener's TLS certificate (PEM; the eIM trusts its CA: mcim eim serve --push-ca)")
+    .option('--listen-key <pem>', "with --listen: the listener's TLS private key (PEM, unencrypted)")
+    .addOption(new Option('--listen-for <seconds>', 'with --listen: stop after this long').argParser((v) => parseWholeNumber(v, '--listen-for', 1, 86_400))))
+    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[]; fallbackAfter?: number; returnFromFallback?: boolean; listen?: number; listenHost?: string; listenCert?: string; listenKey?: string; listenFor?: number }) => {
+      if (o.returnFromFallback === true && o.fallbackAfter === undefined) throw badInput('--return-from-fallback needs --fallback-after');
+      if (o.listen !== undefined && (o.listenCert === undefined || o.listenKey === undefined || o.eimCa === undefined)) throw badInput('--listen needs --listen-cert, --listen-key and --eim-ca (the CA of the eIM\'s client certificate)');
       const smdpHttp = httpOptions(o);
       const eimHttp = httpOptions({ ...(o.eimCa === undefined ? {} : { ca: o.eimCa }), ...(o.eimConnect === undefined ? {} : { connect: o.eimConnect }) });
-      const r = await withDevice(deviceOptions(o), (es10) =>
-        runIpad(es10, {
-          ...(o.eim === undefined ? {} : { eim: o.eim }),
-          binding: o.binding,
-          eimHttp,
-          smdpHttp,
-          ...(o.maxPackages === undefined ? {} : { maxPackages: o.maxPackages }),
-          ...(o.stateChange === undefined ? {} : { stateChange: o.stateChange }),
-          ...rollbackOptions(o),
-          ...(o.json ? {} : { onProgress: (step: string, detail: string) => void process.stderr.write(`${step}: ${detail}\n`) }),
-        }),
-      );
-      write(o.json ? json(r) : formatIpadReport(r));
+      const ipad: IpadOptions = {
+        ...(o.eim === undefined ? {} : { eim: o.eim }),
+        binding: o.binding,
+        eimHttp,
+        smdpHttp,
+        ...(o.maxPackages === undefined ? {} : { maxPackages: o.maxPackages }),
+        ...(o.stateChange === undefined ? {} : { stateChange: o.stateChange }),
+        ...rollbackOptions(o),
+        ...(o.fallbackAfter === undefined ? {} : { fallbackAfterMs: o.fallbackAfter * 1000, returnFromFallback: o.returnFromFallback === true }),
+        ...(o.json ? {} : { onProgress: (step: string, detail: string) => void process.stderr.write(`${step}: ${detail}\n`) }),
+      };
+      await withDevice(deviceOptions(o), async (es10) => {
+        const r = await runIpad(es10, ipad);
+        write(o.json ? json(r) : formatIpadReport(r));
+        if (o.listen === undefined) return;
+        const listener = await startPushListener(es10, {
+          key: readFileSync(o.listenKey!),
+          cert: readFileSync(o.listenCert!),
+          eimCa: o.eimCa!.map((f) => readFileSync(f)),
+          port: o.listen,
+          ...(o.listenHost === undefined ? {} : { host: o.listenHost }),
+          ipad,
+          ...(ipad.onProgress === undefined ? {} : { onProgress: ipad.onProgress }),
+        });
+        process.stderr.write(`listening for TransferEimPackage on https://${o.listenHost ?? '127.0.0.1'}:${listener.port}/gsma/rsp2/asn1\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = o.listenFor === undefined ? undefined : setTimeout(stop, o.listenFor * 1000);
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        await listener.close();
+        await listener.idle();
+      });
     });
 
   addCommon(device.command('usim <query>').description("the enabled profile's USIM over APDUs: imsi, iccid, or authenticate (TS 31.102 7.1.2, 3G context)"))

@@ -333,9 +333,10 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
     .option('--address <host[:port]>', "a new directory's address (its TLS certificate's name; default localhost:8444)")
     .option('--ci <file>', 'a CI certificate (DER or PEM) whose eUICCs may be registered (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--at-rest-key-file <file>', 'the at-rest key (default DIR/secret.key)')
+    .option('--push-ca <pem>', "TransferEimPackage (inject mode): a CA the IPAds' listeners chain to (repeatable); the eIM's TLS certificate is its client certificate. Without: no pushes", (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--json', 'print the listening address as JSON')
-    .action(async (o: { data: string; port: string; listen: string; db?: string; eimId?: string; address?: string; ci?: string[]; atRestKeyFile?: string; logLevel: string; json?: boolean }) => {
+    .action(async (o: { data: string; port: string; listen: string; db?: string; eimId?: string; address?: string; ci?: string[]; atRestKeyFile?: string; pushCa?: string[]; logLevel: string; json?: boolean }) => {
       const port = parseWholeNumber(o.port, '--port', 0, 65535);
       if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) throw new McimError('INVALID_ARGUMENT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
       if (o.db !== undefined && !/^postgres(ql)?:\/\//.test(o.db)) throw new McimError('INVALID_ARGUMENT', '--db takes a postgres:// URL (SQLite: the data directory)');
@@ -346,7 +347,8 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
         ...(o.atRestKeyFile === undefined ? {} : { keySource: { file: o.atRestKeyFile } }),
       });
       const logger = createLogger({ level: o.logLevel as LogLevel });
-      const service = await openEimService({ data, ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }), logger });
+      const pushCa = (o.pushCa ?? []).map((file) => readFileSync(file));
+      const service = await openEimService({ data, ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }), logger, ...(pushCa.length === 0 ? {} : { pushCa }) });
       let bound: number;
       try {
         bound = await service.listen(o.listen, port);
@@ -421,6 +423,26 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
           ? `${JSON.stringify(devices, null, 2)}\n`
           : devices.map((d) => `${d.eid}  [${d.tags.join(',')}]  key ${d.keyGeneration}  ${(d.profiles ?? []).map((p) => `${p.iccid}:${p.state}`).join(' ') || '-'}\n`).join('') || 'no devices\n',
       );
+    });
+
+  clientOptions(fleet.command('push-address <eid> [url]').description("set where the eIM pushes the device's packages (https://host[:port] of its IPAd's listener: TransferEimPackage), or --clear it (retrieve mode only)"))
+    .option('--clear', 'remove the push address')
+    .action(async (eid: string, url: string | undefined, o: FleetCliOptions & { clear?: boolean }) => {
+      if ((url === undefined) === (o.clear !== true)) throw new McimError('INVALID_ARGUMENT', 'give the push address or --clear');
+      const d = await fleetRequest<{ eid: string; pushAddress?: string }>(fleetClientOptions(o), 'PUT', `/devices/${encodeURIComponent(eid)}/push-address`, { pushAddress: url ?? null });
+      write(o.json === true ? `${JSON.stringify(d, null, 2)}\n` : `${d.eid}: ${d.pushAddress ?? 'no push address (retrieve mode)'}\n`);
+    });
+
+  clientOptions(fleet.command('push <eid>').description("push the device's open packages to its IPAd now (TransferEimPackage); an undelivered one stays for retrieve mode"))
+    .action(async (eid: string, o: FleetCliOptions) => {
+      type Outcome = { status: string; eimTransactionId: string; kind: string; acknowledged?: number[]; eimPackageError?: number; reason?: string };
+      const r = await fleetRequest<{ outcomes: Outcome[] }>(fleetClientOptions(o), 'POST', `/devices/${encodeURIComponent(eid)}/push`);
+      write(
+        o.json === true
+          ? `${JSON.stringify(r.outcomes, null, 2)}\n`
+          : r.outcomes.map((x) => `${x.kind} ${x.eimTransactionId}: ${x.status}${x.reason === undefined ? '' : ` (${x.reason})`}${x.eimPackageError === undefined ? '' : ` ${x.eimPackageError}`}\n`).join('') || 'nothing to push\n',
+      );
+      if (r.outcomes.some((x) => x.status === 'undelivered' || x.status === 'error')) process.exitCode = 1;
     });
 
   clientOptions(fleet.command('run <kind>').description(`run an operation on a selection: ${FLEET_OPERATION_KINDS.join(', ')}`))
