@@ -1,7 +1,7 @@
 // Looking up the RSP session a transactionId names (SGP.22 3.0.1/3.1.3: one transaction, one session, one eUICC).
 import type { CallNotes } from '../http/server.js';
 import type { SessionState } from '../store/database.js';
-import type { Session } from '../store/smdpStore.js';
+import type { Order, Session } from '../store/smdpStore.js';
 import type { SmdpContext } from './context.js';
 import { fail } from './statusCodes.js';
 
@@ -11,7 +11,23 @@ import { fail } from './statusCodes.js';
  */
 export async function activeSession(ctx: SmdpContext, transactionId: Buffer, states: readonly SessionState[], notes: CallNotes): Promise<Session> {
   const id = transactionId.toString('hex').toUpperCase();
-  const session = await ctx.store.sessions.get(id);
+  return active(ctx, id, await ctx.store.sessions.get(id), states, notes);
+}
+
+/** As activeSession, with the session's order and sealed profile package read in the same statement (if they exist). */
+export async function activeSessionWithOrder(
+  ctx: SmdpContext,
+  transactionId: Buffer,
+  states: readonly SessionState[],
+  notes: CallNotes,
+): Promise<{ session: Session; order?: { order: Order; openProfilePackage: () => Buffer } }> {
+  const id = transactionId.toString('hex').toUpperCase();
+  const found = await ctx.store.sessions.getWithOrder(id);
+  await active(ctx, id, found?.session, states, notes);
+  return found!;
+}
+
+async function active(ctx: SmdpContext, id: string, session: Session | undefined, states: readonly SessionState[], notes: CallNotes): Promise<Session> {
   if (session === undefined) throw fail('unknownTransaction', `unknown transactionId ${id}`);
   if (session.eid !== undefined) notes.eid = session.eid;
   if (session.expiresAt < ctx.now()) {

@@ -104,7 +104,7 @@ function ccAad(matchingId: string): string {
 }
 
 /** Every column of an order (its sealed package is in smdp_order_packages). */
-const ORDER_COLUMNS = [
+export const ORDER_COLUMNS = [
   'matching_id',
   'iccid',
   'eid',
@@ -131,7 +131,7 @@ const ORDER_COLUMNS = [
   'profile_type',
 ] as const satisfies readonly (keyof OrdersTable)[];
 
-type OrderRow = Pick<Selectable<OrdersTable>, (typeof ORDER_COLUMNS)[number]>;
+export type OrderRow = Pick<Selectable<OrdersTable>, (typeof ORDER_COLUMNS)[number]>;
 
 /** Length of a bare SHA-256 in hex: cc_hash as written before it was sealed. */
 const LEGACY_CC_HEX_LENGTH = 64;
@@ -338,9 +338,13 @@ export class SmdpOrders {
    */
   async getWithPackage(matchingId: string): Promise<{ order: Order; openProfilePackage: () => Buffer } | undefined> {
     const r = await this.#q.getOrderWithPackage.first(this.#db, { matchingId });
-    if (r === undefined) return undefined;
-    const sealed = r.package_sealed;
-    return { order: this.#order(r), openProfilePackage: () => this.#box.open(sealed, packageAad(matchingId)) };
+    return r === undefined ? undefined : this.withPackageOf(r, r.package_sealed);
+  }
+
+
+  /** An order row and its sealed package read by a statement of another aggregate (a session's, joined). */
+  withPackageOf(r: OrderRow, sealed: Uint8Array): { order: Order; openProfilePackage: () => Buffer } {
+    return { order: this.#order(r), openProfilePackage: () => this.#box.open(Buffer.from(sealed), packageAad(r.matching_id)) };
   }
 
 

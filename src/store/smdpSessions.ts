@@ -5,7 +5,7 @@ import { timeOf, type Database, type SessionState, type SessionsTable } from './
 import type { Lockouts } from './lockouts.js';
 import { PreparedQuery, slot } from './preparedQuery.js';
 import type { ProgressOutbox, ProgressReport } from './progressOutbox.js';
-import type { RetainedBinding, SmdpOrders } from './smdpOrders.js';
+import { ORDER_COLUMNS, type Order, type OrderRow, type RetainedBinding, type SmdpOrders } from './smdpOrders.js';
 
 export interface NewSession {
   readonly transactionId: string;
@@ -148,6 +148,16 @@ function sessionQueries(db: Database) {
     getSession: PreparedQuery.of(
       db.selectFrom('smdp_sessions').selectAll().where('transaction_id', '=', transactionId),
     ).slots<{ transactionId: string }>('transactionId'),
+    // GetBoundProfilePackage's reads in one statement: the session, its order (columns prefixed o_) and sealed package.
+    getSessionWithOrder: PreparedQuery.of({
+      compile: () =>
+        sql<Selectable<SessionsTable> & Record<string, unknown>>`select s.*, ${sql.join(ORDER_COLUMNS.map((c) => sql`${sql.ref(`o.${c}`)} as ${sql.ref(`o_${c}`)}`))},
+            p.package_sealed as o_package_sealed
+          from smdp_sessions s
+          left join smdp_orders o on o.matching_id = s.matching_id
+          left join smdp_order_packages p on p.matching_id = s.matching_id
+          where s.transaction_id = ${slot('transactionId')}`.compile(db),
+    }).slots<{ transactionId: string }>('transactionId'),
     authenticateSession: PreparedQuery.of(
       db
         .updateTable('smdp_sessions')
@@ -301,6 +311,18 @@ export class SmdpSessions {
   async get(transactionId: string): Promise<Session | undefined> {
     const r = await this.#q.getSession.first(this.#db, { transactionId });
     return r === undefined ? undefined : sessionOf(r);
+  }
+
+
+  /** The session and, read in the same statement, the order it is bound to with its sealed package (if both exist). */
+  async getWithOrder(transactionId: string): Promise<{ session: Session; order?: { order: Order; openProfilePackage: () => Buffer } } | undefined> {
+    const r = await this.#q.getSessionWithOrder.first(this.#db, { transactionId });
+    if (r === undefined) return undefined;
+    const session = sessionOf(r);
+    const sealed = r['o_package_sealed'];
+    if (r['o_matching_id'] === null || !(sealed instanceof Uint8Array)) return { session };
+    const order = Object.fromEntries(ORDER_COLUMNS.map((c) => [c, r[`o_${c}`]])) as OrderRow;
+    return { session, order: this.#orders.withPackageOf(order, sealed) };
   }
 
 

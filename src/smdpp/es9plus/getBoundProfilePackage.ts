@@ -10,7 +10,7 @@ import { parseField } from '../../http/jsonBinding.js';
 import { bindProfilePackage, type Binding, type BindingSecrets } from '../bindProfilePackage.js';
 import { credentialForCi, signatureTlv, type SmdpContext } from '../context.js';
 import { profileMetadata } from '../profileMetadata.js';
-import { activeSession } from '../session.js';
+import { activeSessionWithOrder } from '../session.js';
 import { FIELD_SUBJECT, fail } from '../statusCodes.js';
 import type { Order, Session } from '../../store/smdpStore.js';
 import { encodeBindingSecrets, retainedBinding } from '../boundProfilePackageRetry.js';
@@ -53,7 +53,7 @@ export async function getBoundProfilePackage(
   const response = parseField('prepareDownloadResponse', FIELD_SUBJECT.euicc, () =>
     decode(PrepareDownloadResponse, request.prepareDownloadResponse),
   );
-  const session = await activeSession(ctx, transactionId, ['authenticated', 'delivered'], client.notes);
+  const { session, order: found } = await activeSessionWithOrder(ctx, transactionId, ['authenticated', 'delivered'], client.notes);
   if (session.state === 'delivered') throw fail('profileUnavailable', 'the bound profile package of this session has already been delivered');
   if (response.type === 'downloadResponseError') {
     await ctx.store.sessions.setState(session.transactionId, ['authenticated'], 'failed');
@@ -67,7 +67,6 @@ export async function getBoundProfilePackage(
   if (!verifyPlain(euiccKey, signedData, ok.euiccSignature2)) throw fail('euiccVerificationFailed', 'euiccSignature2 does not verify');
 
   const matchingId = session.matchingId!;
-  const found = await ctx.store.orders.getWithPackage(matchingId);
   if (found === undefined) throw fail('matchingIdRefused', 'the order of this session no longer exists');
   const order = found.order;
   if (order.state === 'error' && order.ccHash !== undefined && order.ccAttempts >= ctx.maxConfirmationCodeAttempts) {
