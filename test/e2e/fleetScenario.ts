@@ -141,7 +141,7 @@ export class FleetScenario {
     const list = await fleetRun(client, 'listProfiles', { eids: devices.map((d) => d.eid).join(',') });
     const listReport = await this.drive(devices, binding, list.id);
     assert.equal(listReport.operation.counts.done, count);
-    for (const t of listReport.targets) assert.deepEqual((t.result?.['profiles'] as { iccid: string; state: string }[]).map((p) => [p.iccid, p.state]), [[ICCID_A, 'enabled']]);
+    for (const t of listReport.targets) assert.deepEqual((t.result?.['profiles'] as { iccid: string; state: string }[] | undefined)?.map((p) => [p.iccid, p.state]), [[ICCID_A, 'enabled']], JSON.stringify(t));
 
     // Switched to operator B: download, enable with rollbackFlag, confirmed over B, then A deleted.
     const codesB = await this.orders(devices, PROFILE_B, `B-${tag}`);
