@@ -101,8 +101,8 @@ export class FleetScenario {
       for (let wait = 0; wait < 50; wait++) {
         const r = await fleetReport(this.client, id);
         if (r.operation.finished) return r;
-        // Every device's next package is issued when no target is between steps.
-        if (r.targets.every((t) => t.state === 'failed' || t.waitingForDevice === true)) break;
+        // Every device's next package is issued when no target is between steps (each done, failed or waiting).
+        if (r.targets.every((t) => t.state === 'done' || t.state === 'failed' || t.waitingForDevice === true)) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
