@@ -20,7 +20,14 @@ export interface EimOptions {
   readonly now?: () => number;
   /** Random bytes (eimTransactionIds); default crypto.randomBytes. */
   readonly random?: (n: number) => Buffer;
+  /** A device's last contact is written at most once per this many ms (polls in between write nothing); default 60 s. */
+  readonly contactIntervalMs?: number;
+  /** GetEimPackage answers an unknown EID noEimPackageAvailable (1) instead of eidNotFound (2): the answer no longer tells registered EIDs apart; default false. */
+  readonly hideUnknownEids?: boolean;
 }
+
+export const DEFAULT_CONTACT_INTERVAL_MS = 60_000;
+const MAX_CONTACT_INTERVAL_MS = 86_400_000;
 
 export interface EimContext {
   readonly eimId: string;
@@ -31,6 +38,8 @@ export interface EimContext {
   readonly store: EimStore;
   readonly now: () => number;
   readonly random: (n: number) => Buffer;
+  readonly contactIntervalMs: number;
+  readonly hideUnknownEids: boolean;
 }
 
 export function eimContext(o: EimOptions): EimContext {
@@ -38,6 +47,10 @@ export function eimContext(o: EimOptions): EimContext {
   if ((o.signingKey === undefined) === (o.keyring === undefined)) throw new EimError('INVALID_ARGUMENT', 'give the eIM a signing key or a keyring, not both');
   const keys = o.keyring ?? EimKeyring.single(o.signingKey!);
   const curve: EcCurve = curveOfKey(keys.get(keys.active)!);
+  const contactIntervalMs = o.contactIntervalMs ?? DEFAULT_CONTACT_INTERVAL_MS;
+  if (!Number.isInteger(contactIntervalMs) || contactIntervalMs < 0 || contactIntervalMs > MAX_CONTACT_INTERVAL_MS) {
+    throw new EimError('INVALID_ARGUMENT', `the contact interval is 0 to ${MAX_CONTACT_INTERVAL_MS} ms, got ${contactIntervalMs}`);
+  }
   if (o.trustedCis.length === 0) throw new EimError('INVALID_ARGUMENT', 'the eIM needs at least one trusted CI certificate');
   return {
     eimId: o.eimId,
@@ -47,6 +60,8 @@ export function eimContext(o: EimOptions): EimContext {
     store: o.store,
     now: o.now ?? Date.now,
     random: o.random ?? randomBytes,
+    contactIntervalMs,
+    hideUnknownEids: o.hideUnknownEids ?? false,
   };
 }
 

@@ -491,9 +491,12 @@ export async function registerFleetApi(app: FastifyInstance, deps: FleetApiDeps)
           const op = await fleet.getOperation(id);
           if (op === undefined) throw new McimError('NOT_FOUND', `no operation ${id}`);
           const limit = q.limit === undefined ? 1000 : Number(q.limit);
+          // The counts first, then the targets: a report that says finished lists every target in its final state (read
+          // the other way round, another eIM process finishing a target in between gave finished beside a running target).
+          const operation = await operationJson(fleet, op);
           const targets = await fleet.targets(id, { ...(q.after === undefined ? {} : { after: q.after }), ...(q.state === undefined ? {} : { state: q.state }), limit });
           return {
-            operation: await operationJson(fleet, op),
+            operation,
             targets: targets.map((t) => targetJson(op.kind, t)),
             ...(targets.length === limit ? { next: targets.at(-1)!.eid } : {}),
           };

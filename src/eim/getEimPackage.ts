@@ -10,7 +10,9 @@ export type GetEimPackageAnswer =
   | { readonly eimPackageError: number };
 
 /**
- * - an eidValue that is not an EID (32 digits, check digits): invalidEid (3); an EID not in the registry: eidNotFound (2);
+ * - an eidValue that is not an EID (32 digits, check digits): invalidEid (3); an EID not in the registry: eidNotFound (2),
+ *   or noEimPackageAvailable (1) with hideUnknownEids (the answer then does not tell registered EIDs apart);
+ * - the contact is recorded at most once per contactIntervalMs (polls in between write nothing);
  * - notifyStateChange: the contact and its stateChangeCause (undefined (127) when none is given) are recorded and,
  *   when nothing is queued for the device, a listProfileInfo package is issued so the registry learns what changed
  *   (mcim's choice: SGP.32 leaves the eIM's reaction open);
@@ -22,10 +24,10 @@ export async function getEimPackage(ctx: EimContext, request: GetEimPackageReque
   const eid = request.eidValue.toString('hex');
   if (!/^[0-9]{32}$/.test(eid) || !isValidEid(eid)) return { eimPackageError: EimPackageError.invalidEid };
   const device = await ctx.store.getDevice(eid);
-  if (device === undefined) return { eimPackageError: EimPackageError.eidNotFound };
+  if (device === undefined) return { eimPackageError: ctx.hideUnknownEids ? EimPackageError.noEimPackageAvailable : EimPackageError.eidNotFound };
   const now = ctx.now();
   const notified = request.notifyStateChange !== undefined;
-  await ctx.store.touch(eid, now, notified ? (request.stateChangeCause ?? StateChangeCause.undefined) : undefined);
+  await ctx.store.touch(eid, now, ctx.contactIntervalMs, notified ? (request.stateChangeCause ?? StateChangeCause.undefined) : undefined);
   if (notified && (await ctx.store.openPackageCount(eid)) === 0) await issuePsmos(ctx, eid, [{ type: 'listProfileInfo', value: {} }]);
   const next = await ctx.store.nextPackage(eid, now);
   if (next === undefined) return { eimPackageError: EimPackageError.noEimPackageAvailable };

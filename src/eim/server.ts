@@ -21,6 +21,7 @@ import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../h
 import type { PackageKind } from '../store/eimStore.js';
 import { eimContext, type EimContext, type EimOptions } from './context.js';
 import { EimError } from './errors.js';
+import { esipaLimits, limitEsipa, type EsipaLimits, type LimitedBy } from './esipaLimits.js';
 import { getEimPackage } from './getEimPackage.js';
 import { handleNotification } from './handleNotification.js';
 import { provideEimPackageResult, provideEimPackageResultMessage, type ProvideResultAnswer } from './provideEimPackageResult.js';
@@ -44,11 +45,17 @@ export interface EimServerOptions extends EimOptions {
   /** Called with unexpected errors (the IPA sees a generic internal error). */
   readonly onInternalError?: (error: unknown) => void;
   readonly logger?: Logger;
+  /** Per-source rate and concurrency caps of ESipa requests (src/eim/esipaLimits.ts); each given one replaces its default. */
+  readonly esipaLimits?: Partial<EsipaLimits>;
+  /** Called with each ESipa request refused by those limits (before its body is read). */
+  readonly onLimited?: (by: LimitedBy, source: string) => void;
 }
 
 export interface EimServer {
   readonly app: FastifyInstance;
   readonly context: EimContext;
+  /** The ESipa limits in force. */
+  readonly limits: EsipaLimits;
 }
 
 const KIND_ALTERNATIVE: Readonly<Record<PackageKind, 'euiccPackageRequest' | 'ipaEuiccDataRequest' | 'profileDownloadTriggerRequest'>> = {
@@ -66,6 +73,18 @@ export function createEimServer(options: EimServerOptions): EimServer {
   };
   const { logger } = options;
   const app = createHttpsServer({ ...options.tls, ...(logger === undefined ? {} : { logger }) });
+  const limits = esipaLimits(options.esipaLimits);
+  limitEsipa(app, {
+    limits,
+    prefixes: [ESIPA_ASN1_PATH, `${ESIPA_JSON_PATH}/`],
+    jsonPrefix: `${ESIPA_JSON_PATH}/`,
+    now: ctx.now,
+    onLimited: (by, source) => {
+      // Debug only: a flood of refusals must not become a flood of log lines.
+      logger?.debug({ by, source }, 'ESipa request limited');
+      options.onLimited?.(by, source);
+    },
+  });
   const onError = (e: unknown): void => {
     logger?.error({ err: e }, 'internal error');
     options.onInternalError?.(e);
@@ -138,7 +157,7 @@ export function createEimServer(options: EimServerOptions): EimServer {
     },
     onError,
   );
-  return { app, context: ctx };
+  return { app, context: ctx, limits };
 }
 
 function acknowledgements(a: ProvideResultAnswer): { eimAcknowledgements?: Buffer; provideEimPackageResultError?: number } {

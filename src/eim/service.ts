@@ -25,6 +25,13 @@ export interface EimServiceOptions {
   readonly onInternalError?: (e: unknown) => void;
   /** TransferEimPackage (inject mode): the CA certificates (PEM) the IPAds' listeners chain to; the eIM's TLS credentials are its client certificate. Without: no pushes. */
   readonly pushCa?: readonly Buffer[];
+  /** ESipa abuse bounds (src/eim/esipaLimits.ts): each given one replaces its default. */
+  readonly esipaLimits?: EimServerOptions['esipaLimits'];
+  readonly onLimited?: EimServerOptions['onLimited'];
+  /** Last contact written at most once per this many ms per device (default 60 s). */
+  readonly contactIntervalMs?: number;
+  /** Unknown EIDs answered noEimPackageAvailable instead of eidNotFound (default false). */
+  readonly hideUnknownEids?: boolean;
 }
 
 export interface EimService {
@@ -61,7 +68,8 @@ export async function openEimService(o: EimServiceOptions): Promise<EimService> 
     const store = new EimStore(db);
     let keys = await fleet.keys();
     if (keys.length === 0) {
-      await fleet.addKey(generateKeyPair(o.data.curve).privateKey, o.data.curve, Date.now());
+      // Another process starting on the same new database at once may store its first key instead: both use that one.
+      await fleet.addFirstKey(generateKeyPair(o.data.curve).privateKey, o.data.curve, Date.now());
       keys = await fleet.keys();
     }
     const keyring = new EimKeyring(keys, () => fleet.keys());
@@ -76,6 +84,10 @@ export async function openEimService(o: EimServiceOptions): Promise<EimService> 
       ...(o.logger === undefined ? {} : { logger: o.logger }),
       ...(o.onRefusal === undefined ? {} : { onRefusal: o.onRefusal }),
       ...(o.onInternalError === undefined ? {} : { onInternalError: o.onInternalError }),
+      ...(o.esipaLimits === undefined ? {} : { esipaLimits: o.esipaLimits }),
+      ...(o.onLimited === undefined ? {} : { onLimited: o.onLimited }),
+      ...(o.contactIntervalMs === undefined ? {} : { contactIntervalMs: o.contactIntervalMs }),
+      ...(o.hideUnknownEids === undefined ? {} : { hideUnknownEids: o.hideUnknownEids }),
     });
     const ctx = server.context;
     const onError = o.engine?.onError ?? o.onInternalError ?? ((e: unknown) => o.logger?.error({ err: e }, 'fleet engine error'));

@@ -158,6 +158,25 @@ export class EimFleetStore {
     }
   }
 
+  /**
+   * Stores `privateKey` as generation 1 unless there is one: several eIM processes starting at once on a new database
+   * make one first key between them (the others' are dropped). Returns whether this one was stored.
+   */
+  async addFirstKey(privateKey: KeyObject, curve: string, now: number): Promise<boolean> {
+    const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+    const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+    try {
+      const r = await this.#db
+        .insertInto('eim_keys')
+        .values({ generation: 1, curve, public_key: spki, private_key_sealed: this.#box.seal(pkcs8, 'eim-key:1'), created_at: now })
+        .onConflict((oc) => oc.column('generation').doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+    } finally {
+      pkcs8.fill(0);
+    }
+  }
+
   /** Every generation's private key, opened (TAMPERED under another at-rest key). */
   async keys(): Promise<{ generation: number; privateKey: KeyObject }[]> {
     const rows = await this.#db.selectFrom('eim_keys').selectAll().orderBy('generation').execute();

@@ -343,13 +343,19 @@ export class EimStore {
     });
   }
 
-  /** Records a contact (GetEimPackage) and, with notifyStateChange, its cause. */
-  async touch(eid: string, now: number, stateChangeCause?: number): Promise<void> {
-    await this.#db
+  /**
+   * Records a contact (GetEimPackage) and, with notifyStateChange, its cause. A contact without a cause is written only
+   * when the last one recorded is `intervalMs` old or more (one conditional UPDATE: polls in between change no row,
+   * whichever eIM process they reach). Returns whether the row was written.
+   */
+  async touch(eid: string, now: number, intervalMs: number, stateChangeCause?: number): Promise<boolean> {
+    let q = this.#db
       .updateTable('eim_devices')
       .set({ last_contact_at: now, ...(stateChangeCause === undefined ? {} : { state_change_cause: stateChangeCause }) })
-      .where('eid', '=', eid)
-      .execute();
+      .where('eid', '=', eid);
+    if (stateChangeCause === undefined) q = q.where((eb) => eb.or([eb('last_contact_at', 'is', null), eb('last_contact_at', '<=', now - intervalMs)]));
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /**

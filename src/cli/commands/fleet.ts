@@ -7,7 +7,9 @@ import { eimClientSettings, initEimDataDir } from '../../eim/dataDir.js';
 import { MAX_REGISTRATION_BATCH } from '../../eim/fleetApi.js';
 import { FLEET_OPERATION_KINDS } from '../../eim/fleet/operations.js';
 import { readRegistrationFile, type RegistrationRecord } from '../../eim/fleet/registrationFile.js';
-import { openEimService } from '../../eim/service.js';
+import { DEFAULT_CONTACT_INTERVAL_MS } from '../../eim/context.js';
+import { DEFAULT_ESIPA_LIMITS, type EsipaLimits } from '../../eim/esipaLimits.js';
+import { openEimService, type EimServiceOptions } from '../../eim/service.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../http/logging.js';
 import { postgresConfig } from '../../store/database.js';
 import { parseWholeNumber } from '../wholeNumber.js';
@@ -320,6 +322,47 @@ function clientOptions(cmd: Command): Command {
 
 type Write = (text: string) => void;
 
+interface EimServeCliOptions {
+  data: string;
+  port: string;
+  listen: string;
+  db?: string;
+  eimId?: string;
+  address?: string;
+  ci?: string[];
+  atRestKeyFile?: string;
+  pushCa?: string[];
+  logLevel: string;
+  json?: boolean;
+  esipaRate?: string;
+  esipaWindow?: string;
+  esipaSources?: string;
+  esipaConcurrency?: string;
+  contactInterval?: string;
+  hideUnknownEids?: boolean;
+}
+
+/** The ESipa abuse bounds `mcim eim serve` was given (each unset one keeps its default). */
+export function eimServeLimits(o: Omit<EimServeCliOptions, 'data' | 'port' | 'listen' | 'logLevel'>): Pick<EimServiceOptions, 'esipaLimits' | 'contactIntervalMs' | 'hideUnknownEids'> {
+  const n = (v: string | undefined, name: string, min: number, max: number): number | undefined => (v === undefined ? undefined : parseWholeNumber(v, name, min, max));
+  const esipa: Partial<EsipaLimits> = {
+    ...definedEntry('maxRequestsPerSource', n(o.esipaRate, '--esipa-rate', 0, 1_000_000)),
+    ...definedEntry('windowMs', n(o.esipaWindow, '--esipa-window', 1, 3_600_000)),
+    ...definedEntry('maxSources', n(o.esipaSources, '--esipa-sources', 1, 1_000_000)),
+    ...definedEntry('maxConcurrentRequests', n(o.esipaConcurrency, '--esipa-concurrency', 0, 1_000_000)),
+  };
+  const contact = n(o.contactInterval, '--contact-interval', 0, 86_400_000);
+  return {
+    esipaLimits: esipa,
+    ...(contact === undefined ? {} : { contactIntervalMs: contact }),
+    ...(o.hideUnknownEids === true ? { hideUnknownEids: true } : {}),
+  };
+}
+
+function definedEntry<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
 export function registerFleet(program: Command, write: Write = (text) => void process.stdout.write(text)): void {
   const eim = program.command('eim').description('the eIM (SGP.32): ESipa over HTTPS and the fleet API');
   eim
@@ -336,7 +379,13 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
     .option('--push-ca <pem>', "TransferEimPackage (inject mode): a CA the IPAds' listeners chain to (repeatable); the eIM's TLS certificate is its client certificate. Without: no pushes", (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--json', 'print the listening address as JSON')
-    .action(async (o: { data: string; port: string; listen: string; db?: string; eimId?: string; address?: string; ci?: string[]; atRestKeyFile?: string; pushCa?: string[]; logLevel: string; json?: boolean }) => {
+    .option('--esipa-rate <n>', `ESipa requests per source (IPv4 address, IPv6 /64) per window; 0: no limit (default ${DEFAULT_ESIPA_LIMITS.maxRequestsPerSource})`)
+    .option('--esipa-window <ms>', `the rate's window (default ${DEFAULT_ESIPA_LIMITS.windowMs})`)
+    .option('--esipa-sources <n>', `sources tracked at most, least recently seen evicted (default ${DEFAULT_ESIPA_LIMITS.maxSources})`)
+    .option('--esipa-concurrency <n>', `ESipa requests in progress at once; 0: no cap (default ${DEFAULT_ESIPA_LIMITS.maxConcurrentRequests})`)
+    .option('--contact-interval <ms>', `a device's last contact written at most once per this (default ${DEFAULT_CONTACT_INTERVAL_MS})`)
+    .option('--hide-unknown-eids', 'answer GetEimPackage for an unknown EID noEimPackageAvailable (1) instead of eidNotFound (2)')
+    .action(async (o: EimServeCliOptions) => {
       const port = parseWholeNumber(o.port, '--port', 0, 65535);
       if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) throw new McimError('INVALID_ARGUMENT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
       if (o.db !== undefined && !/^postgres(ql)?:\/\//.test(o.db)) throw new McimError('INVALID_ARGUMENT', '--db takes a postgres:// URL (SQLite: the data directory)');
@@ -348,7 +397,7 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
       });
       const logger = createLogger({ level: o.logLevel as LogLevel });
       const pushCa = (o.pushCa ?? []).map((file) => readFileSync(file));
-      const service = await openEimService({ data, ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }), logger, ...(pushCa.length === 0 ? {} : { pushCa }) });
+      const service = await openEimService({ data, ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }), logger, ...(pushCa.length === 0 ? {} : { pushCa }), ...eimServeLimits(o) });
       let bound: number;
       try {
         bound = await service.listen(o.listen, port);

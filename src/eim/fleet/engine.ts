@@ -242,6 +242,10 @@ export class FleetEngine {
       return this.#issueFailed(t, c, step, e);
     }
     await this.#save(t, c, { state: 'running', nextAt: this.#ctx.now() + this.#o.waitMs });
+    // A result that arrived between the issue and that save found nothing to wake (the save then deferred the target):
+    // read once more after it, so a fast device does not wait waitMs. A result after the save wakes the target itself.
+    const issued = await this.#ctx.store.getPackage(c.tx);
+    if (issued !== undefined && issued.state !== 'pending' && issued.state !== 'sent') this.wake(s.device.eid);
     return 'issued';
   }
 
