@@ -1,4 +1,4 @@
-// The eIM's ESipa interface over HTTPS (SGP.32 v1.2 6.1-6.3 ASN.1 binding: POST /gsma/rsp2/asn1; 6.4 JSON binding: POST /gsma/rsp2/esipa/<function>), retrieve mode: GetEimPackage, ProvideEimPackageResult, HandleNotification.
+// The eIM's ESipa interface over HTTPS (SGP.32 v1.2 6.1-6.3 ASN.1 binding: POST /gsma/rsp2/asn1; 6.4 JSON binding: POST /gsma/rsp2/esipa/<function>), retrieve mode: GetEimPackage, ProvideEimPackageResult, HandleNotification; the indirect profile download relayed to ES9+.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthenticateClientResponseEsipa,
@@ -14,7 +14,8 @@ import {
 import { Asn1Error } from '../asn1/errors.js';
 import { decode, encode } from '../asn1/schema.js';
 import { decodeTlv, encodeTlv } from '../asn1/tlv.js';
-import { EIM_PACKAGE_RESULT_BUDGET, ESIPA_FUNCTIONS } from '../http/esipaFunctions.js';
+import { EIM_PACKAGE_RESULT_BUDGET, ESIPA_FUNCTIONS, type EsipaFunctionName } from '../http/esipaFunctions.js';
+import type { FieldValues } from '../http/es9plusFunctions.js';
 import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure } from '../http/jsonBinding.js';
 import type { Logger } from '../http/logging.js';
 import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../http/server.js';
@@ -24,6 +25,11 @@ import { EimError } from './errors.js';
 import { getEimPackage } from './getEimPackage.js';
 import { handleNotification } from './handleNotification.js';
 import { provideEimPackageResult, provideEimPackageResultMessage, type ProvideResultAnswer } from './provideEimPackageResult.js';
+import { relayAuthenticateClient } from './relayAuthenticateClient.js';
+import { relayCancelSession } from './relayCancelSession.js';
+import { UNDEFINED_ERROR, type RelayContext } from './relayContext.js';
+import { relayGetBoundProfilePackage } from './relayGetBoundProfilePackage.js';
+import { relayInitiateAuthentication } from './relayInitiateAuthentication.js';
 
 export const ESIPA_ASN1_PATH = '/gsma/rsp2/asn1';
 export const ESIPA_JSON_PATH = '/gsma/rsp2/esipa';
@@ -32,7 +38,14 @@ export const ASN1_CONTENT_TYPE = 'application/x-gsma-rsp-asn1';
 export const ESIPA_ASN1_BODY_LIMIT = EIM_PACKAGE_RESULT_BUDGET + 1024;
 
 /** The ESipa functions of retrieve mode, as named in refusals. */
-export type EsipaFunction = 'GetEimPackage' | 'ProvideEimPackageResult' | 'HandleNotification';
+export type EsipaFunction =
+  | 'GetEimPackage'
+  | 'ProvideEimPackageResult'
+  | 'HandleNotification'
+  | 'InitiateAuthentication'
+  | 'AuthenticateClient'
+  | 'GetBoundProfilePackage'
+  | 'CancelSession';
 
 export interface EimServerOptions extends EimOptions {
   /** The eIM's TLS certificate and key (PEM). */
@@ -85,7 +98,13 @@ export function createEimServer(options: EimServerOptions): EimServer {
     }
   }
   const provideCode = (e: EimError): number => e.esipaCode ?? 127;
+  if (ctx.forwarder !== undefined) {
+    const forwarder = ctx.forwarder;
+    app.addHook('onReady', async () => forwarder.kick());
+    app.addHook('onClose', async () => forwarder.close());
+  }
   registerAsn1Binding(app, ctx, guarded, provideCode, onError, stored);
+  registerJsonRelay(app, ctx, guarded, onError);
 
   // ---- JSON binding ----
   const fns = ESIPA_FUNCTIONS;
@@ -165,7 +184,7 @@ type Guarded = <T>(fn: EsipaFunction, run: () => Promise<T>, onRefused: (e: EimE
  * POST /gsma/rsp2/asn1: one EsipaMessageFromIpaToEim per request, its answer an EsipaMessageFromEimToIpa (200) or
  * nothing (204, HandleNotification). Refused before any work: another content type (415), a body over
  * ESIPA_ASN1_BODY_LIMIT (413), no gsma/rsp/v2.x.y X-Admin-Protocol or a body that is not one message (400). The indirect
- * profile download functions are answered with their ESipa undefinedError (this eIM does not relay ES9+).
+ * profile download functions are relayed to ES9+ (asn1Relay; undefinedError when the eIM has no relay configured).
  */
 function registerAsn1Binding(
   app: FastifyInstance,
@@ -209,7 +228,6 @@ async function asn1Answer(
   body: Buffer,
   stored: (a: ProvideResultAnswer) => ProvideResultAnswer,
 ): Promise<Buffer | undefined | 'refused'> {
-  const UNDEFINED = 127;
   switch (message.type) {
     case 'getEimPackageRequest': {
       const answer = await getEimPackage(ctx, message.value);
@@ -243,14 +261,150 @@ async function asn1Answer(
       );
     }
     case 'initiateAuthenticationRequestEsipa':
-      return encode(InitiateAuthenticationResponseEsipa, { type: 'initiateAuthenticationErrorEsipa', value: UNDEFINED });
     case 'authenticateClientRequestEsipa':
-      return encode(AuthenticateClientResponseEsipa, { type: 'authenticateClientErrorEsipa', value: UNDEFINED });
     case 'getBoundProfilePackageRequestEsipa':
-      return encode(GetBoundProfilePackageResponseEsipa, { type: 'getBoundProfilePackageErrorEsipa', value: UNDEFINED });
     case 'cancelSessionRequestEsipa':
-      return encode(CancelSessionResponseEsipa, { type: 'cancelSessionError', value: UNDEFINED });
+      return asn1Relay(ctx, guarded, message, body);
     case 'transferEimPackageResponse':
       return 'refused';
   }
+}
+
+/** The raw children of a message's outer element (the relayed parts are forwarded as received). */
+function childrenOf(body: Buffer): Buffer[] {
+  return (decodeTlv(body).children ?? []).map((c) => Buffer.from(c.raw));
+}
+
+function relayOf(ctx: EimContext): RelayContext {
+  if (ctx.relay === undefined) throw new EimError('RELAY_REFUSED', 'this eIM does not relay ES9+ (no relay configured)', { esipaCode: UNDEFINED_ERROR });
+  return ctx.relay;
+}
+
+/**
+ * The indirect profile download in the ASN.1 binding (SGP.32 5.14.1-5.14.4): each request relayed to ES9+ as
+ * received, the SM-DP+'s signed data returned unchanged inside the ESipa response (checked against its definition);
+ * a refusal or an SM-DP+ failure is the function's ESipa error integer.
+ */
+async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, body: Buffer): Promise<Buffer> {
+  const parts = childrenOf(body);
+  const checked = <T>(codec: Parameters<typeof decode<T>>[0], der: Buffer): Buffer => {
+    decode(codec, der);
+    return der;
+  };
+  switch (message.type) {
+    case 'initiateAuthenticationRequestEsipa': {
+      const r = message.value;
+      const euiccInfo1 = parts.find((p) => p[0] === 0xbf && p[1] === 0x20);
+      return guarded(
+        'InitiateAuthentication',
+        async () => {
+          const a = await relayInitiateAuthentication(ctx, relayOf(ctx), {
+            euiccChallenge: r.euiccChallenge,
+            ...(r.smdpAddress === undefined ? {} : { smdpAddress: r.smdpAddress }),
+            ...(euiccInfo1 === undefined ? {} : { euiccInfo1 }),
+            ...(r.eimTransactionId === undefined ? {} : { eimTransactionId: r.eimTransactionId }),
+          });
+          return checked(
+            InitiateAuthenticationResponseEsipa,
+            encodeTlv(0xbf39, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.serverSigned1, a.serverSignature1, a.euiccCiPKIdToBeUsed, a.serverCertificate])),
+          );
+        },
+        (e) => encode(InitiateAuthenticationResponseEsipa, { type: 'initiateAuthenticationErrorEsipa', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    }
+    case 'authenticateClientRequestEsipa':
+      return guarded(
+        'AuthenticateClient',
+        async () => {
+          const a = await relayAuthenticateClient(ctx, relayOf(ctx), message.value.transactionId, parts[1]!);
+          return checked(
+            AuthenticateClientResponseEsipa,
+            encodeTlv(0xbf3b, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.profileMetadata, a.smdpSigned2, a.smdpSignature2, a.smdpCertificate])),
+          );
+        },
+        (e) => encode(AuthenticateClientResponseEsipa, { type: 'authenticateClientErrorEsipa', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    case 'getBoundProfilePackageRequestEsipa':
+      return guarded(
+        'GetBoundProfilePackage',
+        async () => {
+          const a = await relayGetBoundProfilePackage(ctx, relayOf(ctx), message.value.transactionId, parts[1]!);
+          if (decodeTlv(a.boundProfilePackage).tag !== 0xbf36) throw new EimError('RELAY_FAILED', 'the SM-DP+ sent no BoundProfilePackage (BF36)', { esipaCode: UNDEFINED_ERROR });
+          return encodeTlv(0xbf3a, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.boundProfilePackage]));
+        },
+        (e) => encode(GetBoundProfilePackageResponseEsipa, { type: 'getBoundProfilePackageErrorEsipa', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    case 'cancelSessionRequestEsipa':
+      return guarded(
+        'CancelSession',
+        async () => {
+          // A1 { the eUICC's CancelSessionResponse alternative }: ES9+ takes it as BF41 (SGP.22 CancelSessionResponse).
+          const inner = decodeTlv(parts[1]!).children![0]!;
+          await relayCancelSession(ctx, relayOf(ctx), message.value.transactionId, encodeTlv(0xbf41, inner.raw));
+          return encode(CancelSessionResponseEsipa, { type: 'cancelSessionOk', value: {} });
+        },
+        (e) => encode(CancelSessionResponseEsipa, { type: 'cancelSessionError', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    default:
+      throw new EimError('INVALID_ARGUMENT', `${message.type} is not relayed`);
+  }
+}
+
+type JsonAnswer<N extends EsipaFunctionName> = FieldValues<(typeof ESIPA_FUNCTIONS)[N]['response']>;
+
+/** The indirect profile download in the JSON binding: the ES9+ fields under ESipa function paths, or the ESipa error integer. */
+function registerJsonRelay(app: FastifyInstance, ctx: EimContext, guarded: Guarded, onError: (e: unknown) => void): void {
+  const fns = ESIPA_FUNCTIONS;
+  const code = (e: EimError): number => e.esipaCode ?? UNDEFINED_ERROR;
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/initiateAuthentication`,
+    fns.initiateAuthentication,
+    (r) =>
+      guarded<JsonAnswer<'initiateAuthentication'>>(
+        'InitiateAuthentication',
+        async () => ({ ...(await relayInitiateAuthentication(ctx, relayOf(ctx), r)) }),
+        (e) => ({ initiateAuthenticationErrorEsipa: code(e) }),
+      ),
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/authenticateClient`,
+    fns.authenticateClient,
+    (r) =>
+      guarded<JsonAnswer<'authenticateClient'>>(
+        'AuthenticateClient',
+        async () => ({ ...(await relayAuthenticateClient(ctx, relayOf(ctx), r.transactionId, r.authenticateServerResponse)) }),
+        (e) => ({ authenticateClientErrorEsipa: code(e) }),
+      ),
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/getBoundProfilePackage`,
+    fns.getBoundProfilePackage,
+    (r) =>
+      guarded<JsonAnswer<'getBoundProfilePackage'>>(
+        'GetBoundProfilePackage',
+        async () => ({ ...(await relayGetBoundProfilePackage(ctx, relayOf(ctx), r.transactionId, r.prepareDownloadResponse)) }),
+        (e) => ({ getBoundProfilePackageErrorEsipa: code(e) }),
+      ),
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/cancelSession`,
+    fns.cancelSession,
+    (r) =>
+      guarded<JsonAnswer<'cancelSession'>>(
+        'CancelSession',
+        async () => {
+          await relayCancelSession(ctx, relayOf(ctx), r.transactionId, r.cancelSessionResponse);
+          return {};
+        },
+        (e) => ({ cancelSessionError: code(e) }),
+      ),
+    onError,
+  );
 }
