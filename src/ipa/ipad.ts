@@ -33,6 +33,7 @@ import { IpaError } from './errors.js';
 import { EsipaClient, type EsipaBinding } from './esipa/esipaClient.js';
 import { getEimPackage } from './esipa/getEimPackage.js';
 import { handleNotification as esipaHandleNotification } from './esipa/handleNotification.js';
+import { esipaDownloadServer } from './esipa/indirectDownload.js';
 import { provideEimPackageResult } from './esipa/provideEimPackageResult.js';
 import { Es9PlusClient } from './es9plus/es9plusClient.js';
 import { handleNotification as es9HandleNotification } from './es9plus/handleNotification.js';
@@ -67,6 +68,12 @@ export interface IpadOptions {
   readonly reachable?: (iccid: string) => boolean | Promise<boolean>;
   /** The time the new profile has to reach the eIM (default DEFAULT_ROLLBACK_AFTER_MS; 0 rolls back at the first failure). */
   readonly rollbackAfterMs?: number;
+  /**
+   * Indirect mode (SGP.32 3.2.2, 3.6): downloads go through the eIM (ESipa relay of ES9+), and notifications are left to
+   * the eIM, which forwards them to their SM-DP+: each is removed once the eIM has it. Default: the IPAd reaches the
+   * SM-DP+ itself.
+   */
+  readonly indirect?: boolean;
   readonly onProgress?: (step: string, detail: string) => void;
 }
 
@@ -94,7 +101,7 @@ export interface IpadReport {
   /** Package results the eUICC kept from before, delivered first. */
   readonly keptResultsDelivered: number;
   readonly packages: readonly PackageReport[];
-  /** Notifications delivered to their SM-DP+ and removed. */
+  /** Notifications delivered to their SM-DP+ (in indirect mode: to the eIM) and removed. */
   readonly notificationsDelivered: number;
   /** Whether the eIM had nothing more: false when the cycle stopped at maxPackages. */
   readonly idle: boolean;
@@ -269,7 +276,7 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
           break;
         }
         case 'profileDownloadTriggerRequest': {
-          const result = await profileDownload(es10, pkg.der, o.smdpHttp, progress);
+          const result = await profileDownload(es10, pkg.der, o.smdpHttp, progress, o.indirect === true ? client : undefined);
           const acknowledged = await provideEimPackageResult(client, eid, result.der);
           await acknowledge(acknowledged);
           report = { kind: pkg.kind, outcome: result.outcome, acknowledged };
@@ -279,15 +286,24 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
       packages.push(report);
     }
     // 3. The notifications the packages produced: to the eIM, then to their SM-DP+, removed once delivered there.
-    const notificationsDelivered = await deliverNotifications(es10, client, o.smdpHttp, progress);
+    const notificationsDelivered = await deliverNotifications(es10, client, o.smdpHttp, progress, o.indirect === true);
     return { eid: eidText, eimId, keptResultsDelivered, packages, notificationsDelivered, idle };
   } finally {
     client.close();
   }
 }
 
-/** Each pending notification goes to the eIM (HandleNotification) and to its SM-DP+ (ES9+), and is removed once the SM-DP+ has it. */
-async function deliverNotifications(es10: Es10Client, eim: EsipaClient, http: HttpsClientOptions | undefined, progress: (step: string, detail: string) => void): Promise<number> {
+/**
+ * Each pending notification goes to the eIM (HandleNotification) and to its SM-DP+ (ES9+), and is removed once the
+ * SM-DP+ has it; in indirect mode it is removed once the eIM has it (the eIM forwards it).
+ */
+async function deliverNotifications(
+  es10: Es10Client,
+  eim: EsipaClient,
+  http: HttpsClientOptions | undefined,
+  progress: (step: string, detail: string) => void,
+  viaEim: boolean,
+): Promise<number> {
   let delivered = 0;
   const clients = new Map<string, Es9PlusClient>();
   try {
@@ -295,8 +311,14 @@ async function deliverNotifications(es10: Es10Client, eim: EsipaClient, http: Ht
       const summary = summarizeNotification(n.metadata);
       try {
         await esipaHandleNotification(eim, n.der);
+        if (viaEim) {
+          await removeNotificationFromList(es10, summary.seqNumber);
+          delivered++;
+          continue;
+        }
       } catch (e) {
         progress('notification', `the eIM refused notification ${summary.seqNumber}: ${e instanceof Error ? e.message : String(e)}`);
+        if (viaEim) continue;
       }
       try {
         const key = summary.notificationAddress.toLowerCase();
@@ -401,6 +423,7 @@ async function profileDownload(
   der: Buffer,
   http: HttpsClientOptions | undefined,
   progress: (step: string, detail: string) => void,
+  viaEim: EsipaClient | undefined,
 ): Promise<{ der: Buffer; outcome: string }> {
   const request = decode(ProfileDownloadTriggerRequest, der);
   const tx = request.eimTransactionId === undefined ? {} : { eimTransactionId: request.eimTransactionId };
@@ -424,7 +447,13 @@ async function profileDownload(
   }
   let pir: Buffer | undefined;
   try {
-    const r = await downloadProfile(es10, { activationCode, ...(http === undefined ? {} : { http }), onInstallationResult: (b) => (pir = b), onProgress: progress });
+    const r = await downloadProfile(es10, {
+      activationCode,
+      ...(http === undefined ? {} : { http }),
+      ...(viaEim === undefined ? {} : { server: esipaDownloadServer(viaEim, request.eimTransactionId) }),
+      onInstallationResult: (b) => (pir = b),
+      onProgress: progress,
+    });
     return { der: withPir(tx, pir!), outcome: `installed ${r.iccid}` };
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);

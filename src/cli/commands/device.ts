@@ -404,8 +404,9 @@ export function registerDevice(program: Command, write: (text: string) => void =
     .option('--eim-ca <pem>', "trusted CA certificate file for the eIM's TLS (repeatable)", collect)
     .option('--eim-connect <host:port>', "connect there instead of resolving the eIM's address")
     .addOption(new Option('--max-packages <n>', `packages executed at most (default ${DEFAULT_MAX_PACKAGES})`).argParser((v) => parseWholeNumber(v, '--max-packages', 1, 1024)))
-    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127))))
-    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[] }) => {
+    .addOption(new Option('--state-change <cause>', 'tell the eIM that something changed locally (stateChangeCause 0-127)').argParser((v) => parseWholeNumber(v, '--state-change', 0, 127)))
+    .option('--indirect', 'indirect mode (SGP.32 3.2.2): download through the eIM, which relays ES9+, and leave notifications to the eIM (removed once it has them)'))
+    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[]; indirect?: boolean }) => {
       const smdpHttp = httpOptions(o);
       const eimHttp = httpOptions({ ...(o.eimCa === undefined ? {} : { ca: o.eimCa }), ...(o.eimConnect === undefined ? {} : { connect: o.eimConnect }) });
       const r = await withDevice(deviceOptions(o), (es10) =>
@@ -416,6 +417,7 @@ export function registerDevice(program: Command, write: (text: string) => void =
           smdpHttp,
           ...(o.maxPackages === undefined ? {} : { maxPackages: o.maxPackages }),
           ...(o.stateChange === undefined ? {} : { stateChange: o.stateChange }),
+          ...(o.indirect === true ? { indirect: true } : {}),
           ...rollbackOptions(o),
           ...(o.json ? {} : { onProgress: (step: string, detail: string) => void process.stderr.write(`${step}: ${detail}\n`) }),
         }),
