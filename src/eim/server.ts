@@ -54,6 +54,8 @@ export interface EimServerOptions extends EimOptions {
   readonly onRefusal?: (error: EimError, fn: EsipaFunction) => void;
   /** Called with the EID of each package result stored (a fleet operation waiting for it continues at once). */
   readonly onPackageResult?: (eid: string) => void;
+  /** Called with what the SM-DP+ answered to each relayed ES9+ call (the fields as received), before the IPA gets them. */
+  readonly onRelayed?: (fn: EsipaFunction, answer: Readonly<Record<string, Buffer>>) => void;
   /** Called with unexpected errors (the IPA sees a generic internal error). */
   readonly onInternalError?: (error: unknown) => void;
   readonly logger?: Logger;
@@ -103,8 +105,12 @@ export function createEimServer(options: EimServerOptions): EimServer {
     app.addHook('onReady', async () => forwarder.kick());
     app.addHook('onClose', async () => forwarder.close());
   }
-  registerAsn1Binding(app, ctx, guarded, provideCode, onError, stored);
-  registerJsonRelay(app, ctx, guarded, onError);
+  const relayed: Relayed = (fn, answer) => {
+    options.onRelayed?.(fn, answer as unknown as Readonly<Record<string, Buffer>>);
+    return answer;
+  };
+  registerAsn1Binding(app, ctx, guarded, provideCode, onError, stored, relayed);
+  registerJsonRelay(app, ctx, guarded, onError, relayed);
 
   // ---- JSON binding ----
   const fns = ESIPA_FUNCTIONS;
@@ -179,6 +185,7 @@ function notificationFailure(e: EimError): FunctionFailure {
 }
 
 type Guarded = <T>(fn: EsipaFunction, run: () => Promise<T>, onRefused: (e: EimError) => T) => Promise<T>;
+type Relayed = <T extends object>(fn: EsipaFunction, answer: T) => T;
 
 /**
  * POST /gsma/rsp2/asn1: one EsipaMessageFromIpaToEim per request, its answer an EsipaMessageFromEimToIpa (200) or
@@ -193,6 +200,7 @@ function registerAsn1Binding(
   provideCode: (e: EimError) => number,
   onError: (e: unknown) => void,
   stored: (a: ProvideResultAnswer) => ProvideResultAnswer,
+  relayed: Relayed,
 ): void {
   app.addContentTypeParser(ASN1_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: ESIPA_ASN1_BODY_LIMIT }, (_request, body, done) => done(null, body));
   const bare = (reply: FastifyReply, status: number): FastifyReply => reply.code(status).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
@@ -213,7 +221,7 @@ function registerAsn1Binding(
       if (e instanceof Asn1Error) return bare(reply, 400);
       throw e;
     }
-    const answer = await asn1Answer(ctx, guarded, provideCode, message, body, stored);
+    const answer = await asn1Answer(ctx, guarded, provideCode, message, body, stored, relayed);
     if (answer === undefined) return bare(reply, 204);
     if (answer === 'refused') return bare(reply, 400);
     return reply.code(200).header('X-Admin-Protocol', ADMIN_PROTOCOL).header('Content-Type', ASN1_CONTENT_TYPE).send(answer);
@@ -227,6 +235,7 @@ async function asn1Answer(
   message: FromIpa,
   body: Buffer,
   stored: (a: ProvideResultAnswer) => ProvideResultAnswer,
+  relayed: Relayed,
 ): Promise<Buffer | undefined | 'refused'> {
   switch (message.type) {
     case 'getEimPackageRequest': {
@@ -264,7 +273,7 @@ async function asn1Answer(
     case 'authenticateClientRequestEsipa':
     case 'getBoundProfilePackageRequestEsipa':
     case 'cancelSessionRequestEsipa':
-      return asn1Relay(ctx, guarded, message, body);
+      return asn1Relay(ctx, guarded, message, body, relayed);
     case 'transferEimPackageResponse':
       return 'refused';
   }
@@ -285,7 +294,7 @@ function relayOf(ctx: EimContext): RelayContext {
  * received, the SM-DP+'s signed data returned unchanged inside the ESipa response (checked against its definition);
  * a refusal or an SM-DP+ failure is the function's ESipa error integer.
  */
-async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, body: Buffer): Promise<Buffer> {
+async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, body: Buffer, relayed: Relayed): Promise<Buffer> {
   const parts = childrenOf(body);
   const checked = <T>(codec: Parameters<typeof decode<T>>[0], der: Buffer): Buffer => {
     decode(codec, der);
@@ -298,12 +307,12 @@ async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, bo
       return guarded(
         'InitiateAuthentication',
         async () => {
-          const a = await relayInitiateAuthentication(ctx, relayOf(ctx), {
+          const a = relayed('InitiateAuthentication', await relayInitiateAuthentication(ctx, relayOf(ctx), {
             euiccChallenge: r.euiccChallenge,
             ...(r.smdpAddress === undefined ? {} : { smdpAddress: r.smdpAddress }),
             ...(euiccInfo1 === undefined ? {} : { euiccInfo1 }),
             ...(r.eimTransactionId === undefined ? {} : { eimTransactionId: r.eimTransactionId }),
-          });
+          }));
           return checked(
             InitiateAuthenticationResponseEsipa,
             encodeTlv(0xbf39, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.serverSigned1, a.serverSignature1, a.euiccCiPKIdToBeUsed, a.serverCertificate])),
@@ -316,7 +325,7 @@ async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, bo
       return guarded(
         'AuthenticateClient',
         async () => {
-          const a = await relayAuthenticateClient(ctx, relayOf(ctx), message.value.transactionId, parts[1]!);
+          const a = relayed('AuthenticateClient', await relayAuthenticateClient(ctx, relayOf(ctx), message.value.transactionId, parts[1]!));
           return checked(
             AuthenticateClientResponseEsipa,
             encodeTlv(0xbf3b, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.profileMetadata, a.smdpSigned2, a.smdpSignature2, a.smdpCertificate])),
@@ -328,7 +337,7 @@ async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, bo
       return guarded(
         'GetBoundProfilePackage',
         async () => {
-          const a = await relayGetBoundProfilePackage(ctx, relayOf(ctx), message.value.transactionId, parts[1]!);
+          const a = relayed('GetBoundProfilePackage', await relayGetBoundProfilePackage(ctx, relayOf(ctx), message.value.transactionId, parts[1]!));
           if (decodeTlv(a.boundProfilePackage).tag !== 0xbf36) throw new EimError('RELAY_FAILED', 'the SM-DP+ sent no BoundProfilePackage (BF36)', { esipaCode: UNDEFINED_ERROR });
           return encodeTlv(0xbf3a, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.boundProfilePackage]));
         },
@@ -353,7 +362,7 @@ async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, bo
 type JsonAnswer<N extends EsipaFunctionName> = FieldValues<(typeof ESIPA_FUNCTIONS)[N]['response']>;
 
 /** The indirect profile download in the JSON binding: the ES9+ fields under ESipa function paths, or the ESipa error integer. */
-function registerJsonRelay(app: FastifyInstance, ctx: EimContext, guarded: Guarded, onError: (e: unknown) => void): void {
+function registerJsonRelay(app: FastifyInstance, ctx: EimContext, guarded: Guarded, onError: (e: unknown) => void, relayed: Relayed): void {
   const fns = ESIPA_FUNCTIONS;
   const code = (e: EimError): number => e.esipaCode ?? UNDEFINED_ERROR;
   registerJsonFunction(
@@ -363,7 +372,7 @@ function registerJsonRelay(app: FastifyInstance, ctx: EimContext, guarded: Guard
     (r) =>
       guarded<JsonAnswer<'initiateAuthentication'>>(
         'InitiateAuthentication',
-        async () => ({ ...(await relayInitiateAuthentication(ctx, relayOf(ctx), r)) }),
+        async () => ({ ...relayed('InitiateAuthentication', await relayInitiateAuthentication(ctx, relayOf(ctx), r)) }),
         (e) => ({ initiateAuthenticationErrorEsipa: code(e) }),
       ),
     onError,
@@ -375,7 +384,7 @@ function registerJsonRelay(app: FastifyInstance, ctx: EimContext, guarded: Guard
     (r) =>
       guarded<JsonAnswer<'authenticateClient'>>(
         'AuthenticateClient',
-        async () => ({ ...(await relayAuthenticateClient(ctx, relayOf(ctx), r.transactionId, r.authenticateServerResponse)) }),
+        async () => ({ ...relayed('AuthenticateClient', await relayAuthenticateClient(ctx, relayOf(ctx), r.transactionId, r.authenticateServerResponse)) }),
         (e) => ({ authenticateClientErrorEsipa: code(e) }),
       ),
     onError,
@@ -387,7 +396,7 @@ function registerJsonRelay(app: FastifyInstance, ctx: EimContext, guarded: Guard
     (r) =>
       guarded<JsonAnswer<'getBoundProfilePackage'>>(
         'GetBoundProfilePackage',
-        async () => ({ ...(await relayGetBoundProfilePackage(ctx, relayOf(ctx), r.transactionId, r.prepareDownloadResponse)) }),
+        async () => ({ ...relayed('GetBoundProfilePackage', await relayGetBoundProfilePackage(ctx, relayOf(ctx), r.transactionId, r.prepareDownloadResponse)) }),
         (e) => ({ getBoundProfilePackageErrorEsipa: code(e) }),
       ),
     onError,
