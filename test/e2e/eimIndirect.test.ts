@@ -268,6 +268,16 @@ describe('indirect profile download: the IPAd through the eIM, which relays ES9+
     }
   });
 
+  it('an SM-DP+ refusal reaches the IPAd as its ESipa code: an unknown matchingId is matchingIdRefused (6), the trigger fails, nothing installed', async () => {
+    const device = await newDevice('refused-by-smdp');
+    const trigger = await issueProfileDownloadTrigger(eim.server.context, device.eid, { activationCode: activationCode(ADDRESS, 'NO-SUCH-ORDER') });
+    const r = await withDevice(device, (es10) => runIpad(es10, { eim: eim.url, binding: 'json', eimHttp: eim.http, smdpHttp: NO_SMDP, indirect: true }));
+    assert.match(r.packages[0]!.outcome, /profileDownloadError: .*authenticateClientErrorEsipa 6/);
+    assert.equal((await store.getPackage(trigger.eimTransactionId))!.state, 'failed');
+    assert.ok(eim.refusals.some((x) => x.fn === 'AuthenticateClient' && x.code === 'RELAY_FAILED'));
+    await withDevice(device, async (es10) => assert.deepEqual(await listProfiles(es10), []));
+  });
+
   it('the SM-DP+ unreachable: the eIM keeps the notification, the device removes it, delivery is retried and succeeds once the SM-DP+ is back', async () => {
     const device = await newDevice('unreachable');
     const matchingId = 'UNREACH-0001';
