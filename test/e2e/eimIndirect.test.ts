@@ -15,6 +15,8 @@ import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { issueProfileDownloadTrigger } from '../../src/eim/profileDownloadTriggerRequest.js';
 import { registerDevice } from '../../src/eim/registerDevice.js';
 import { ESIPA_ASN1_BODY_LIMIT } from '../../src/eim/server.js';
+import { initEimDataDir } from '../../src/eim/dataDir.js';
+import { openEimService } from '../../src/eim/service.js';
 import { ESIPA_FUNCTIONS } from '../../src/http/esipaFunctions.js';
 import { requestBodyLimit } from '../../src/http/es9plusFunctions.js';
 import { addInitialEim } from '../../src/ipa/es10b/addInitialEim.js';
@@ -308,5 +310,27 @@ describe('indirect profile download: the IPAd through the eIM, which relays ES9+
     cable.down = false;
     await until('the enable notification delivered', async () => (await relayStore.getForward(device.eid, enableSeq))?.state === 'delivered');
     assert.equal(notified.filter((n) => n.outcome === 'recorded').length, recorded + 1);
+  });
+  it('mcim eim serve\'s service with the relay: only to the allowed SM-DP+; a session opened there without a trigger', async () => {
+    const data = initEimDataDir(join(smdp.tmp, 'eim-service'), { eimId: 'eim-svc', address: EIM_HOST, cis: [join(smdp.data.pkiDirs.p256!, 'ci.der')] });
+    const svc = await openEimService({ data, relay: { allowedSmdpAddresses: [ADDRESS], es9: { ca: smdp.http.ca!, connect: smdp.http.connect! } } });
+    try {
+      const port = await svc.listen('127.0.0.1', 0);
+      const client = new EsipaClient(`https://${EIM_HOST}`, 'json', { ca: [readFileSync(data.tlsCaFile, 'utf8')], connect: { host: '127.0.0.1', port } });
+      const device = await newDevice('service-relay');
+      try {
+        await withDevice(device, async (es10) => {
+          const euiccChallenge = await getEuiccChallenge(es10);
+          const euiccInfo1 = (await getEuiccInfo1(es10)).der;
+          await assert.rejects(initiateAuthentication(client, { euiccChallenge, smdpAddress: 'elsewhere.example.com', euiccInfo1 }), (e: unknown) => e instanceof EsipaError && e.esipaCode === 1);
+          const init = await initiateAuthentication(client, { euiccChallenge, smdpAddress: ADDRESS, euiccInfo1 });
+          assert.equal(init.serverSigned1[0], 0x30);
+        });
+      } finally {
+        client.close();
+      }
+    } finally {
+      await svc.close();
+    }
   });
 });

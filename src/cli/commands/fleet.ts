@@ -7,7 +7,7 @@ import { eimClientSettings, initEimDataDir } from '../../eim/dataDir.js';
 import { MAX_REGISTRATION_BATCH } from '../../eim/fleetApi.js';
 import { FLEET_OPERATION_KINDS } from '../../eim/fleet/operations.js';
 import { readRegistrationFile, type RegistrationRecord } from '../../eim/fleet/registrationFile.js';
-import { openEimService } from '../../eim/service.js';
+import { openEimService, type EimServiceOptions } from '../../eim/service.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../http/logging.js';
 import { postgresConfig } from '../../store/database.js';
 import { parseWholeNumber } from '../wholeNumber.js';
@@ -320,6 +320,27 @@ function clientOptions(cmd: Command): Command {
 
 type Write = (text: string) => void;
 
+/** `mcim eim serve --relay`: the SM-DP+ allow-list, TLS trust and routing. */
+function relayOptions(o: { smdpAllow?: string[]; smdpCa?: string[]; smdpConnect?: string }): NonNullable<EimServiceOptions['relay']> {
+  const ca = (o.smdpCa ?? []).map((file) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new McimError('INVALID_ARGUMENT', `cannot read CA file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  let connect: { host: string; port: number } | undefined;
+  if (o.smdpConnect !== undefined) {
+    const m = /^([^:\s]+):(\d{1,5})$/.exec(o.smdpConnect);
+    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new McimError('INVALID_ARGUMENT', `--smdp-connect '${o.smdpConnect}' is not host:port`);
+    connect = { host: m[1]!, port: Number(m[2]) };
+  }
+  return {
+    ...(o.smdpAllow === undefined ? {} : { allowedSmdpAddresses: o.smdpAllow }),
+    ...(ca.length === 0 && connect === undefined ? {} : { es9: { ...(ca.length === 0 ? {} : { ca }), ...(connect === undefined ? {} : { connect }) } }),
+  };
+}
+
 export function registerFleet(program: Command, write: Write = (text) => void process.stdout.write(text)): void {
   const eim = program.command('eim').description('the eIM (SGP.32): ESipa over HTTPS and the fleet API');
   eim
@@ -334,8 +355,12 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
     .option('--ci <file>', 'a CI certificate (DER or PEM) whose eUICCs may be registered (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--at-rest-key-file <file>', 'the at-rest key (default DIR/secret.key)')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--relay', "relay ES9+ for IPAds in indirect mode and forward the notifications the eIM receives to their SM-DP+ (SGP.32 3.2.2, 3.6)")
+    .option('--smdp-allow <host[:port]>', 'with --relay: an SM-DP+ the eIM may call (repeatable; default: any the device names)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--smdp-ca <pem>', "with --relay: a CA certificate file for the SM-DP+'s TLS (repeatable; default: Node's roots)", (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--smdp-connect <host:port>', "with --relay: connect there instead of resolving the SM-DP+'s address (tests)")
     .option('--json', 'print the listening address as JSON')
-    .action(async (o: { data: string; port: string; listen: string; db?: string; eimId?: string; address?: string; ci?: string[]; atRestKeyFile?: string; logLevel: string; json?: boolean }) => {
+    .action(async (o: { data: string; port: string; listen: string; db?: string; eimId?: string; address?: string; ci?: string[]; atRestKeyFile?: string; logLevel: string; json?: boolean; relay?: boolean; smdpAllow?: string[]; smdpCa?: string[]; smdpConnect?: string }) => {
       const port = parseWholeNumber(o.port, '--port', 0, 65535);
       if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) throw new McimError('INVALID_ARGUMENT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
       if (o.db !== undefined && !/^postgres(ql)?:\/\//.test(o.db)) throw new McimError('INVALID_ARGUMENT', '--db takes a postgres:// URL (SQLite: the data directory)');
@@ -346,7 +371,7 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
         ...(o.atRestKeyFile === undefined ? {} : { keySource: { file: o.atRestKeyFile } }),
       });
       const logger = createLogger({ level: o.logLevel as LogLevel });
-      const service = await openEimService({ data, ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }), logger });
+      const service = await openEimService({ data, ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }), ...(o.relay === true ? { relay: relayOptions(o) } : {}), logger });
       let bound: number;
       try {
         bound = await service.listen(o.listen, port);
