@@ -269,7 +269,7 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
           break;
         }
         case 'ipaEuiccDataRequest': {
-          const response = await ipaEuiccData(es10, pkg.der, eimId, configs);
+          const response = await ipaEuiccData(es10, pkg.der, eimId, configs, o.indirect === true);
           const acknowledged = await provideEimPackageResult(client, eid, response.der);
           await acknowledge(acknowledged);
           report = { kind: pkg.kind, outcome: response.outcome, acknowledged };
@@ -360,7 +360,7 @@ function tagsOf(list: Buffer): number[] | undefined {
 }
 
 /** SGP.32 2.11.2.2: the IpaEuiccData components the tag list asks for, gathered over ES10; an unknown tag (5A among them) is incorrectTagList. */
-async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[]): Promise<{ der: Buffer; outcome: string }> {
+async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[], indirect: boolean): Promise<{ der: Buffer; outcome: string }> {
   const request = decode(IpaEuiccDataRequest, der);
   const tx = request.eimTransactionId === undefined ? {} : { eimTransactionId: request.eimTransactionId };
   const error = (code: number): { der: Buffer; outcome: string } => ({
@@ -405,7 +405,7 @@ async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, config
         break;
       }
       case 0xa8:
-        data.ipaCapabilities = { ipaFeatures: namedBitString([IpaFeature.directRspServerCommunication]) };
+        data.ipaCapabilities = { ipaFeatures: namedBitString([indirect ? IpaFeature.indirectRspServerCommunication : IpaFeature.directRspServerCommunication]) };
         break;
       case 0xa9:
         data.deviceInfo = DEFAULT_DEVICE_INFO;

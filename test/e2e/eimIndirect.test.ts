@@ -8,6 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
+import { namedBitList } from '../../src/asn1/definitions/rsp.js';
+import { IpaEuiccDataResponse, IpaFeature, type IpaEuiccData } from '../../src/asn1/definitions/sgp32.js';
+import { decode } from '../../src/asn1/schema.js';
+import { issueIpaEuiccDataRequest } from '../../src/eim/ipaEuiccDataRequest.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
 import { deviceInit, withDevice } from '../../src/cli/commands/device.js';
@@ -170,6 +174,13 @@ describe('indirect profile download: the IPAd through the eIM, which relays ES9+
         assert.deepEqual(await listPendingNotifications(es10), []);
       });
       await until('the enable notification recorded by the SM-DP+', async () => notified.filter((n) => n.outcome === 'recorded').length === recordedBefore + 2);
+
+      // The IPA says how it reaches SM-DP+ servers: indirectly.
+      const data = await issueIpaEuiccDataRequest(eim.server.context, device.eid, { tags: [0xa8] });
+      await run();
+      const response = decode(IpaEuiccDataResponse, (await store.getPackage(data.eimTransactionId))!.result!);
+      assert.equal(response.type, 'ipaEuiccData');
+      assert.deepEqual(namedBitList((response.value as IpaEuiccData).ipaCapabilities!.ipaFeatures), [IpaFeature.indirectRspServerCommunication]);
       assert.deepEqual(eim.refusals, []);
     });
 
