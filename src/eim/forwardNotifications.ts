@@ -73,8 +73,10 @@ export class NotificationForwarder {
 
   async #schedule(): Promise<void> {
     if (this.#closed) return;
-    const at = await this.#relay.store.nextForwardAt().catch(() => undefined);
-    if (at === undefined || this.#closed || this.#running !== undefined) return;
+    // With nothing due, a look every maxDelayMs anyway: forwards another process leased and never finished come back.
+    const at = (await this.#relay.store.nextForwardAt().catch(() => undefined)) ?? this.#now() + this.#o.maxDelayMs;
+    if (this.#closed || this.#running !== undefined) return;
+    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.kick(), Math.max(0, Math.min(at - this.#now(), this.#o.maxDelayMs)));
     this.#timer.unref();
   }

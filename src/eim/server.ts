@@ -296,8 +296,14 @@ function relayOf(ctx: EimContext): RelayContext {
  */
 async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, body: Buffer, relayed: Relayed): Promise<Buffer> {
   const parts = childrenOf(body);
+  // What the SM-DP+ sent must make a valid ESipa response; if not, the IPA gets undefinedError, not a broken message.
   const checked = <T>(codec: Parameters<typeof decode<T>>[0], der: Buffer): Buffer => {
-    decode(codec, der);
+    try {
+      decode(codec, der);
+    } catch (cause) {
+      if (cause instanceof Asn1Error) throw new EimError('RELAY_FAILED', `the SM-DP+'s answer does not fit the ESipa response: ${cause.message}`, { esipaCode: UNDEFINED_ERROR, cause });
+      throw cause;
+    }
     return der;
   };
   switch (message.type) {
@@ -338,7 +344,13 @@ async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, bo
         'GetBoundProfilePackage',
         async () => {
           const a = relayed('GetBoundProfilePackage', await relayGetBoundProfilePackage(ctx, relayOf(ctx), message.value.transactionId, parts[1]!));
-          if (decodeTlv(a.boundProfilePackage).tag !== 0xbf36) throw new EimError('RELAY_FAILED', 'the SM-DP+ sent no BoundProfilePackage (BF36)', { esipaCode: UNDEFINED_ERROR });
+          let tag: number | undefined;
+          try {
+            tag = decodeTlv(a.boundProfilePackage).tag;
+          } catch (cause) {
+            if (!(cause instanceof Asn1Error)) throw cause;
+          }
+          if (tag !== 0xbf36) throw new EimError('RELAY_FAILED', 'the SM-DP+ sent no BoundProfilePackage (BF36)', { esipaCode: UNDEFINED_ERROR });
           return encodeTlv(0xbf3a, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.boundProfilePackage]));
         },
         (e) => encode(GetBoundProfilePackageResponseEsipa, { type: 'getBoundProfilePackageErrorEsipa', value: e.esipaCode ?? UNDEFINED_ERROR }),
