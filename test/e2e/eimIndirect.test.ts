@@ -2,7 +2,7 @@
 // the SM-DP+ over HTTPS, in both ESipa bindings; the PIR and the later notifications are forwarded by the eIM (durably, retried while the SM-DP+ is unreachable)
 // and removed from the eUICC once the eIM has them; refusals: unknown transaction, another device's transaction, an SM-DP+ not allowed, oversized bodies.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { decode } from '../../src/asn1/schema.js';
 import { issueIpaEuiccDataRequest } from '../../src/eim/ipaEuiccDataRequest.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
-import { deviceInit, withDevice } from '../../src/cli/commands/device.js';
+import { deviceInit, registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
+import { Command } from 'commander';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { issueProfileDownloadTrigger } from '../../src/eim/profileDownloadTriggerRequest.js';
 import { registerDevice } from '../../src/eim/registerDevice.js';
@@ -322,6 +323,21 @@ describe('indirect profile download: the IPAd through the eIM, which relays ES9+
     await until('the enable notification delivered', async () => (await relayStore.getForward(device.eid, enableSeq))?.state === 'delivered');
     assert.equal(notified.filter((n) => n.outcome === 'recorded').length, recorded + 1);
   });
+  it('mcim device run --indirect: the trigger\'s download through the eIM, from the command', async () => {
+    const device = await newDevice('indirect-cli');
+    await newOrder('IND-CLI-0001');
+    await issueProfileDownloadTrigger(eim.server.context, device.eid, { activationCode: activationCode(ADDRESS, 'IND-CLI-0001') });
+    const caFile = join(smdp.tmp, 'eim-ca-indirect.pem');
+    writeFileSync(caFile, (eim.http.ca as string[])[0]!);
+    const program = new Command().exitOverride();
+    let out = '';
+    registerDeviceCli(program, (text) => (out += text));
+    // No route to the SM-DP+ is given: its name does not resolve, only the eIM can reach it.
+    await program.parseAsync(['node', 'mcim', 'device', 'run', '--state', device.state, '--eim', eim.url, '--eim-ca', caFile, '--eim-connect', `127.0.0.1:${eim.port}`, '--indirect', '--json']);
+    const report = JSON.parse(out) as { packages: { outcome: string }[] };
+    assert.deepEqual(report.packages.map((p) => p.outcome), [`installed ${ICCID}`]);
+  });
+
   it('mcim eim serve\'s service with the relay: only to the allowed SM-DP+; a session opened there without a trigger', async () => {
     const data = initEimDataDir(join(smdp.tmp, 'eim-service'), { eimId: 'eim-svc', address: EIM_HOST, cis: [join(smdp.data.pkiDirs.p256!, 'ci.der')] });
     const svc = await openEimService({ data, relay: { allowedSmdpAddresses: [ADDRESS], es9: { ca: smdp.http.ca!, connect: smdp.http.connect! } } });
