@@ -157,6 +157,8 @@ export const ERROR_CODES = {
   RESULT_MISMATCH: "A package result whose eimId, counter or kind is not the package's.",
   RESULT_REPLAYED: 'A package result for a transaction already completed with another result.',
   NOTIFICATION_UNATTRIBUTABLE: 'A notification the eIM cannot attribute to a registered device (no EID or certificate in it).',
+  RELAY_REFUSED: "A relayed ES9+ request the eIM refuses before calling the SM-DP+: an SM-DP+ address not allowed, an unknown or expired transaction, another device's transaction, a session already in use, too many open sessions.",
+  RELAY_FAILED: 'The SM-DP+ refused a relayed ES9+ function (its status codes mapped to the ESipa error) or could not be reached in time.',
 
   // IPA (src/ipa, IpaError and the errors of the eUICC and SM-DP+ it relays).
   INVALID_EUICC_RESPONSE: 'The eUICC answered with data that does not parse or does not belong to the session.',

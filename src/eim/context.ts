@@ -5,6 +5,8 @@ import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { EimStore } from '../store/eimStore.js';
 import { EimKeyring } from './eimKeys.js';
 import { EimError } from './errors.js';
+import { NotificationForwarder, type ForwarderOptions } from './forwardNotifications.js';
+import { relayContext, type RelayContext, type RelayOptions } from './relayContext.js';
 
 export interface EimOptions {
   /** The eimId the eUICCs know this eIM by (EimConfigurationData.eimId, 1 to 128 characters). */
@@ -24,6 +26,12 @@ export interface EimOptions {
   readonly contactIntervalMs?: number;
   /** GetEimPackage answers an unknown EID noEimPackageAvailable (1) instead of eidNotFound (2): the answer no longer tells registered EIDs apart; default false. */
   readonly hideUnknownEids?: boolean;
+  /**
+   * The indirect profile download (SGP.32 3.2.2): the eIM relays ES9+ for its IPAs to the SM-DP+ they name, and forwards
+   * the notifications it receives to their SM-DP+. Absent: the relay functions are answered with undefinedError and
+   * notifications are only recorded.
+   */
+  readonly relay?: RelayOptions & { readonly forwarding?: ForwarderOptions };
 }
 
 export const DEFAULT_CONTACT_INTERVAL_MS = 60_000;
@@ -40,6 +48,9 @@ export interface EimContext {
   readonly random: (n: number) => Buffer;
   readonly contactIntervalMs: number;
   readonly hideUnknownEids: boolean;
+  readonly relay?: RelayContext;
+  /** Delivers the notifications the eIM takes over (with `relay`). */
+  readonly forwarder?: NotificationForwarder;
 }
 
 export function eimContext(o: EimOptions): EimContext {
@@ -62,10 +73,17 @@ export function eimContext(o: EimOptions): EimContext {
     random: o.random ?? randomBytes,
     contactIntervalMs,
     hideUnknownEids: o.hideUnknownEids ?? false,
+    ...relayParts(o),
   };
 }
 
 /** A new eimTransactionId (TransactionId, SIZE(1..16)): 16 random bytes. */
 export function newTransactionId(ctx: EimContext): Buffer {
   return ctx.random(16);
+}
+
+function relayParts(o: EimOptions): { relay?: RelayContext; forwarder?: NotificationForwarder } {
+  if (o.relay === undefined) return {};
+  const relay = relayContext(o.relay);
+  return { relay, forwarder: new NotificationForwarder(relay, o.now ?? Date.now, o.relay.forwarding) };
 }

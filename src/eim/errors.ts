@@ -11,6 +11,8 @@ export type EimErrorCode =
   | 'RESULT_MISMATCH'
   | 'RESULT_REPLAYED'
   | 'NOTIFICATION_UNATTRIBUTABLE'
+  | 'RELAY_REFUSED'
+  | 'RELAY_FAILED'
   | 'UNAUTHORIZED';
 
 export class EimError extends McimError {

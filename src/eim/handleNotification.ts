@@ -88,6 +88,21 @@ export async function handleNotification(ctx: EimContext, pendingNotificationDer
   }
   const device = await deviceOfNotification(ctx, n);
   const checked = checkNotification(device, n);
+  // Taken over for its SM-DP+ before the IPA hears back (HTTP 204), so that it may delete it (SGP.32 3.6).
+  const address = notificationAddress(n);
+  if (address !== undefined) await ctx.forwarder?.take(device.eid, checked.seqNumber, address, pendingNotificationDer);
   const { fresh } = await ctx.store.recordNotifications(device.eid, [checked.seqNumber], checked.profiles, ctx.now());
   return { seqNumber: checked.seqNumber, recorded: fresh.length === 1 };
+}
+
+/** Where a notification goes (its metadata's notificationAddress); the compact forms carry none. */
+export function notificationAddress(n: PendingNotification): string | undefined {
+  switch (n.type) {
+    case 'profileInstallationResult':
+      return n.value.profileInstallationResultData.value.notificationMetadata.notificationAddress;
+    case 'otherSignedNotification':
+      return n.value.tbsOtherNotification.value.notificationAddress;
+    default:
+      return undefined;
+  }
 }

@@ -260,6 +260,9 @@ async function profileDownloadTriggerResult(ctx: EimContext, device: Device, r: 
   const iccid = iccidOf(pir.notificationMetadata.iccid);
   const installed = pir.finalResult.type === 'successResult';
   const seqNumber = pir.notificationMetadata.seqNumber;
+  // The PIR, as the eUICC signed it, taken over for its SM-DP+ before it is acknowledged (SGP.32 3.6).
+  const pirDer = decodeTlv(resultDer).children?.find((c) => c.tag === 0xbf37)?.raw;
+  if (pirDer !== undefined) await ctx.forwarder?.take(device.eid, seqNumber, pir.notificationMetadata.notificationAddress, Buffer.from(pirDer));
   return complete(
     ctx,
     pkg,

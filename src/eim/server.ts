@@ -1,4 +1,4 @@
-// The eIM's ESipa interface over HTTPS (SGP.32 v1.2 6.1-6.3 ASN.1 binding: POST /gsma/rsp2/asn1; 6.4 JSON binding: POST /gsma/rsp2/esipa/<function>), retrieve mode: GetEimPackage, ProvideEimPackageResult, HandleNotification.
+// The eIM's ESipa interface over HTTPS (SGP.32 v1.2 6.1-6.3 ASN.1 binding: POST /gsma/rsp2/asn1; 6.4 JSON binding: POST /gsma/rsp2/esipa/<function>), retrieve mode: GetEimPackage, ProvideEimPackageResult, HandleNotification; the indirect profile download relayed to ES9+.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthenticateClientResponseEsipa,
@@ -14,7 +14,8 @@ import {
 import { Asn1Error } from '../asn1/errors.js';
 import { decode, encode } from '../asn1/schema.js';
 import { decodeTlv, encodeTlv } from '../asn1/tlv.js';
-import { EIM_PACKAGE_RESULT_BUDGET, ESIPA_FUNCTIONS } from '../http/esipaFunctions.js';
+import { EIM_PACKAGE_RESULT_BUDGET, ESIPA_FUNCTIONS, type EsipaFunctionName } from '../http/esipaFunctions.js';
+import type { FieldValues } from '../http/es9plusFunctions.js';
 import { ADMIN_PROTOCOL, ADMIN_PROTOCOL_PATTERN, FunctionFailure } from '../http/jsonBinding.js';
 import type { Logger } from '../http/logging.js';
 import { createHttpsServer, registerJsonFunction, type HttpsOptions } from '../http/server.js';
@@ -25,6 +26,11 @@ import { esipaLimits, limitEsipa, type EsipaLimits, type LimitedBy } from './esi
 import { getEimPackage } from './getEimPackage.js';
 import { handleNotification } from './handleNotification.js';
 import { provideEimPackageResult, provideEimPackageResultMessage, type ProvideResultAnswer } from './provideEimPackageResult.js';
+import { relayAuthenticateClient } from './relayAuthenticateClient.js';
+import { relayCancelSession } from './relayCancelSession.js';
+import { UNDEFINED_ERROR, type RelayContext } from './relayContext.js';
+import { relayGetBoundProfilePackage } from './relayGetBoundProfilePackage.js';
+import { relayInitiateAuthentication } from './relayInitiateAuthentication.js';
 
 export const ESIPA_ASN1_PATH = '/gsma/rsp2/asn1';
 export const ESIPA_JSON_PATH = '/gsma/rsp2/esipa';
@@ -33,7 +39,14 @@ export const ASN1_CONTENT_TYPE = 'application/x-gsma-rsp-asn1';
 export const ESIPA_ASN1_BODY_LIMIT = EIM_PACKAGE_RESULT_BUDGET + 1024;
 
 /** The ESipa functions of retrieve mode, as named in refusals. */
-export type EsipaFunction = 'GetEimPackage' | 'ProvideEimPackageResult' | 'HandleNotification';
+export type EsipaFunction =
+  | 'GetEimPackage'
+  | 'ProvideEimPackageResult'
+  | 'HandleNotification'
+  | 'InitiateAuthentication'
+  | 'AuthenticateClient'
+  | 'GetBoundProfilePackage'
+  | 'CancelSession';
 
 export interface EimServerOptions extends EimOptions {
   /** The eIM's TLS certificate and key (PEM). */
@@ -42,6 +55,8 @@ export interface EimServerOptions extends EimOptions {
   readonly onRefusal?: (error: EimError, fn: EsipaFunction) => void;
   /** Called with the EID of each package result stored (a fleet operation waiting for it continues at once). */
   readonly onPackageResult?: (eid: string) => void;
+  /** Called with what the SM-DP+ answered to each relayed ES9+ call (the fields as received), before the IPA gets them. */
+  readonly onRelayed?: (fn: EsipaFunction, answer: Readonly<Record<string, Buffer>>) => void;
   /** Called with unexpected errors (the IPA sees a generic internal error). */
   readonly onInternalError?: (error: unknown) => void;
   readonly logger?: Logger;
@@ -104,7 +119,17 @@ export function createEimServer(options: EimServerOptions): EimServer {
     }
   }
   const provideCode = (e: EimError): number => e.esipaCode ?? 127;
-  registerAsn1Binding(app, ctx, guarded, provideCode, onError, stored);
+  if (ctx.forwarder !== undefined) {
+    const forwarder = ctx.forwarder;
+    app.addHook('onReady', async () => forwarder.kick());
+    app.addHook('onClose', async () => forwarder.close());
+  }
+  const relayed: Relayed = (fn, answer) => {
+    options.onRelayed?.(fn, answer as unknown as Readonly<Record<string, Buffer>>);
+    return answer;
+  };
+  registerAsn1Binding(app, ctx, guarded, provideCode, onError, stored, relayed);
+  registerJsonRelay(app, ctx, guarded, onError, relayed);
 
   // ---- JSON binding ----
   const fns = ESIPA_FUNCTIONS;
@@ -179,12 +204,13 @@ function notificationFailure(e: EimError): FunctionFailure {
 }
 
 type Guarded = <T>(fn: EsipaFunction, run: () => Promise<T>, onRefused: (e: EimError) => T) => Promise<T>;
+type Relayed = <T extends object>(fn: EsipaFunction, answer: T) => T;
 
 /**
  * POST /gsma/rsp2/asn1: one EsipaMessageFromIpaToEim per request, its answer an EsipaMessageFromEimToIpa (200) or
  * nothing (204, HandleNotification). Refused before any work: another content type (415), a body over
  * ESIPA_ASN1_BODY_LIMIT (413), no gsma/rsp/v2.x.y X-Admin-Protocol or a body that is not one message (400). The indirect
- * profile download functions are answered with their ESipa undefinedError (this eIM does not relay ES9+).
+ * profile download functions are relayed to ES9+ (asn1Relay; undefinedError when the eIM has no relay configured).
  */
 function registerAsn1Binding(
   app: FastifyInstance,
@@ -193,6 +219,7 @@ function registerAsn1Binding(
   provideCode: (e: EimError) => number,
   onError: (e: unknown) => void,
   stored: (a: ProvideResultAnswer) => ProvideResultAnswer,
+  relayed: Relayed,
 ): void {
   app.addContentTypeParser(ASN1_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: ESIPA_ASN1_BODY_LIMIT }, (_request, body, done) => done(null, body));
   const bare = (reply: FastifyReply, status: number): FastifyReply => reply.code(status).header('X-Admin-Protocol', ADMIN_PROTOCOL).send();
@@ -213,7 +240,7 @@ function registerAsn1Binding(
       if (e instanceof Asn1Error) return bare(reply, 400);
       throw e;
     }
-    const answer = await asn1Answer(ctx, guarded, provideCode, message, body, stored);
+    const answer = await asn1Answer(ctx, guarded, provideCode, message, body, stored, relayed);
     if (answer === undefined) return bare(reply, 204);
     if (answer === 'refused') return bare(reply, 400);
     return reply.code(200).header('X-Admin-Protocol', ADMIN_PROTOCOL).header('Content-Type', ASN1_CONTENT_TYPE).send(answer);
@@ -227,8 +254,8 @@ async function asn1Answer(
   message: FromIpa,
   body: Buffer,
   stored: (a: ProvideResultAnswer) => ProvideResultAnswer,
+  relayed: Relayed,
 ): Promise<Buffer | undefined | 'refused'> {
-  const UNDEFINED = 127;
   switch (message.type) {
     case 'getEimPackageRequest': {
       const answer = await getEimPackage(ctx, message.value);
@@ -262,14 +289,162 @@ async function asn1Answer(
       );
     }
     case 'initiateAuthenticationRequestEsipa':
-      return encode(InitiateAuthenticationResponseEsipa, { type: 'initiateAuthenticationErrorEsipa', value: UNDEFINED });
     case 'authenticateClientRequestEsipa':
-      return encode(AuthenticateClientResponseEsipa, { type: 'authenticateClientErrorEsipa', value: UNDEFINED });
     case 'getBoundProfilePackageRequestEsipa':
-      return encode(GetBoundProfilePackageResponseEsipa, { type: 'getBoundProfilePackageErrorEsipa', value: UNDEFINED });
     case 'cancelSessionRequestEsipa':
-      return encode(CancelSessionResponseEsipa, { type: 'cancelSessionError', value: UNDEFINED });
+      return asn1Relay(ctx, guarded, message, body, relayed);
     case 'transferEimPackageResponse':
       return 'refused';
   }
+}
+
+/** The raw children of a message's outer element (the relayed parts are forwarded as received). */
+function childrenOf(body: Buffer): Buffer[] {
+  return (decodeTlv(body).children ?? []).map((c) => Buffer.from(c.raw));
+}
+
+function relayOf(ctx: EimContext): RelayContext {
+  if (ctx.relay === undefined) throw new EimError('RELAY_REFUSED', 'this eIM does not relay ES9+ (no relay configured)', { esipaCode: UNDEFINED_ERROR });
+  return ctx.relay;
+}
+
+/**
+ * The indirect profile download in the ASN.1 binding (SGP.32 5.14.1-5.14.4): each request relayed to ES9+ as
+ * received, the SM-DP+'s signed data returned unchanged inside the ESipa response (checked against its definition);
+ * a refusal or an SM-DP+ failure is the function's ESipa error integer.
+ */
+async function asn1Relay(ctx: EimContext, guarded: Guarded, message: FromIpa, body: Buffer, relayed: Relayed): Promise<Buffer> {
+  const parts = childrenOf(body);
+  // What the SM-DP+ sent must make a valid ESipa response; if not, the IPA gets undefinedError, not a broken message.
+  const checked = <T>(codec: Parameters<typeof decode<T>>[0], der: Buffer): Buffer => {
+    try {
+      decode(codec, der);
+    } catch (cause) {
+      if (cause instanceof Asn1Error) throw new EimError('RELAY_FAILED', `the SM-DP+'s answer does not fit the ESipa response: ${cause.message}`, { esipaCode: UNDEFINED_ERROR, cause });
+      throw cause;
+    }
+    return der;
+  };
+  switch (message.type) {
+    case 'initiateAuthenticationRequestEsipa': {
+      const r = message.value;
+      const euiccInfo1 = parts.find((p) => p[0] === 0xbf && p[1] === 0x20);
+      return guarded(
+        'InitiateAuthentication',
+        async () => {
+          const a = relayed('InitiateAuthentication', await relayInitiateAuthentication(ctx, relayOf(ctx), {
+            euiccChallenge: r.euiccChallenge,
+            ...(r.smdpAddress === undefined ? {} : { smdpAddress: r.smdpAddress }),
+            ...(euiccInfo1 === undefined ? {} : { euiccInfo1 }),
+            ...(r.eimTransactionId === undefined ? {} : { eimTransactionId: r.eimTransactionId }),
+          }));
+          return checked(
+            InitiateAuthenticationResponseEsipa,
+            encodeTlv(0xbf39, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.serverSigned1, a.serverSignature1, a.euiccCiPKIdToBeUsed, a.serverCertificate])),
+          );
+        },
+        (e) => encode(InitiateAuthenticationResponseEsipa, { type: 'initiateAuthenticationErrorEsipa', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    }
+    case 'authenticateClientRequestEsipa':
+      return guarded(
+        'AuthenticateClient',
+        async () => {
+          const a = relayed('AuthenticateClient', await relayAuthenticateClient(ctx, relayOf(ctx), message.value.transactionId, parts[1]!));
+          return checked(
+            AuthenticateClientResponseEsipa,
+            encodeTlv(0xbf3b, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.profileMetadata, a.smdpSigned2, a.smdpSignature2, a.smdpCertificate])),
+          );
+        },
+        (e) => encode(AuthenticateClientResponseEsipa, { type: 'authenticateClientErrorEsipa', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    case 'getBoundProfilePackageRequestEsipa':
+      return guarded(
+        'GetBoundProfilePackage',
+        async () => {
+          const a = relayed('GetBoundProfilePackage', await relayGetBoundProfilePackage(ctx, relayOf(ctx), message.value.transactionId, parts[1]!));
+          let tag: number | undefined;
+          try {
+            tag = decodeTlv(a.boundProfilePackage).tag;
+          } catch (cause) {
+            if (!(cause instanceof Asn1Error)) throw cause;
+          }
+          if (tag !== 0xbf36) throw new EimError('RELAY_FAILED', 'the SM-DP+ sent no BoundProfilePackage (BF36)', { esipaCode: UNDEFINED_ERROR });
+          return encodeTlv(0xbf3a, encodeTlv(0xa0, [encodeTlv(0x80, a.transactionId), a.boundProfilePackage]));
+        },
+        (e) => encode(GetBoundProfilePackageResponseEsipa, { type: 'getBoundProfilePackageErrorEsipa', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    case 'cancelSessionRequestEsipa':
+      return guarded(
+        'CancelSession',
+        async () => {
+          // A1 { the eUICC's CancelSessionResponse alternative }: ES9+ takes it as BF41 (SGP.22 CancelSessionResponse).
+          const inner = decodeTlv(parts[1]!).children![0]!;
+          await relayCancelSession(ctx, relayOf(ctx), message.value.transactionId, encodeTlv(0xbf41, inner.raw));
+          return encode(CancelSessionResponseEsipa, { type: 'cancelSessionOk', value: {} });
+        },
+        (e) => encode(CancelSessionResponseEsipa, { type: 'cancelSessionError', value: e.esipaCode ?? UNDEFINED_ERROR }),
+      );
+    default:
+      throw new EimError('INVALID_ARGUMENT', `${message.type} is not relayed`);
+  }
+}
+
+type JsonAnswer<N extends EsipaFunctionName> = FieldValues<(typeof ESIPA_FUNCTIONS)[N]['response']>;
+
+/** The indirect profile download in the JSON binding: the ES9+ fields under ESipa function paths, or the ESipa error integer. */
+function registerJsonRelay(app: FastifyInstance, ctx: EimContext, guarded: Guarded, onError: (e: unknown) => void, relayed: Relayed): void {
+  const fns = ESIPA_FUNCTIONS;
+  const code = (e: EimError): number => e.esipaCode ?? UNDEFINED_ERROR;
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/initiateAuthentication`,
+    fns.initiateAuthentication,
+    (r) =>
+      guarded<JsonAnswer<'initiateAuthentication'>>(
+        'InitiateAuthentication',
+        async () => ({ ...relayed('InitiateAuthentication', await relayInitiateAuthentication(ctx, relayOf(ctx), r)) }),
+        (e) => ({ initiateAuthenticationErrorEsipa: code(e) }),
+      ),
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/authenticateClient`,
+    fns.authenticateClient,
+    (r) =>
+      guarded<JsonAnswer<'authenticateClient'>>(
+        'AuthenticateClient',
+        async () => ({ ...relayed('AuthenticateClient', await relayAuthenticateClient(ctx, relayOf(ctx), r.transactionId, r.authenticateServerResponse)) }),
+        (e) => ({ authenticateClientErrorEsipa: code(e) }),
+      ),
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/getBoundProfilePackage`,
+    fns.getBoundProfilePackage,
+    (r) =>
+      guarded<JsonAnswer<'getBoundProfilePackage'>>(
+        'GetBoundProfilePackage',
+        async () => ({ ...relayed('GetBoundProfilePackage', await relayGetBoundProfilePackage(ctx, relayOf(ctx), r.transactionId, r.prepareDownloadResponse)) }),
+        (e) => ({ getBoundProfilePackageErrorEsipa: code(e) }),
+      ),
+    onError,
+  );
+  registerJsonFunction(
+    app,
+    `${ESIPA_JSON_PATH}/cancelSession`,
+    fns.cancelSession,
+    (r) =>
+      guarded<JsonAnswer<'cancelSession'>>(
+        'CancelSession',
+        async () => {
+          await relayCancelSession(ctx, relayOf(ctx), r.transactionId, r.cancelSessionResponse);
+          return {};
+        },
+        (e) => ({ cancelSessionError: code(e) }),
+      ),
+    onError,
+  );
 }

@@ -14,6 +14,8 @@ import { EimKeyring } from './eimKeys.js';
 import { FleetEngine, type FleetEngineOptions } from './fleet/engine.js';
 import { registerFleetApi } from './fleetApi.js';
 import { createEimServer, type EimServerOptions } from './server.js';
+import type { RelayOptions } from './relayContext.js';
+import { EimRelayStore } from '../store/eimRelayStore.js';
 
 export interface EimServiceOptions {
   readonly data: EimDataDir;
@@ -32,6 +34,8 @@ export interface EimServiceOptions {
   readonly contactIntervalMs?: number;
   /** Unknown EIDs answered noEimPackageAvailable instead of eidNotFound (default false). */
   readonly hideUnknownEids?: boolean;
+  /** The indirect profile download and notification forwarding (SGP.32 3.2.2, 3.6), relay state in the eIM's store; absent: off. */
+  readonly relay?: Omit<RelayOptions, 'store'>;
 }
 
 export interface EimService {
@@ -78,6 +82,7 @@ export async function openEimService(o: EimServiceOptions): Promise<EimService> 
       keyring,
       trustedCis: o.data.trustedCis,
       store,
+      ...(o.relay === undefined ? {} : { relay: { ...o.relay, store: new EimRelayStore(db) } }),
       tls: o.data.tls,
       // Called only once the server listens, after the engine exists.
       onPackageResult: (eid) => running.wake(eid),

@@ -15,6 +15,10 @@ export interface JsonClientOptions {
   readonly servername?: string;
   /** Largest response body read (default 64 KiB): a larger one fails the call. */
   readonly maxResponseBytes?: number;
+  /** Where to connect instead of what the URL's host resolves to (local tests); the URL's host is still verified and sent. */
+  readonly connect?: { readonly host: string; readonly port: number };
+  /** The User-Agent to send (ES9+ names the calling role: SGP.22 6.5.1). */
+  readonly userAgent?: string;
 }
 
 export interface JsonResponse {
@@ -40,7 +44,10 @@ export function postJson(url: string, body: unknown, options: JsonClientOptions 
           'Content-Length': payload.length,
           'X-Admin-Protocol': ADMIN_PROTOCOL,
           Accept: 'application/json',
+          ...(options.connect === undefined ? {} : { Host: target.host }),
+          ...(options.userAgent === undefined ? {} : { 'User-Agent': options.userAgent }),
         },
+        ...(options.connect === undefined ? {} : { hostname: options.connect.host, host: options.connect.host, port: options.connect.port, servername: options.servername ?? target.hostname }),
         ...(options.cert === undefined ? {} : { cert: options.cert }),
         ...(options.key === undefined ? {} : { key: options.key }),
         ...(options.ca === undefined ? {} : { ca: options.ca as string | Buffer | (string | Buffer)[] }),

@@ -33,6 +33,7 @@ import { IpaError } from './errors.js';
 import { EsipaClient, type EsipaBinding } from './esipa/esipaClient.js';
 import { getEimPackage } from './esipa/getEimPackage.js';
 import { handleNotification as esipaHandleNotification } from './esipa/handleNotification.js';
+import { esipaDownloadServer } from './esipa/indirectDownload.js';
 import { provideEimPackageResult } from './esipa/provideEimPackageResult.js';
 import { Es9PlusClient } from './es9plus/es9plusClient.js';
 import { handleNotification as es9HandleNotification } from './es9plus/handleNotification.js';
@@ -68,6 +69,12 @@ export interface IpadOptions extends FallbackOptions {
   readonly reachable?: (iccid: string) => boolean | Promise<boolean>;
   /** The time the new profile has to reach the eIM (default DEFAULT_ROLLBACK_AFTER_MS; 0 rolls back at the first failure). */
   readonly rollbackAfterMs?: number;
+  /**
+   * Indirect mode (SGP.32 3.2.2, 3.6): downloads go through the eIM (ESipa relay of ES9+), and notifications are left to
+   * the eIM, which forwards them to their SM-DP+: each is removed once the eIM has it. Default: the IPAd reaches the
+   * SM-DP+ itself.
+   */
+  readonly indirect?: boolean;
   readonly onProgress?: (step: string, detail: string) => void;
 }
 
@@ -95,7 +102,7 @@ export interface IpadReport {
   /** Package results the eUICC kept from before, delivered first. */
   readonly keptResultsDelivered: number;
   readonly packages: readonly PackageReport[];
-  /** Notifications delivered to their SM-DP+ and removed. */
+  /** Notifications delivered to their SM-DP+ (in indirect mode: to the eIM) and removed. */
   readonly notificationsDelivered: number;
   /** Whether the eIM had nothing more: false when the cycle stopped at maxPackages. */
   readonly idle: boolean;
@@ -266,14 +273,14 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
           break;
         }
         case 'ipaEuiccDataRequest': {
-          const response = await ipaEuiccData(es10, pkg.der, eimId, configs);
+          const response = await ipaEuiccData(es10, pkg.der, eimId, configs, o.indirect === true);
           const acknowledged = await provideEimPackageResult(client, eid, response.der);
           await acknowledge(acknowledged);
           report = { kind: pkg.kind, outcome: response.outcome, acknowledged };
           break;
         }
         case 'profileDownloadTriggerRequest': {
-          const result = await profileDownload(es10, pkg.der, o.smdpHttp, progress);
+          const result = await profileDownload(es10, pkg.der, o.smdpHttp, progress, o.indirect === true ? client : undefined);
           const acknowledged = await provideEimPackageResult(client, eid, result.der);
           await acknowledge(acknowledged);
           report = { kind: pkg.kind, outcome: result.outcome, acknowledged };
@@ -283,7 +290,7 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
       packages.push(report);
     }
     // 3. The notifications the packages produced: to the eIM, then to their SM-DP+, removed once delivered there.
-    const notificationsDelivered = await deliverNotifications(es10, client, o.smdpHttp, progress);
+    const notificationsDelivered = await deliverNotifications(es10, client, o.smdpHttp, progress, o.indirect === true);
     const fallback = Object.keys(connectivity.report).length === 0 ? {} : { fallback: connectivity.report };
     return { eid: eidText, eimId, keptResultsDelivered, packages, notificationsDelivered, idle, ...fallback };
   } finally {
@@ -291,8 +298,17 @@ export async function runIpad(es10: Es10Client, o: IpadOptions = {}): Promise<Ip
   }
 }
 
-/** Each pending notification goes to the eIM (HandleNotification) and to its SM-DP+ (ES9+), and is removed once the SM-DP+ has it. */
-async function deliverNotifications(es10: Es10Client, eim: EsipaClient, http: HttpsClientOptions | undefined, progress: (step: string, detail: string) => void): Promise<number> {
+/**
+ * Each pending notification goes to the eIM (HandleNotification) and to its SM-DP+ (ES9+), and is removed once the
+ * SM-DP+ has it; in indirect mode it is removed once the eIM has it (the eIM forwards it).
+ */
+async function deliverNotifications(
+  es10: Es10Client,
+  eim: EsipaClient,
+  http: HttpsClientOptions | undefined,
+  progress: (step: string, detail: string) => void,
+  viaEim: boolean,
+): Promise<number> {
   let delivered = 0;
   const clients = new Map<string, Es9PlusClient>();
   try {
@@ -300,8 +316,14 @@ async function deliverNotifications(es10: Es10Client, eim: EsipaClient, http: Ht
       const summary = summarizeNotification(n.metadata);
       try {
         await esipaHandleNotification(eim, n.der);
+        if (viaEim) {
+          await removeNotificationFromList(es10, summary.seqNumber);
+          delivered++;
+          continue;
+        }
       } catch (e) {
         progress('notification', `the eIM refused notification ${summary.seqNumber}: ${e instanceof Error ? e.message : String(e)}`);
+        if (viaEim) continue;
       }
       try {
         const key = summary.notificationAddress.toLowerCase();
@@ -343,7 +365,7 @@ function tagsOf(list: Buffer): number[] | undefined {
 }
 
 /** SGP.32 2.11.2.2: the IpaEuiccData components the tag list asks for, gathered over ES10; an unknown tag (5A among them) is incorrectTagList. */
-export async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[]): Promise<{ der: Buffer; outcome: string }> {
+export async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string, configs: readonly EimConfigurationData[], indirect: boolean): Promise<{ der: Buffer; outcome: string }> {
   const request = decode(IpaEuiccDataRequest, der);
   const tx = request.eimTransactionId === undefined ? {} : { eimTransactionId: request.eimTransactionId };
   const error = (code: number): { der: Buffer; outcome: string } => ({
@@ -388,7 +410,7 @@ export async function ipaEuiccData(es10: Es10Client, der: Buffer, eimId: string,
         break;
       }
       case 0xa8:
-        data.ipaCapabilities = { ipaFeatures: namedBitString([IpaFeature.directRspServerCommunication]) };
+        data.ipaCapabilities = { ipaFeatures: namedBitString([indirect ? IpaFeature.indirectRspServerCommunication : IpaFeature.directRspServerCommunication]) };
         break;
       case 0xa9:
         data.deviceInfo = DEFAULT_DEVICE_INFO;
@@ -406,6 +428,7 @@ export async function profileDownload(
   der: Buffer,
   http: HttpsClientOptions | undefined,
   progress: (step: string, detail: string) => void,
+  viaEim: EsipaClient | undefined,
 ): Promise<{ der: Buffer; outcome: string }> {
   const request = decode(ProfileDownloadTriggerRequest, der);
   const tx = request.eimTransactionId === undefined ? {} : { eimTransactionId: request.eimTransactionId };
@@ -429,7 +452,13 @@ export async function profileDownload(
   }
   let pir: Buffer | undefined;
   try {
-    const r = await downloadProfile(es10, { activationCode, ...(http === undefined ? {} : { http }), onInstallationResult: (b) => (pir = b), onProgress: progress });
+    const r = await downloadProfile(es10, {
+      activationCode,
+      ...(http === undefined ? {} : { http }),
+      ...(viaEim === undefined ? {} : { server: esipaDownloadServer(viaEim, request.eimTransactionId) }),
+      onInstallationResult: (b) => (pir = b),
+      onProgress: progress,
+    });
     return { der: withPir(tx, pir!), outcome: `installed ${r.iccid}` };
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);

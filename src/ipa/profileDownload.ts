@@ -22,6 +22,7 @@ import { handleNotification } from './es9plus/handleNotification.js';
 import { initiateAuthentication } from './es9plus/initiateAuthentication.js';
 import { resultName, type Es10Client } from './es10Client.js';
 import { Es9PlusClient } from './es9plus/es9plusClient.js';
+import type { Es9Response } from '../http/es9plusFunctions.js';
 import { Es10ResultError, Es9PlusError, IpaError } from './errors.js';
 import { getEuiccChallenge } from './es10b/getEuiccChallenge.js';
 import { getEuiccInfo1 } from './es10b/getEuiccInfo.js';
@@ -60,6 +61,41 @@ export interface DownloadOptions {
   readonly onProgress?: (step: DownloadStep, detail: string) => void;
   /** Receives the ProfileInstallationResult (BF37) as the eUICC returned it, success or error (an eIM trigger's result carries it). */
   readonly onInstallationResult?: (pir: Buffer) => void;
+  /**
+   * How the SM-DP+ is reached; default: ES9+ over HTTPS to the activation code's address (`es9Server`). The IPAd's
+   * indirect mode passes the eIM's ESipa relay (src/ipa/esipa/indirectDownload.ts).
+   */
+  readonly server?: DownloadServer;
+}
+
+/**
+ * The SM-DP+ side of a download: the four functions of SGP.22 3.1.3 (ES9+, or ESipa relayed by an eIM, SGP.32 3.2.2),
+ * each answering the ES9+ fields as the SM-DP+ sent them. `deliverPir` is absent when someone else (the eIM) delivers
+ * the installation result.
+ */
+export interface DownloadServer {
+  initiateAuthentication(euiccChallenge: Buffer, euiccInfo1: Buffer, smdpAddress: string): Promise<Es9Response<'initiateAuthentication'>>;
+  authenticateClient(transactionId: Buffer, authenticateServerResponse: Buffer): Promise<Es9Response<'authenticateClient'>>;
+  getBoundProfilePackage(transactionId: Buffer, prepareDownloadResponse: Buffer): Promise<Es9Response<'getBoundProfilePackage'>>;
+  cancelSession(transactionId: Buffer, cancelSessionResponse: Buffer): Promise<void>;
+  deliverPir?(es10: Es10Client, pir: Buffer, address: string, seqNumber: number): Promise<DownloadResult['notification']>;
+  /** Whether an error means the server side has ended the session (an SM-DP+ Failed status): the eUICC's is then cancelled without telling it. */
+  endedBy(error: unknown): boolean;
+  close(): void;
+}
+
+/** ES9+ over HTTPS to one SM-DP+ (SGP.22 6.5), one TLS connection for the session. */
+export function es9Server(address: string, http: HttpsClientOptions | undefined): DownloadServer {
+  const es9 = new Es9PlusClient(address, http);
+  return {
+    initiateAuthentication: (challenge, info1, smdpAddress) => initiateAuthentication(es9, challenge, info1, smdpAddress),
+    authenticateClient: (tx, response) => authenticateClient(es9, tx, response),
+    getBoundProfilePackage: (tx, response) => getBoundProfilePackage(es9, tx, response),
+    cancelSession: (tx, response) => es9CancelSession(es9, tx, response),
+    deliverPir: (es10, pir, notificationAddress, seqNumber) => deliverPir(es10, es9, pir, notificationAddress, seqNumber, http),
+    endedBy: (e) => e instanceof Es9PlusError,
+    close: () => es9.close(),
+  };
 }
 
 export interface DownloadResult {
@@ -104,12 +140,12 @@ function singleElement(bytes: Buffer, tag: number, what: string): Buffer {
 export async function downloadProfile(es10: Es10Client, options: DownloadOptions): Promise<DownloadResult> {
   const ac = typeof options.activationCode === 'string' ? parseActivationCode(options.activationCode) : options.activationCode;
   const progress = options.onProgress ?? (() => undefined);
-  const es9 = new Es9PlusClient(ac.smdpAddress, options.http);
+  const es9 = options.server ?? es9Server(ac.smdpAddress, options.http);
   try {
     progress('authenticating', ac.smdpAddress);
     const euiccChallenge = await getEuiccChallenge(es10);
     const euiccInfo1 = await getEuiccInfo1(es10);
-    const init = await initiateAuthentication(es9, euiccChallenge, euiccInfo1.der, ac.smdpAddress);
+    const init = await es9.initiateAuthentication(euiccChallenge, euiccInfo1.der, ac.smdpAddress);
     const signed1 = serverData(ServerSigned1, init.serverSigned1, 'serverSigned1');
     if (!signed1.transactionId.equals(init.transactionId)) {
       throw new IpaError('INVALID_SERVER_RESPONSE', 'the transactionId of serverSigned1 differs from the response');
@@ -136,12 +172,12 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
         })
       ).der;
     } catch (e) {
-      if (e instanceof Es10ResultError && e.response) await session.relayError(() => authenticateClient(es9, transactionId, e.response!));
+      if (e instanceof Es10ResultError && e.response) await session.relayError(() => es9.authenticateClient(transactionId, e.response!));
       throw e;
     }
 
     const client = await session.guard(async () => {
-      const r = await authenticateClient(es9, transactionId, authResponse);
+      const r = await es9.authenticateClient(transactionId, authResponse);
       if (!r.transactionId.equals(transactionId)) throw new IpaError('INVALID_SERVER_RESPONSE', 'authenticateClient answered for another transaction');
       return r;
     });
@@ -170,13 +206,13 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
         }),
       );
     } catch (e) {
-      if (e instanceof Es10ResultError && e.response) await session.relayError(() => getBoundProfilePackage(es9, transactionId, e.response!));
+      if (e instanceof Es10ResultError && e.response) await session.relayError(() => es9.getBoundProfilePackage(transactionId, e.response!));
       throw e;
     }
 
     progress('downloading', iccid);
     const bpp = await session.guard(async () => {
-      const r = await getBoundProfilePackage(es9, transactionId, prepared);
+      const r = await es9.getBoundProfilePackage(transactionId, prepared);
       if (!r.transactionId.equals(transactionId)) throw new IpaError('INVALID_SERVER_RESPONSE', 'getBoundProfilePackage answered for another transaction');
       return r.boundProfilePackage;
     });
@@ -187,7 +223,7 @@ export async function downloadProfile(es10: Es10Client, options: DownloadOptions
     const seqNumber = pirData.notificationMetadata.seqNumber;
 
     progress('notifying', pirData.notificationMetadata.notificationAddress);
-    const notification = await deliverPir(es10, es9, pir.der, pirData.notificationMetadata.notificationAddress, seqNumber, options.http);
+    const notification = es9.deliverPir === undefined ? { seqNumber, delivered: false, error: 'left to the eIM' } : await es9.deliverPir(es10, pir.der, pirData.notificationMetadata.notificationAddress, seqNumber);
     const final = pirData.finalResult;
     if (final.type === 'errorResult') {
       const { bppCommandId, errorReason } = final.value;
@@ -236,11 +272,11 @@ async function deliverPir(
 /** The session's failure handling once the eUICC holds a download session. */
 class DownloadSession {
   readonly #es10: Es10Client;
-  readonly #es9: Es9PlusClient;
+  readonly #es9: DownloadServer;
   readonly #transactionId: Buffer;
   readonly #progress: (step: DownloadStep, detail: string) => void;
 
-  constructor(es10: Es10Client, es9: Es9PlusClient, transactionId: Buffer, progress: (step: DownloadStep, detail: string) => void) {
+  constructor(es10: Es10Client, es9: DownloadServer, transactionId: Buffer, progress: (step: DownloadStep, detail: string) => void) {
     this.#es10 = es10;
     this.#es9 = es9;
     this.#transactionId = transactionId;
@@ -255,7 +291,7 @@ class DownloadSession {
     try {
       return await step();
     } catch (e) {
-      if (e instanceof Es9PlusError) await this.#cancelOnEuicc(reason);
+      if (this.#es9.endedBy(e)) await this.#cancelOnEuicc(reason);
       else if (!(e instanceof Es10ResultError)) await this.cancel(reason);
       throw e;
     }
@@ -266,7 +302,7 @@ class DownloadSession {
     const response = await this.#cancelOnEuicc(reason);
     if (!response) return;
     try {
-      await es9CancelSession(this.#es9, this.#transactionId, response);
+      await this.#es9.cancelSession(this.#transactionId, response);
     } catch (e) {
       this.#progress('cancelling', `ES9+ cancelSession failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -277,7 +313,7 @@ class DownloadSession {
     try {
       await relay();
     } catch (e) {
-      if (!(e instanceof Es9PlusError)) this.#progress('cancelling', `relaying the eUICC's error failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (!this.#es9.endedBy(e)) this.#progress('cancelling', `relaying the eUICC's error failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -87,12 +87,12 @@ export async function startPushListener(es10: Es10Client, o: PushListenerOptions
     eimId: config.eimId,
     configs,
     taken: new Set(),
-    ipaEuiccData: (der) => ipaEuiccData(es10, der, config.eimId, configs),
+    ipaEuiccData: (der) => ipaEuiccData(es10, der, config.eimId, configs, o.ipad?.indirect === true),
     later: (der) => {
       void serialized(async () => {
         const client = new EsipaClient(eimUrl, o.ipad?.binding ?? 'asn1', o.ipad?.eimHttp);
         try {
-          const result = await profileDownload(es10, der, o.ipad?.smdpHttp, progress);
+          const result = await profileDownload(es10, der, o.ipad?.smdpHttp, progress, o.ipad?.indirect === true ? client : undefined);
           const acknowledged = await provideEimPackageResult(client, eid, result.der);
           for (const seq of acknowledged) await removeNotificationFromList(es10, seq).catch(() => undefined);
           progress('push', `profileDownloadTriggerRequest: ${result.outcome}, provided (acknowledged ${acknowledged.join(', ') || 'none'})`);

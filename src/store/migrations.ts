@@ -439,5 +439,46 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('eim_devices').addColumn('push_address', 'text').execute();
       },
     },
+    // eIM indirect profile download and notification forwarding (SGP.32 v1.2 3.2.2, 3.6): the ES9+ sessions the eIM
+    // relays for its IPAs (the SM-DP+'s transactionId, the device it belongs to, one call in flight), and the eUICC
+    // notifications it has taken over and delivers to their SM-DP+ (attempts, backoff).
+    '0017_eim_relay': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('eim_relays')
+          .addColumn('transaction_id', 'text', (c) => c.primaryKey())
+          .addColumn('eid', 'text')
+          .addColumn('eim_transaction_id', 'text')
+          .addColumn('smdp_address', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('smdp_signature2', bin)
+          .addColumn('busy_until', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('eim_relays_expiry').on('eim_relays').columns(['expires_at']).execute();
+        await db.schema.createIndex('eim_relays_eid').on('eim_relays').columns(['eid', 'expires_at']).execute();
+        await db.schema
+          .createTable('eim_forwards')
+          .addColumn('eid', 'text', (c) => c.notNull())
+          .addColumn('seq_number', 'bigint', (c) => c.notNull())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('notification', bin, (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('delivered_at', 'bigint')
+          .addPrimaryKeyConstraint('eim_forwards_pk', ['eid', 'seq_number'])
+          .execute();
+        await db.schema
+          .createIndex('eim_forwards_due')
+          .on('eim_forwards')
+          .columns(['next_at'])
+          .where(sql.ref('state'), '=', sql.lit('pending'))
+          .execute();
+      },
+    },
   };
 }

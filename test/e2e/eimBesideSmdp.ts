@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { EimStore } from '../../src/store/eimStore.js';
+import type { EimOptions } from '../../src/eim/context.js';
+import type { EimServerOptions } from '../../src/eim/server.js';
+import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
 import { startEimServer, type RunningEim } from '../eim/harness.js';
 import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
 
@@ -15,12 +18,26 @@ export interface EimBesideSmdp {
   close(): Promise<void>;
 }
 
+/** What a test may add: the eIM's ES9+ relay (built on its database, beside the SM-DP+), observers. */
+export interface BesideOptions {
+  readonly relay?: (db: Database, smdp: DataDirSmdp) => NonNullable<EimOptions['relay']>;
+  readonly onRelayed?: EimServerOptions['onRelayed'];
+  readonly onNotification?: (n: NotificationResult) => void;
+}
+
 /** Starts both; the eIM's id is 'eim-1', its packages signed with `signingKey`. */
-export async function startEimBesideSmdp(prefix: string, address: string, signingKey: KeyObject): Promise<EimBesideSmdp> {
-  const smdp = await startDataDirSmdp(prefix, address);
+export async function startEimBesideSmdp(prefix: string, address: string, signingKey: KeyObject, o: BesideOptions = {}): Promise<EimBesideSmdp> {
+  const smdp = await startDataDirSmdp(prefix, address, o.onNotification);
   const db = await openDatabase({ engine: 'sqlite', file: join(smdp.tmp, 'eim.sqlite') });
   const store = new EimStore(db);
-  const eim = await startEimServer({ eimId: 'eim-1', signingKey, trustedCis: [readFileSync(join(smdp.data.pkiDirs.p256!, 'ci.der'))], store });
+  const eim = await startEimServer({
+    eimId: 'eim-1',
+    signingKey,
+    trustedCis: [readFileSync(join(smdp.data.pkiDirs.p256!, 'ci.der'))],
+    store,
+    ...(o.relay === undefined ? {} : { relay: o.relay(db, smdp) }),
+    ...(o.onRelayed === undefined ? {} : { onRelayed: o.onRelayed }),
+  });
   return {
     smdp,
     eim,

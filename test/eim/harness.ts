@@ -1,7 +1,7 @@
 // The eIM under test: a store on a fresh SQLite file or PostgreSQL schema, a context with its own signing key and CIs.
 import type { KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createEimServer, type EimServer } from '../../src/eim/server.js';
+import { createEimServer, type EimServer, type EimServerOptions } from '../../src/eim/server.js';
 import type { EimOptions } from '../../src/eim/context.js';
 import type { HttpsClientOptions } from '../../src/ipa/httpsClient.js';
 import { certificateToPem } from '../../src/pki/certificate.js';
@@ -59,7 +59,7 @@ export interface RunningEim {
 
 export const EIM_HOST = 'eim.example.com';
 
-export async function startEimServer(o: EimOptions): Promise<RunningEim> {
+export async function startEimServer(o: EimOptions & Pick<EimServerOptions, 'onRelayed'>): Promise<RunningEim> {
   const tlsPki = issueTestPki({ smdpAddress: EIM_HOST });
   const refusals: { code: string; fn: string }[] = [];
   const tls = { key: tlsPki.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, cert: certificateToPem(tlsPki.dpTls.der), ca: certificateToPem(tlsPki.ci.der) };

@@ -419,8 +419,9 @@ export function registerDevice(program: Command, write: (text: string) => void =
     .option('--listen-host <ip>', 'with --listen: the address to listen on (default 127.0.0.1)')
     .option('--listen-cert <pem>', "with --listen: the listener's TLS certificate (PEM; the eIM trusts its CA: mcim eim serve --push-ca)")
     .option('--listen-key <pem>', "with --listen: the listener's TLS private key (PEM, unencrypted)")
-    .addOption(new Option('--listen-for <seconds>', 'with --listen: stop after this long').argParser((v) => parseWholeNumber(v, '--listen-for', 1, 86_400))))
-    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[]; fallbackAfter?: number; returnFromFallback?: boolean; listen?: number; listenHost?: string; listenCert?: string; listenKey?: string; listenFor?: number }) => {
+    .addOption(new Option('--listen-for <seconds>', 'with --listen: stop after this long').argParser((v) => parseWholeNumber(v, '--listen-for', 1, 86_400)))
+    .option('--indirect', 'indirect mode (SGP.32 3.2.2): download through the eIM, which relays ES9+, and leave notifications to the eIM (removed once it has them)'))
+    .action(async (o: NetworkCliOptions & { eim?: string; binding: 'asn1' | 'json'; eimCa?: string[]; eimConnect?: string; maxPackages?: number; stateChange?: number; rollbackAfter?: number; unreachable?: string[]; indirect?: boolean; fallbackAfter?: number; returnFromFallback?: boolean; listen?: number; listenHost?: string; listenCert?: string; listenKey?: string; listenFor?: number }) => {
       if (o.returnFromFallback === true && o.fallbackAfter === undefined) throw badInput('--return-from-fallback needs --fallback-after');
       if (o.listen !== undefined && (o.listenCert === undefined || o.listenKey === undefined || o.eimCa === undefined)) throw badInput('--listen needs --listen-cert, --listen-key and --eim-ca (the CA of the eIM\'s client certificate)');
       const smdpHttp = httpOptions(o);
@@ -432,6 +433,7 @@ export function registerDevice(program: Command, write: (text: string) => void =
         smdpHttp,
         ...(o.maxPackages === undefined ? {} : { maxPackages: o.maxPackages }),
         ...(o.stateChange === undefined ? {} : { stateChange: o.stateChange }),
+        ...(o.indirect === true ? { indirect: true } : {}),
         ...rollbackOptions(o),
         ...(o.fallbackAfter === undefined ? {} : { fallbackAfterMs: o.fallbackAfter * 1000, returnFromFallback: o.returnFromFallback === true }),
         ...(o.json ? {} : { onProgress: (step: string, detail: string) => void process.stderr.write(`${step}: ${detail}\n`) }),

@@ -340,6 +340,10 @@ interface EimServeCliOptions {
   esipaConcurrency?: string;
   contactInterval?: string;
   hideUnknownEids?: boolean;
+  relay?: boolean;
+  smdpAllow?: string[];
+  smdpCa?: string[];
+  smdpConnect?: string;
 }
 
 /** The ESipa abuse bounds `mcim eim serve` was given (each unset one keeps its default). */
@@ -363,6 +367,27 @@ function definedEntry<K extends string>(key: K, value: number | undefined): Part
   return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
+/** `mcim eim serve --relay`: the SM-DP+ allow-list, TLS trust and routing. */
+function relayOptions(o: { smdpAllow?: string[]; smdpCa?: string[]; smdpConnect?: string }): NonNullable<EimServiceOptions['relay']> {
+  const ca = (o.smdpCa ?? []).map((file) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new McimError('INVALID_ARGUMENT', `cannot read CA file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  let connect: { host: string; port: number } | undefined;
+  if (o.smdpConnect !== undefined) {
+    const m = /^([^:\s]+):(\d{1,5})$/.exec(o.smdpConnect);
+    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new McimError('INVALID_ARGUMENT', `--smdp-connect '${o.smdpConnect}' is not host:port`);
+    connect = { host: m[1]!, port: Number(m[2]) };
+  }
+  return {
+    ...(o.smdpAllow === undefined ? {} : { allowedSmdpAddresses: o.smdpAllow }),
+    ...(ca.length === 0 && connect === undefined ? {} : { es9: { ...(ca.length === 0 ? {} : { ca }), ...(connect === undefined ? {} : { connect }) } }),
+  };
+}
+
 export function registerFleet(program: Command, write: Write = (text) => void process.stdout.write(text)): void {
   const eim = program.command('eim').description('the eIM (SGP.32): ESipa over HTTPS and the fleet API');
   eim
@@ -378,6 +403,10 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
     .option('--at-rest-key-file <file>', 'the at-rest key (default DIR/secret.key)')
     .option('--push-ca <pem>', "TransferEimPackage (inject mode): a CA the IPAds' listeners chain to (repeatable); the eIM's TLS certificate is its client certificate. Without: no pushes", (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--relay', "relay ES9+ for IPAds in indirect mode and forward the notifications the eIM receives to their SM-DP+ (SGP.32 3.2.2, 3.6)")
+    .option('--smdp-allow <host[:port]>', 'with --relay: an SM-DP+ the eIM may call (repeatable; default: any the device names)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--smdp-ca <pem>', "with --relay: a CA certificate file for the SM-DP+'s TLS (repeatable; default: Node's roots)", (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--smdp-connect <host:port>', "with --relay: connect there instead of resolving the SM-DP+'s address (tests)")
     .option('--json', 'print the listening address as JSON')
     .option('--esipa-rate <n>', `ESipa requests per source (IPv4 address, IPv6 /64) per window; 0: no limit (default ${DEFAULT_ESIPA_LIMITS.maxRequestsPerSource})`)
     .option('--esipa-window <ms>', `the rate's window (default ${DEFAULT_ESIPA_LIMITS.windowMs})`)
@@ -397,7 +426,14 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
       });
       const logger = createLogger({ level: o.logLevel as LogLevel });
       const pushCa = (o.pushCa ?? []).map((file) => readFileSync(file));
-      const service = await openEimService({ data, ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }), logger, ...(pushCa.length === 0 ? {} : { pushCa }), ...eimServeLimits(o) });
+      const service = await openEimService({
+        data,
+        ...(o.db === undefined ? {} : { database: postgresConfig(o.db) }),
+        ...(o.relay === true ? { relay: relayOptions(o) } : {}),
+        logger,
+        ...(pushCa.length === 0 ? {} : { pushCa }),
+        ...eimServeLimits(o),
+      });
       let bound: number;
       try {
         bound = await service.listen(o.listen, port);
