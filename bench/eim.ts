@@ -65,8 +65,12 @@ function child<T>(c: ChildProcess): Promise<T> {
   });
 }
 
-/** (a) in `processes` processes at once; packages per second over all of them. */
-async function issueRate(config: DatabaseConfig, processes: number, batch: boolean, salt: number, seconds: number): Promise<number> {
+/**
+ * (a) in `processes` processes at once: packages per second over all of them, beside the limit measured around it by
+ * the same processes signing the same bytes the same way (batched: their signer threads, `threads` each), all at once,
+ * before and after the issuing (the mean of the two: the machine may change under the run).
+ */
+async function issueRate(config: DatabaseConfig, processes: number, batch: boolean, salt: number, seconds: number, threads: number): Promise<{ issued: number; limit: number; cpuPerPackageUs: number }> {
   const db = await openDatabase(config);
   const store = new EimStore(db);
   const groups = Array.from({ length: processes }, (_, p) => eids(ISSUE_DEVICES, salt + p));
@@ -75,14 +79,21 @@ async function issueRate(config: DatabaseConfig, processes: number, batch: boole
   const children = groups.map(() => fork(ISSUER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
     const ready = children.map((c) => child<string>(c));
-    children.forEach((c, i) => c.send({ config, eids: groups[i], seconds, batch, max: Math.floor(MAX_PACKAGES / processes) }));
+    children.forEach((c, i) => c.send({ config, eids: groups[i], seconds, batch, threads, max: Math.floor(MAX_PACKAGES / processes) }));
     await Promise.all(ready);
-    const results = children.map((c) => child<{ done: number; elapsed: number }>(c));
-    for (const c of children) c.send('go');
-    const r = await Promise.all(results);
-    return r.reduce((sum, x) => sum + x.done / x.elapsed, 0);
+    const phase = async (name: 'sign' | 'issue'): Promise<{ rate: number; cpuS: number; done: number }> => {
+      const results = children.map((c) => child<{ done: number; elapsed: number; cpuS: number }>(c));
+      for (const c of children) c.send(name);
+      const r = await Promise.all(results);
+      return { rate: r.reduce((sum, x) => sum + x.done / x.elapsed, 0), cpuS: r.reduce((sum, x) => sum + x.cpuS, 0), done: r.reduce((sum, x) => sum + x.done, 0) };
+    };
+    const before = await phase('sign');
+    const issued = await phase('issue');
+    const after = await phase('sign');
+    for (const c of children) c.send('end');
+    return { issued: issued.rate, limit: (before.rate + after.rate) / 2, cpuPerPackageUs: (issued.cpuS / issued.done) * 1e6 };
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill();
+    for (const c of children) if (c.exitCode === null && c.connected) await once(c, 'exit');
   }
 }
 
@@ -252,24 +263,12 @@ export async function benchEim(seconds: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mcim-bench-eim-'));
   const schema = `mcim_bench_eim_${process.pid}`;
   try {
-    const one = opensslEcdsaMulti(1);
-    const two = opensslEcdsaMulti(2);
-    const sqlite: DatabaseConfig = { engine: 'sqlite', file: join(dir, 'issue.sqlite') };
-    const pg: DatabaseConfig = { engine: 'postgres', connectionString: PG_URL, schema };
-    const issued = (label: string, value: number, cores: 1 | 2): void =>
-      report({ name: `signed packages issued, ${label}`, value, unit: 'packages/s', limitName: `openssl speed P-256 sign, ${cores} core${cores === 2 ? 's' : ''}`, limit: (cores === 1 ? one : two).sign });
-    issued('one per commit (SQLite)', await issueRate(sqlite, 1, false, 1000, seconds), 1);
-    issued(`${ISSUE_DEVICES} per commit (SQLite)`, await issueRate(sqlite, 1, true, 2000, seconds), 1);
-    issued(`${ISSUE_DEVICES}/commit, 2 processes (SQLite)`, await issueRate(sqlite, 2, true, 3000, seconds), 2);
-    issued(`one per commit, 2 processes (PostgreSQL)`, await issueRate(pg, 2, false, 4000, seconds), 2);
-    issued(`${ISSUE_DEVICES}/commit, 2 processes (PostgreSQL)`, await issueRate(pg, 2, true, 5000, seconds), 2);
-
-    const bodies = eids(POLL_DEVICES, 9000).map((eid) => encode(EsipaMessageFromIpaToEim, { type: 'getEimPackageRequest', value: { eidValue: Buffer.from(eid, 'hex') } }));
-    const floor = await floorRate(bodies, seconds);
-    await pollBench('SQLite', { engine: 'sqlite', file: join(dir, 'poll.sqlite') }, seconds, floor);
-    await pollBench('PostgreSQL', { ...pg, schema: `${schema}_poll` }, seconds, floor);
-
-    await fleetBench(dir, Number(process.env['MCIM_BENCH_FLEET'] ?? '1000'));
+    const parts = new Set((process.env['MCIM_BENCH_EIM'] ?? 'issue,poll,fleet').split(','));
+    const devices = Number(process.env['MCIM_BENCH_FLEET'] ?? '1000');
+    if (!Number.isInteger(devices) || devices < 1) throw new Error(`MCIM_BENCH_FLEET (--devices) must be a whole number of devices, not ${process.env['MCIM_BENCH_FLEET']}`);
+    if (parts.has('issue')) await issueBench(dir, schema, seconds);
+    if (parts.has('poll')) await pollBenches(dir, schema, seconds);
+    if (parts.has('fleet')) await fleetBench(dir, devices);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     const pgm = await import('pg');
@@ -279,4 +278,38 @@ export async function benchEim(seconds: number): Promise<void> {
     await c.query(`DROP SCHEMA IF EXISTS ${schema}_poll CASCADE`);
     await c.end();
   }
+}
+
+/** (a) on both engines, one per commit and batched, in one process and in two. */
+async function issueBench(dir: string, schema: string, seconds: number): Promise<void> {
+    const one = opensslEcdsaMulti(1);
+    const two = opensslEcdsaMulti(2);
+    console.log(`openssl speed ecdsap256 sign: ${Math.round(one.sign).toLocaleString('en-US')}/s on 1 core, ${Math.round(two.sign).toLocaleString('en-US')}/s on 2 cores (for reference)`);
+    const sqlite: DatabaseConfig = { engine: 'sqlite', file: join(dir, 'issue.sqlite') };
+    const pg = { engine: 'postgres', connectionString: PG_URL, schema } as const;
+    const issued = async (label: string, config: DatabaseConfig, processes: 1 | 2, batch: boolean, salt: number): Promise<void> => {
+      // Batched, signer threads on both cores (2 in one process, 1 in each of 2); one by one, each process signs on its own thread.
+      const threads = batch ? 2 / processes : 0;
+      const r = await issueRate(config, processes, batch, salt, seconds, threads);
+      const signer = batch ? `${threads * processes} signer threads` : `${processes} thread${processes === 2 ? 's' : ''}`;
+      report({ name: `signed packages issued, ${label}`, value: r.issued, unit: 'packages/s', limitName: `node:crypto P-256 sign of the same bytes, ${signer}, same run`, limit: r.limit });
+      console.log(`  (${r.cpuPerPackageUs.toFixed(1)} us CPU per package in the eIM process${processes === 2 ? 'es' : ''}, signer threads included)`);
+    };
+    await issued('one per commit (SQLite)', sqlite, 1, false, 1000);
+    await issued(`${ISSUE_DEVICES} per commit (SQLite)`, sqlite, 1, true, 2000);
+    await issued(`${ISSUE_DEVICES}/commit, 2 processes (SQLite)`, sqlite, 2, true, 3000);
+    await issued('one per commit, 2 processes (PostgreSQL)', pg, 2, false, 4000);
+    await issued(`${ISSUE_DEVICES}/commit (PostgreSQL)`, { ...pg, maxConnections: 4 }, 1, true, 5000);
+    await issued(`${ISSUE_DEVICES}/commit, 2 processes (PostgreSQL)`, pg, 2, true, 6000);
+
+}
+
+/** (b) on both engines, beside the bare TLS floor. */
+async function pollBenches(dir: string, schema: string, seconds: number): Promise<void> {
+    const pg = { engine: 'postgres', connectionString: PG_URL, schema } as const;
+    const bodies = eids(POLL_DEVICES, 9000).map((eid) => encode(EsipaMessageFromIpaToEim, { type: 'getEimPackageRequest', value: { eidValue: Buffer.from(eid, 'hex') } }));
+    const floor = await floorRate(bodies, seconds);
+    await pollBench('SQLite', { engine: 'sqlite', file: join(dir, 'poll.sqlite') }, seconds, floor);
+    await pollBench('PostgreSQL', { ...pg, schema: `${schema}_poll` }, seconds, floor);
+
 }

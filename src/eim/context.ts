@@ -1,6 +1,7 @@
 // The eIM's configuration and state for every SGP.32 v1.2 function it serves (2.11 eIM packages, 5.14 ESipa): its identity and signing key, the CIs it trusts, its store.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { curveOfKey, type EcCurve } from '../crypto/ecdsa.js';
+import type { SignerPool } from '../crypto/signerPool.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { EimStore } from '../store/eimStore.js';
 import { EimKeyring } from './eimKeys.js';
@@ -20,6 +21,8 @@ export interface EimOptions {
   readonly now?: () => number;
   /** Random bytes (eimTransactionIds); default crypto.randomBytes. */
   readonly random?: (n: number) => Buffer;
+  /** Threads that sign the packages of a batch (issueEuiccPackages) while this one queues them; default: signed here. */
+  readonly signer?: SignerPool;
 }
 
 export interface EimContext {
@@ -31,6 +34,7 @@ export interface EimContext {
   readonly store: EimStore;
   readonly now: () => number;
   readonly random: (n: number) => Buffer;
+  readonly signer: SignerPool | undefined;
 }
 
 export function eimContext(o: EimOptions): EimContext {
@@ -47,6 +51,7 @@ export function eimContext(o: EimOptions): EimContext {
     store: o.store,
     now: o.now ?? Date.now,
     random: o.random ?? randomBytes,
+    signer: o.signer,
   };
 }
 
