@@ -1,6 +1,7 @@
 // One eIM process issuing signed eUICC Packages (getRAT) to its own devices, one per transaction or a batch to all of them per transaction, on a shared database, for bench/eim.ts: started with fork(),
 // told the database and devices, it answers 'ready'; then each phase message runs until the time or the count runs out and answers its count: 'issue' issues, 'sign' only signs the same
-// bytes the same way (batched: on the same signer threads, in the same jobs; one by one: on this thread), the limit the issuing is measured against.
+// bytes the same way (batched: on the same signer threads, in the same jobs; one by one: on this thread), the limit the issuing is measured against; 'store' (batched) issues with the
+// signatures left out (64 zero bytes each, not valid: a measurement of the store's part alone, never a package to send).
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, signPlain } from '../src/crypto/ecdsa.js';
 import { SignerPool } from '../src/crypto/signerPool.js';
@@ -23,7 +24,7 @@ interface Start {
   readonly threads: number;
 }
 
-type Phase = 'issue' | 'sign' | 'end';
+type Phase = 'issue' | 'sign' | 'store' | 'end';
 
 /** Signing jobs of the 'sign' phase, as issueEuiccPackages makes them. */
 const JOB = 64;
@@ -35,11 +36,14 @@ process.once('message', (start: Start) => {
     const key = generateKeyPair('P-256').privateKey;
     const signer = start.batch && start.threads > 0 ? new SignerPool(start.threads) : undefined;
     const ctx = eimContext({ eimId: 'bench-eim', signingKey: key, trustedCis: [issueTestPki().ci.der], store: new EimStore(db), ...(signer === undefined ? {} : { signer }) });
+    // The 'store' phase's stand-in for the signer threads: no signature made.
+    const unsigned = { threads: 1, sign: (items: readonly unknown[]) => Promise.resolve(items.map(() => Buffer.alloc(64))) } as unknown as SignerPool;
+    const storeOnly = eimContext({ eimId: 'bench-eim', signingKey: key, trustedCis: ctx.trustedCis.map((c) => c.der), store: ctx.store, signer: unsigned });
     const template = new EuiccPackageTemplate('bench-eim', PACKAGE);
     const toBeSigned = start.eids.map((eid, i) => template.toBeSigned(eidBytes(eid), 1000 + i, randomBytes(16), 1).data);
     const perCall = start.batch ? start.eids.length : 1;
-    const issue = async (i: number): Promise<void> => {
-      if (start.batch) await issueEuiccPackages(ctx, start.eids, PACKAGE);
+    const issue = async (i: number, unsignedOnly = false): Promise<void> => {
+      if (start.batch) await issueEuiccPackages(unsignedOnly ? storeOnly : ctx, start.eids, PACKAGE);
       else await issuePsmos(ctx, start.eids[i % start.eids.length]!, [{ type: 'getRAT', value: {} }]);
     };
     const signOnly = async (deadline: number): Promise<number> => {
@@ -80,7 +84,7 @@ process.once('message', (start: Start) => {
             while (done < start.max && performance.now() < deadline) {
               const i = done;
               done += perCall;
-              await issue(i);
+              await issue(i, phase === 'store');
             }
           }));
         }

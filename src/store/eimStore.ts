@@ -252,7 +252,13 @@ export class EimStore {
     const rows = await q.orderBy('eim_devices.eid').limit(Math.min(o.limit ?? 1000, 10_000)).execute();
     if (rows.length === 0) return [];
     const tags = await this.#db.selectFrom('eim_device_tags').selectAll().where('eid', 'in', rows.map((r) => r.eid)).orderBy('tag').execute();
-    return rows.map((r) => deviceOf(r, tags.filter((t) => t.eid === r.eid).map((t) => t.tag)));
+    const byEid = new Map<string, string[]>();
+    for (const t of tags) {
+      const list = byEid.get(t.eid);
+      if (list === undefined) byEid.set(t.eid, [t.tag]);
+      else list.push(t.tag);
+    }
+    return rows.map((r) => deviceOf(r, byEid.get(r.eid) ?? []));
   }
 
   /** Replaces the device's tags. */
