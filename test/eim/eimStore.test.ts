@@ -12,6 +12,7 @@ import { eimContext } from '../../src/eim/context.js';
 import { registerDevice } from '../../src/eim/registerDevice.js';
 import { issueEuiccPackages, issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { EuiccPackageRequest } from '../../src/asn1/definitions/sgp32.js';
+import { sql } from 'kysely';
 import { decode, encode } from '../../src/asn1/schema.js';
 import { SignerPool } from '../../src/crypto/signerPool.js';
 import { associationTokenTlv } from '../../src/eim/eimSignature.js';
@@ -206,3 +207,21 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('eIM store indexes (SQLite query plans)', () => {
+  it('a package by EID and counter, a device\'s packages and a device\'s fleet targets are found by index, not by reading every row (migration 0016)', async () => {
+    const eim = await openTestEim('SQLite', [issueTestPki().ci.der]);
+    try {
+      const plan = async (query: string): Promise<string> =>
+        (await sql.raw<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`).execute(eim.db)).rows.map((r) => r.detail).join('; ');
+      assert.match(await plan("SELECT * FROM eim_packages WHERE eid = '1' AND counter = 2"), /USING INDEX eim_packages_eid_counter/);
+      assert.match(await plan("SELECT * FROM eim_packages WHERE eid = '1' ORDER BY id"), /USING INDEX eim_packages_eid_counter/);
+      assert.match(
+        await plan("UPDATE eim_fleet_targets SET lease_token = 'x' WHERE (operation_id, eid) IN (SELECT t.operation_id, t.eid FROM eim_fleet_targets t WHERE t.state IN ('pending', 'running') AND t.next_at <= 1 ORDER BY t.next_at LIMIT 10)"),
+        /SEARCH eim_fleet_targets USING (COVERING )?INDEX sqlite_autoindex_eim_fleet_targets_1 \(operation_id=\? AND eid=\?\)/,
+      );
+    } finally {
+      await eim.close();
+    }
+  });
+});
