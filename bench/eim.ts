@@ -6,7 +6,8 @@
 // devices per second and memory per simulated device.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,8 +66,22 @@ function child<T>(c: ChildProcess): Promise<T> {
   });
 }
 
-/** (a) in `processes` processes at once; packages per second over all of them. */
-async function issueRate(config: DatabaseConfig, processes: number, batch: boolean, salt: number, seconds: number): Promise<number> {
+/**
+ * (a) in `processes` processes at once: packages per second over all of them, beside the limit measured around it by
+ * the same processes signing the same bytes the same way (batched: their signer threads, `threads` each), all at once,
+ * before and after the issuing (the mean of the two: the machine may change under the run).
+ */
+interface IssueFigures {
+  readonly issued: number;
+  readonly limit: number;
+  /** CPU (all threads of the eIM processes) per package issued, per signature of the sign phases. */
+  readonly issueCpuUs: number;
+  readonly signCpuUs: number;
+  /** Batched only: the store's part alone (signatures left out): packages per second and CPU per package. */
+  readonly store?: { readonly rate: number; readonly cpuUs: number };
+}
+
+async function issueRate(config: DatabaseConfig, processes: number, batch: boolean, salt: number, seconds: number, threads: number): Promise<IssueFigures> {
   const db = await openDatabase(config);
   const store = new EimStore(db);
   const groups = Array.from({ length: processes }, (_, p) => eids(ISSUE_DEVICES, salt + p));
@@ -75,14 +90,28 @@ async function issueRate(config: DatabaseConfig, processes: number, batch: boole
   const children = groups.map(() => fork(ISSUER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
     const ready = children.map((c) => child<string>(c));
-    children.forEach((c, i) => c.send({ config, eids: groups[i], seconds, batch, max: Math.floor(MAX_PACKAGES / processes) }));
+    children.forEach((c, i) => c.send({ config, eids: groups[i], seconds, batch, threads, max: Math.floor(MAX_PACKAGES / processes) }));
     await Promise.all(ready);
-    const results = children.map((c) => child<{ done: number; elapsed: number }>(c));
-    for (const c of children) c.send('go');
-    const r = await Promise.all(results);
-    return r.reduce((sum, x) => sum + x.done / x.elapsed, 0);
+    const phase = async (name: 'sign' | 'issue' | 'store'): Promise<{ rate: number; cpuS: number; done: number }> => {
+      const results = children.map((c) => child<{ done: number; elapsed: number; cpuS: number }>(c));
+      for (const c of children) c.send(name);
+      const r = await Promise.all(results);
+      return { rate: r.reduce((sum, x) => sum + x.done / x.elapsed, 0), cpuS: r.reduce((sum, x) => sum + x.cpuS, 0), done: r.reduce((sum, x) => sum + x.done, 0) };
+    };
+    const before = await phase('sign');
+    const issued = await phase('issue');
+    const after = await phase('sign');
+    const store = batch ? await phase('store') : undefined;
+    for (const c of children) c.send('end');
+    return {
+      issued: issued.rate,
+      limit: (before.rate + after.rate) / 2,
+      issueCpuUs: (issued.cpuS / issued.done) * 1e6,
+      signCpuUs: ((before.cpuS + after.cpuS) / (before.done + after.done)) * 1e6,
+      ...(store === undefined ? {} : { store: { rate: store.rate, cpuUs: (store.cpuS / store.done) * 1e6 } }),
+    };
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill();
+    for (const c of children) if (c.exitCode === null && c.connected) await once(c, 'exit');
   }
 }
 
@@ -199,7 +228,8 @@ async function fleetBench(dir: string, count: number): Promise<void> {
     console.log(`fleet: ${count} eUICCs created and associated (AddInitialEim) in ${c.elapsed.toFixed(1)} s (${(count / c.elapsed).toFixed(0)}/s)`);
 
     let begin = performance.now();
-    for (const line of readFileSync(registrations, 'utf8').split('\n')) {
+    // Line by line: the file of 100,000 devices is hundreds of MB.
+    for await (const line of createInterface({ input: createReadStream(registrations), crlfDelay: Infinity })) {
       if (line === '') continue;
       const r = JSON.parse(line) as { eid: string; c: string; m: string; t: number };
       await registerDevice(server.context, { eid: r.eid, euiccCertificate: Buffer.from(r.c, 'base64'), eumCertificate: Buffer.from(r.m, 'base64'), associationToken: r.t });
@@ -230,6 +260,8 @@ async function fleetBench(dir: string, count: number): Promise<void> {
         `(${FLEET_CONCURRENCY} at once, one TLS connection each; device CPU ${((r.cpuS / count) * 1000).toFixed(2)} ms/device); ${Number(done)} done, ` +
         `outcomes ${JSON.stringify(r.report.outcomes)}, failures ${JSON.stringify(r.report.failures)}`,
     );
+    const eimRss = process.memoryUsage().rss;
+    console.log(`fleet eIM process (this one, SQLite): ${(eimRss / 1048576).toFixed(0)} MiB resident after the round (${(eimRss / count / 1024).toFixed(1)} KiB per device, fixed costs included)`);
     const perDevice = (c.memory.rss - c.memory.baseline) / count;
     console.log(
       `fleet memory: device process ${(c.memory.rss / 1048576).toFixed(0)} MiB resident after creation (${(c.memory.baseline / 1048576).toFixed(0)} MiB before), ` +
@@ -252,24 +284,12 @@ export async function benchEim(seconds: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mcim-bench-eim-'));
   const schema = `mcim_bench_eim_${process.pid}`;
   try {
-    const one = opensslEcdsaMulti(1);
-    const two = opensslEcdsaMulti(2);
-    const sqlite: DatabaseConfig = { engine: 'sqlite', file: join(dir, 'issue.sqlite') };
-    const pg: DatabaseConfig = { engine: 'postgres', connectionString: PG_URL, schema };
-    const issued = (label: string, value: number, cores: 1 | 2): void =>
-      report({ name: `signed packages issued, ${label}`, value, unit: 'packages/s', limitName: `openssl speed P-256 sign, ${cores} core${cores === 2 ? 's' : ''}`, limit: (cores === 1 ? one : two).sign });
-    issued('one per commit (SQLite)', await issueRate(sqlite, 1, false, 1000, seconds), 1);
-    issued(`${ISSUE_DEVICES} per commit (SQLite)`, await issueRate(sqlite, 1, true, 2000, seconds), 1);
-    issued(`${ISSUE_DEVICES}/commit, 2 processes (SQLite)`, await issueRate(sqlite, 2, true, 3000, seconds), 2);
-    issued(`one per commit, 2 processes (PostgreSQL)`, await issueRate(pg, 2, false, 4000, seconds), 2);
-    issued(`${ISSUE_DEVICES}/commit, 2 processes (PostgreSQL)`, await issueRate(pg, 2, true, 5000, seconds), 2);
-
-    const bodies = eids(POLL_DEVICES, 9000).map((eid) => encode(EsipaMessageFromIpaToEim, { type: 'getEimPackageRequest', value: { eidValue: Buffer.from(eid, 'hex') } }));
-    const floor = await floorRate(bodies, seconds);
-    await pollBench('SQLite', { engine: 'sqlite', file: join(dir, 'poll.sqlite') }, seconds, floor);
-    await pollBench('PostgreSQL', { ...pg, schema: `${schema}_poll` }, seconds, floor);
-
-    await fleetBench(dir, Number(process.env['MCIM_BENCH_FLEET'] ?? '1000'));
+    const parts = new Set((process.env['MCIM_BENCH_EIM'] ?? 'issue,poll,fleet').split(','));
+    const devices = Number(process.env['MCIM_BENCH_FLEET'] ?? '1000');
+    if (!Number.isInteger(devices) || devices < 1) throw new Error(`MCIM_BENCH_FLEET (--devices) must be a whole number of devices, not ${process.env['MCIM_BENCH_FLEET']}`);
+    if (parts.has('issue')) await issueBench(dir, schema, seconds);
+    if (parts.has('poll')) await pollBenches(dir, schema, seconds);
+    if (parts.has('fleet')) await fleetBench(dir, devices);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     const pgm = await import('pg');
@@ -279,4 +299,46 @@ export async function benchEim(seconds: number): Promise<void> {
     await c.query(`DROP SCHEMA IF EXISTS ${schema}_poll CASCADE`);
     await c.end();
   }
+}
+
+/** (a) on both engines, one per commit and batched, in one process and in two. */
+async function issueBench(dir: string, schema: string, seconds: number): Promise<void> {
+    const one = opensslEcdsaMulti(1);
+    const two = opensslEcdsaMulti(2);
+    console.log(`openssl speed ecdsap256 sign: ${Math.round(one.sign).toLocaleString('en-US')}/s on 1 core, ${Math.round(two.sign).toLocaleString('en-US')}/s on 2 cores (for reference)`);
+    const sqlite: DatabaseConfig = { engine: 'sqlite', file: join(dir, 'issue.sqlite') };
+    const pg = { engine: 'postgres', connectionString: PG_URL, schema } as const;
+    const issued = async (label: string, config: DatabaseConfig, processes: 1 | 2, batch: boolean, salt: number): Promise<void> => {
+      // Batched, signer threads on both cores (2 in one process, 1 in each of 2); one by one, each process signs on its own thread.
+      const threads = batch ? 2 / processes : 0;
+      const r = await issueRate(config, processes, batch, salt, seconds, threads);
+      const signer = batch ? `${threads * processes} signer threads` : `${processes} thread${processes === 2 ? 's' : ''}`;
+      report({ name: `signed packages issued, ${label}`, value: r.issued, unit: 'packages/s', limitName: `node:crypto P-256 sign of the same bytes, ${signer}, same run`, limit: r.limit });
+      const cpu = `  CPU of the eIM process${processes === 2 ? 'es' : ''} (all threads): ${r.issueCpuUs.toFixed(1)} us per package issued, ${r.signCpuUs.toFixed(1)} us per signature alone`;
+      if (r.store === undefined) console.log(cpu);
+      else {
+        // With every core busy the rate is at most cores / (sign + store) CPU per package: the best ratio to the sign limit is sign / (sign + store).
+        console.log(
+          `${cpu}; the store's part alone (signatures left out) ${Math.round(r.store.rate).toLocaleString('en-US')} packages/s at ${r.store.cpuUs.toFixed(1)} us CPU per package: ` +
+            `the best ratio both cores allow is ${r.signCpuUs.toFixed(1)} / (${r.signCpuUs.toFixed(1)} + ${r.store.cpuUs.toFixed(1)}) = ${(r.signCpuUs / (r.signCpuUs + r.store.cpuUs)).toFixed(2)}`,
+        );
+      }
+    };
+    await issued('one per commit (SQLite)', sqlite, 1, false, 1000);
+    await issued(`${ISSUE_DEVICES} per commit (SQLite)`, sqlite, 1, true, 2000);
+    await issued(`${ISSUE_DEVICES}/commit, 2 processes (SQLite)`, sqlite, 2, true, 3000);
+    await issued('one per commit, 2 processes (PostgreSQL)', pg, 2, false, 4000);
+    await issued(`${ISSUE_DEVICES}/commit (PostgreSQL)`, { ...pg, maxConnections: 4 }, 1, true, 5000);
+    await issued(`${ISSUE_DEVICES}/commit, 2 processes (PostgreSQL)`, pg, 2, true, 6000);
+
+}
+
+/** (b) on both engines, beside the bare TLS floor. */
+async function pollBenches(dir: string, schema: string, seconds: number): Promise<void> {
+    const pg = { engine: 'postgres', connectionString: PG_URL, schema } as const;
+    const bodies = eids(POLL_DEVICES, 9000).map((eid) => encode(EsipaMessageFromIpaToEim, { type: 'getEimPackageRequest', value: { eidValue: Buffer.from(eid, 'hex') } }));
+    const floor = await floorRate(bodies, seconds);
+    await pollBench('SQLite', { engine: 'sqlite', file: join(dir, 'poll.sqlite') }, seconds, floor);
+    await pollBench('PostgreSQL', { ...pg, schema: `${schema}_poll` }, seconds, floor);
+
 }

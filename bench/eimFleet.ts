@@ -2,7 +2,7 @@
 // 'create' personalises and associates N eUICCs and writes their registrations to a file; 'round' runs one IPAd cycle on every device. Each answer
 // carries the process's memory.
 import { createPublicKey } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { SimulatedFleet } from '../src/cli/commands/deviceSimulate.js';
 
 interface Setup {
@@ -44,10 +44,16 @@ process.on('message', (m: { op: 'create'; setup: Setup } | { op: 'round' }) => {
       const begin = performance.now();
       const registrations = await fleet.create();
       const elapsed = (performance.now() - begin) / 1000;
-      writeFileSync(
-        s.registrations,
-        registrations.map((r) => `${JSON.stringify({ eid: r.eid, c: r.euiccCertificate.toString('base64'), m: r.eumCertificate.toString('base64'), t: r.associationToken })}\n`).join(''),
-      );
+      // Written a thousand lines at a time: at 100,000 devices one string of them all would be hundreds of MB.
+      const fd = openSync(s.registrations, 'w');
+      try {
+        for (let i = 0; i < registrations.length; i += 1000) {
+          const lines = registrations.slice(i, i + 1000).map((r) => `${JSON.stringify({ eid: r.eid, c: r.euiccCertificate.toString('base64'), m: r.eumCertificate.toString('base64'), t: r.associationToken })}\n`);
+          writeSync(fd, lines.join(''));
+        }
+      } finally {
+        closeSync(fd);
+      }
       process.send!({ elapsed, sealedBytes: fleet.sealedBytes, memory: memory() });
     } else {
       const cpu = process.cpuUsage();

@@ -24,7 +24,20 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   eim: benchEim,
 };
 
-const wanted = process.argv.slice(2);
+// `--devices N`: the eIM fleet operation's simulated devices (MCIM_BENCH_FLEET); `--parts issue,poll,fleet`: which of the eIM's (MCIM_BENCH_EIM).
+const args = process.argv.slice(2);
+const wanted: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i]!;
+  if (a === '--devices' || a === '--parts') {
+    const v = args[++i];
+    if (v === undefined || (a === '--devices' && !/^[1-9][0-9]{0,6}$/.test(v))) {
+      console.error(`${a} needs a value (--devices: 1 to 9,999,999 devices; --parts: a list of issue, poll, fleet)`);
+      process.exit(2);
+    }
+    process.env[a === '--devices' ? 'MCIM_BENCH_FLEET' : 'MCIM_BENCH_EIM'] = v;
+  } else wanted.push(a);
+}
 const unknown = wanted.filter((name) => !Object.hasOwn(BENCHMARKS, name));
 if (unknown.length > 0) {
   console.error(`unknown benchmark ${unknown.join(', ')}: choose from ${Object.keys(BENCHMARKS).join(', ')}`);

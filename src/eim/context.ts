@@ -1,6 +1,7 @@
 // The eIM's configuration and state for every SGP.32 v1.2 function it serves (2.11 eIM packages, 5.14 ESipa): its identity and signing key, the CIs it trusts, its store.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { curveOfKey, type EcCurve } from '../crypto/ecdsa.js';
+import type { SignerPool } from '../crypto/signerPool.js';
 import { parseCertificate, type GsmaCertificate } from '../pki/certificate.js';
 import type { EimStore } from '../store/eimStore.js';
 import { EimKeyring } from './eimKeys.js';
@@ -32,6 +33,8 @@ export interface EimOptions {
    * notifications are only recorded.
    */
   readonly relay?: RelayOptions & { readonly forwarding?: ForwarderOptions };
+  /** Threads that sign the packages of a batch (issueEuiccPackages) while this one queues them; default: signed here. */
+  readonly signer?: SignerPool;
 }
 
 export const DEFAULT_CONTACT_INTERVAL_MS = 60_000;
@@ -51,6 +54,7 @@ export interface EimContext {
   readonly relay?: RelayContext;
   /** Delivers the notifications the eIM takes over (with `relay`). */
   readonly forwarder?: NotificationForwarder;
+  readonly signer: SignerPool | undefined;
 }
 
 export function eimContext(o: EimOptions): EimContext {
@@ -74,6 +78,7 @@ export function eimContext(o: EimOptions): EimContext {
     contactIntervalMs,
     hideUnknownEids: o.hideUnknownEids ?? false,
     ...relayParts(o),
+    signer: o.signer,
   };
 }
 

@@ -10,7 +10,9 @@ import {
 import { capture, encode } from '../asn1/schema.js';
 import type { CounterGrant } from '../store/eimStore.js';
 import { newTransactionId, type EimContext } from './context.js';
+import { signPlain } from '../crypto/ecdsa.js';
 import { signPackage } from './eimSignature.js';
+import { EuiccPackageTemplate } from './euiccPackageTemplate.js';
 import { EimError } from './errors.js';
 
 export interface IssueOptions {
@@ -87,29 +89,54 @@ export async function issueEuiccPackage(ctx: EimContext, eid: string, pkg: Euicc
 /** Devices one issueEuiccPackages transaction covers at most. */
 export const MAX_PACKAGES_PER_BATCH = 1000;
 
+/** Bytes of the eimTransactionIds the eIM draws (TransactionId is 1 to 16 bytes). */
+const TRANSACTION_ID_BYTES = 16;
+/** Packages one signing job holds: a batch is signed in several jobs, each queued as soon as it is back. */
+const SIGN_JOB = 64;
+
 /**
  * issueEuiccPackage for many devices, the same operations to each (a fleet operation), in one transaction: each device
  * gets its own eimTransactionId, counter and signature; all or none are queued (DEVICE_NOT_FOUND, COUNTER_EXHAUSTED).
- * One commit for the lot instead of one per package: on SQLite the commit's sync, not the signature, bounds one by one.
+ * One commit for the lot instead of one per package. Each EuiccPackageSigned is spliced from one encoding of the
+ * package (EuiccPackageTemplate); with ctx.signer the signatures are made on its threads while this one queues the
+ * packages already signed.
  */
 export async function issueEuiccPackages(ctx: EimContext, eids: readonly string[], pkg: EuiccPackage): Promise<IssuedPackage[]> {
   checkPackageRules(pkg);
   if (eids.length > MAX_PACKAGES_PER_BATCH) throw new EimError('INVALID_ARGUMENT', `at most ${MAX_PACKAGES_PER_BATCH} devices per batch`);
-  const items = eids.map((eid) => ({ eid, eidValue: eidBytes(eid), transactionId: newTransactionId(ctx) }));
-  const byId = new Map(items.map((i) => [i.transactionId.toString('hex').toUpperCase(), i]));
+  // One draw for the batch's eimTransactionIds (TransactionId, 16 bytes each): a draw costs more than its bytes.
+  const random = ctx.random(TRANSACTION_ID_BYTES * eids.length);
+  const items = eids.map((eid, i) => {
+    const transactionId = random.subarray(i * TRANSACTION_ID_BYTES, (i + 1) * TRANSACTION_ID_BYTES);
+    return { eid, eidValue: eidBytes(eid), transactionId, eimTransactionId: transactionId.toString('hex').toUpperCase() };
+  });
+  const templates = new Map<string, EuiccPackageTemplate>();
+  const template = (eimId: string): EuiccPackageTemplate => {
+    let t = templates.get(eimId);
+    if (t === undefined) templates.set(eimId, (t = new EuiccPackageTemplate(eimId, pkg)));
+    return t;
+  };
   const grants = await ctx.store.enqueueCountedMany(
-    [...byId.keys()].map((eimTransactionId) => ({ eid: byId.get(eimTransactionId)!.eid, eimTransactionId })),
-    (g, id) => {
-      const item = byId.get(id)!;
-      const signed = capture(EuiccPackageSigned, { eimId: g.eimId, eidValue: item.eidValue, counterValue: g.counter, eimTransactionId: item.transactionId, euiccPackage: pkg });
-      // Each device's package is signed with the key generation its eUICC holds (a batch never refreshes the keyring).
-      const key = ctx.keys.get(g.keyGeneration);
-      if (key === undefined) throw new EimError('INVALID_ARGUMENT', `the eIM has no key of generation ${g.keyGeneration}, which ${item.eid} holds`);
-      return encode(EuiccPackageRequest, { euiccPackageSigned: signed, eimSignature: signPackage(key, signed.der, g.associationToken) });
+    items,
+    (all) => {
+      const prepared = all.map((g, i) => {
+        // Each device's package is signed with the key generation its eUICC holds (a batch never refreshes the keyring).
+        const key = ctx.keys.get(g.keyGeneration);
+        if (key === undefined) throw new EimError('INVALID_ARGUMENT', `the eIM has no key of generation ${g.keyGeneration}, which ${g.eid} holds`);
+        const t = template(g.eimId);
+        return { key, t, ...t.toBeSigned(items[i]!.eidValue, g.counter, items[i]!.transactionId, g.associationToken) };
+      });
+      const chunks: Promise<Buffer[]>[] = [];
+      for (let i = 0; i < prepared.length; i += SIGN_JOB) {
+        const part = prepared.slice(i, i + SIGN_JOB);
+        const signatures = ctx.signer === undefined ? Promise.resolve(part.map((p) => signPlain(p.key, p.data))) : ctx.signer.sign(part);
+        chunks.push(signatures.then((s) => part.map((p, j) => p.t.request(p.data.subarray(0, p.signedLength), s[j]!))));
+      }
+      return chunks;
     },
     ctx.now(),
   );
-  return [...byId.keys()].map((eimTransactionId, i) => ({ eimTransactionId, counter: grants[i]!.counter }));
+  return items.map((item, i) => ({ eimTransactionId: item.eimTransactionId, counter: grants[i]!.counter }));
 }
 
 /** A package of PSMOs (enable, disable, delete, listProfileInfo, getRAT, configureImmediateEnable, fallback attribute, setDefaultDpAddress). */

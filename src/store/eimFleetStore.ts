@@ -265,13 +265,15 @@ export class EimFleetStore {
   async claimDue(now: number, limit: number, leaseMs: number): Promise<LeasedTarget[]> {
     const token = randomBytes(12).toString('hex');
     const lock = this.#postgres ? sql` FOR UPDATE SKIP LOCKED` : sql``;
-    const due = sql<string>`(SELECT t.operation_id || ':' || t.eid FROM eim_fleet_targets t WHERE t.state IN ('pending', 'running') AND t.next_at <= ${now} AND t.lease_until <= ${now}
+    // Row values, not a concatenated key: the outer UPDATE finds each chosen target by its primary key (a concatenation
+    // matched every pending and running target of every operation: one scan per round, quadratic over an operation).
+    const due = sql<string>`(SELECT t.operation_id, t.eid FROM eim_fleet_targets t WHERE t.state IN ('pending', 'running') AND t.next_at <= ${now} AND t.lease_until <= ${now}
       AND (t.state = 'running' OR NOT EXISTS (SELECT 1 FROM eim_fleet_targets u WHERE u.eid = t.eid AND u.state = 'running' AND u.operation_id <> t.operation_id))
       ORDER BY t.next_at LIMIT ${limit}${lock})`;
     const rows = await this.#db
       .updateTable('eim_fleet_targets')
       .set({ lease_token: token, lease_until: now + leaseMs })
-      .where(sql<string>`operation_id || ':' || eid`, 'in', due)
+      .where(sql<boolean>`(operation_id, eid) IN ${due}`)
       .where('state', 'in', ['pending', 'running'])
       .where('lease_until', '<=', now)
       .returningAll()

@@ -1,5 +1,5 @@
 // The eIM's registry and package queue (SGP.32 v1.2 2.11.1.1 counters and association tokens, 3.1.1 eIM package retrieval): devices, tags, packages per EID, results and notifications stored.
-import { type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { McimError } from '../errors.js';
 import { timeOf, type Database, type McimTables } from './database.js';
 
@@ -196,9 +196,11 @@ function packageOf(r: Selectable<PackagesTable>): StoredPackage {
 /** The eIM's store: one instance per process; several processes may share one database. */
 export class EimStore {
   readonly #db: EimDb;
+  readonly #postgres: boolean;
 
   constructor(db: Database) {
     this.#db = db.withTables<EimTables>();
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
   /** Adds a device; DEVICE_EXISTS if its EID is registered already (also when another process adds it at once). */
@@ -254,7 +256,13 @@ export class EimStore {
     const rows = await q.orderBy('eim_devices.eid').limit(Math.min(o.limit ?? 1000, 10_000)).execute();
     if (rows.length === 0) return [];
     const tags = await this.#db.selectFrom('eim_device_tags').selectAll().where('eid', 'in', rows.map((r) => r.eid)).orderBy('tag').execute();
-    return rows.map((r) => deviceOf(r, tags.filter((t) => t.eid === r.eid).map((t) => t.tag)));
+    const byEid = new Map<string, string[]>();
+    for (const t of tags) {
+      const list = byEid.get(t.eid);
+      if (list === undefined) byEid.set(t.eid, [t.tag]);
+      else list.push(t.tag);
+    }
+    return rows.map((r) => deviceOf(r, byEid.get(r.eid) ?? []));
   }
 
   /** Replaces the device's tags. */
@@ -303,15 +311,101 @@ export class EimStore {
 
   /**
    * enqueueCounted for many devices in one transaction (a fleet operation: one commit for the lot instead of one per
-   * package), all or nothing: DEVICE_NOT_FOUND or COUNTER_EXHAUSTED for one device queues none. Each device's row stays
-   * locked until the commit, so run batches of a bounded size.
+   * package), all or nothing: DEVICE_NOT_FOUND or COUNTER_EXHAUSTED for one device queues none. The counters are
+   * allocated by one statement (a device listed n times gets its next n, in list order), then `sign` gets every grant
+   * and answers the packages in chunks, in grant order; each chunk is queued as soon as it is ready (the rest may be
+   * signed elsewhere meanwhile). The devices' rows stay locked until the commit, so queue order is counter order; run
+   * batches of a bounded size.
    */
-  async enqueueCountedMany(items: readonly { readonly eid: string; readonly eimTransactionId: string }[], sign: (grant: CounterGrant, eimTransactionId: string) => Buffer, now: number): Promise<CounterGrant[]> {
+  async enqueueCountedMany(
+    items: readonly { readonly eid: string; readonly eimTransactionId: string }[],
+    sign: (grants: readonly CounterGrant[]) => readonly Promise<readonly Buffer[]>[],
+    now: number,
+  ): Promise<CounterGrant[]> {
+    if (items.length === 0) return [];
     return this.#db.transaction().execute(async (trx) => {
-      const grants: CounterGrant[] = [];
-      for (const item of items) grants.push(await this.#enqueueCountedIn(trx, item.eid, item.eimTransactionId, (g) => sign(g, item.eimTransactionId), now));
+      const grants = await this.#allocateCounters(trx, items.map((i) => i.eid));
+      const chunks = sign(grants);
+      // Each chunk is awaited in turn below; once one fails the transaction ends and the later ones are not waited for.
+      for (const c of chunks) c.then(undefined, () => undefined);
+      let at = 0;
+      for (const chunk of chunks) {
+        const requests = await chunk;
+        if (at + requests.length > items.length) invalid('more packages than grants');
+        await this.#insertCounted(trx, items, grants, requests, at, now);
+        at += requests.length;
+      }
+      if (at !== items.length) invalid(`${at} packages for ${items.length} grants`);
       return grants;
     });
+  }
+
+  /** The next counters of `eids` (in order; an EID listed n times gets n), by one UPDATE ... RETURNING, the rows locked in EID order. */
+  async #allocateCounters(trx: Transaction<McimTables & EimTables>, eids: readonly string[]): Promise<CounterGrant[]> {
+    const wanted = new Map<string, number>();
+    for (const eid of eids) wanted.set(eid, (wanted.get(eid) ?? 0) + 1);
+    const distinct = [...wanted.keys()];
+    type Row = { eid: string; eim_id: string; counter: number | string; association_token: number; key_generation: number };
+    let rows: Row[];
+    if (this.#postgres) {
+      // Locked in EID order first: two processes allocating for overlapping devices wait for each other, never deadlock.
+      await trx.executeQuery(CompiledQuery.raw('SELECT eid FROM eim_devices WHERE eid = ANY($1::text[]) ORDER BY eid FOR UPDATE', [distinct]));
+      rows = (
+        await trx.executeQuery<Row>(
+          CompiledQuery.raw(
+            `UPDATE eim_devices AS d SET counter = d.counter + v.n FROM unnest($1::text[], $2::int[]) AS v(eid, n) WHERE d.eid = v.eid AND d.counter + v.n <= ${MAX_EIM_COUNTER} ` +
+              'RETURNING d.eid, d.eim_id, d.counter, d.association_token, d.key_generation',
+            [distinct, distinct.map((e) => wanted.get(e)!)],
+          ),
+        )
+      ).rows;
+    } else {
+      rows = (
+        await trx.executeQuery<Row>(
+          CompiledQuery.raw(
+            `UPDATE eim_devices SET counter = eim_devices.counter + j.value FROM json_each(?) AS j WHERE eim_devices.eid = j.key AND eim_devices.counter + j.value <= ${MAX_EIM_COUNTER} ` +
+              'RETURNING eid, eim_id, counter, association_token, key_generation',
+            [JSON.stringify(Object.fromEntries(wanted))],
+          ),
+        )
+      ).rows;
+    }
+    const byEid = new Map(rows.map((r) => [r.eid, r]));
+    if (byEid.size !== distinct.length) {
+      const eid = distinct.find((e) => !byEid.has(e))!;
+      await this.#requireDevice(trx, eid);
+      throw new McimError('COUNTER_EXHAUSTED', `the device ${eid} has used every counter value up to ${MAX_EIM_COUNTER}`);
+    }
+    const next = new Map(rows.map((r) => [r.eid, num(r.counter) - wanted.get(r.eid)! + 1]));
+    return eids.map((eid) => {
+      const r = byEid.get(eid)!;
+      const counter = next.get(eid)!;
+      next.set(eid, counter + 1);
+      return { eid, eimId: r.eim_id, counter, associationToken: r.association_token, keyGeneration: r.key_generation };
+    });
+  }
+
+  /** Queues `requests` as the packages of items[from...], by multi-row INSERTs of a few fixed sizes (a few statement texts to cache). */
+  async #insertCounted(
+    trx: Transaction<McimTables & EimTables>,
+    items: readonly { readonly eid: string; readonly eimTransactionId: string }[],
+    grants: readonly CounterGrant[],
+    requests: readonly Buffer[],
+    from: number,
+    now: number,
+  ): Promise<void> {
+    let done = 0;
+    while (done < requests.length) {
+      let rows = INSERT_ROWS;
+      while (rows > requests.length - done) rows >>= 1;
+      const params: unknown[] = [];
+      for (let i = 0; i < rows; i++) {
+        const k = from + done + i;
+        params.push(items[k]!.eimTransactionId, items[k]!.eid, grants[k]!.counter, requests[done + i]!, now);
+      }
+      await trx.executeQuery(CompiledQuery.raw(insertCountedSql(this.#postgres, rows), params));
+      done += rows;
+    }
   }
 
   async #enqueueCountedIn(trx: Transaction<McimTables & EimTables>, eid: string, eimTransactionId: string, sign: (grant: CounterGrant) => Buffer, now: number): Promise<CounterGrant> {
@@ -504,6 +598,22 @@ function checkPushAddress(address: string): void {
   if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || address.endsWith('/')) {
     invalid(`'${address.slice(0, 64)}' is not a push address (https://host[:port], at most ${MAX_PUSH_ADDRESS} characters)`);
   }
+}
+
+/** Rows of the largest multi-row INSERT of counted packages (a power of two: the smaller ones are its halves). */
+const INSERT_ROWS = 64;
+const insertTexts = new Map<string, string>();
+
+function insertCountedSql(postgres: boolean, rows: number): string {
+  const key = `${postgres ? 'pg' : 'sqlite'}:${rows}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    const p = (n: number): string => (postgres ? `$${n}` : '?');
+    const values = Array.from({ length: rows }, (_, i) => `(${p(5 * i + 1)}, ${p(5 * i + 2)}, 'euiccPackage', ${p(5 * i + 3)}, ${p(5 * i + 4)}, 'pending', ${p(5 * i + 5)})`);
+    text = `INSERT INTO eim_packages (eim_transaction_id, eid, kind, counter, request, state, created_at) VALUES ${values.join(', ')}`;
+    insertTexts.set(key, text);
+  }
+  return text;
 }
 
 function deviceOf(r: Selectable<DevicesTable>, tags: string[]): Device {

@@ -480,5 +480,13 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // eIM packages by device and counter: a result without eimTransactionId is matched by (EID, counter), a device's
+    // packages are listed, and a device deleted cascades to its packages; without it each of these read every package of
+    // every device (quadratic over a fleet of 100,000). The open-package index covers only pending and sent ones.
+    '0018_eim_packages_by_device': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.createIndex('eim_packages_eid_counter').on('eim_packages').columns(['eid', 'counter']).execute();
+      },
+    },
   };
 }

@@ -12,7 +12,9 @@ import { eimContext } from '../../src/eim/context.js';
 import { registerDevice } from '../../src/eim/registerDevice.js';
 import { issueEuiccPackages, issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { EuiccPackageRequest } from '../../src/asn1/definitions/sgp32.js';
-import { decode } from '../../src/asn1/schema.js';
+import { sql } from 'kysely';
+import { decode, encode } from '../../src/asn1/schema.js';
+import { SignerPool } from '../../src/crypto/signerPool.js';
 import { associationTokenTlv } from '../../src/eim/eimSignature.js';
 import { verifyPlain } from '../../src/crypto/ecdsa.js';
 import { ENGINES, openTestEim } from './harness.js';
@@ -116,6 +118,69 @@ for (const engine of ENGINES) {
       }
     });
 
+    it('issueEuiccPackages on signer threads: a device listed n times gets its next n counters in list order, queued in counter order; every package is the codec\'s bytes and verifies', async () => {
+      const pki = issueTestPki();
+      const euiccs = [4, 5, 6].map((n) => issueTestCertificate('euicc', pki.eum, { eid: makeEid('89049032', String(n).repeat(22)) }));
+      const eim = await openTestEim(engine, [pki.ci.der]);
+      const signer = new SignerPool(2);
+      try {
+        for (const [i, e] of euiccs.entries()) await registerDevice(eim.ctx, { euiccCertificate: e.der, eumCertificate: pki.eum.der, associationToken: 20 + i });
+        const eids = euiccs.map((e) => e.certificate.eid!);
+        await issuePsmos(eim.ctx, eids[2]!, [{ type: 'getRAT', value: {} }]);
+        const ctx = { ...eim.ctx, signer };
+        // 150 packages: several signing jobs and INSERTs of several sizes.
+        const list = Array.from({ length: 150 }, (_, i) => eids[(i * 7) % 3]!);
+        const issued = await issueEuiccPackages(ctx, list, { type: 'psmoList', value: [{ type: 'listProfileInfo', value: {} }] });
+        const next = new Map([[eids[0]!, 1], [eids[1]!, 1], [eids[2]!, 2]]);
+        for (const [i, p] of issued.entries()) {
+          const eid = list[i]!;
+          assert.equal(p.counter, next.get(eid), `package ${i}`);
+          next.set(eid, p.counter! + 1);
+        }
+        for (const [d, eid] of eids.entries()) {
+          assert.equal((await eim.store.getDevice(eid))!.counter, next.get(eid)! - 1);
+          const queued = await eim.store.listPackages(eid);
+          const counters = queued.map((q) => q.counter!);
+          assert.deepEqual(counters, [...counters].sort((a, b) => a - b), 'queue order is counter order');
+          for (const q of queued) {
+            const request = decode(EuiccPackageRequest, q.request);
+            assert.deepEqual(encode(EuiccPackageRequest, request), q.request, 'DER as the codec writes it');
+            assert.equal(request.euiccPackageSigned.value.eidValue.toString('hex'), eid);
+            assert.equal(request.euiccPackageSigned.value.counterValue, q.counter);
+            assert.equal(request.euiccPackageSigned.value.eimTransactionId!.toString('hex').toUpperCase(), q.eimTransactionId);
+            assert.ok(verifyPlain(eim.publicKey, Buffer.concat([request.euiccPackageSigned.der, associationTokenTlv(20 + d)]), request.eimSignature));
+          }
+        }
+      } finally {
+        await signer.close();
+        await eim.close();
+      }
+    });
+
+    it('a batch is all or nothing: a counter running out for a device listed twice, or a key generation the eIM lacks, queues none and allocates none', async () => {
+      const eim = await openTestEim(engine, [issueTestPki().ci.der]);
+      const signer = new SignerPool(1);
+      try {
+        const cert = Buffer.alloc(16);
+        const [a, b, c] = ['1', '2', '3'].map((n) => makeEid('89049032', n.repeat(22)));
+        await eim.store.registerDevice({ eid: a!, eimId: eim.ctx.eimId, euiccCertificate: cert, eumCertificate: cert, ciKeyId: '00', associationToken: 1 }, 0);
+        await eim.store.registerDevice({ eid: b!, eimId: eim.ctx.eimId, euiccCertificate: cert, eumCertificate: cert, ciKeyId: '00', associationToken: 1, counter: MAX_EIM_COUNTER - 1 }, 0);
+        await eim.store.registerDevice({ eid: c!, eimId: eim.ctx.eimId, euiccCertificate: cert, eumCertificate: cert, ciKeyId: '00', associationToken: 1, keyGeneration: 2 }, 0);
+        const ctx = { ...eim.ctx, signer };
+        const pkg = { type: 'psmoList' as const, value: [{ type: 'getRAT' as const, value: {} }] };
+        await assert.rejects(issueEuiccPackages(ctx, [a!, b!, b!], pkg), code('COUNTER_EXHAUSTED'));
+        await assert.rejects(issueEuiccPackages(ctx, [a!, c!], pkg), code('INVALID_ARGUMENT'));
+        assert.equal((await eim.store.getDevice(a!))!.counter, 0);
+        assert.equal((await eim.store.getDevice(b!))!.counter, MAX_EIM_COUNTER - 1);
+        assert.equal((await eim.store.getDevice(c!))!.counter, 0);
+        for (const eid of [a!, b!, c!]) assert.equal((await eim.store.listPackages(eid)).length, 0);
+        assert.deepEqual((await issueEuiccPackages(ctx, [b!, a!], pkg)).map((p) => p.counter), [MAX_EIM_COUNTER, 1]);
+      } finally {
+        await signer.close();
+        await eim.close();
+      }
+    });
+
     it('the counter stops at 0x7FFFFF (COUNTER_EXHAUSTED, nothing queued); an unknown EID is DEVICE_NOT_FOUND', async () => {
       const pki = issueTestPki();
       const eim = await openTestEim(engine, [pki.ci.der]);
@@ -162,3 +227,21 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('eIM store indexes (SQLite query plans)', () => {
+  it('a package by EID and counter, a device\'s packages and a device\'s fleet targets are found by index, not by reading every row (migration 0016)', async () => {
+    const eim = await openTestEim('SQLite', [issueTestPki().ci.der]);
+    try {
+      const plan = async (query: string): Promise<string> =>
+        (await sql.raw<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`).execute(eim.db)).rows.map((r) => r.detail).join('; ');
+      assert.match(await plan("SELECT * FROM eim_packages WHERE eid = '1' AND counter = 2"), /USING INDEX eim_packages_eid_counter/);
+      assert.match(await plan("SELECT * FROM eim_packages WHERE eid = '1' ORDER BY id"), /USING INDEX eim_packages_eid_counter/);
+      assert.match(
+        await plan("UPDATE eim_fleet_targets SET lease_token = 'x' WHERE (operation_id, eid) IN (SELECT t.operation_id, t.eid FROM eim_fleet_targets t WHERE t.state IN ('pending', 'running') AND t.next_at <= 1 ORDER BY t.next_at LIMIT 10)"),
+        /SEARCH eim_fleet_targets USING (COVERING )?INDEX sqlite_autoindex_eim_fleet_targets_1 \(operation_id=\? AND eid=\?\)/,
+      );
+    } finally {
+      await eim.close();
+    }
+  });
+});
