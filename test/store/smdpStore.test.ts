@@ -91,7 +91,7 @@ async function assertMigrated(client: pg.Client, schema: string): Promise<void> 
   const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
   assert.deepEqual(
     tables.rows.map((r: { table_name: string }) => r.table_name),
-    ['auc_data_keys', 'auc_hn_keys', 'auc_pending_authentications', 'auc_subscribers', 'eim_device_tags', 'eim_devices', 'eim_fleet_operations', 'eim_fleet_targets', 'eim_keys', 'eim_packages', 'eim_received', 'es2_operator_certificates', 'es2_operators', 'es2_progress_outbox', 'kysely_migration', 'kysely_migration_lock', 'smdp_audit_log', 'smdp_lockouts', 'smdp_notifications', 'smdp_order_packages', 'smdp_orders', 'smdp_sessions', 'stock_data_keys', 'stock_profile_types', 'stock_profiles'],
+    ['auc_data_keys', 'auc_hn_keys', 'auc_pending_authentications', 'auc_subscribers', 'eim_device_tags', 'eim_devices', 'eim_fleet_operations', 'eim_fleet_targets', 'eim_forwards', 'eim_keys', 'eim_packages', 'eim_received', 'eim_relays', 'es2_operator_certificates', 'es2_operators', 'es2_progress_outbox', 'kysely_migration', 'kysely_migration_lock', 'smdp_audit_log', 'smdp_lockouts', 'smdp_notifications', 'smdp_order_packages', 'smdp_orders', 'smdp_sessions', 'stock_data_keys', 'stock_profile_types', 'stock_profiles'],
   );
 }
 
