@@ -41,6 +41,8 @@ const MAX_CHANNEL_NUMBER = 19;
 const MIN_AID_LENGTH = 5;
 const MAX_AID_LENGTH = 16;
 const NO_DATA = Buffer.alloc(0);
+/** Ne of a short APDU whose Le byte is 00 (ISO/IEC 7816-4 5.1); a case-1 command's T=0 P3 = 00 parses as this. */
+const LE_00 = 256;
 
 /**
  * ATR (ISO/IEC 7816-3 clause 8): direct convention, T=0 then T=1 offered, historical bytes 'mcim'
@@ -223,8 +225,10 @@ export class Card {
   /**
    * MANAGE CHANNEL: open (P1 00, P2 00, Le present) assigns the lowest free channel and returns its
    * number; opened from a non-basic channel, the new channel inherits that channel's selection.
-   * Close (P1 80, P2 = channel 01-13, no Le): a channel that is not open gives 6881; P2 00 gives
+   * Close (P1 80, P2 = channel 01-13, no data; Le absent or 00): a channel that is not open gives 6881; P2 00 gives
    * 6A86, the basic channel cannot be closed. Opening a specific channel (P2 non-zero) is not offered.
+   * Close is case 1, whose T=0 transmission carries P3 = 00 (ISO/IEC 7816-3 12.2.2): a T=0 card cannot tell
+   * `00 70 80 0n 00` from case 1, and PC/SC applications on T=0 (lpac's pcsc driver) send exactly that, so it closes too.
    */
   #manageChannel(channel: Channel, command: CommandApdu): Buffer {
     if (command.p1 === 0x00) {
@@ -242,8 +246,8 @@ export class Card {
       if (command.p2 === 0 || command.p2 > MAX_CHANNEL_NUMBER) {
         throw new CardError('INCORRECT_P1_P2', `MANAGE CHANNEL close of channel ${command.p2}: P2 is 01 to 13`);
       }
-      if (command.data.length > 0 || command.ne !== undefined) {
-        throw new CardError('WRONG_LENGTH', 'MANAGE CHANNEL close is case 1: no data, no Le');
+      if (command.data.length > 0 || (command.ne !== undefined && command.ne !== LE_00)) {
+        throw new CardError('WRONG_LENGTH', 'MANAGE CHANNEL close is case 1: no data, and no Le other than 00 (T=0 P3)');
       }
       const target = this.#channels[command.p2];
       if (!target) throw new CardError('LOGICAL_CHANNEL_NOT_SUPPORTED', `logical channel ${command.p2} is not open`);

@@ -141,7 +141,7 @@ describe('MANAGE CHANNEL (ISO/IEC 7816-4 7.1.2)', () => {
     const { card } = fixture();
     assert.deepEqual([openChannel(card), openChannel(card), openChannel(card)], [1, 2, 3]);
     assert.equal(swHex(send(card, '0070000001').sw), '6A81');
-    assert.equal(swHex(send(card, '0070800200').sw), '6700');
+    assert.equal(swHex(send(card, '0070800201').sw), '6700');
     assert.equal(swHex(send(card, '00708002').sw), '9000');
     assert.equal(openChannel(card, 3), 2);
   });
@@ -167,10 +167,22 @@ describe('MANAGE CHANNEL (ISO/IEC 7816-4 7.1.2)', () => {
     assert.equal(swHex(send(card, '00700000').sw), '6700', 'open without Le');
     assert.equal(swHex(send(card, '007000000101').sw), '6700', 'open with data');
     const ch = openChannel(card);
-    assert.equal(swHex(send(card, apdu(0, 0x70, 0x80, ch, undefined, 0)).sw), '6700', 'close with Le');
+    assert.equal(swHex(send(card, apdu(0, 0x70, 0x80, ch, undefined, 1)).sw), '6700', 'close with Le 01');
     assert.equal(swHex(send(card, apdu(0, 0x70, 0x80, ch, h('01'))).sw), '6700', 'close with data');
     assert.equal(swHex(send(card, apdu(0, 0x70, 0x80, 0x05)).sw), '6881', 'close a channel beyond the supported ones');
     assert.equal(swHex(send(card, apdu(cla(ch), 0x70, 0x80, ch)).sw), '9000', 'a channel closes itself');
+  });
+
+  it("closes on 00 70 80 0n 00, case 1 as sent over T=0 with P3 = 00 (lpac's PC/SC driver, ISO/IEC 7816-3 12.2.2)", () => {
+    const { card } = fixture();
+    // The bytes lpac's pcsc driver exchanges for one session: open (Le 01), SELECT ISD-R, an ES10 command, close with P3 00.
+    assert.deepEqual(send(card, h('0070000001')), { data: h('01'), sw: 0x9000 });
+    assert.equal(swHex(send(card, h(`01A40400 10 ${ISD_R_AID} 00`)).sw), '9000');
+    assert.equal(swHex(es10(card, 1, PING).sw), '9000');
+    assert.deepEqual(send(card, h('0070800100')), { data: h(''), sw: 0x9000 });
+    assert.equal(swHex(es10(card, 1, PING).sw), '6881', 'the channel is closed');
+    assert.equal(swHex(send(card, h('0070800100')).sw), '6881', 'closing it again');
+    assert.equal(openChannel(card), 1, 'the channel is free again');
   });
 
   it('addresses channels 4 to 19 with further interindustry and proprietary classes', () => {

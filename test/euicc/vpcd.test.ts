@@ -203,6 +203,19 @@ describe('mcim euicc vpcd: the eUICC as the card of an in-test vpcd', () => {
     assert.equal(eid.sw, 0x9000, 'the ISD-R is still selected');
   });
 
+  it("serves lpac's pcsc driver session byte for byte (T=0): TERMINAL CAPABILITY, open, SELECT, GetEID over GET RESPONSE, close with P3 00", async () => {
+    const conn = connected();
+    // As pcscd --apdu logged them for `lpac chip info` with LPAC_APDU=pcsc (lpac 2.3.0, commit 8f68d5c).
+    const terminalCapability = await conn.transmit(h('80AA0000 0A A908 8100 820101 830107'));
+    assert.equal(terminalCapability.sw, 0x6d00, 'TERMINAL CAPABILITY is not offered (TS 102 221 11.1.19: not indicated in the MF FCP)');
+    assert.deepEqual(await conn.transmit(h('0070000001')), { data: h('01'), sw: 0x9000 });
+    assert.deepEqual(await conn.transmit(h(`01A40400 10 ${ISD_R_AID}`)), { data: h(''), sw: 0x6114 }, 'no Le: the FCI waits for GET RESPONSE');
+    assert.deepEqual(await conn.transmit(h('81E29100 06 BF3E035C015A')), { data: h(''), sw: 0x6115 }, 'case 4 without Le: 61xx');
+    assert.deepEqual(await conn.transmit(h('81C0000015')), { data: h(`BF3E12 5A10 ${r.euicc.eid}`), sw: 0x9000 });
+    assert.deepEqual(await conn.transmit(h('0070800100')), { data: h(''), sw: 0x9000 }, 'MANAGE CHANNEL close with P3 00');
+    assert.equal((await conn.transmit(h('81E29100 06 BF3E035C015A'))).sw, 0x6881, 'channel 1 is closed');
+  });
+
   it('closes the connection on an empty frame and connects again', async () => {
     const conn = connected();
     conn.write(h('0000'));
