@@ -19,7 +19,7 @@ import type { EimContext } from './context.js';
 import { euiccKey, iccidOf, profilesAfterPsmos, verifyPir } from './deviceRecords.js';
 import { verifyEuiccSignature } from './eimSignature.js';
 import { EimError } from './errors.js';
-import { checkNotification } from './handleNotification.js';
+import { checkNotification, notificationAddress } from './handleNotification.js';
 
 /** The IPA's answer: the sequence numbers the eIM has stored (EimAcknowledgements; empty: emptyResponse). */
 export interface ProvideResultAnswer {
@@ -63,8 +63,13 @@ export async function provideEimPackageResult(ctx: EimContext, eidValue: Buffer 
   switch (result.type) {
     case 'euiccPackageResult':
       return euiccPackageResult(ctx, device, result.value, [], resultDer, now);
-    case 'ePRAndNotifications':
-      return euiccPackageResult(ctx, device, result.value.euiccPackageResult, result.value.notificationList, resultDer, now);
+    case 'ePRAndNotifications': {
+      const answer = await euiccPackageResult(ctx, device, result.value.euiccPackageResult, result.value.notificationList, resultDer, now);
+      // The listed notifications as received (SEQUENCE { BF51, A0 { PendingNotification... } }), taken over for their SM-DP+.
+      const listed = decodeTlv(resultDer).children?.[1]?.children ?? [];
+      await forwardListed(ctx, device, result.value.notificationList, listed.map((tlv) => Buffer.from(tlv.raw)));
+      return answer;
+    }
     case 'ipaEuiccDataResponse':
       return ipaEuiccDataResponse(ctx, device, result.value, resultDer, now);
     case 'profileDownloadTriggerResult':
@@ -204,6 +209,19 @@ async function euiccPackageResult(
     },
     now,
   );
+}
+
+/**
+ * The notifications a package result carried (ePRAndNotifications), handed to the forwarder for their SM-DP+ before
+ * the IPA is told it may delete them (SGP.32 3.6), as HandleNotification does for one.
+ */
+async function forwardListed(ctx: EimContext, device: Device, notifications: readonly PendingNotification[], ders: readonly Buffer[]): Promise<void> {
+  if (ctx.forwarder === undefined) return;
+  for (const [i, n] of notifications.entries()) {
+    const address = notificationAddress(n);
+    const der = ders[i];
+    if (address !== undefined && der !== undefined) await ctx.forwarder.take(device.eid, checkNotification(device, n).seqNumber, address, der);
+  }
 }
 
 /** One operation's result for the package's outcome: its name and code (lists summarized by their length). */

@@ -25,6 +25,9 @@ import { openEimService } from '../../src/eim/service.js';
 import { ESIPA_FUNCTIONS } from '../../src/http/esipaFunctions.js';
 import { requestBodyLimit } from '../../src/http/es9plusFunctions.js';
 import { addInitialEim } from '../../src/ipa/es10b/addInitialEim.js';
+import { loadEuiccPackage } from '../../src/ipa/es10b/loadEuiccPackage.js';
+import { retrieveNotificationsList } from '../../src/ipa/es10b/retrieveNotificationsList.js';
+import { provideEimPackageResult } from '../../src/ipa/esipa/provideEimPackageResult.js';
 import { authenticateServer } from '../../src/ipa/es10b/authenticateServer.js';
 import { getCerts } from '../../src/ipa/es10b/getCerts.js';
 import { getEuiccChallenge } from '../../src/ipa/es10b/getEuiccChallenge.js';
@@ -217,6 +220,29 @@ describe('indirect profile download: the IPAd through the eIM, which relays ES9+
       assert.ok(relayedBpps.some((b) => b.equals(seen[0]!)), 'the bytes the eUICC loaded are the SM-DP+\'s');
     });
   }
+
+  it('a package result with its notifications (ePRAndNotifications, as an IPA may send it): the enable notification taken over, acknowledged with the result, forwarded to the SM-DP+', async () => {
+    const device = await newDevice('epr');
+    const matchingId = 'EPR-NOTIF-0001';
+    await newOrder(matchingId);
+    await issueProfileDownloadTrigger(eim.server.context, device.eid, { activationCode: activationCode(ADDRESS, matchingId) });
+    const first = await withDevice(device, (es10) => runIpad(es10, { eim: eim.url, binding: 'asn1', eimHttp: eim.http, smdpHttp: NO_SMDP, indirect: true }));
+    assert.deepEqual(first.packages.map((p) => p.outcome), [`installed ${ICCID}`]);
+    await until('the PIR recorded by the SM-DP+', async () => (await smdp.store.orders.get(matchingId))!.state === 'installed');
+    const recordedBefore = notified.filter((n) => n.outcome === 'recorded').length;
+
+    const enable = await issuePsmos(eim.server.context, device.eid, [{ type: 'enable', value: { iccid: iccidBytes(ICCID) } }]);
+    const request = (await store.getPackage(enable.eimTransactionId))!.request;
+    const { result, notifications } = await withDevice(device, async (es10) => ({ result: await loadEuiccPackage(es10, request), notifications: await retrieveNotificationsList(es10) }));
+    assert.equal(notifications.length, 1, 'the enable notification');
+    const seq = notifications[0]!.metadata.seqNumber;
+    const withNotifications = encodeTlv(0x30, [result.der, encodeTlv(0xa0, notifications.map((n) => n.der))]);
+    const acknowledged = await provideEimPackageResult(new EsipaClient(eim.url, 'asn1', eim.http), Buffer.from(device.eid, 'hex'), withNotifications);
+    assert.ok(acknowledged.includes(seq), `the notification ${seq} acknowledged with the result (${acknowledged.join(', ')})`);
+    assert.equal((await store.getPackage(enable.eimTransactionId))!.state, 'done');
+    await until('the enable notification delivered to the SM-DP+', async () => (await relayStore.getForward(device.eid, seq))?.state === 'delivered');
+    assert.equal(notified.filter((n) => n.outcome === 'recorded').length, recordedBefore + 1);
+  });
 
   it('refused relays: unknown transaction (both bindings), another device\'s transaction, an SM-DP+ outside the allow-list, oversized bodies', async () => {
     const unknown = Buffer.alloc(16, 0xab);
