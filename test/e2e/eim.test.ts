@@ -8,22 +8,19 @@ import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
-import { deviceInit, registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
+import { registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { issueProfileDownloadTrigger } from '../../src/eim/profileDownloadTriggerRequest.js';
 import { issueIpaEuiccDataRequest } from '../../src/eim/ipaEuiccDataRequest.js';
-import { registerDevice } from '../../src/eim/registerDevice.js';
-import { addInitialEim } from '../../src/ipa/es10b/addInitialEim.js';
-import { getCerts } from '../../src/ipa/es10b/getCerts.js';
 import { listProfiles, iccidBytes } from '../../src/ipa/localProfileManagement.js';
 import { listPendingNotifications } from '../../src/ipa/notifications.js';
 import { runIpad } from '../../src/ipa/ipad.js';
 import { activationCode, importProfile } from '../../src/smdpp/importProfile.js';
 import { EimStore } from '../../src/store/eimStore.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { EIM_HOST, type RunningEim } from '../eim/harness.js';
+import { type RunningEim } from '../eim/harness.js';
 import type { DataDirSmdp } from './dataDirSmdp.js';
-import { startEimBesideSmdp } from './eimBesideSmdp.js';
+import { associatedDevice, startEimBesideSmdp } from './eimBesideSmdp.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const PROFILE = readFileSync(fixturePath('ts48', 'TS48V1-A-UNIQUE.der'));
@@ -44,14 +41,7 @@ describe('eIM, IPAd and IoT eUICC over ESipa (ASN.1 and JSON bindings) with the 
 
   /** A new device, its eUICC associated with the eIM (AddInitialEim, a factory step) and registered with its certificates. */
   async function newDevice(name: string): Promise<{ state: string; eid: string }> {
-    const state = join(smdp.tmp, `${name}.state`);
-    const { eid } = deviceInit({ state, pki: smdp.data.pkiDirs.p256 });
-    const spki = eimKey.publicKey.export({ type: 'spki', format: 'der' });
-    const { token, certs } = await withDevice({ state }, async (es10) => {
-      const [t] = await addInitialEim(es10, [{ eimId: 'eim-1', eimFqdn: EIM_HOST, eimPublicKeyData: { type: 'eimPublicKey', value: spki } }]);
-      return { token: t!, certs: await getCerts(es10) };
-    });
-    await registerDevice(eim.server.context, { euiccCertificate: certs.euiccCertificate, eumCertificate: certs.eumCertificate, associationToken: token, eid, tags: [name] });
+    const { state, eid } = await associatedDevice(smdp, eim, eimKey.publicKey, `${name}`, [name]);
     return { state, eid };
   }
 

@@ -2,12 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
+import { deviceInit, withDevice } from '../../src/cli/commands/device.js';
+import { registerDevice } from '../../src/eim/registerDevice.js';
+import { addInitialEim } from '../../src/ipa/es10b/addInitialEim.js';
+import { getCerts } from '../../src/ipa/es10b/getCerts.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { EimStore } from '../../src/store/eimStore.js';
 import type { EimOptions } from '../../src/eim/context.js';
 import type { EimServerOptions } from '../../src/eim/server.js';
 import type { NotificationResult } from '../../src/smdpp/es9plus/handleNotification.js';
-import { startEimServer, type RunningEim } from '../eim/harness.js';
+import { EIM_HOST, startEimServer, type RunningEim } from '../eim/harness.js';
 import { startDataDirSmdp, type DataDirSmdp } from './dataDirSmdp.js';
 
 export interface EimBesideSmdp {
@@ -49,4 +53,20 @@ export async function startEimBesideSmdp(prefix: string, address: string, signin
       await smdp.close();
     },
   };
+}
+
+/**
+ * A new device beside `smdp` (its state file named `name`), its eUICC associated with the eIM 'eim-1' (AddInitialEim, a
+ * factory step, with `eimPublicKey`) and registered with its certificates (and `tags`, if any).
+ */
+export async function associatedDevice(smdp: DataDirSmdp, eim: RunningEim, eimPublicKey: KeyObject, name: string, tags?: readonly string[]): Promise<{ state: string; eid: string }> {
+  const state = join(smdp.tmp, `${name}.state`);
+  const { eid } = deviceInit({ state, pki: smdp.data.pkiDirs.p256 });
+  const spki = eimPublicKey.export({ type: 'spki', format: 'der' });
+  const { token, certs } = await withDevice({ state }, async (es10) => {
+    const [t] = await addInitialEim(es10, [{ eimId: 'eim-1', eimFqdn: EIM_HOST, eimPublicKeyData: { type: 'eimPublicKey', value: spki } }]);
+    return { token: t!, certs: await getCerts(es10) };
+  });
+  await registerDevice(eim.server.context, { euiccCertificate: certs.euiccCertificate, eumCertificate: certs.eumCertificate, associationToken: token, eid, ...(tags === undefined ? {} : { tags: [...tags] }) });
+  return { state, eid };
 }

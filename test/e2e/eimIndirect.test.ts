@@ -14,22 +14,19 @@ import { decode } from '../../src/asn1/schema.js';
 import { issueIpaEuiccDataRequest } from '../../src/eim/ipaEuiccDataRequest.js';
 import { encodeTlv } from '../../src/asn1/tlv.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
-import { deviceInit, registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
+import { registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
 import { Command } from 'commander';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { issueProfileDownloadTrigger } from '../../src/eim/profileDownloadTriggerRequest.js';
-import { registerDevice } from '../../src/eim/registerDevice.js';
 import { ESIPA_ASN1_BODY_LIMIT } from '../../src/eim/server.js';
 import { initEimDataDir } from '../../src/eim/dataDir.js';
 import { openEimService } from '../../src/eim/service.js';
 import { ESIPA_FUNCTIONS } from '../../src/http/esipaFunctions.js';
 import { requestBodyLimit } from '../../src/http/es9plusFunctions.js';
-import { addInitialEim } from '../../src/ipa/es10b/addInitialEim.js';
 import { loadEuiccPackage } from '../../src/ipa/es10b/loadEuiccPackage.js';
 import { retrieveNotificationsList } from '../../src/ipa/es10b/retrieveNotificationsList.js';
 import { provideEimPackageResult } from '../../src/ipa/esipa/provideEimPackageResult.js';
 import { authenticateServer } from '../../src/ipa/es10b/authenticateServer.js';
-import { getCerts } from '../../src/ipa/es10b/getCerts.js';
 import { getEuiccChallenge } from '../../src/ipa/es10b/getEuiccChallenge.js';
 import { getEuiccInfo1 } from '../../src/ipa/es10b/getEuiccInfo.js';
 import { EsipaError } from '../../src/ipa/errors.js';
@@ -50,7 +47,7 @@ import type { EimStore } from '../../src/store/eimStore.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { EIM_HOST, type RunningEim } from '../eim/harness.js';
 import type { DataDirSmdp } from './dataDirSmdp.js';
-import { startEimBesideSmdp } from './eimBesideSmdp.js';
+import { associatedDevice, startEimBesideSmdp } from './eimBesideSmdp.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const PROFILE = readFileSync(fixturePath('ts48', 'TS48V1-A-UNIQUE.der'));
@@ -135,14 +132,7 @@ describe('indirect profile download: the IPAd through the eIM, which relays ES9+
   });
 
   async function newDevice(name: string): Promise<{ state: string; eid: string }> {
-    const state = join(smdp.tmp, `${name}.state`);
-    const { eid } = deviceInit({ state, pki: smdp.data.pkiDirs.p256 });
-    const spki = eimKey.publicKey.export({ type: 'spki', format: 'der' });
-    const { token, certs } = await withDevice({ state }, async (es10) => {
-      const [t] = await addInitialEim(es10, [{ eimId: 'eim-1', eimFqdn: EIM_HOST, eimPublicKeyData: { type: 'eimPublicKey', value: spki } }]);
-      return { token: t!, certs: await getCerts(es10) };
-    });
-    await registerDevice(eim.server.context, { euiccCertificate: certs.euiccCertificate, eumCertificate: certs.eumCertificate, associationToken: token, eid, tags: [name] });
+    const { state, eid } = await associatedDevice(smdp, eim, eimKey.publicKey, `${name}`, [name]);
     return { state, eid };
   }
 

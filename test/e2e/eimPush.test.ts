@@ -10,14 +10,11 @@ import { Command } from 'commander';
 import { after, before, describe, it } from 'node:test';
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
-import { deviceInit, registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
+import { registerDevice as registerDeviceCli, withDevice } from '../../src/cli/commands/device.js';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { issueIpaEuiccDataRequest } from '../../src/eim/ipaEuiccDataRequest.js';
 import { issueProfileDownloadTrigger } from '../../src/eim/profileDownloadTriggerRequest.js';
-import { registerDevice } from '../../src/eim/registerDevice.js';
 import { pushPackages, transferEimPackage, type PushOptions } from '../../src/eim/transferEimPackage.js';
-import { addInitialEim } from '../../src/ipa/es10b/addInitialEim.js';
-import { getCerts } from '../../src/ipa/es10b/getCerts.js';
 import { loadEuiccPackage } from '../../src/ipa/es10b/loadEuiccPackage.js';
 import { retrieveEuiccPackageResults } from '../../src/ipa/es10b/retrieveEuiccPackageResults.js';
 import type { Es10Client } from '../../src/ipa/es10Client.js';
@@ -31,7 +28,7 @@ import { EimStore } from '../../src/store/eimStore.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { EIM_HOST, type RunningEim } from '../eim/harness.js';
 import type { DataDirSmdp } from './dataDirSmdp.js';
-import { startEimBesideSmdp } from './eimBesideSmdp.js';
+import { associatedDevice, startEimBesideSmdp } from './eimBesideSmdp.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const IPAD_HOST = 'ipad.example.com';
@@ -65,14 +62,7 @@ describe('TransferEimPackage (inject mode) over HTTPS to an IPAd with a software
   /** A device associated with the eIM, registered with a push address. */
   async function device(): Promise<{ state: string; eid: string }> {
     eim.refusals.length = 0;
-    const state = join(smdp.tmp, `push-${++n}.state`);
-    const { eid } = deviceInit({ state, pki: smdp.data.pkiDirs.p256 });
-    const spki = eimKey.publicKey.export({ type: 'spki', format: 'der' });
-    const { token, certs } = await withDevice({ state }, async (es10) => {
-      const [t] = await addInitialEim(es10, [{ eimId: 'eim-1', eimFqdn: EIM_HOST, eimPublicKeyData: { type: 'eimPublicKey', value: spki } }]);
-      return { token: t!, certs: await getCerts(es10) };
-    });
-    await registerDevice(eim.server.context, { euiccCertificate: certs.euiccCertificate, eumCertificate: certs.eumCertificate, associationToken: token, eid });
+    const { state, eid } = await associatedDevice(smdp, eim, eimKey.publicKey, `push-${++n}`);
     await store.setPushAddress(eid, `https://${IPAD_HOST}`);
     return { state, eid };
   }

@@ -2,16 +2,12 @@
 // profile) is rolled back by the IPAd with ES10b.ProfileRollback and the rollback's signed result reported; one whose profile reaches the eIM stands.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeProfilePackage, extractProfileEssentials } from '../../src/asn1/definitions/saip.js';
 import { generateKeyPair } from '../../src/crypto/ecdsa.js';
-import { deviceInit, withDevice } from '../../src/cli/commands/device.js';
+import { withDevice } from '../../src/cli/commands/device.js';
 import { issuePsmos } from '../../src/eim/euiccPackageRequest.js';
 import { issueProfileDownloadTrigger } from '../../src/eim/profileDownloadTriggerRequest.js';
-import { registerDevice } from '../../src/eim/registerDevice.js';
-import { addInitialEim } from '../../src/ipa/es10b/addInitialEim.js';
-import { getCerts } from '../../src/ipa/es10b/getCerts.js';
 import { profileRollback } from '../../src/ipa/es10b/profileRollback.js';
 import { retrieveEuiccPackageResults } from '../../src/ipa/es10b/retrieveEuiccPackageResults.js';
 import { listProfiles, iccidBytes } from '../../src/ipa/localProfileManagement.js';
@@ -19,9 +15,9 @@ import { runIpad, type IpadOptions } from '../../src/ipa/ipad.js';
 import { activationCode, importProfile } from '../../src/smdpp/importProfile.js';
 import { EimStore } from '../../src/store/eimStore.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { EIM_HOST, type RunningEim } from '../eim/harness.js';
+import { type RunningEim } from '../eim/harness.js';
 import type { DataDirSmdp } from './dataDirSmdp.js';
-import { startEimBesideSmdp } from './eimBesideSmdp.js';
+import { associatedDevice, startEimBesideSmdp } from './eimBesideSmdp.js';
 
 const ADDRESS = 'testsmdpplus1.example.com:8443';
 const PROFILES = ['TS48V1-A-UNIQUE.der', 'TS48V1-B-UNIQUE.der'].map((name) => readFileSync(fixturePath('ts48', name)));
@@ -47,14 +43,7 @@ describe('IPAd profile rollback (SGP.32 3.4.1.1) over ESipa with a software IoT 
 
   /** A device associated with the eIM and registered, both profiles downloaded through the eIM, the first enabled. */
   async function deviceWithTwoProfiles(name: string): Promise<{ state: string; eid: string }> {
-    const state = join(smdp.tmp, `${name}.state`);
-    const { eid } = deviceInit({ state, pki: smdp.data.pkiDirs.p256 });
-    const spki = eimKey.publicKey.export({ type: 'spki', format: 'der' });
-    const { token, certs } = await withDevice({ state }, async (es10) => {
-      const [t] = await addInitialEim(es10, [{ eimId: 'eim-1', eimFqdn: EIM_HOST, eimPublicKeyData: { type: 'eimPublicKey', value: spki } }]);
-      return { token: t!, certs: await getCerts(es10) };
-    });
-    await registerDevice(eim.server.context, { euiccCertificate: certs.euiccCertificate, eumCertificate: certs.eumCertificate, associationToken: token, eid });
+    const { state, eid } = await associatedDevice(smdp, eim, eimKey.publicKey, `${name}`);
     for (const profile of PROFILES) {
       const matchingId = `RB-${name.toUpperCase()}-${++serial}`;
       await importProfile(smdp.store, profile, { matchingId, allowShortMatchingId: true, profileName: matchingId }, Date.now());
