@@ -163,6 +163,9 @@ async function floorRate(bodies: readonly Buffer[], seconds: number): Promise<nu
   }
 }
 
+/** One source address for every client of the bench: no per-source rate, the default cap on requests in progress. */
+const BENCH_ESIPA_LIMITS = { maxRequestsPerSource: 0 } as const;
+
 /** (b) on one engine. */
 async function pollBench(label: string, config: DatabaseConfig, seconds: number, floor: number): Promise<void> {
   const db = await openDatabase(config);
@@ -176,6 +179,8 @@ async function pollBench(label: string, config: DatabaseConfig, seconds: number,
     trustedCis: [tls.ci.der],
     store,
     tls: { key: tls.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: certificateToPem(tls.dpTls.der) },
+    // Every simulated device polls from 127.0.0.1: the per-source rate limit (src/eim/esipaLimits.ts) is off here.
+    esipaLimits: BENCH_ESIPA_LIMITS,
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   try {
@@ -203,6 +208,8 @@ async function fleetBench(dir: string, count: number): Promise<void> {
     trustedCis: [readFileSync(join(pkiDir, 'ci.der'))],
     store,
     tls: { key: tls.dpTls.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: certificateToPem(tls.dpTls.der) },
+    // Every simulated device polls from 127.0.0.1: the per-source rate limit (src/eim/esipaLimits.ts) is off here.
+    esipaLimits: BENCH_ESIPA_LIMITS,
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const devices = fork(FLEET_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
