@@ -18,6 +18,7 @@ import { DATABASE_ENV, openDatabase, postgresConfig, type Database, type Databas
 import { AtRestKey } from '../../store/secretBox.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../http/logging.js';
 import { parseHexArg } from './aka.js';
+import { untilStopped } from '../untilStopped.js';
 
 /** The KEK file when --kek-file is not given. */
 export const KEK_FILE_ENV = 'MCIM_AUC_KEK_FILE';
@@ -135,15 +136,7 @@ async function serve(o: ServeOptions): Promise<void> {
     const address = app.server.address();
     const bound = typeof address === 'object' && address !== null ? address.port : port;
     process.stdout.write(o.json === true ? `${JSON.stringify({ host: o.host, port: bound, tls: tls !== undefined })}\n` : `mcim AuC listening on ${tls === undefined ? 'http' : 'https'}://${o.host}:${bound} (OpenAPI: /openapi.json)\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped();
     await app.close();
   } finally {
     await db.destroy();

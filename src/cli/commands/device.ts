@@ -27,6 +27,7 @@ import { MAX_FALLBACK_AFTER_MS } from '../../ipa/ipadFallback.js';
 import { UsimClient, type UsimAuthenticateAnswer } from '../../ipa/usimClient.js';
 import { addRollbackOptions, addSimulateCommand, rollbackOptions } from './deviceSimulate.js';
 import { parseHexArg } from './aka.js';
+import { untilStopped } from '../untilStopped.js';
 
 const CURVES: Readonly<Record<string, EcCurve>> = { p256: 'P-256', brainpool: 'brainpoolP256r1' };
 const SECRET_ENV = 'MCIM_DEVICE_SECRET';
@@ -452,17 +453,7 @@ export function registerDevice(program: Command, write: (text: string) => void =
           ...(ipad.onProgress === undefined ? {} : { onProgress: ipad.onProgress }),
         });
         process.stderr.write(`listening for TransferEimPackage on https://${o.listenHost ?? '127.0.0.1'}:${listener.port}/gsma/rsp2/asn1\n`);
-        await new Promise<void>((resolve) => {
-          const stop = (): void => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            clearTimeout(timer);
-            resolve();
-          };
-          const timer = o.listenFor === undefined ? undefined : setTimeout(stop, o.listenFor * 1000);
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
+        await untilStopped(o.listenFor === undefined ? undefined : o.listenFor * 1000);
         await listener.close();
         await listener.idle();
       });

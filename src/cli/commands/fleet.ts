@@ -13,6 +13,7 @@ import { openEimService, type EimServiceOptions } from '../../eim/service.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../http/logging.js';
 import { postgresConfig } from '../../store/database.js';
 import { parseWholeNumber } from '../wholeNumber.js';
+import { untilStopped } from '../untilStopped.js';
 
 /** The token when neither --token-file nor --data is given. */
 export const FLEET_TOKEN_ENV = 'MCIM_FLEET_TOKEN';
@@ -449,15 +450,7 @@ export function registerFleet(program: Command, write: Write = (text) => void pr
           ? `${JSON.stringify(info)}\n`
           : `mcim eIM ${data.eimId} listening on https://${o.listen}:${bound} (TLS name ${data.address}, CA ${data.tlsCaFile})\nESipa: /gsma/rsp2/asn1, /gsma/rsp2/esipa/*; fleet API: /fleet (token ${data.tokenFile}, OpenAPI /fleet/openapi.json)\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopped();
       await service.close();
     });
 
