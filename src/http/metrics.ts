@@ -129,7 +129,7 @@ export class ServerMetrics {
     const calls = this.#pendingCalls.get(key);
     if (calls === undefined) this.#pendingCalls.set(key, { labels: { function: fn, outcome: call.outcome, subject_code: subject, reason_code: reason }, n: 1 });
     else calls.n++;
-    this.#duration.observe(fn, call.durationMs / 1000);
+    if (call.durationMs !== undefined) this.#duration.observe(fn, call.durationMs / 1000);
     if (call.outcome === 'error') {
       const code = storeErrorCode(call.error);
       if (code !== undefined) this.#storeErrors.inc({ code });

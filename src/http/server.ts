@@ -16,7 +16,11 @@ export interface HttpsOptions {
   readonly ecdhCurve?: string;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
-  /** The logger (src/http/logging.ts: secrets redacted); none: logging off. Requests are not logged, bodies never. */
+  /**
+   * fastify's own logger (src/http/logging.ts: secrets redacted), for routes that log through `request.log` (the eIM's
+   * fleet API); none: fastify logs nothing and makes nothing per request for logging (the SM-DP+ logs through its own
+   * calls). Requests are not logged, bodies never.
+   */
   readonly logger?: FastifyBaseLogger;
   /** Connection caps and timeouts; each one not given takes its default (DEFAULT_CONNECTION_LIMITS). */
   readonly connections?: Partial<ConnectionLimits>;
@@ -77,7 +81,8 @@ export interface CallRecord {
   /** success, Failed status (`status` says why), X-Admin-Protocol refused (HTTP 400), or internal error (HTTP 500). */
   readonly outcome: 'success' | 'failed' | 'rejected' | 'error';
   readonly status?: StatusCodeData;
-  readonly durationMs: number;
+  /** From routing to answer; undefined for a request refused by the framework before the function ran (not timed). */
+  readonly durationMs?: number;
   readonly client: ClientInfo;
   /** The request's transactionId (hex), when it has one that decoded. */
   readonly transactionId?: string;
@@ -165,7 +170,7 @@ export function registerJsonFunction<D extends Es9Function>(
   // such refusals, and bodies that are not JSON, are observed like the function's own.
   const errorHandler = (error: FrameworkError, request: FastifyRequest, reply: FastifyReply): void => {
     const { httpStatus, status } = refusal(error);
-    observe?.({ path, outcome: httpStatus === 500 ? 'error' : 'rejected', status, durationMs: reply.elapsedTime, client: { address: request.ip, notes: {} }, notes: {}, error });
+    observe?.({ path, outcome: httpStatus === 500 ? 'error' : 'rejected', status, client: { address: request.ip, notes: {} }, notes: {}, error });
     void reply.code(httpStatus).header('X-Admin-Protocol', ADMIN_PROTOCOL).send({ header: failureHeader(status) });
   };
   app.post(path, { bodyLimit: requestBodyLimit(declaration), errorHandler }, async (request: FastifyRequest, reply: FastifyReply) => {

@@ -22,7 +22,8 @@ export interface Es2plusServerOptions {
 /** Builds the ES2+ HTTPS server; call `app.listen({ host, port })` to serve. */
 export function createEs2plusServer(options: Es2plusServerOptions): FastifyInstance {
   const { context: ctx, logger } = options;
-  const app = createHttpsServer({ ...options.tls, requireClientCertificate: true, ...(logger === undefined ? {} : { logger }) });
+  // ES2+ logs through its own calls (refusals, internal errors), not through fastify's request logger.
+  const app = createHttpsServer({ ...options.tls, requireClientCertificate: true });
   const onError = (e: unknown): void => {
     logger?.error({ err: e }, 'internal error');
     options.onInternalError?.(e);

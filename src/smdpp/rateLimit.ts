@@ -38,9 +38,10 @@ export function abuseLimits(given: Partial<AbuseLimits> | undefined): AbuseLimit
  * subscriber line or host usually holds a whole /64, so counting single IPv6 addresses limits nothing).
  */
 export function sourceOf(address: string): string {
+  if (isIPv4(address)) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped !== null) return mapped[1]!;
-  if (isIPv4(address) || !isIPv6(address)) return address;
+  if (!isIPv6(address)) return address;
   const [head = '', tail = ''] = address.split('%')[0]!.split('::');
   const left = head === '' ? [] : head.split(':');
   const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];

@@ -38,7 +38,8 @@ export function createSmdpServer(options: SmdpServerOptions): SmdpServer {
   const sink = options.events === undefined ? securityEventSink(logger, metrics) : undefined;
   const events = options.events ?? sink!;
   const ctx = smdpContext({ ...options, events });
-  const app = createHttpsServer({ ...options.tls, ...(logger === undefined ? {} : { logger }) });
+  // The SM-DP+ logs through its own calls (security events, internal errors), not through fastify's request logger.
+  const app = createHttpsServer(options.tls);
   if (sink !== undefined) app.addHook('onClose', async () => sink.close());
   if (metrics !== undefined) metrics.trackConnections(app.server);
   const onError = (e: unknown): void => {

@@ -220,6 +220,11 @@ export class StatementCachingDatabase implements SqliteDatabase {
     return statement;
   }
 
+  /** Whether a transaction is open on the connection (the synchronous path of src/store/sqliteLocking.ts runs none inside one). */
+  get inTransaction(): boolean {
+    return this.#db.inTransaction;
+  }
+
   close(): void {
     this.#statements.clear();
     this.#db.close();
@@ -240,7 +245,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     sqlite.function(AUDIT_ROW_HASH_FUNCTION, { deterministic: true }, (prevHash, seq, at, ref, iccid, fromState, toState, cause) =>
       rowHash(String(prevHash), { seq: Number(seq), at: Number(at), orderRef: String(ref), iccid: String(iccid), fromState: fromState === null ? null : String(fromState), toState: String(toState), cause: String(cause) }),
     );
-    db = new Kysely<McimTables>({ dialect: immediateSqliteDialect(new SqliteDialect({ database: new StatementCachingDatabase(sqlite) })) });
+    const database = new StatementCachingDatabase(sqlite);
+    const { dialect, register } = immediateSqliteDialect(new SqliteDialect({ database }), database);
+    db = new Kysely<McimTables>({ dialect });
+    register(db as unknown as Kysely<never>);
   } else {
     if (config.schema !== undefined && !SCHEMA_NAME.test(config.schema)) {
       throw new McimError('INVALID_ARGUMENT', `'${config.schema}' is not a valid schema name`);

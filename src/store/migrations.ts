@@ -488,5 +488,13 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('eim_packages_eid_counter').on('eim_packages').columns(['eid', 'counter']).execute();
       },
     },
+    // The default SM-DP+ lookup (an EID-only order by EID, SGP.22 3.1.2) is the only reader of the (eid, state) index:
+    // it now holds only EID-only orders, so the state changes of the others (three per download) no longer rewrite it.
+    '0019_smdp_orders_eid_only_index': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropIndex('smdp_orders_eid_state').execute();
+        await db.schema.createIndex('smdp_orders_eid_only').on('smdp_orders').columns(['eid', 'state']).where(sql.ref('eid_only'), '=', sql.lit(1)).execute();
+      },
+    },
   };
 }

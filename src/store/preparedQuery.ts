@@ -2,6 +2,7 @@
 // which costs more than SQLite takes to run the SM-DP+'s session queries (docs/benchmarks.md, download sessions).
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import { McimError } from '../errors.js';
+import { runNow } from './sqliteLocking.js';
 
 /** Marks a value position in a query being prepared; no stored value starts with a NUL character. */
 const SLOT_PREFIX = '\u0000mcim-slot:';
@@ -50,7 +51,10 @@ export class PreparedQuery<Values extends Readonly<Record<string, unknown>>, Row
       const name = this.#slots[i];
       return name === undefined ? p : values[name];
     });
-    return runner.executeQuery<Row>({ ...this.#compiled, parameters });
+    const query = { ...this.#compiled, parameters };
+    // On SQLite with the connection free, at once (src/store/sqliteLocking.ts); else through kysely.
+    const result = runNow<Row>(runner, query);
+    return result === undefined ? runner.executeQuery<Row>(query) : Promise.resolve(result);
   }
 
   /** The first row, or undefined. */

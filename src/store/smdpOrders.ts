@@ -153,7 +153,8 @@ function orderQueries(db: Database) {
         .select(ORDER_COLUMNS)
         .where('eid', '=', slot<string>('eid'))
         .where('state', '=', 'released')
-        .where('eid_only', '=', 1)
+        // A literal: the partial index smdp_orders_eid_only (migration 0019) serves a query that names it so.
+        .where('eid_only', '=', sql.lit(1))
         .orderBy('created_at')
         .orderBy('matching_id')
         .limit(1),

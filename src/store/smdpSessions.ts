@@ -51,7 +51,7 @@ function rows(n: bigint | undefined): number {
   return n === undefined ? 0 : Number(n);
 }
 
-/** A session row as the SM-DP+ reads it. */
+/** A session row as the SM-DP+ reads it (both drivers return a fresh Buffer for each binary column: not copied again). */
 function sessionOf(r: Selectable<SessionsTable>): Session {
   return {
     transactionId: r.transaction_id,
@@ -59,13 +59,13 @@ function sessionOf(r: Selectable<SessionsTable>): Session {
     curve: r.curve,
     ciKeyId: r.ci_key_id,
     euiccCiKeyId: r.euicc_ci_key_id ?? r.ci_key_id,
-    euiccChallenge: Buffer.from(r.euicc_challenge),
-    serverChallenge: Buffer.from(r.server_challenge),
+    euiccChallenge: r.euicc_challenge,
+    serverChallenge: r.server_challenge,
     expiresAt: timeOf(r.expires_at),
     eid: r.eid ?? undefined,
-    euiccCertificate: r.euicc_certificate === null ? undefined : Buffer.from(r.euicc_certificate),
+    euiccCertificate: r.euicc_certificate ?? undefined,
     matchingId: r.matching_id ?? undefined,
-    smdpSignature2: r.smdp_signature2 === null ? undefined : Buffer.from(r.smdp_signature2),
+    smdpSignature2: r.smdp_signature2 ?? undefined,
     ...(r.source === null ? {} : { source: r.source }),
   };
 }
@@ -321,8 +321,9 @@ export class SmdpSessions {
     const session = sessionOf(r);
     const sealed = r['o_package_sealed'];
     if (r['o_matching_id'] === null || !(sealed instanceof Uint8Array)) return { session };
-    const order = Object.fromEntries(ORDER_COLUMNS.map((c) => [c, r[`o_${c}`]])) as OrderRow;
-    return { session, order: this.#orders.withPackageOf(order, sealed) };
+    const order: Record<string, unknown> = {};
+    for (const c of ORDER_COLUMNS) order[c] = r[`o_${c}`];
+    return { session, order: this.#orders.withPackageOf(order as unknown as OrderRow, sealed) };
   }
 
 

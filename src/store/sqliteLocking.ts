@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { writePrivateFile } from '../pki/privateFiles.js';
-import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult, type SqliteDatabase, type TransactionSettings } from 'kysely';
 
 /**
  * How long SQLite itself waits for a lock before answering SQLITE_BUSY (PRAGMA busy_timeout): short, because
@@ -75,13 +75,42 @@ class RetryingConnection implements DatabaseConnection {
   }
 }
 
+/** The SQLite connection as the synchronous path runs statements on it (src/store/database.ts, StatementCachingDatabase). */
+export interface SynchronousSqlite extends SqliteDatabase {
+  /** Whether a transaction is open on the connection (better-sqlite3's `inTransaction`). */
+  readonly inTransaction: boolean;
+}
+
 /** kysely's SQLite driver with transactions begun IMMEDIATE (retried while busy) and autocommit statements retried. */
 class ImmediateTransactionDriver implements Driver {
   readonly #inner: Driver;
+  readonly #database: SynchronousSqlite;
   readonly #connections = new WeakMap<DatabaseConnection, RetryingConnection>();
+  /** Whether kysely holds the connection (a query or a transaction in progress, from acquire to release). */
+  #held = false;
 
-  constructor(inner: Driver) {
+  constructor(inner: Driver, database: SynchronousSqlite) {
     this.#inner = inner;
+    this.#database = database;
+  }
+
+  /**
+   * Runs an autocommit statement at once when the connection is free: no kysely query or transaction holds it, and none
+   * can start while this runs (better-sqlite3 is synchronous). The store's hot statements so skip kysely's connection
+   * mutex and promise chain. Undefined when the connection is held or SQLite answered busy: the caller then takes the
+   * asynchronous path, which waits its turn and retries.
+   */
+  runNow<R>(query: CompiledQuery): QueryResult<R> | undefined {
+    if (this.#held || this.#database.inTransaction) return undefined;
+    const statement = this.#database.prepare(query.sql);
+    try {
+      if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
+      const { changes, lastInsertRowid } = statement.run(query.parameters);
+      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    } catch (e) {
+      if (isBusy(e)) return undefined;
+      throw e;
+    }
   }
 
   init(): Promise<void> {
@@ -90,6 +119,7 @@ class ImmediateTransactionDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const inner = await this.#inner.acquireConnection();
+    this.#held = true;
     let connection = this.#connections.get(inner);
     if (connection === undefined) {
       connection = new RetryingConnection(inner);
@@ -125,6 +155,7 @@ class ImmediateTransactionDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    this.#held = false;
     await this.#inner.releaseConnection((connection as RetryingConnection).inner);
   }
 
@@ -133,13 +164,33 @@ class ImmediateTransactionDriver implements Driver {
   }
 }
 
-/** SqliteDialect whose driver begins transactions IMMEDIATE and retries busy statements asynchronously. */
-export function immediateSqliteDialect(dialect: SqliteDialect): Dialect {
+/** The synchronous path of each SQLite database opened with immediateSqliteDialect (see registerSynchronousPath). */
+const synchronousPaths = new WeakMap<object, ImmediateTransactionDriver>();
+
+/** Runs `query` at once on `runner`'s SQLite connection when it is free (ImmediateTransactionDriver.runNow); else undefined. */
+export function runNow<R>(runner: object, query: CompiledQuery): QueryResult<R> | undefined {
+  return synchronousPaths.get(runner)?.runNow<R>(query);
+}
+
+/**
+ * SqliteDialect whose driver begins transactions IMMEDIATE and retries busy statements asynchronously; `register` is
+ * called with a function that gives the Kysely instance built on it the synchronous path of runNow (a transaction's
+ * Kysely instance does not have it: its statements go through kysely on the connection it holds).
+ */
+export function immediateSqliteDialect(dialect: SqliteDialect, database: SynchronousSqlite): { dialect: Dialect; register: (db: Kysely<never>) => void } {
+  let driver: ImmediateTransactionDriver | undefined;
+  const register = (db: Kysely<never>): void => {
+    if (driver === undefined) throw new Error('the SQLite driver is created with its Kysely instance');
+    synchronousPaths.set(db, driver);
+  };
   return {
-    createDriver: () => new ImmediateTransactionDriver(dialect.createDriver()),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createAdapter: () => dialect.createAdapter(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
+    register,
+    dialect: {
+      createDriver: () => (driver = new ImmediateTransactionDriver(dialect.createDriver(), database)),
+      createQueryCompiler: () => dialect.createQueryCompiler(),
+      createAdapter: () => dialect.createAdapter(),
+      createIntrospector: (db) => dialect.createIntrospector(db),
+    },
   };
 }
 

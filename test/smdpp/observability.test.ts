@@ -180,8 +180,9 @@ describe('SM-DP+ security events and metrics', () => {
     assert.equal(calls({ function: 'handleNotification', outcome: 'success' }), 3);
     assert.equal(sample(text, 'mcim_security_events_total', { event: 'notification.discarded' }), 1);
     assert.equal(sample(text, 'mcim_security_events_total', { event: 'confirmationCode.failed' }), 3);
-    // Six sessions plus the body refused before its handler.
-    assert.equal(sample(text, 'mcim_es9_call_duration_seconds_count', { function: 'initiateAuthentication' }), 7);
+    // Six sessions timed; the body refused before its handler is counted (above, as rejected) but not timed.
+    assert.equal(sample(text, 'mcim_es9_call_duration_seconds_count', { function: 'initiateAuthentication' }), 6);
+    assert.equal(calls({ function: 'initiateAuthentication', outcome: 'rejected', subject_code: '1.1', reason_code: '2.1' }), 1);
     assert.match(text, /^mcim_http_connections_active \d+$/m);
     assert.match(text, /^mcim_process_resident_memory_bytes \d+/m);
   });

@@ -62,6 +62,35 @@ for (const engine of ENGINES) {
       }
     });
 
+    it('never runs a statement inside a transaction it is not part of (the SQLite synchronous path waits its turn)', async () => {
+      const db = await engine.open();
+      try {
+        const insert = notificationInsert(db);
+        const select = PreparedQuery.of(db.selectFrom('smdp_notifications').select('notification_key').where('eid', '=', slot<string>('eid'))).slots<{ eid: string }>('eid');
+        let opened!: () => void;
+        const open = new Promise<void>((resolve) => (opened = resolve));
+        // A transaction that writes, waits while holding the connection, then rolls back.
+        const rolledBack = db
+          .transaction()
+          .execute(async (trx) => {
+            await insert.affected(trx, { key: 'T:1', eid: 'T', seq: 1 });
+            opened();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            throw new Error('roll back');
+          })
+          .catch((e: unknown) => (e as Error).message);
+        await open;
+        // Issued while the transaction is open: on SQLite's single connection it must not join it (and be rolled back).
+        const outside = insert.affected(db, { key: 'O:1', eid: 'O', seq: 1 });
+        assert.equal(await rolledBack, 'roll back');
+        assert.equal(await outside, 1);
+        assert.deepEqual((await select.execute(db, { eid: 'O' })).rows.map((r) => r.notification_key), ['O:1']);
+        assert.deepEqual((await select.execute(db, { eid: 'T' })).rows, []);
+      } finally {
+        await db.destroy();
+      }
+    });
+
     it('refuses a declared slot the query does not use and a slot it does not declare', async () => {
       const db = await engine.open();
       try {
