@@ -159,12 +159,12 @@ interface Server {
  * Starts the SM-DP+ in its measured configuration: JSON logs on standard output at the default level (read and
  * discarded here, so that the pipe never blocks it), metrics on, the default limits; resolves once every worker listens.
  */
-function startServer(dataDir: string, workers = SERVER_WORKERS, db?: string): Promise<Server> {
+function startServer(dataDir: string, workers = SERVER_WORKERS, db?: string, build: { readonly main: string; readonly metrics: boolean } = { main: MAIN, metrics: true }): Promise<Server> {
   // e.g. MCIM_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the primary and its workers.
   const nodeArgs = (process.env['MCIM_BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    [...nodeArgs, MAIN, 'serve', '--data', dataDir, '--listen', '127.0.0.1', '--port', '0', '--workers', String(workers), '--metrics-port', '0', ...(db === undefined ? [] : ['--db', db])],
+    [...nodeArgs, build.main, 'serve', '--data', dataDir, '--listen', '127.0.0.1', '--port', '0', '--workers', String(workers), ...(build.metrics ? ['--metrics-port', '0'] : []), ...(db === undefined ? [] : ['--db', db])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
@@ -188,7 +188,7 @@ function startServer(dataDir: string, workers = SERVER_WORKERS, db?: string): Pr
       // With several workers the primary prints the usage text, then "(N worker processes)" once they listen; a single
       // process serves itself and its usage text ends with the download command.
       const m = (workers > 1 ? /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*worker processes/ : /https:\/\/127\.0\.0\.1:(\d+)\/[\s\S]*--connect 127\.0\.0\.1:\d+\n/).exec(out);
-      const metrics = /^metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics$/m.exec(out);
+      const metrics = build.metrics ? /^metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics$/m.exec(out) : ['', '0'];
       if (m && metrics) {
         started = true;
         out = '';
@@ -762,6 +762,122 @@ export async function benchDownload(options: { readonly attack?: boolean; readon
     process.removeListener('exit', onExit);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- download-compare: this build beside another, in the same minutes ----
+
+/** What the other build's modules offer for setting up its data directory (the names all builds so far share). */
+interface OtherBuild {
+  initSmdpDataDir(dir: string): { readonly pkiDirs: Readonly<Record<string, string | undefined>>; readonly ciCertificateFiles: Readonly<Record<string, string | undefined>>; readonly address: string };
+  openSmdpStore(data: unknown): Promise<{ close(): Promise<void> }>;
+  importProfile(store: unknown, profile: Buffer, options: { matchingId: string; allowShortMatchingId: boolean }, now: number): Promise<unknown>;
+  /** Builds that encrypt their test keys at rest export it; older ones keep eum.key.pem in clear. */
+  openTestPkiKey?(data: unknown, curve: string, entity: string): { export(o: { type: 'pkcs8'; format: 'pem' }): string | Buffer };
+}
+
+const COMPARE = { rounds: 6, sessions: 600, concurrency: 16, capMs: 60_000 };
+
+/** A server of one build with its two device processes. */
+interface ComparedServer {
+  readonly name: string;
+  readonly server: Server;
+  readonly devices: readonly DeviceProcess[];
+  next: number;
+}
+
+async function setUpBuild(name: string, root: string, tmp: string, cleanup: string[], orders: number, own: boolean): Promise<ComparedServer> {
+  const dataDir = join(tmp, name);
+  const server = await startServer(dataDir, SERVER_WORKERS, undefined, { main: join(root, 'dist/src/cli/main.js'), metrics: own });
+  const modules: OtherBuild = own
+    ? { initSmdpDataDir, openSmdpStore: (d) => openSmdpStore(d as Parameters<typeof openSmdpStore>[0]), importProfile: (s, p, o, n) => importProfile(s as Parameters<typeof importProfile>[0], p, o, n), openTestPkiKey: (d, c, e) => openTestPkiKey(d as Parameters<typeof openTestPkiKey>[0], c, e as Parameters<typeof openTestPkiKey>[2]) }
+    : { ...((await import(join(root, 'dist/src/smdpp/dataDir.js'))) as Pick<OtherBuild, 'initSmdpDataDir' | 'openSmdpStore' | 'openTestPkiKey'>), ...((await import(join(root, 'dist/src/smdpp/importProfile.js'))) as Pick<OtherBuild, 'importProfile'>) };
+  const data = modules.initSmdpDataDir(dataDir);
+  const store = await modules.openSmdpStore(data);
+  const profile = readFileSync(PROFILE);
+  try {
+    for (let i = 0; i < orders; i++) await modules.importProfile(store, profile, { matchingId: `BENCH-${i}`, allowShortMatchingId: true }, Date.now());
+  } finally {
+    await store.close();
+  }
+  const eumKeyPem = modules.openTestPkiKey === undefined ? readFileSync(join(data.pkiDirs['p256']!, 'eum.key.pem'), 'utf8') : String(modules.openTestPkiKey(data, 'p256', 'eum').export({ type: 'pkcs8', format: 'pem' }));
+  const stateDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmp, `mcim-bench-compare-${name}-`));
+  cleanup.push(stateDir);
+  const devices = [startDevice(), startDevice()];
+  for (const d of devices) {
+    d.send({ type: 'setup', pkiDir: data.pkiDirs['p256']!, eumKeyPem, stateDir, ca: readFileSync(data.ciCertificateFiles['p256']!, 'utf8'), connect: { host: '127.0.0.1', port: server.port }, address: data.address });
+  }
+  for (const d of devices) await d.next('ready', 30_000);
+  return { name, server, devices, next: 0 };
+}
+
+/** One round: each server serves COMPARE.sessions sessions, both at once; each one's CPU per session from /proc. */
+async function compareRound(servers: readonly ComparedServer[]): Promise<number[]> {
+  for (const s of servers) {
+    s.devices.forEach((d) => d.send({ type: 'prepare', matchingIds: Array.from({ length: COMPARE.sessions / s.devices.length }, () => `BENCH-${s.next++}`) }));
+  }
+  for (const s of servers) for (const d of s.devices) await d.next('prepared', 60_000);
+  const cpu = (s: ComparedServer): number => serverPids(s.server.child.pid!).reduce((a, p) => a + cpuSeconds(p), 0);
+  const cpu0 = servers.map(cpu);
+  for (const s of servers) for (const d of s.devices) d.send({ type: 'run', concurrency: COMPARE.concurrency / s.devices.length, deadlineMs: COMPARE.capMs });
+  const results = await Promise.all(servers.map((s) => Promise.all(s.devices.map((d) => d.next('result', COMPARE.capMs + 60_000)))));
+  // Read once both have finished: the server that finished first idles meanwhile, which costs it no CPU.
+  const cpu1 = servers.map(cpu);
+  return servers.map((s, i) => {
+    const done = results[i]!.reduce((a, r) => a + r.latencies.length, 0);
+    const failed = results[i]!.reduce((a, r) => a + r.failures, 0);
+    if (failed > 0) throw new Error(`${s.name}: ${failed} sessions failed: ${results[i]!.find((r) => r.firstError !== undefined)?.firstError ?? ''}`);
+    return ((cpu1[i]! - cpu0[i]!) * 1000) / done;
+  });
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * `download-compare` (MCIM_BENCH_COMPARE=another checkout, built): this build's SM-DP+ and the other's served side by
+ * side, loaded at once by the same device code, round after round; the ratio of their CPU per session is read in the
+ * same minutes, so a machine that speeds up or slows down between runs (this one varies by a third) moves both alike.
+ * This build runs in its measured configuration (metrics on, JSON logs, default limits); the other as it starts.
+ */
+export async function benchDownloadCompare(): Promise<void> {
+  const other = process.env['MCIM_BENCH_COMPARE'];
+  if (other === undefined || process.platform !== 'linux') {
+    console.log('download-compare: skipped (set MCIM_BENCH_COMPARE to another built checkout, e.g. a git worktree of an older commit; Linux only)');
+    return;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'mcim-bench-compare-'));
+  const cleanup = [tmp];
+  const onExit = (): void => killAll();
+  process.on('exit', onExit);
+  try {
+    const orders = (COMPARE.rounds + 1) * COMPARE.sessions;
+    const mine = await setUpBuild('this', fileURLToPath(new URL('../..', import.meta.url)), tmp, cleanup, orders, true);
+    const theirs = await setUpBuild('other', other, tmp, cleanup, orders, false);
+    console.log(`\nSGP.22 download sessions, this build beside ${other} (each: mcim serve --workers ${SERVER_WORKERS}, ${COMPARE.concurrency} sessions at once, both loaded at once)`);
+    console.log(`${'round'.padEnd(6)} ${'this: CPU ms/session'.padStart(21)} ${'other: CPU ms/session'.padStart(22)} ${'this/other'.padStart(10)}`);
+    await compareRound([mine, theirs]);
+    const ratios: number[] = [];
+    const mineMs: number[] = [];
+    const theirsMs: number[] = [];
+    for (let round = 1; round <= COMPARE.rounds; round++) {
+      // Which server's devices start first alternates.
+      const [a, b] = round % 2 === 1 ? await compareRound([mine, theirs]) : (await compareRound([theirs, mine])).reverse();
+      mineMs.push(a!);
+      theirsMs.push(b!);
+      ratios.push(a! / b!);
+      console.log(`${String(round).padEnd(6)} ${a!.toFixed(2).padStart(21)} ${b!.toFixed(2).padStart(22)} ${(a! / b!).toFixed(3).padStart(10)}`);
+    }
+    console.log(`this/other: median ${median(ratios).toFixed(3)}, from ${Math.min(...ratios).toFixed(3)} to ${Math.max(...ratios).toFixed(3)} over ${COMPARE.rounds} rounds`);
+    report({ name: 'download CPU per session beside another build', value: median(mineMs), unit: 'ms/session', limitName: `the other build's, same rounds; ratio of medians`, limit: median(theirsMs) });
+    for (const s of [mine, theirs]) await tearDown(s.server, s.devices);
+  } finally {
+    killAll();
+    process.off('exit', onExit);
     for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { benchAka } from './aka.js';
 import { benchAuc } from './auc.js';
 import { benchBsp } from './bsp.js';
-import { benchDownload } from './download.js';
+import { benchDownload, benchDownloadCompare } from './download.js';
 import { benchEcdsa } from './ecdsa.js';
 import { benchEim } from './eim.js';
 import { benchEs2plus } from './es2plus.js';
@@ -18,6 +18,7 @@ const BENCHMARKS: Readonly<Record<string, (seconds: number) => void | Promise<vo
   download: () => benchDownload(),
   'download-attack': () => benchDownload({ attack: true }),
   'download-pg': () => benchDownload({ postgres: true }),
+  'download-compare': () => benchDownloadCompare(),
   'auc-api': benchAuc,
   profiles: benchProfiles,
   es2plus: benchEs2plus,
