@@ -150,6 +150,23 @@ export type FieldProblem = 'missing' | 'malformed';
 export type FieldErrorFactory = (name: string, spec: FieldSpec, problem: FieldProblem, message: string) => Error;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * Whether base64 text of the alphabet (checked by BASE64) is the canonical encoding of what it decodes to: not a lone
+ * character in its last quantum, and the bits of its last character beyond the decoded bytes zero (RFC 4648 3.5). Looks
+ * at the last quantum only: no re-encoding of the whole value.
+ */
+function canonicalBase64(value: string): boolean {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 0x3d) end--;
+  const tail = end % 4;
+  if (tail === 1) return false;
+  if (tail === 0) return true;
+  const last = BASE64_ALPHABET.indexOf(value[end - 1]!);
+  // 2 characters carry 1 byte (4 spare bits), 3 characters carry 2 bytes (2 spare bits).
+  return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
 const HEX = /^(?:[0-9A-Fa-f]{2})+$/;
 
 type DecodedField = string | Buffer | boolean | number | Readonly<Record<string, unknown>>;
@@ -189,7 +206,7 @@ function decodeOne(name: string, spec: FieldSpec, value: unknown, error: FieldEr
       }
       const bytes = Buffer.from(value, 'base64');
       if (bytes.length > spec.maxBytes) throw error(name, spec, 'malformed', `'${name}' exceeds ${spec.maxBytes} bytes`);
-      if (bytes.toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, '')) {
+      if (!canonicalBase64(value)) {
         throw error(name, spec, 'malformed', `'${name}' is not canonical base64`);
       }
       return bytes;

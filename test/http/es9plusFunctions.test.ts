@@ -83,6 +83,30 @@ describe('ES9+ field declarations', () => {
     }
   });
 
+  it('base64 text is accepted exactly when it is the canonical encoding of its bytes (padding optional)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const text = fc
+      .tuple(fc.array(fc.integer({ min: 0, max: 63 }), { minLength: 1, maxLength: 12 }), fc.boolean())
+      .map(([digits, padded]) => {
+        const body = digits.map((d) => alphabet[d]).join('');
+        return padded && body.length % 4 !== 0 ? body + '='.repeat(4 - (body.length % 4)) : body;
+      });
+    fc.assert(
+      fc.property(text, (value) => {
+        const unpadded = value.replace(/=+$/, '');
+        const canonical = Buffer.from(value, 'base64').toString('base64').replace(/=+$/, '') === unpadded && unpadded.length % 4 !== 1;
+        let accepted = true;
+        try {
+          decodeFields(specs, { ...valid, prepareDownloadResponse: value }, refuse);
+        } catch {
+          accepted = false;
+        }
+        assert.equal(accepted, canonical, value);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('a transactionId longer than 16 bytes, odd or empty hex is malformed', () => {
     for (const bad of ['', '0', '00'.repeat(17), 'GG']) {
       const r = refusal(specs, { ...valid, transactionId: bad });
