@@ -248,7 +248,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const database = new StatementCachingDatabase(sqlite);
     const { dialect, register } = immediateSqliteDialect(new SqliteDialect({ database }), database);
     db = new Kysely<McimTables>({ dialect });
-    register(db as unknown as Kysely<never>);
+    register(db);
   } else {
     if (config.schema !== undefined && !SCHEMA_NAME.test(config.schema)) {
       throw new McimError('INVALID_ARGUMENT', `'${config.schema}' is not a valid schema name`);

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { writePrivateFile } from '../pki/privateFiles.js';
-import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult, type SqliteDatabase, type TransactionSettings } from 'kysely';
+import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type SqliteDatabase, type TransactionSettings } from 'kysely';
 
 /**
  * How long SQLite itself waits for a lock before answering SQLITE_BUSY (PRAGMA busy_timeout): short, because
@@ -164,7 +164,7 @@ class ImmediateTransactionDriver implements Driver {
   }
 }
 
-/** The synchronous path of each SQLite database opened with immediateSqliteDialect (see registerSynchronousPath). */
+/** The driver of each Kysely instance registered by immediateSqliteDialect's `register`: its synchronous path. */
 const synchronousPaths = new WeakMap<object, ImmediateTransactionDriver>();
 
 /** Runs `query` at once on `runner`'s SQLite connection when it is free (ImmediateTransactionDriver.runNow); else undefined. */
@@ -173,13 +173,13 @@ export function runNow<R>(runner: object, query: CompiledQuery): QueryResult<R> 
 }
 
 /**
- * SqliteDialect whose driver begins transactions IMMEDIATE and retries busy statements asynchronously; `register` is
- * called with a function that gives the Kysely instance built on it the synchronous path of runNow (a transaction's
- * Kysely instance does not have it: its statements go through kysely on the connection it holds).
+ * SqliteDialect whose driver begins transactions IMMEDIATE and retries busy statements asynchronously, and `register`,
+ * to be called with the Kysely instance built on that dialect: it gives the instance the synchronous path of runNow (a
+ * transaction's Kysely instance does not have it: its statements go through kysely on the connection it holds).
  */
-export function immediateSqliteDialect(dialect: SqliteDialect, database: SynchronousSqlite): { dialect: Dialect; register: (db: Kysely<never>) => void } {
+export function immediateSqliteDialect(dialect: SqliteDialect, database: SynchronousSqlite): { dialect: Dialect; register: (db: object) => void } {
   let driver: ImmediateTransactionDriver | undefined;
-  const register = (db: Kysely<never>): void => {
+  const register = (db: object): void => {
     if (driver === undefined) throw new Error('the SQLite driver is created with its Kysely instance');
     synchronousPaths.set(db, driver);
   };
