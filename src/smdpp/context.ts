@@ -6,6 +6,7 @@ import type { EcCurve } from '../crypto/ecdsa.js';
 import type { GsmaCertificate } from '../pki/certificate.js';
 import type { SmdpStore } from '../store/smdpStore.js';
 import { CertificateCache, DEFAULT_CERTIFICATE_CACHE_BYTES } from './certificateCache.js';
+import { DeliveredSessions } from './deliveredSessions.js';
 import { abuseLimits, type AbuseLimits } from './rateLimit.js';
 import { NO_SECURITY_EVENTS, type SecurityEvents } from './securityEvents.js';
 import type { RevocationStore } from './revocation.js';
@@ -72,6 +73,8 @@ export interface SmdpContext {
   readonly now: () => number;
   /** eUICC and EUM certificates whose chain verified recently (derived data, per process, bounded in bytes). */
   readonly certificates: CertificateCache;
+  /** The eUICC of each session this process delivered, until its PIR (derived data, per process, bounded). */
+  readonly deliveredSessions: DeliveredSessions;
   readonly limits: AbuseLimits;
   /** Security events: `ctx.events.securityEvent(name, fields)` logs and counts one (docs/operations.md). */
   readonly events: SecurityEvents;
@@ -97,6 +100,7 @@ export function smdpContext(o: SmdpOptions): SmdpContext {
     useProfileProtectionKeys: o.useProfileProtectionKeys ?? true,
     now: o.clock ?? Date.now,
     certificates: new CertificateCache(o.certificateCacheBytes ?? DEFAULT_CERTIFICATE_CACHE_BYTES),
+    deliveredSessions: new DeliveredSessions(),
     limits: abuseLimits(o.limits),
     events: o.events ?? NO_SECURITY_EVENTS,
     revocation: o.revocation,

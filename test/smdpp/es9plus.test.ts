@@ -96,6 +96,23 @@ describe('SM-DP+ ES9+ over HTTPS', () => {
     });
   }
 
+  it('the PIR is verified against the eUICC kept at delivery, or from the session row when this process does not hold it', async () => {
+    for (const kept of [true, false]) {
+      const euicc = new EuiccSimulator(p256);
+      const { matchingId, iccid } = await order(h);
+      const { transactionId, bpp } = await download(h, euicc, matchingId);
+      assertSuccess(bpp);
+      const deliveredSessions = h.server.context.deliveredSessions;
+      assert.ok(deliveredSessions.size > 0, 'the delivery is kept until its PIR');
+      // Another worker delivered it, or the entry went out: the PIR reads the session row.
+      if (!kept) assert.ok(deliveredSessions.take(transactionId) !== undefined);
+      const pir = await h.call('handleNotification', { pendingNotification: b64(euicc.installationResult(SMDP_OID, SMDP_ADDRESS, encodeIccid(iccid), true)) });
+      assert.equal(pir.status, 204);
+      assert.equal((await h.store.orders.get(matchingId))?.state, 'installed', kept ? 'kept' : 'from the session row');
+      assert.equal(deliveredSessions.take(transactionId), undefined, 'the first PIR takes the entry');
+    }
+  });
+
   it('downloads with a confirmation code', async () => {
     const euicc = new EuiccSimulator(p256);
     const { matchingId } = await order(h, { confirmationCode: '1234' });

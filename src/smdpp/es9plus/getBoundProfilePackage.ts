@@ -62,7 +62,8 @@ export async function getBoundProfilePackage(
   const ok = response.value;
   const signed = ok.euiccSigned2.value;
   if (!signed.transactionId.equals(transactionId)) throw fail('unknownTransaction', 'euiccSigned2 belongs to another transaction');
-  const euiccKey = ctx.certificates.parse(session.euiccCertificate!).publicKey.key;
+  const euiccCertificate = ctx.certificates.parse(session.euiccCertificate!);
+  const euiccKey = euiccCertificate.publicKey.key;
   const signedData = Buffer.concat([ok.euiccSigned2.der, signatureTlv(session.smdpSignature2!)]);
   if (!verifyPlain(euiccKey, signedData, ok.euiccSignature2)) throw fail('euiccVerificationFailed', 'euiccSignature2 does not verify');
 
@@ -87,6 +88,7 @@ export async function getBoundProfilePackage(
   if (!(await ctx.store.sessions.deliver(session.transactionId, matchingId, ctx.now(), retained, report))) {
     throw fail('profileUnavailable', 'the profile has already been delivered');
   }
+  ctx.deliveredSessions.remember(session.transactionId, { eid: session.eid!, certificate: euiccCertificate });
   return { transactionId, boundProfilePackage: binding.bpp };
 }
 

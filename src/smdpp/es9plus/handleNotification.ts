@@ -13,6 +13,7 @@ import { McimError } from '../../errors.js';
 import type { Es9Request, Es9Response } from '../../http/es9plusFunctions.js';
 import { parseField } from '../../http/jsonBinding.js';
 import type { SmdpContext } from '../context.js';
+import type { DeliveredSession } from '../deliveredSessions.js';
 import { FIELD_SUBJECT } from '../statusCodes.js';
 import { verifyEuiccChain } from '../verifyEuicc.js';
 import { NOTIFICATION_POINT } from '../es2plus/handleDownloadProgressInfo.js';
@@ -38,14 +39,23 @@ function iccidOf(iccid: Buffer | undefined): string | undefined {
   }
 }
 
+/** The eUICC the session of `transactionId` authenticated: kept by this process at delivery, else from the session row. */
+async function deliveredSession(ctx: SmdpContext, transactionId: string): Promise<DeliveredSession | undefined> {
+  const kept = ctx.deliveredSessions.take(transactionId);
+  if (kept !== undefined) return kept;
+  const session = await ctx.store.sessions.get(transactionId);
+  if (session?.euiccCertificate === undefined || session.eid === undefined) return undefined;
+  return { eid: session.eid, certificate: ctx.certificates.parse(session.euiccCertificate) };
+}
+
 /** The PIR is verified with the certificate of the eUICC the session authenticated: only it can move the order. */
 async function installationResult(ctx: SmdpContext, pir: ProfileInstallationResult, raw: Buffer): Promise<NotificationResult> {
   const data = pir.profileInstallationResultData.value;
   const transactionId = data.transactionId.toString('hex').toUpperCase();
-  const session = await ctx.store.sessions.get(transactionId);
-  if (session?.euiccCertificate === undefined || session.eid === undefined) return { outcome: 'discarded', reason: 'unknown transactionId' };
+  const session = await deliveredSession(ctx, transactionId);
+  if (session === undefined) return { outcome: 'discarded', reason: 'unknown transactionId' };
   if (data.smdpOid !== ctx.oid) return { outcome: 'discarded', reason: `the PIR names the SM-DP+ OID ${data.smdpOid}` };
-  const key = ctx.certificates.parse(session.euiccCertificate).publicKey.key;
+  const key = session.certificate.publicKey.key;
   if (!verifyPlain(key, pir.profileInstallationResultData.der, pir.euiccSignPIR)) return { outcome: 'discarded', reason: 'euiccSignPIR does not verify' };
   const success = data.finalResult.type === 'successResult';
   const outcome = await ctx.store.notifications.recordInstallationResult(
