@@ -91,9 +91,9 @@ export function connectionServerOptions(limits: ConnectionLimits): {
  * first 64 bits (one host commonly holds a whole /64, so counting single addresses would not cap it).
  */
 export function sourceKey(address: string): string {
+  if (isIPv4(address)) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1]!;
-  if (isIPv4(address)) return address;
   if (!isIPv6(address)) return address;
   const bare = address.split('%')[0]!.toLowerCase().replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) => {
     const [x, y, z, w] = [a, b, c, d].map(Number) as [number, number, number, number];

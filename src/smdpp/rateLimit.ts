@@ -1,5 +1,5 @@
 // Per-source and per-EID limits of the SM-DP+ under hostile load (issue 8): open sessions per source, lockouts of sources that fail to authenticate and of EIDs and sources that guess matching IDs (SGP.22 5.6.1, 5.6.3 codes).
-import { isIPv4, isIPv6 } from 'node:net';
+import { sourceKey as connectionSourceKey } from '../http/connectionLimits.js';
 import { FunctionFailure } from '../http/jsonBinding.js';
 import type { LockoutPolicy } from '../store/lockouts.js';
 import type { SmdpContext } from './context.js';
@@ -34,19 +34,12 @@ export function abuseLimits(given: Partial<AbuseLimits> | undefined): AbuseLimit
 }
 
 /**
- * The source a limit counts: an IPv4 address (also IPv4-mapped IPv6), or the /64 prefix of an IPv6 address (one
- * subscriber line or host usually holds a whole /64, so counting single IPv6 addresses limits nothing).
+ * The source a limit counts: the key the connection caps count a source under (src/http/connectionLimits.ts): an IPv4
+ * address (also IPv4-mapped IPv6), or the /64 prefix of an IPv6 address (one subscriber line or host usually holds a
+ * whole /64, so counting single IPv6 addresses limits nothing).
  */
 export function sourceOf(address: string): string {
-  if (isIPv4(address)) return address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped !== null) return mapped[1]!;
-  if (!isIPv6(address)) return address;
-  const [head = '', tail = ''] = address.split('%')[0]!.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return connectionSourceKey(address);
 }
 
 export function eidKey(eid: string): string {
