@@ -777,7 +777,16 @@ interface OtherBuild {
   openTestPkiKey?(data: unknown, curve: string, entity: string): { export(o: { type: 'pkcs8'; format: 'pem' }): string | Buffer };
 }
 
-const COMPARE = { rounds: 6, sessions: 600, concurrency: 16, capMs: 60_000 };
+const COMPARE = { rounds: 6, sessions: 600, concurrency: 16, capMs: 60_000, warmupRounds: 1, maxWarmupRounds: 20 };
+
+/** Warm-up rounds before the measured ones (MCIM_BENCH_COMPARE_WARMUP, default 1): more let both builds' JIT settle. */
+function compareWarmupRounds(): number {
+  const given = process.env['MCIM_BENCH_COMPARE_WARMUP'];
+  if (given === undefined || given === '') return COMPARE.warmupRounds;
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 0 || n > COMPARE.maxWarmupRounds) throw new Error(`MCIM_BENCH_COMPARE_WARMUP is 0 to ${COMPARE.maxWarmupRounds} rounds, got ${given}`);
+  return n;
+}
 
 /** A server of one build with its two device processes. */
 interface ComparedServer {
@@ -855,12 +864,16 @@ export async function benchDownloadCompare(): Promise<void> {
   const onExit = (): void => killAll();
   process.on('exit', onExit);
   try {
-    const orders = (COMPARE.rounds + 1) * COMPARE.sessions;
+    const warmup = compareWarmupRounds();
+    const orders = (COMPARE.rounds + warmup) * COMPARE.sessions;
     const mine = await setUpBuild('this', fileURLToPath(new URL('../..', import.meta.url)), tmp, cleanup, orders, true);
     const theirs = await setUpBuild('other', other, tmp, cleanup, orders, false);
     console.log(`\nSGP.22 download sessions, this build beside ${other} (each: mcim serve --workers ${SERVER_WORKERS}, ${COMPARE.concurrency} sessions at once, both loaded at once)`);
     console.log(`${'round'.padEnd(6)} ${'this: CPU ms/session'.padStart(21)} ${'other: CPU ms/session'.padStart(22)} ${'this/other'.padStart(10)}`);
-    await compareRound([mine, theirs]);
+    for (let round = 1; round <= warmup; round++) {
+      const [a, b] = await compareRound([mine, theirs]);
+      console.log(`${`w${round}`.padEnd(6)} ${a!.toFixed(2).padStart(21)} ${b!.toFixed(2).padStart(22)} ${(a! / b!).toFixed(3).padStart(10)}  (warm-up, not counted)`);
+    }
     const ratios: number[] = [];
     const mineMs: number[] = [];
     const theirsMs: number[] = [];
