@@ -841,6 +841,11 @@ async function compareRound(servers: readonly ComparedServer[]): Promise<number[
   });
 }
 
+/** One line of the compare table: the round, both builds' CPU ms per session, their ratio. */
+function printCompareRound(label: string, mine: number, theirs: number, note = ''): void {
+  console.log(`${label.padEnd(6)} ${mine.toFixed(2).padStart(21)} ${theirs.toFixed(2).padStart(22)} ${(mine / theirs).toFixed(3).padStart(10)}${note}`);
+}
+
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -872,7 +877,7 @@ export async function benchDownloadCompare(): Promise<void> {
     console.log(`${'round'.padEnd(6)} ${'this: CPU ms/session'.padStart(21)} ${'other: CPU ms/session'.padStart(22)} ${'this/other'.padStart(10)}`);
     for (let round = 1; round <= warmup; round++) {
       const [a, b] = await compareRound([mine, theirs]);
-      console.log(`${`w${round}`.padEnd(6)} ${a!.toFixed(2).padStart(21)} ${b!.toFixed(2).padStart(22)} ${(a! / b!).toFixed(3).padStart(10)}  (warm-up, not counted)`);
+      printCompareRound(`w${round}`, a!, b!, '  (warm-up, not counted)');
     }
     const ratios: number[] = [];
     const mineMs: number[] = [];
@@ -883,7 +888,7 @@ export async function benchDownloadCompare(): Promise<void> {
       mineMs.push(a!);
       theirsMs.push(b!);
       ratios.push(a! / b!);
-      console.log(`${String(round).padEnd(6)} ${a!.toFixed(2).padStart(21)} ${b!.toFixed(2).padStart(22)} ${(a! / b!).toFixed(3).padStart(10)}`);
+      printCompareRound(String(round), a!, b!);
     }
     console.log(`this/other: median ${median(ratios).toFixed(3)}, from ${Math.min(...ratios).toFixed(3)} to ${Math.max(...ratios).toFixed(3)} over ${COMPARE.rounds} rounds`);
     report({ name: 'download CPU per session beside another build', value: median(mineMs), unit: 'ms/session', limitName: `the other build's, same rounds; ratio of medians`, limit: median(theirsMs) });
