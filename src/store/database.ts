@@ -237,8 +237,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.engine === 'sqlite') {
     const sqlite = new BetterSqlite3(config.file);
     sqlite.pragma('journal_mode = WAL');
-    // Several processes share the file (mcim serve --workers): SQLite waits briefly for a lock itself (blocking the
-    // event loop), longer waits are asynchronous retries (src/store/sqliteLocking.ts).
+    // Several processes share the file (mcim serve --workers): SQLite does not wait for a lock itself (that would block
+    // the event loop); a busy database is waited for by asynchronous retries (src/store/sqliteLocking.ts).
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma('foreign_keys = ON');
     // The audit chain's row hash inside SQLite: an append reads the chain's head and writes the row in one statement.

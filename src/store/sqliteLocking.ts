@@ -5,10 +5,11 @@ import { writePrivateFile } from '../pki/privateFiles.js';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type SqliteDatabase, type TransactionSettings } from 'kysely';
 
 /**
- * How long SQLite itself waits for a lock before answering SQLITE_BUSY (PRAGMA busy_timeout): short, because
- * better-sqlite3 is synchronous and that wait blocks the event loop; longer waits are the asynchronous retries below.
+ * How long SQLite itself waits for a lock before answering SQLITE_BUSY (PRAGMA busy_timeout): not at all. better-sqlite3
+ * is synchronous, so SQLite's wait (sleeps of 1 ms and more) would stop the whole worker, TLS and cryptography included;
+ * every wait is one of the asynchronous retries below, during which the worker serves other requests.
  */
-export const SQLITE_BUSY_TIMEOUT_MS = 10;
+export const SQLITE_BUSY_TIMEOUT_MS = 0;
 /** Total time a statement or BEGIN IMMEDIATE is retried on SQLITE_BUSY before the error reaches the caller. */
 const SQLITE_BUSY_DEADLINE_MS = 10_000;
 const FIRST_BACKOFF_MS = 2;

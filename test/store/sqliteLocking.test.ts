@@ -1,0 +1,89 @@
+// SQLite shared by several processes (src/store/sqliteLocking.ts): SQLite never waits for a lock itself; a statement or
+// a transaction that finds the database busy is retried asynchronously while the process carries on.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import { openDatabase, type Database } from '../../src/store/database.js';
+import { PreparedQuery, slot } from '../../src/store/preparedQuery.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcim-sqlite-locking-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function notificationInsert(db: Database) {
+  return PreparedQuery.of(
+    db.insertInto('smdp_notifications').values({ notification_key: slot('key'), eid: 'E', seq_number: 1, operation: 'install', iccid: null, transaction_id: null, received_at: 1 }),
+  ).slots<{ key: string }>('key');
+}
+
+/** Lets the event loop turn `n` times (each turn runs I/O callbacks and timers that are due). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Opens `file` on a second connection (another process's, as far as SQLite's locks go) holding the write lock. */
+function holdWriteLock(file: string): BetterSqlite3.Database {
+  const other = new BetterSqlite3(file);
+  other.exec('BEGIN IMMEDIATE');
+  return other;
+}
+
+describe('SQLite lock waits', () => {
+  it('SQLite itself never waits for a lock (busy_timeout 0): its wait would stop the whole event loop', async () => {
+    const db = await openDatabase({ engine: 'sqlite', file: join(dir, 'timeout.sqlite') });
+    try {
+      assert.deepEqual((await sql<{ timeout: number }>`pragma busy_timeout`.execute(db)).rows, [{ timeout: 0 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('an autocommit write that meets another connection\'s write lock waits asynchronously and completes once it is released', async () => {
+    const file = join(dir, 'autocommit.sqlite');
+    const db = await openDatabase({ engine: 'sqlite', file });
+    const other = holdWriteLock(file);
+    try {
+      let settled = false;
+      const write = notificationInsert(db).affected(db, { key: 'E:1' });
+      void write.finally(() => (settled = true)).catch(() => undefined);
+      await turns(50);
+      assert.equal(settled, false, 'the write waits for the lock');
+      other.exec('COMMIT');
+      assert.equal(await write, 1);
+      assert.equal((await db.selectFrom('smdp_notifications').select('notification_key').execute()).length, 1);
+    } finally {
+      other.close();
+      await db.destroy();
+    }
+  });
+
+  it('a transaction (BEGIN IMMEDIATE) waits asynchronously for the lock, then runs whole; other statements wait their turn', async () => {
+    const file = join(dir, 'transaction.sqlite');
+    const db = await openDatabase({ engine: 'sqlite', file });
+    const other = holdWriteLock(file);
+    try {
+      const insert = notificationInsert(db);
+      let settled = false;
+      const transaction = db.transaction().execute(async (trx) => {
+        await insert.affected(trx, { key: 'E:1' });
+        await insert.affected(trx, { key: 'E:2' });
+      });
+      void transaction.finally(() => (settled = true)).catch(() => undefined);
+      // A statement issued while the transaction waits for its lock runs after it, not inside it.
+      const later = insert.affected(db, { key: 'E:3' });
+      await turns(50);
+      assert.equal(settled, false, 'the transaction waits for the lock');
+      other.exec('COMMIT');
+      await transaction;
+      assert.equal(await later, 1);
+      const keys = (await db.selectFrom('smdp_notifications').select('notification_key').orderBy('notification_key').execute()).map((r) => r.notification_key);
+      assert.deepEqual(keys, ['E:1', 'E:2', 'E:3']);
+    } finally {
+      other.close();
+      await db.destroy();
+    }
+  });
+});
