@@ -24,11 +24,21 @@ async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Opens `file` on a second connection (another process's, as far as SQLite's locks go) holding the write lock. */
-function holdWriteLock(file: string): BetterSqlite3.Database {
+/**
+ * Runs `fn` on a new store database while a second connection (another process's, as far as SQLite's locks go) holds
+ * its write lock; `release` commits that connection's transaction.
+ */
+async function withWriteLockHeld(name: string, fn: (db: Database, release: () => void) => Promise<void>): Promise<void> {
+  const file = join(dir, `${name}.sqlite`);
+  const db = await openDatabase({ engine: 'sqlite', file });
   const other = new BetterSqlite3(file);
-  other.exec('BEGIN IMMEDIATE');
-  return other;
+  try {
+    other.exec('BEGIN IMMEDIATE');
+    await fn(db, () => other.exec('COMMIT'));
+  } finally {
+    other.close();
+    await db.destroy();
+  }
 }
 
 describe('SQLite lock waits', () => {
@@ -42,29 +52,20 @@ describe('SQLite lock waits', () => {
   });
 
   it('an autocommit write that meets another connection\'s write lock waits asynchronously and completes once it is released', async () => {
-    const file = join(dir, 'autocommit.sqlite');
-    const db = await openDatabase({ engine: 'sqlite', file });
-    const other = holdWriteLock(file);
-    try {
+    await withWriteLockHeld('autocommit', async (db, release) => {
       let settled = false;
       const write = notificationInsert(db).affected(db, { key: 'E:1' });
       void write.finally(() => (settled = true)).catch(() => undefined);
       await turns(50);
       assert.equal(settled, false, 'the write waits for the lock');
-      other.exec('COMMIT');
+      release();
       assert.equal(await write, 1);
       assert.equal((await db.selectFrom('smdp_notifications').select('notification_key').execute()).length, 1);
-    } finally {
-      other.close();
-      await db.destroy();
-    }
+    });
   });
 
   it('a transaction (BEGIN IMMEDIATE) waits asynchronously for the lock, then runs whole; other statements wait their turn', async () => {
-    const file = join(dir, 'transaction.sqlite');
-    const db = await openDatabase({ engine: 'sqlite', file });
-    const other = holdWriteLock(file);
-    try {
+    await withWriteLockHeld('transaction', async (db, release) => {
       const insert = notificationInsert(db);
       let settled = false;
       const transaction = db.transaction().execute(async (trx) => {
@@ -76,14 +77,11 @@ describe('SQLite lock waits', () => {
       const later = insert.affected(db, { key: 'E:3' });
       await turns(50);
       assert.equal(settled, false, 'the transaction waits for the lock');
-      other.exec('COMMIT');
+      release();
       await transaction;
       assert.equal(await later, 1);
       const keys = (await db.selectFrom('smdp_notifications').select('notification_key').orderBy('notification_key').execute()).map((r) => r.notification_key);
       assert.deepEqual(keys, ['E:1', 'E:2', 'E:3']);
-    } finally {
-      other.close();
-      await db.destroy();
-    }
+    });
   });
 });
