@@ -72,14 +72,20 @@ describe('SQLite lock waits', () => {
         await insert.affected(trx, { key: 'E:1' });
         await insert.affected(trx, { key: 'E:2' });
       });
-      void transaction.finally(() => (settled = true)).catch(() => undefined);
-      // A statement issued while the transaction waits for its lock runs after it, not inside it.
+      const settledInOrder: string[] = [];
+      void transaction.finally(() => {
+        settled = true;
+        settledInOrder.push('transaction');
+      }).catch(() => undefined);
+      // A statement issued while the transaction waits for its lock runs after it (it settles after the commit), not inside it.
       const later = insert.affected(db, { key: 'E:3' });
+      void later.finally(() => settledInOrder.push('later')).catch(() => undefined);
       await turns(50);
       assert.equal(settled, false, 'the transaction waits for the lock');
       release();
       await transaction;
       assert.equal(await later, 1);
+      assert.deepEqual(settledInOrder, ['transaction', 'later']);
       const keys = (await db.selectFrom('smdp_notifications').select('notification_key').orderBy('notification_key').execute()).map((r) => r.notification_key);
       assert.deepEqual(keys, ['E:1', 'E:2', 'E:3']);
     });
